@@ -1,0 +1,33 @@
+"""Shared fixtures.
+
+Database tests run on SQLite always, and on PostgreSQL too when ``DECROCHE_TEST_PG_URL`` is set
+(``.ci/run`` starts a throwaway PostgreSQL on 127.0.0.1 and sets it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_ARI = REPO.parent / "shared" / "ari"
+TRACES_DIR = SHARED_ARI / "traces"
+API_DOCS_DIR = SHARED_ARI / "api-docs"
+
+
+@pytest.fixture(scope="session")
+def traces_dir() -> Path:
+    assert TRACES_DIR.is_dir(), f"ARI traces not found at {TRACES_DIR}"
+    return TRACES_DIR
+
+
+@pytest.fixture(scope="session")
+def api_docs_dir() -> Path:
+    assert API_DOCS_DIR.is_dir(), f"ARI api-docs not found at {API_DOCS_DIR}"
+    return API_DOCS_DIR
+
+
+def pg_url() -> str | None:
+    return os.environ.get("DECROCHE_TEST_PG_URL") or None
