@@ -1,0 +1,168 @@
+"""The call record: what the call flow hands to storage when a call ends.
+
+These are plain typed values, independent of SQLAlchemy: the call flow fills them, the store
+writes them (pseudonymising the caller), analytics and the queue_log importer produce or read
+them. All times are timezone-aware UTC with sub-second precision, taken from the ARI events'
+own ``timestamp`` fields (or from queue_log's epoch seconds), never from when they were received.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class CallOutcome(StrEnum):
+    """How a call ended, as a whole (the outcome of its last service entry, or of the IVR)."""
+
+    ANSWERED = "answered"  # connected to an agent
+    ABANDONED = "abandoned"  # caller hung up while waiting or ringing for a service
+    IVR_HANGUP = "ivr_hangup"  # caller hung up in the voice menu, before reaching a service
+    MESSAGE = "message"  # ended on a message (closed, nobody available...)
+    CALLBACK = "callback"  # a callback request was taken
+    TRANSFERRED = "transferred"  # handed to a destination outside decroche (blind transfer out)
+    INTERRUPTED = "interrupted"  # the service stopped or crashed while the call was in progress
+    FAILED = "failed"  # could not be handled (error); the caller went back to the dialplan
+
+
+class EntryOutcome(StrEnum):
+    """How a call left one service it entered."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    OVERFLOW_TIMEOUT = "overflow_timeout"  # no answer within N rings
+    OVERFLOW_BUSY = "overflow_busy"  # all agents busy
+    OVERFLOW_NOBODY = "overflow_nobody"  # nobody signed in / registered
+    OVERFLOW_CLOSED = "overflow_closed"  # outside opening hours
+    MESSAGE = "message"  # the service played a message and hung up
+    CALLBACK = "callback"  # the caller left a callback request
+    TRANSFERRED = "transferred"  # the agent transferred the call away
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_overflow(self) -> bool:
+        return self.value.startswith("overflow_")
+
+
+class LegOutcome(StrEnum):
+    """How one agent's phone leg ended."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"  # rang until decroche (or Asterisk's dial timeout) gave up
+    BUSY = "busy"  # cause 17 / 486
+    UNREACHABLE = "unreachable"  # not registered, allocation failed, cause 20/27/...
+    DECLINED = "declined"  # cause 21 / 603
+    CANCELLED = "cancelled"  # stopped because another agent answered or the caller left
+    FAILED = "failed"
+
+
+class IvrEventKind(StrEnum):
+    MENU = "menu"  # a menu's prompt started
+    KEY = "key"  # a valid key was pressed
+    INVALID = "invalid"  # an invalid key was pressed
+    TIMEOUT = "timeout"  # no key within the timeout
+    HANGUP = "hangup"  # the caller hung up in this menu
+    FALLBACK = "fallback"  # retries exhausted, fallback taken
+
+
+@dataclass(slots=True)
+class IvrEvent:
+    at: datetime
+    menu_id: str
+    kind: IvrEventKind
+    key: str | None = None
+
+
+@dataclass(slots=True)
+class AgentLeg:
+    endpoint: str  # e.g. PJSIP/1042
+    ring_started_at: datetime
+    ended_at: datetime
+    outcome: LegOutcome
+    answered_at: datetime | None = None
+    hangup_cause: int | None = None  # Q.850 cause from ChannelDestroyed / HangupRequest
+    channel_id: str | None = None
+
+    @property
+    def ring_seconds(self) -> float:
+        end = self.answered_at or self.ended_at
+        return max(0.0, (end - self.ring_started_at).total_seconds())
+
+
+@dataclass(slots=True)
+class ServiceEntry:
+    service_id: str
+    entered_at: datetime
+    ended_at: datetime
+    outcome: EntryOutcome
+    ringing_at: datetime | None = None  # the caller starts hearing ringback for this service
+    answered_at: datetime | None = None
+    agent: str | None = None  # endpoint of the agent who answered
+    overflow_to: str | None = None  # next service id, "message:<id>" or "callback"
+    legs: list[AgentLeg] = field(default_factory=list)
+
+    @property
+    def wait_seconds(self) -> float:
+        """Time from entering the service to the answer, or to leaving it unanswered."""
+        end = self.answered_at or self.ended_at
+        return max(0.0, (end - self.entered_at).total_seconds())
+
+
+@dataclass(slots=True)
+class Transfer:
+    at: datetime
+    from_service: str | None
+    to_service: str | None  # None: transferred outside decroche
+    destination: str  # the exten / service the agent transferred to
+    by_agent: str | None = None
+
+
+@dataclass(slots=True)
+class CallbackRequest:
+    at: datetime
+    service_id: str
+    number: str  # clear number, kept only until the callback is done or expired
+    kind: str = "requested"  # requested | abandoned | overflowed
+
+
+@dataclass(slots=True)
+class SurveyAnswer:
+    question: int  # 1-based
+    prompt_id: str
+    at: datetime
+    score: int | None  # None: no answer (timeout or hang-up)
+
+
+@dataclass(slots=True)
+class CallRecord:
+    call_id: str  # stable id (the inbound channel id for ARI calls)
+    started_at: datetime
+    ended_at: datetime
+    dialled: str  # the number the caller dialled (Stasis args[0])
+    caller_number: str  # clear; the store keeps only a keyed hash of it
+    outcome: CallOutcome
+    source: str = "ari"  # ari | queue_log | whatif
+    rules_version: str | None = None
+    ivr: list[IvrEvent] = field(default_factory=list)
+    entries: list[ServiceEntry] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+    callbacks: list[CallbackRequest] = field(default_factory=list)
+    survey: list[SurveyAnswer] = field(default_factory=list)
+    survey_offered: bool = False
+    survey_service: str | None = None
+    survey_agent: str | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return max(0.0, (self.ended_at - self.started_at).total_seconds())
+
+
+@dataclass(slots=True)
+class CallStart:
+    """Sent when a call enters the service, so a crash leaves a trace to close as interrupted."""
+
+    call_id: str
+    started_at: datetime
+    dialled: str
+    caller_number: str
