@@ -1,0 +1,226 @@
+"""Columnar form of the call records the indicators are computed from.
+
+Indicators over a year of a large town (or 10 million generated calls in the benchmark) must not
+build a Python object per call: the records are loaded once into numpy columns, one row per
+service entry, sorted by call then by entry time. Every indicator is then a vectorised pass.
+
+Times are float epoch seconds (UTC); "not answered" is NaN. Service, agent and caller ids are
+small integer codes into the frame's name lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import IntEnum
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from telephony.records.model import CallRecord, EntryOutcome
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+I8 = npt.NDArray[np.int8]
+Bool = npt.NDArray[np.bool_]
+
+
+class Outcome(IntEnum):
+    """An entry's outcome as the indicators see it."""
+
+    ANSWERED = 0
+    ABANDONED = 1
+    OVERFLOWED = 2
+    OTHER = 3  # interrupted, transferred before answer: counted as offered only
+
+
+_OUTCOME_OF: dict[EntryOutcome, Outcome] = {
+    EntryOutcome.ANSWERED: Outcome.ANSWERED,
+    EntryOutcome.ABANDONED: Outcome.ABANDONED,
+    EntryOutcome.OVERFLOW_TIMEOUT: Outcome.OVERFLOWED,
+    EntryOutcome.OVERFLOW_BUSY: Outcome.OVERFLOWED,
+    EntryOutcome.OVERFLOW_NOBODY: Outcome.OVERFLOWED,
+    EntryOutcome.OVERFLOW_CLOSED: Outcome.OVERFLOWED,
+    # Leaving a service for a message or a callback request is leaving it unanswered without
+    # hanging up: an overflow (queue_log's EXITWITHKEY / EXITEMPTY are the same).
+    EntryOutcome.MESSAGE: Outcome.OVERFLOWED,
+    EntryOutcome.CALLBACK: Outcome.OVERFLOWED,
+    EntryOutcome.TRANSFERRED: Outcome.OTHER,
+    EntryOutcome.INTERRUPTED: Outcome.OTHER,
+}
+
+
+def outcome_code(outcome: EntryOutcome) -> Outcome:
+    return _OUTCOME_OF[outcome]
+
+
+NO_TARGET = -1  # overflow_to codes below zero: not a service
+TO_MESSAGE = -2
+TO_CALLBACK = -3
+
+
+@dataclass(slots=True)
+class EntryFrame:
+    """One row per service entry, sorted by ``call`` then ``entered``."""
+
+    services: list[str]
+    agents: list[str]
+    call: I64
+    service: I32
+    entered: F64
+    answered: F64
+    ended: F64
+    outcome: I8
+    agent: I32
+    overflow_to: I32
+    # Per call (indexed by the ``call`` code): pseudonymised caller code, -1 when unknown.
+    caller: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.call)
+        for name in ("service", "entered", "answered", "ended", "outcome", "agent", "overflow_to"):
+            column = getattr(self, name)
+            if len(column) != n:
+                raise ValueError(f"column {name} has {len(column)} rows, expected {n}")
+
+    def __len__(self) -> int:
+        return len(self.call)
+
+    @property
+    def n_calls(self) -> int:
+        return int(self.call[-1]) + 1 if len(self.call) else 0
+
+    @classmethod
+    def empty(cls) -> EntryFrame:
+        return cls(
+            services=[],
+            agents=[],
+            call=np.zeros(0, np.int64),
+            service=np.zeros(0, np.int32),
+            entered=np.zeros(0, np.float64),
+            answered=np.zeros(0, np.float64),
+            ended=np.zeros(0, np.float64),
+            outcome=np.zeros(0, np.int8),
+            agent=np.zeros(0, np.int32),
+            overflow_to=np.zeros(0, np.int32),
+        )
+
+
+class _Codes:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        found = self._index.get(name)
+        if found is None:
+            found = self._index[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] = ()) -> EntryFrame:
+    """Build a frame from call records (queue_log imports, tests, what-if replays).
+
+    Calls without any service entry (hung up in the IVR) have no row: they are not offered to
+    any service. Caller numbers are coded as given (the store hands pseudonyms already).
+    """
+    services, agents, callers = _Codes(), _Codes(), _Codes()
+    for caller in caller_ids:
+        callers.code(caller)
+    call: list[int] = []
+    service: list[int] = []
+    entered: list[float] = []
+    answered: list[float] = []
+    ended: list[float] = []
+    outcome: list[int] = []
+    agent: list[int] = []
+    overflow_to: list[int] = []
+    per_call_caller: list[int] = []
+    index = 0
+    for record in records:
+        if not record.entries:
+            continue
+        per_call_caller.append(callers.code(record.caller_number) if record.caller_number else -1)
+        for entry in sorted(record.entries, key=lambda e: e.entered_at):
+            call.append(index)
+            service.append(services.code(entry.service_id))
+            entered.append(entry.entered_at.timestamp())
+            answered.append(entry.answered_at.timestamp() if entry.answered_at else np.nan)
+            ended.append(entry.ended_at.timestamp())
+            outcome.append(int(outcome_code(entry.outcome)))
+            agent.append(agents.code(entry.agent) if entry.agent else -1)
+            overflow_to.append(_overflow_code(entry.overflow_to, services))
+        index += 1
+    return EntryFrame(
+        services=services.names,
+        agents=agents.names,
+        call=np.asarray(call, dtype=np.int64),
+        service=np.asarray(service, dtype=np.int32),
+        entered=np.asarray(entered, dtype=np.float64),
+        answered=np.asarray(answered, dtype=np.float64),
+        ended=np.asarray(ended, dtype=np.float64),
+        outcome=np.asarray(outcome, dtype=np.int8),
+        agent=np.asarray(agent, dtype=np.int32),
+        overflow_to=np.asarray(overflow_to, dtype=np.int32),
+        caller=np.asarray(per_call_caller, dtype=np.int64),
+    )
+
+
+def _overflow_code(target: str | None, services: _Codes) -> int:
+    if not target:
+        return NO_TARGET
+    if target.startswith("message"):
+        return TO_MESSAGE
+    if target.startswith("callback"):
+        return TO_CALLBACK
+    return services.code(target.removeprefix("service:"))
+
+
+# --- local dates ------------------------------------------------------------------------------
+
+_BUCKET_S = 900  # every time zone's offset changes on a quarter-hour boundary
+
+
+def local_offsets(epochs: F64, timezone: str) -> F64:
+    """UTC offset in seconds at each instant, for ``timezone`` (DST included).
+
+    Looks the offset up once per quarter hour of the covered range instead of once per row.
+    """
+    if len(epochs) == 0:
+        return np.zeros(0, dtype=np.float64)
+    zone = ZoneInfo(timezone)
+    first = int(np.floor(np.nanmin(epochs) / _BUCKET_S))
+    last = int(np.floor(np.nanmax(epochs) / _BUCKET_S))
+    table = np.empty(last - first + 1, dtype=np.float64)
+    moment = datetime.fromtimestamp(first * _BUCKET_S, UTC)
+    step = timedelta(seconds=_BUCKET_S)
+    # Offsets only change at a few instants a year; probing each bucket is cheap next to the rows.
+    for i in range(len(table)):
+        offset = moment.astimezone(zone).utcoffset()
+        table[i] = offset.total_seconds() if offset is not None else 0.0
+        moment += step
+    buckets = (np.floor(epochs / _BUCKET_S) - first).astype(np.int64)
+    result: F64 = table[buckets]
+    return result
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+
+
+def local_days(epochs: F64, timezone: str) -> I64:
+    """Local calendar day of each instant, as days since 1970-01-01."""
+    local = epochs + local_offsets(epochs, timezone)
+    days: I64 = np.floor(local / 86400.0).astype(np.int64)
+    return days
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH_DAY).days
+
+
+def day_of(number: int) -> date:
+    return _EPOCH_DAY + timedelta(days=number)

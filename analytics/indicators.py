@@ -1,0 +1,347 @@
+"""The phone indicators per service and in total, computed on an :class:`EntryFrame`.
+
+Pure functions: a frame and a period in, counts out. See :mod:`analytics.definitions` for what
+each count means; the code below is that text, vectorised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+
+from analytics.definitions import Counts, Parameters
+from analytics.frame import (
+    F64,
+    I64,
+    Bool,
+    EntryFrame,
+    Outcome,
+    day_number,
+    local_days,
+    local_offsets,
+)
+
+# Times come from millisecond timestamps held in float seconds since 1970: a wait of exactly
+# 25 s can come out as 25.0000002. Thresholds are compared with this tolerance so that "exactly
+# at the target" is within it, as the definition says.
+_EPS = 1e-4
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """Per-row and per-call columns derived once from a frame for a set of parameters."""
+
+    day: I64
+    answered: Bool
+    within: Bool
+    abandoned: Bool
+    short: Bool
+    overflowed: Bool
+    wait_answer: F64
+    first: I64  # row index of each call's first entry
+    last: I64  # row index of each call's last entry
+
+
+def _prepare(frame: EntryFrame, params: Parameters) -> _Prepared:
+    outcome = frame.outcome
+    wait_answer = frame.answered - frame.entered
+    wait_end = frame.ended - frame.entered
+    answered = outcome == Outcome.ANSWERED
+    abandoned = outcome == Outcome.ABANDONED
+    n = len(frame)
+    if n:
+        starts = np.flatnonzero(np.concatenate(([True], frame.call[1:] != frame.call[:-1])))
+        ends = np.concatenate((starts[1:] - 1, [n - 1])).astype(np.int64)
+    else:
+        starts = np.zeros(0, np.int64)
+        ends = np.zeros(0, np.int64)
+    return _Prepared(
+        day=local_days(frame.entered, params.timezone),
+        answered=answered,
+        within=answered & (wait_answer <= params.target_s + _EPS),
+        abandoned=abandoned,
+        short=abandoned & (wait_end < params.short_abandon_s - _EPS),
+        overflowed=outcome == Outcome.OVERFLOWED,
+        wait_answer=np.where(answered, wait_answer, 0.0),
+        first=starts.astype(np.int64),
+        last=ends,
+    )
+
+
+def _grouped_counts(
+    group: I64,
+    n_groups: int,
+    answered: Bool,
+    within: Bool,
+    abandoned: Bool,
+    short: Bool,
+    overflowed: Bool,
+    wait: F64,
+) -> list[Counts]:
+    def count(flags: Bool) -> I64:
+        return np.bincount(group, weights=flags, minlength=n_groups).astype(np.int64)
+
+    offered = np.bincount(group, minlength=n_groups)
+    columns = (
+        offered,
+        count(answered),
+        count(within),
+        count(abandoned),
+        count(short),
+        count(overflowed),
+    )
+    waits = np.bincount(group, weights=np.where(answered, wait, 0.0), minlength=n_groups)
+    return [
+        Counts(
+            offered=int(offered[g]),
+            answered=int(columns[1][g]),
+            answered_within_target=int(columns[2][g]),
+            abandoned=int(columns[3][g]),
+            short_abandoned=int(columns[4][g]),
+            overflowed=int(columns[5][g]),
+            wait_answered_sum_s=float(waits[g]),
+        )
+        for g in range(n_groups)
+    ]
+
+
+def _entry_counts(
+    frame: EntryFrame, prep: _Prepared, rows: Bool, group: I64, n_groups: int
+) -> list[Counts]:
+    return _grouped_counts(
+        group[rows],
+        n_groups,
+        prep.answered[rows],
+        prep.within[rows],
+        prep.abandoned[rows],
+        prep.short[rows],
+        prep.overflowed[rows],
+        prep.wait_answer[rows],
+    )
+
+
+def _call_counts(
+    frame: EntryFrame,
+    prep: _Prepared,
+    params: Parameters,
+    calls: Bool,
+    group: I64,
+    n_groups: int,
+) -> list[Counts]:
+    """Counts where each call counts once: last entry's outcome, wait from the first entry."""
+    first = prep.first[calls]
+    last = prep.last[calls]
+    start = frame.entered[first]
+    outcome = frame.outcome[last]
+    answered = outcome == Outcome.ANSWERED
+    abandoned = outcome == Outcome.ABANDONED
+    wait = np.where(answered, frame.answered[last], frame.ended[last]) - start
+    return _grouped_counts(
+        group,
+        n_groups,
+        answered,
+        answered & (wait <= params.target_s + _EPS),
+        abandoned,
+        abandoned & (wait < params.short_abandon_s - _EPS),
+        outcome == Outcome.OVERFLOWED,
+        wait,
+    )
+
+
+@dataclass(slots=True)
+class IndicatorReport:
+    """The indicators of one period: per service and in total (each call once)."""
+
+    start: date
+    end: date
+    parameters: Parameters
+    services: dict[str, Counts]
+    total: Counts
+    skipped_lines: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "parameters": self.parameters.as_dict(),
+            "services": {name: counts.as_dict() for name, counts in self.services.items()},
+            "total": self.total.as_dict(),
+            "skipped_lines": self.skipped_lines,
+        }
+        document.update(self.extra)
+        return document
+
+
+def _period_rows(prep: _Prepared, start: date, end: date) -> Bool:
+    if end < start:
+        raise ValueError(f"period ends ({end}) before it starts ({start})")
+    rows: Bool = (prep.day >= day_number(start)) & (prep.day <= day_number(end))
+    return rows
+
+
+def compute_indicators(
+    frame: EntryFrame,
+    start: date,
+    end: date,
+    params: Parameters | None = None,
+    skipped_lines: int = 0,
+) -> IndicatorReport:
+    """Indicators for the local dates ``start``..``end`` inclusive."""
+    params = params or Parameters()
+    prep = _prepare(frame, params)
+    rows = _period_rows(prep, start, end)
+    per_service = _entry_counts(
+        frame, prep, rows, frame.service.astype(np.int64), len(frame.services)
+    )
+    calls = rows[prep.first]
+    (total,) = _call_counts(
+        frame, prep, params, calls, np.zeros(int(calls.sum()), np.int64), 1
+    ) or [Counts()]
+    services = {
+        name: per_service[code]
+        for code, name in sorted(enumerate(frame.services), key=lambda item: item[1])
+        if per_service[code].offered
+    }
+    return IndicatorReport(start, end, params, services, total, skipped_lines)
+
+
+Granularity = Literal["day", "week", "month", "hour"]
+
+
+def _period_keys(frame: EntryFrame, prep: _Prepared, by: Granularity, params: Parameters) -> I64:
+    if by == "day":
+        return prep.day
+    if by == "hour":
+        local = frame.entered + local_offsets(frame.entered, params.timezone)
+        hours: I64 = (np.floor(local / 3600.0).astype(np.int64)) % 24
+        return hours
+    days = prep.day.astype("datetime64[D]")
+    if by == "month":
+        months: I64 = days.astype("datetime64[M]").astype(np.int64)
+        return months
+    # ISO week: the Monday that starts it (1970-01-01 was a Thursday).
+    mondays: I64 = prep.day - ((prep.day + 3) % 7)
+    return mondays
+
+
+def _key_label(key: int, by: Granularity) -> str:
+    if by == "hour":
+        return f"{key:02d}h"
+    if by == "month":
+        return str(np.datetime64(key, "M"))
+    day = np.datetime64(key, "D").astype(object)
+    if by == "week":
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return str(day)
+
+
+def breakdown(
+    frame: EntryFrame,
+    start: date,
+    end: date,
+    by: Granularity,
+    params: Parameters | None = None,
+) -> dict[str, dict[str, Counts]]:
+    """Per period key (day, ISO week, month, or local hour of day): counts per service and total.
+
+    The total of each key is under ``"total"`` and counts each call once, in the key of its
+    first entry.
+    """
+    params = params or Parameters()
+    prep = _prepare(frame, params)
+    rows = _period_rows(prep, start, end)
+    keys = _period_keys(frame, prep, by, params)
+    unique = np.unique(keys[rows])
+    key_index: I64 = np.searchsorted(unique, keys).astype(np.int64)
+    n_services = max(1, len(frame.services))
+    group = key_index * n_services + frame.service.astype(np.int64)
+    per = _entry_counts(frame, prep, rows, np.where(rows, group, 0), len(unique) * n_services)
+    calls = rows[prep.first]
+    totals = _call_counts(frame, prep, params, calls, key_index[prep.first][calls], len(unique))
+    result: dict[str, dict[str, Counts]] = {}
+    for k, key in enumerate(unique.tolist()):
+        label = _key_label(int(key), by)
+        by_service = {
+            frame.services[s]: per[k * n_services + s]
+            for s in range(len(frame.services))
+            if per[k * n_services + s].offered
+        }
+        by_service["total"] = totals[k]
+        result[label] = by_service
+    return result
+
+
+def wait_percentiles(
+    frame: EntryFrame,
+    start: date,
+    end: date,
+    params: Parameters | None = None,
+    quantiles: tuple[float, ...] = (0.5, 0.9),
+) -> dict[str, dict[str, float | None]]:
+    """Median, p90... of the wait of answered entries, per service (seconds)."""
+    params = params or Parameters()
+    prep = _prepare(frame, params)
+    rows = _period_rows(prep, start, end) & prep.answered
+    waits = (frame.answered - frame.entered)[rows]
+    services = frame.service[rows]
+    result: dict[str, dict[str, float | None]] = {}
+    for code, name in enumerate(frame.services):
+        values = waits[services == code]
+        result[name] = {
+            f"p{round(q * 100)}": (float(np.quantile(values, q)) if len(values) else None)
+            for q in quantiles
+        }
+    return result
+
+
+def overflow_flows(frame: EntryFrame, start: date, end: date) -> dict[tuple[str, str], int]:
+    """How many entries overflowed from each service to each destination in the period."""
+    prep = _prepare(frame, Parameters())
+    rows = _period_rows(prep, start, end) & prep.overflowed
+    flows: dict[tuple[str, str], int] = {}
+    pairs = np.stack((frame.service[rows], frame.overflow_to[rows]), axis=1)
+    if len(pairs) == 0:
+        return flows
+    unique, counts = np.unique(pairs, axis=0, return_counts=True)
+    for (source, target), count in zip(unique.tolist(), counts.tolist(), strict=True):
+        destination = (
+            frame.services[target]
+            if target >= 0
+            else {-2: "message", -3: "rappel"}.get(target, "inconnu")
+        )
+        flows[(frame.services[source], destination)] = int(count)
+    return flows
+
+
+def repeat_callers(
+    frame: EntryFrame, start: date, end: date, within_days: float = 7.0
+) -> dict[str, int]:
+    """Calls in the period from a caller who had already called within ``within_days`` before.
+
+    Works on pseudonymised caller codes: who called is never needed.
+    """
+    prep = _prepare(frame, Parameters())
+    if len(frame) == 0 or len(frame.caller) == 0:
+        return {"calls": 0, "repeat_calls": 0, "distinct_callers": 0}
+    first_time = frame.entered[prep.first]
+    callers = frame.caller
+    known = callers >= 0
+    order = np.lexsort((first_time, callers))
+    sorted_callers = callers[order]
+    sorted_times = first_time[order]
+    same = np.concatenate(([False], sorted_callers[1:] == sorted_callers[:-1]))
+    gap = np.concatenate(([np.inf], np.diff(sorted_times)))
+    repeat_sorted = same & (gap <= within_days * 86400.0)
+    repeat = np.empty_like(repeat_sorted)
+    repeat[order] = repeat_sorted
+    in_period = _period_rows(prep, start, end)[prep.first] & known
+    return {
+        "calls": int(in_period.sum()),
+        "repeat_calls": int((repeat & in_period).sum()),
+        "distinct_callers": len(np.unique(callers[in_period])),
+    }
