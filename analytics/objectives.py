@@ -18,7 +18,7 @@ from analytics.definitions import HIGHER_IS_BETTER, LABELS_FR, Counts
 
 
 class Objective(BaseModel):
-    """A threshold on one indicator: ``value >= target`` (``min``) or ``value <= target`` (``max``)."""
+    """A threshold on one indicator: ``value >= target`` (min) or ``value <= target`` (max)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
