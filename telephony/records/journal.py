@@ -1,0 +1,136 @@
+"""The local journal: where records wait, in order, while the database cannot take them.
+
+An append-only file of JSON lines, one writer item per line (``{"seq", "kind", "data"}``),
+fsync'd once per batch. It is read back in order and applied to the database in chunks; once
+every line has been applied it is truncated. A crash between the database commit and the
+truncation replays lines that are already stored: the store skips them by sequence number, so
+each item still takes effect exactly once.
+
+A line cut short by a crash in the middle of a write (the last one, never fsync'd, hence never
+reported as journaled) is skipped with a warning; any other unreadable line is moved to the
+``.rejected`` file beside the journal, with its line number, and never silently dropped.
+
+The journal holds clear caller numbers until replayed (the store pseudonymises on writing): it
+is created owner-only (0600) and emptied as soon as the database is back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from telephony.records.codec import WriteItem, item_from_json, item_to_json
+from telephony.records.errors import JournalError, RecordInputError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalLine:
+    number: int  # 1-based line number in the journal file
+    item: WriteItem
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rejected_path = path.with_name(path.name + ".rejected")
+        self._pending = 0  # items appended and not yet cleared (counted since open)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                with path.open("rb") as handle:
+                    self._pending = sum(1 for line in handle if line.strip())
+        except OSError as exc:
+            raise JournalError(f"{path}: cannot open the journal: {exc}") from exc
+
+    @property
+    def backlog(self) -> int:
+        """How many items wait in the journal (for /metrics)."""
+        return self._pending
+
+    def append(self, items: Sequence[WriteItem]) -> None:
+        """Append items and fsync: when this returns, they survive a crash."""
+        if not items:
+            return
+        payload = "".join(
+            json.dumps(item_to_json(item), ensure_ascii=False, separators=(",", ":")) + "\n"
+            for item in items
+        ).encode("utf-8")
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                view = memoryview(payload)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot append to the journal: {exc}") from exc
+        self._pending += len(items)
+
+    def read(self) -> Iterator[JournalLine]:
+        """The journaled items, in order. Unreadable lines go to the ``.rejected`` file."""
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot read the journal: {exc}") from exc
+        with handle:
+            lines = handle.readlines()
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = item_from_json(json.loads(raw))
+            except (ValueError, RecordInputError) as exc:
+                if number == len(lines) and not raw.endswith(b"\n"):
+                    log.warning("%s: line %d cut short by a crash, skipped", self.path, number)
+                    continue
+                self._reject(number, raw, exc)
+                continue
+            yield JournalLine(number, item)
+
+    def _reject(self, number: int, raw: bytes, exc: Exception) -> None:
+        log.error(
+            "%s: line %d unreadable (%s), moved to %s", self.path, number, exc, self.rejected_path
+        )
+        self.set_aside(
+            [raw.decode("utf-8", "replace").rstrip("\n")], f"journal line {number}: {exc}"
+        )
+
+    def set_aside(self, lines: Sequence[str], reason: str) -> None:
+        """Keep lines the database refused, with why, for a person to look at."""
+        try:
+            fd = os.open(self.rejected_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as out:
+                for line in lines:
+                    out.write(
+                        json.dumps({"reason": reason, "line": line}, ensure_ascii=False) + "\n"
+                    )
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            raise JournalError(f"{self.rejected_path}: cannot set lines aside: {exc}") from exc
+
+    def set_aside_items(self, items: Sequence[WriteItem], reason: str) -> None:
+        self.set_aside([json.dumps(item_to_json(i), ensure_ascii=False) for i in items], reason)
+
+    def clear(self) -> None:
+        """Every journaled item is in the database: empty the journal."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise JournalError(f"{self.path}: cannot clear the journal: {exc}") from exc
+        self._pending = 0

@@ -1,0 +1,130 @@
+"""Helpers for tests of code that produces or reads call records (here and in other packages).
+
+``sample_record`` builds a full, realistic CallRecord (IVR, two services with an overflow,
+agent legs, a transfer, a survey, a callback request); ``temporary_database`` opens a fresh
+database on SQLite (a file) or PostgreSQL (a schema of its own, dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from telephony.records.engine import Database, create_store_engine, open_store
+from telephony.records.model import (
+    AgentLeg,
+    CallbackRequest,
+    CallOutcome,
+    CallRecord,
+    EntryOutcome,
+    IvrEvent,
+    IvrEventKind,
+    LegOutcome,
+    ServiceEntry,
+    SurveyAnswer,
+    Transfer,
+)
+
+T0 = datetime(2025, 3, 10, 9, 0, 0, 123456, tzinfo=UTC)
+
+
+def sample_record(
+    call_id: str = "1741597200.1",
+    start: datetime = T0,
+    caller: str = "+33 2 32 00 00 01",
+    *,
+    callback_number: str = "06 12 34 56 78",
+) -> CallRecord:
+    def at(seconds: float) -> datetime:
+        return start + timedelta(seconds=seconds)
+
+    return CallRecord(
+        call_id=call_id,
+        started_at=start,
+        ended_at=at(185.25),
+        dialled="0232000000",
+        caller_number=caller,
+        outcome=CallOutcome.ANSWERED,
+        rules_version="sha256:abc123",
+        ivr=[
+            IvrEvent(at(0.5), "accueil", IvrEventKind.MENU),
+            IvrEvent(at(4.0), "accueil", IvrEventKind.TIMEOUT),
+            IvrEvent(at(4.1), "accueil", IvrEventKind.MENU),
+            IvrEvent(at(6.75), "accueil", IvrEventKind.KEY, "2"),
+        ],
+        entries=[
+            ServiceEntry(
+                service_id="etat-civil",
+                entered_at=at(7.0),
+                ended_at=at(32.0),
+                outcome=EntryOutcome.OVERFLOW_TIMEOUT,
+                ringing_at=at(7.2),
+                overflow_to="accueil-general",
+                legs=[
+                    AgentLeg("PJSIP/1042", at(7.2), at(32.0), LegOutcome.NO_ANSWER, None, 16, "c1"),
+                    AgentLeg("PJSIP/1043", at(7.2), at(7.4), LegOutcome.BUSY, None, 17, "c2"),
+                ],
+            ),
+            ServiceEntry(
+                service_id="accueil-general",
+                entered_at=at(32.0),
+                ended_at=at(185.25),
+                outcome=EntryOutcome.ANSWERED,
+                ringing_at=at(32.1),
+                answered_at=at(40.5),
+                agent="PJSIP/1001",
+                legs=[
+                    AgentLeg(
+                        "PJSIP/1001", at(32.1), at(185.25), LegOutcome.ANSWERED, at(40.5), 16, "c3"
+                    ),
+                    AgentLeg("PJSIP/1002", at(32.1), at(40.5), LegOutcome.CANCELLED, None, 26),
+                ],
+            ),
+        ],
+        transfers=[Transfer(at(150.0), "accueil-general", "urbanisme", "2301", "PJSIP/1001")],
+        callbacks=[CallbackRequest(at(20.0), "etat-civil", callback_number, "overflowed")],
+        survey=[
+            SurveyAnswer(1, "survey.q1", at(170.0), 4),
+            SurveyAnswer(2, "survey.q2", at(178.0), None),
+        ],
+        survey_offered=True,
+        survey_service="accueil-general",
+        survey_agent="PJSIP/1001",
+    )
+
+
+@contextmanager
+def temporary_database(
+    backend: str, tmp_path: Path, pg_url: str | None = None, *, busy_timeout_ms: int = 2000
+) -> Iterator[Database]:
+    """A fresh, migrated database: ``backend`` is ``sqlite`` or ``postgresql``."""
+    if backend == "sqlite":
+        database = open_store(
+            f"sqlite:///{(tmp_path / 'records.db').as_posix()}", busy_timeout_ms=busy_timeout_ms
+        )
+        try:
+            yield database
+        finally:
+            database.dispose()
+        return
+    if pg_url is None:
+        raise ValueError("a PostgreSQL URL is needed for the postgresql backend")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_store_engine(pg_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        database = open_store(pg_url, schema=schema)
+        try:
+            yield database
+        finally:
+            database.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,225 @@
+"""Call records storage: round trip, idempotent writes, pseudonyms, callbacks, schema.
+
+Every test runs on SQLite and, when DECROCHE_TEST_PG_URL is set, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from telephony.records import schema as t
+from telephony.records.codec import Finished, Started, Touched
+from telephony.records.engine import current_revision, open_store
+from telephony.records.errors import CallbackNotFound, PseudonymError, RecordInputError
+from telephony.records.model import CallOutcome, CallStart
+from telephony.records.pseudonym import Pseudonymiser, load_or_create_secret, normalise_number
+from telephony.records.store import RecordStore
+from telephony.records.testing import T0, sample_record, temporary_database
+from tests.conftest import pg_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+SECRET = b"0123456789abcdef-test-secret"
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    with temporary_database(request.param, tmp_path, pg_url()) as database:
+        yield RecordStore(database, Pseudonymiser(SECRET))
+
+
+def test_full_record_round_trip(store):
+    record = sample_record()
+    result = store.apply([Finished(10, record)])
+    assert result.written == 1
+
+    loaded = store.load_call(record.call_id)
+    assert loaded is not None
+    expected = sample_record()
+    expected.caller_number = Pseudonymiser(SECRET).pseudonym(record.caller_number) or ""
+    assert loaded == expected
+    # Times come back aware UTC with their microseconds.
+    assert loaded.started_at.tzinfo is not None
+    assert loaded.started_at.utcoffset() == timedelta(0)
+    assert loaded.started_at.microsecond == 123456
+    assert loaded.entries[1].wait_seconds == pytest.approx(8.5)
+
+
+def test_non_utc_aware_times_are_stored_as_utc(store):
+    paris = datetime(2025, 7, 1, 11, 0, 0, 500000).astimezone()  # local zone of the machine
+    record = sample_record("tz.1", start=paris)
+    store.apply([Finished(1, record)])
+    loaded = store.load_call("tz.1")
+    assert loaded is not None
+    assert loaded.started_at == paris
+    assert loaded.started_at.tzinfo == UTC
+
+
+def test_naive_time_is_refused_with_the_call_named(store):
+    record = sample_record("naive.1", start=datetime(2025, 1, 1, 9, 0))
+    with pytest.raises(RecordInputError, match=r"naive\.1"):
+        store.apply([Finished(1, record)])
+    assert store.count_calls() == 0
+
+
+def test_the_clear_caller_number_is_not_stored(store):
+    record = sample_record(caller="0232000001")
+    store.apply([Finished(1, record)])
+    with store.database.engine.connect() as conn:
+        row = conn.execute(select(t.calls)).mappings().one()
+        dumped = " ".join(str(v) for v in row.values())
+    assert "0232000001" not in dumped
+    assert "232000001" not in dumped
+    assert row["caller_pseudonym"] == Pseudonymiser(SECRET).pseudonym("+33 2 32 00 00 01")
+    assert len(row["caller_pseudonym"]) == 64
+
+
+def test_replaying_the_same_items_writes_each_call_once(store):
+    items = [Finished(5, sample_record("a")), Finished(6, sample_record("b"))]
+    assert store.apply(items).written == 2
+    again = store.apply(items)
+    assert again.written == 0
+    assert again.skipped == 2
+    assert store.count_calls() == 2
+    with store.database.engine.connect() as conn:
+        entries = conn.execute(select(t.service_entries)).all()
+        legs = conn.execute(select(t.agent_legs)).all()
+    assert len(entries) == 4
+    assert len(legs) == 8
+
+
+def test_a_newer_finish_replaces_an_older_one_and_not_the_reverse(store):
+    first = sample_record("x")
+    second = sample_record("x")
+    second.outcome = CallOutcome.ABANDONED
+    second.entries = second.entries[:1]
+    store.apply([Finished(1, first)])
+    store.apply([Finished(2, second)])
+    store.apply([Finished(1, first)])  # an old replay must not win
+    loaded = store.load_call("x")
+    assert loaded is not None
+    assert loaded.outcome is CallOutcome.ABANDONED
+    assert len(loaded.entries) == 1
+
+
+def test_start_touch_then_close_interrupted_at_last_seen(store):
+    start = CallStart("open.1", T0, "0232000000", "0600000000")
+    store.apply([Started(100, start)])
+    store.apply([Touched(101, "open.1", T0 + timedelta(seconds=42.5))])
+    store.apply([Touched(102, "open.1", T0 + timedelta(seconds=10))])  # never backwards
+    assert store.call_status("open.1") == "open"
+
+    assert store.close_interrupted(before_seq=50, seq=200) == 0  # started after: left alone
+    assert store.close_interrupted(before_seq=150, seq=200) == 1
+    loaded = store.load_call("open.1")
+    assert loaded is not None
+    assert loaded.outcome is CallOutcome.INTERRUPTED
+    assert loaded.ended_at == T0 + timedelta(seconds=42.5)
+    assert store.call_status("open.1") == "done"
+    assert store.close_interrupted(before_seq=1000, seq=1001) == 0
+
+
+def test_start_then_finish_in_one_batch_keeps_the_finish(store):
+    start = CallStart("both", T0, "0232000000", "0600000000")
+    store.apply([Started(1, start), Finished(2, sample_record("both"))])
+    store.apply([Started(1, start)])  # a replayed start never reopens a finished call
+    assert store.call_status("both") == "done"
+
+
+def test_callback_number_kept_until_done(store):
+    store.apply([Finished(1, sample_record("cb.1"))])
+    pending = store.pending_callbacks()
+    assert [(p.call_id, p.number) for p in pending] == [("cb.1", "06 12 34 56 78")]
+
+    done_at = T0 + timedelta(hours=2)
+    store.mark_callback_done("cb.1", 0, by="PJSIP/1001", at=done_at)
+    assert store.pending_callbacks() == []
+    with store.database.engine.connect() as conn:
+        row = conn.execute(select(t.callback_requests)).mappings().one()
+    assert row["number"] is None
+    assert row["status"] == "done"
+    assert row["done_by"] == "PJSIP/1001"
+    assert row["closed_at"] == done_at
+    assert row["number_pseudonym"] == Pseudonymiser(SECRET).pseudonym("0612345678")
+    with pytest.raises(CallbackNotFound, match=r"cb\.1#0"):
+        store.mark_callback_done("cb.1", 0, by="PJSIP/1001", at=done_at)
+
+
+def test_expired_callbacks_lose_their_number(store):
+    store.apply([Finished(1, sample_record("old", start=T0))])
+    store.apply([Finished(2, sample_record("new", start=T0 + timedelta(days=10)))])
+    expired = store.expire_callbacks(T0 + timedelta(days=3), at=T0 + timedelta(days=11))
+    assert expired == 1
+    assert [p.call_id for p in store.pending_callbacks()] == ["new"]
+    with store.database.engine.connect() as conn:
+        numbers = dict(
+            conn.execute(select(t.callback_requests.c.call_id, t.callback_requests.c.number)).all()
+        )
+    assert numbers == {"old": None, "new": "06 12 34 56 78"}
+
+
+def test_schema_is_at_head_and_matches_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    assert current_revision(store.database.engine) == "0001"
+    with store.database.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+    assert diff == []
+
+
+def test_deleting_a_call_cascades_to_its_parts(store):
+    store.apply([Finished(1, sample_record("gone"))])
+    with store.database.engine.begin() as conn:
+        conn.execute(t.calls.delete())
+    with store.database.engine.connect() as conn:
+        for table in t.CALL_CHILDREN:
+            assert conn.execute(select(table)).all() == [], table.name
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    database = open_store(f"sqlite:///{tmp_path / 'd' / 'x.db'}")
+    try:
+        with database.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert "calls" in database.table_names()
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("+33 2 32 00 00 01", "0232000001"),
+        ("0033232000001", "0232000001"),
+        ("02.32.00.00.01", "0232000001"),
+        ("0044 20 7946 0000", "+442079460000"),
+        ("anonymous", None),
+        ("", None),
+    ],
+)
+def test_number_normalisation(raw, normal):
+    assert normalise_number(raw) == normal
+
+
+def test_pseudonyms_are_keyed():
+    a = Pseudonymiser(SECRET)
+    b = Pseudonymiser(b"another-secret-of-sufficient-length")
+    assert a.pseudonym("0232000001") == a.pseudonym("+33232000001")
+    assert a.pseudonym("0232000001") != b.pseudonym("0232000001")
+    assert a.pseudonym("anonymous") is None
+    with pytest.raises(PseudonymError, match="at least 16 bytes"):
+        Pseudonymiser(b"short")
+
+
+def test_secret_file_is_created_once_owner_only(tmp_path):
+    path = tmp_path / "keys" / "pseudonym.key"
+    first = load_or_create_secret(path)
+    assert load_or_create_secret(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.write_bytes(b"tiny")
+    with pytest.raises(PseudonymError, match="too short"):
+        load_or_create_secret(path)
