@@ -1,0 +1,156 @@
+"""Where the indicators' entries come from: the call records database, or a queue_log file.
+
+Analytics reads the records' tables (``telephony.records.schema``) and nothing upstream of them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, Float, and_, cast, func, select
+
+from analytics.api import LoadedFrame
+from analytics.frame import (
+    NO_TARGET,
+    TO_CALLBACK,
+    TO_MESSAGE,
+    EntryFrame,
+    frame_from_records,
+    outcome_code,
+)
+from telephony.records.engine import Database, open_store
+from telephony.records.model import EntryOutcome
+from telephony.records.schema import calls, service_entries
+
+
+def _outcome_codes() -> dict[str, int]:
+    """EntryOutcome value -> analytics outcome code, for the raw column values read from SQL."""
+    return {outcome.value: int(outcome_code(outcome)) for outcome in EntryOutcome}
+
+
+def _epoch(column: Any, dialect: str) -> ColumnElement[float]:
+    """Seconds since 1970 of a stored UTC time, computed by the database (no per-row Python)."""
+    if dialect == "sqlite":
+        # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (naive UTC): whole seconds from strftime, the
+        # fraction from the text itself, exact to the microsecond (julianday is not).
+        whole = cast(func.strftime("%s", column), Float)
+        return whole + func.coalesce(cast(func.substr(column, 20), Float), 0.0)
+    return cast(func.extract("epoch", column), Float)
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC bounds covering the local dates start..end anywhere on Earth (offsets < 1 day)."""
+    return (
+        datetime.combine(start - timedelta(days=1), time.min, UTC),
+        datetime.combine(end + timedelta(days=2), time.min, UTC),
+    )
+
+
+class DatabaseSource:
+    """Entries read from the call records database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url_or_database: str | Database) -> None:
+        if isinstance(url_or_database, Database):
+            self._database = url_or_database
+        else:
+            self._database = open_store(url_or_database)
+
+    def load(self, start: date, end: date) -> LoadedFrame:
+        dialect = self._database.dialect
+        low, high = _bounds(start, end)
+        e = service_entries.c
+        query = (
+            select(
+                e.call_id,
+                e.service_id,
+                _epoch(e.entered_at, dialect),
+                _epoch(e.answered_at, dialect),
+                _epoch(e.ended_at, dialect),
+                e.outcome,
+                e.agent,
+                e.overflow_to,
+                calls.c.caller_pseudonym,
+            )
+            .select_from(service_entries.join(calls, calls.c.call_id == e.call_id))
+            .where(and_(e.entered_at >= low, e.entered_at < high))
+            .order_by(e.call_id, e.position)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return LoadedFrame(_frame_from_rows(rows))
+
+
+def _frame_from_rows(rows: list[Any]) -> EntryFrame:
+    codes = _outcome_codes()
+    services: dict[str, int] = {}
+    agents: dict[str, int] = {}
+    callers: dict[str, int] = {}
+    n = len(rows)
+    call = np.empty(n, np.int64)
+    service = np.empty(n, np.int32)
+    entered = np.empty(n, np.float64)
+    answered = np.empty(n, np.float64)
+    ended = np.empty(n, np.float64)
+    outcome = np.empty(n, np.int8)
+    agent = np.empty(n, np.int32)
+    overflow_to = np.empty(n, np.int32)
+    per_call_caller: list[int] = []
+    previous_call: str | None = None
+    index = -1
+    for i, row in enumerate(rows):
+        call_id, service_id, t_in, t_answer, t_end, out, who, target, caller = row
+        if call_id != previous_call:
+            previous_call = call_id
+            index += 1
+            per_call_caller.append(
+                callers.setdefault(caller, len(callers)) if caller is not None else -1
+            )
+        call[i] = index
+        service[i] = services.setdefault(service_id, len(services))
+        entered[i] = t_in
+        answered[i] = np.nan if t_answer is None else t_answer
+        ended[i] = t_end
+        outcome[i] = codes[out]
+        agent[i] = agents.setdefault(who, len(agents)) if who else -1
+        overflow_to[i] = _target_code(target, services)
+    return EntryFrame(
+        services=list(services),
+        agents=list(agents),
+        call=call,
+        service=service,
+        entered=entered,
+        answered=answered,
+        ended=ended,
+        outcome=outcome,
+        agent=agent,
+        overflow_to=overflow_to,
+        caller=np.asarray(per_call_caller, dtype=np.int64),
+    )
+
+
+def _target_code(target: str | None, services: dict[str, int]) -> int:
+    if not target:
+        return NO_TARGET
+    if target.startswith("message"):
+        return TO_MESSAGE
+    if target.startswith("callback"):
+        return TO_CALLBACK
+    name = target.removeprefix("service:")
+    return services.setdefault(name, len(services))
+
+
+class QueueLogSource:
+    """Entries read from an Asterisk queue_log file (parsed once, kept in memory)."""
+
+    def __init__(self, path: Path) -> None:
+        from telephony.records.queue_log import parse_queue_log
+
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            records, report = parse_queue_log(lines)
+        self._loaded = LoadedFrame(frame_from_records(records), report.skipped)
+
+    def load(self, start: date, end: date) -> LoadedFrame:
+        return self._loaded

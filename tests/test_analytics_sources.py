@@ -1,0 +1,88 @@
+"""The indicators read from the database equal those computed on the same records in memory,
+on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from analytics.frame import frame_from_records
+from analytics.indicators import compute_indicators, repeat_callers
+from analytics.sources import DatabaseSource
+from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, ServiceEntry
+from telephony.records.pseudonym import Pseudonymiser
+from telephony.records.store import RecordStore
+from telephony.records.testing import temporary_database
+from tests.conftest import pg_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+
+
+def generated_records(n: int, seed: int = 7) -> list[CallRecord]:
+    rng = random.Random(seed)
+    start = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)  # spans the DST change of 25 October
+    services = ["accueil", "ccas", "etat_civil", "police"]
+    records = []
+    for i in range(n):
+        t = start + timedelta(seconds=rng.uniform(0, 3 * 86400))
+        entries = []
+        hops = rng.choice([1, 1, 1, 2, 3])
+        for hop in range(hops):
+            service = rng.choice(services)
+            wait = rng.choice([0.5, 4.999, 5.0, 12.25, 24.999, 25.0, 25.001, 60.0])
+            last = hop == hops - 1
+            outcome = (
+                rng.choice([EntryOutcome.ANSWERED, EntryOutcome.ABANDONED, EntryOutcome.MESSAGE])
+                if last
+                else EntryOutcome.OVERFLOW_TIMEOUT
+            )
+            answered = t + timedelta(seconds=wait) if outcome is EntryOutcome.ANSWERED else None
+            ended = t + timedelta(seconds=wait + (90 if answered else 0))
+            entries.append(
+                ServiceEntry(
+                    service_id=service,
+                    entered_at=t,
+                    ended_at=ended,
+                    outcome=outcome,
+                    answered_at=answered,
+                    agent="PJSIP/1001" if answered else None,
+                    overflow_to=None if last else "accueil",
+                )
+            )
+            t = ended
+        records.append(
+            CallRecord(
+                call_id=f"1795917483.{i}",
+                started_at=entries[0].entered_at - timedelta(seconds=8),
+                ended_at=entries[-1].ended_at,
+                dialled="0232464646",
+                caller_number=f"06000000{rng.randrange(30):02d}",
+                outcome=CallOutcome.ANSWERED,
+                entries=entries,
+            )
+        )
+    return records
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_database_source_matches_memory(backend: str, tmp_path: Path) -> None:
+    records = generated_records(400)
+    with temporary_database(backend, tmp_path, pg_url()) as database:
+        store = RecordStore(database, Pseudonymiser(b"k" * 32))
+        store.import_records(records)
+        source = DatabaseSource(database)
+        for first, last in [
+            (date(2026, 10, 25), date(2026, 10, 25)),
+            (date(2026, 10, 24), date(2026, 10, 27)),
+        ]:
+            from_db = compute_indicators(source.load(first, last).frame, first, last)
+            in_memory = compute_indicators(frame_from_records(records), first, last)
+            assert from_db.to_json() == in_memory.to_json()
+            assert from_db.total.offered > 0
+        whole = (date(2026, 10, 24), date(2026, 10, 27))
+        repeats_db = repeat_callers(source.load(*whole).frame, *whole)
+        assert repeats_db == repeat_callers(frame_from_records(records), *whole)
+        assert repeats_db["repeat_calls"] > 0
