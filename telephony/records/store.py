@@ -145,7 +145,8 @@ class RecordStore:
             else:
                 replace.append(fin)
         new_starts = [s for cid, s in starts.items() if cid not in existing and cid not in finishes]
-        result.skipped += len(starts) - len(new_starts)
+        # A start superseded by its finish in the same batch is not a replay: not counted.
+        result.skipped += sum(1 for cid in starts if cid in existing)
 
         stale = [f.record.call_id for f in replace if f.record.call_id in existing]
         for chunk in _chunks(stale):
@@ -215,8 +216,7 @@ class RecordStore:
 
     def _record_rows(self, r: CallRecord, seq: int, rows: dict[str, list[dict[str, Any]]]) -> None:
         cid = r.call_id
-        _require_aware(r.started_at, f"call {cid}: started_at")
-        _require_aware(r.ended_at, f"call {cid}: ended_at")
+        check_record(r)
         rows["calls"].append(
             {
                 "call_id": cid,
@@ -473,6 +473,33 @@ def _bind(name: str) -> Any:
     from sqlalchemy import bindparam
 
     return bindparam(name)
+
+
+def check_record(r: CallRecord) -> None:
+    """Every time of the record must be aware; the error names the first one that is not."""
+    where = f"call {r.call_id}"
+    _require_aware(r.started_at, f"{where}: started_at")
+    _require_aware(r.ended_at, f"{where}: ended_at")
+    for i, ev in enumerate(r.ivr):
+        _require_aware(ev.at, f"{where}: ivr[{i}].at")
+    for i, e in enumerate(r.entries):
+        for name in ("entered_at", "ended_at", "ringing_at", "answered_at"):
+            value = getattr(e, name)
+            if value is not None:
+                _require_aware(value, f"{where}: entries[{i}].{name}")
+        for j, leg in enumerate(e.legs):
+            for name in ("ring_started_at", "ended_at", "answered_at"):
+                value = getattr(leg, name)
+                if value is not None:
+                    _require_aware(value, f"{where}: entries[{i}].legs[{j}].{name}")
+    timed: list[tuple[str, list[datetime]]] = [
+        ("transfers", [x.at for x in r.transfers]),
+        ("callbacks", [x.at for x in r.callbacks]),
+        ("survey", [x.at for x in r.survey]),
+    ]
+    for label, times in timed:
+        for i, at in enumerate(times):
+            _require_aware(at, f"{where}: {label}[{i}].at")
 
 
 def _require_aware(value: datetime, what: str) -> None:

@@ -200,6 +200,8 @@ class RecordWriter:
     # --- the writer thread ----------------------------------------------------------------
 
     def _run(self) -> None:
+        # Recover before the first write, so that in the normal case nothing is journaled.
+        self._reconnect()
         while True:
             batch = self._take()
             try:
