@@ -1,0 +1,170 @@
+"""Asterisk queue_log import: mapping of events, malformed lines, idempotence, CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from telephony.records.model import CallOutcome, EntryOutcome, LegOutcome
+from telephony.records.pseudonym import Pseudonymiser
+from telephony.records.queue_log import QueueLogParser, iter_queue_log, parse_queue_log
+from telephony.records.store import RecordStore
+from telephony.records.testing import temporary_database
+from tests.conftest import pg_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+
+SAMPLE = """\
+1700000000|1700000000.1|NONE|NONE|DID|0232000000
+1700000000|1700000000.1|etat-civil|NONE|ENTERQUEUE||0612345678|1
+1700000010|1700000000.1|etat-civil|PJSIP/1042|RINGNOANSWER|10000
+1700000025|1700000000.1|etat-civil|NONE|EXITWITHTIMEOUT|1|1|25
+1700000025|1700000000.1|accueil|NONE|ENTERQUEUE||0612345678|1
+1700000033|1700000000.1|accueil|PJSIP/1001|CONNECT|8|1700000025.5|6
+1700000100|1700000000.1|accueil|PJSIP/1001|COMPLETECALLER|8|67|1
+1700000200|NONE|NONE|PJSIP/1001|AGENTLOGIN|PJSIP/1001
+1700000300|1700000300.2|accueil|NONE|ENTERQUEUE||0699999999|1
+1700000303|1700000300.2|accueil|NONE|ABANDON|1|1|3
+this line is garbage
+1700000400|1700000400.3|accueil|NONE|ENTERQUEUE||anonymous|1
+1700000460|1700000400.3|accueil|NONE|EXITWITHKEY|1|1|1|60
+1700000500|1700000500.4|accueil|NONE|ENTERQUEUE||0611111111|1
+1700000512|1700000500.4|accueil|PJSIP/1002|CONNECT|twelve|1700000500.9|2
+1700000512|1700000500.4|accueil|PJSIP/1002|CONNECT|12|1700000500.9|2
+1700000600|1700000500.4|accueil|PJSIP/1002|BLINDTRANSFER|2301|from-internal|12|88|1
+notanepoch|1700000600.5|accueil|NONE|ENTERQUEUE||0600000000|1
+1700000700|1700000700.6|accueil|NONE|EXITEMPTY|1|1|4
+1700000800|1700000800.7|urbanisme|NONE|ENTERQUEUE||0622222222|1
+"""
+
+
+def by_id(records):
+    return {r.call_id: r for r in records}
+
+
+def test_events_become_calls_entries_and_legs():
+    records, report = parse_queue_log(SAMPLE.splitlines())
+    calls = by_id(records)
+    assert set(calls) == {
+        "1700000000.1",
+        "1700000300.2",
+        "1700000400.3",
+        "1700000500.4",
+        "1700000700.6",
+        "1700000800.7",
+    }
+    overflow = calls["1700000000.1"]
+    assert overflow.source == "queue_log"
+    assert overflow.dialled == "0232000000"
+    assert overflow.caller_number == "0612345678"
+    assert overflow.outcome is CallOutcome.ANSWERED
+    first, second = overflow.entries
+    assert (first.service_id, first.outcome, first.overflow_to) == (
+        "etat-civil",
+        EntryOutcome.OVERFLOW_TIMEOUT,
+        "accueil",
+    )
+    assert first.wait_seconds == 25
+    assert [(leg.endpoint, leg.outcome, leg.ring_seconds) for leg in first.legs] == [
+        ("PJSIP/1042", LegOutcome.NO_ANSWER, 10.0)
+    ]
+    assert second.outcome is EntryOutcome.ANSWERED
+    assert second.agent == "PJSIP/1001"
+    assert second.wait_seconds == 8  # Asterisk's holdtime
+    assert second.legs[0].ring_seconds == 6
+    assert second.legs[0].channel_id == "1700000025.5"
+    assert overflow.ended_at == datetime.fromtimestamp(1700000100, UTC)
+
+    assert calls["1700000300.2"].outcome is CallOutcome.ABANDONED
+    assert calls["1700000300.2"].entries[0].wait_seconds == 3
+    key = calls["1700000400.3"].entries[0]
+    assert (key.outcome, key.overflow_to) == (EntryOutcome.MESSAGE, "message:key-1")
+
+    transferred = calls["1700000500.4"]
+    assert transferred.entries[0].outcome is EntryOutcome.ANSWERED
+    assert [(t.destination, t.by_agent) for t in transferred.transfers] == [
+        ("2301@from-internal", "PJSIP/1002")
+    ]
+    # EXITEMPTY without its ENTERQUEUE (file rotated mid-call): rebuilt from the wait time.
+    rebuilt = calls["1700000700.6"].entries[0]
+    assert rebuilt.outcome is EntryOutcome.OVERFLOW_NOBODY
+    assert rebuilt.entered_at == datetime.fromtimestamp(1700000696, UTC)
+    assert report.rebuilt_entries == 1
+    # Still waiting when the file ends: kept, as interrupted.
+    assert calls["1700000800.7"].outcome is CallOutcome.INTERRUPTED
+    assert report.unfinished_calls == 1
+    assert report.ignored_events["AGENTLOGIN"] == 1
+
+
+def test_malformed_lines_are_skipped_with_their_numbers():
+    _records, report = parse_queue_log(SAMPLE.splitlines())
+    assert report.skipped == 3
+    assert [(m.line, m.reason.split(":")[0]) for m in report.malformed] == [
+        (11, "1 field(s), at least 5 expected"),
+        (15, "CONNECT"),
+        (18, "time is not an epoch"),
+    ]
+    assert "holdtime is not a number" in report.malformed[1].reason
+    assert report.lines == len(SAMPLE.splitlines())
+
+
+def test_streaming_hands_out_quiet_calls_before_the_end():
+    lines = [
+        "1700000000|a|q|NONE|ENTERQUEUE||0600000001|1",
+        "1700000003|a|q|NONE|ABANDON|1|1|3",
+        "1700009000|b|q|NONE|ENTERQUEUE||0600000002|1",
+    ]
+    parser = QueueLogParser(idle_close_s=3600)
+    out = []
+    for line in lines:
+        out.extend(r.call_id for r in parser.feed(line))
+    assert out == ["a"]  # quiet for more than an hour, before the input ended
+    assert [r.call_id for r in parser.finish()] == ["b"]
+    assert [r.call_id for r in iter_queue_log(lines)] == ["a", "b"]
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    with temporary_database(request.param, tmp_path, pg_url()) as database:
+        yield RecordStore(database, Pseudonymiser(b"0123456789abcdef-secret"))
+
+
+def test_importing_twice_does_not_duplicate(store):
+    first = store.import_records(iter_queue_log(SAMPLE.splitlines()))
+    assert (first.inserted, first.already_present) == (6, 0)
+    second = store.import_records(iter_queue_log(SAMPLE.splitlines()))
+    assert (second.inserted, second.already_present) == (0, 6)
+    assert store.count_calls() == 6
+    loaded = store.load_call("1700000000.1")
+    assert loaded is not None
+    assert loaded.source == "queue_log"
+    assert len(loaded.entries) == 2
+    assert loaded.caller_number == Pseudonymiser(b"0123456789abcdef-secret").pseudonym("0612345678")
+
+
+def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
+    from telephony.records.cli import db, import_group, purge
+
+    monkeypatch.setenv("DECROCHE_STORAGE__PSEUDONYM_SECRET", "a-long-enough-test-secret")
+    log = tmp_path / "queue_log"
+    log.write_text(SAMPLE, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    first = runner.invoke(import_group, ["queue-log", str(log), "--db", url])
+    assert first.exit_code == 0, first.output
+    assert "6 appel(s) importé(s), 0 déjà présent(s)" in first.output
+    assert "ligne 11" in first.output
+    assert "3 ligne(s) mal formée(s)" in first.output
+    second = runner.invoke(import_group, ["queue-log", str(log), "--db", url])
+    assert "0 appel(s) importé(s), 6 déjà présent(s)" in second.output
+
+    status = runner.invoke(db, ["status", "--db", url])
+    assert "Révision 0001 ; 6 appel(s)" in status.output
+    purged = runner.invoke(purge, ["--before", "2024-01-01", "--db", url])
+    assert purged.exit_code == 0, purged.output
+    assert "6 appel(s) antérieur(s) au 2024-01-01 supprimé(s)" in purged.output
+    bad = runner.invoke(purge, ["--before", "janvier", "--db", url])
+    assert bad.exit_code != 0
+    assert "AAAA-MM-JJ" in bad.output
