@@ -5,6 +5,7 @@ Analytics reads the records' tables (``telephony.records.schema``) and nothing u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class DatabaseSource:
         return LoadedFrame(_frame_from_rows(rows))
 
 
-def _frame_from_rows(rows: list[Any]) -> EntryFrame:
+def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
     codes = _outcome_codes()
     services: dict[str, int] = {}
     agents: dict[str, int] = {}
@@ -150,7 +151,7 @@ class QueueLogSource:
 
         with path.open(encoding="utf-8", errors="replace") as lines:
             records, report = parse_queue_log(lines)
-        self._loaded = LoadedFrame(frame_from_records(records), report.skipped)
+        self._loaded = LoadedFrame(frame_from_records(records), report.malformed_count)
 
     def load(self, start: date, end: date) -> LoadedFrame:
         return self._loaded
