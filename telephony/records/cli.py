@@ -146,13 +146,17 @@ def status(db: str | None, config_path: Path | None) -> None:
     url, *_ = _database_url(db, config_path)
     try:
         database = open_store(url, upgrade=False)
-        revision = current_revision(database.engine)
-        if revision is None:
-            click.echo("Base vide : lancer « decroche db upgrade ».")
-            return
-        with database.engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(t.calls)).scalar_one()
-        database.dispose()
+        try:
+            revision = current_revision(database.engine)
+            count = None
+            if revision is not None:
+                with database.engine.connect() as conn:
+                    count = conn.execute(select(func.count()).select_from(t.calls)).scalar_one()
+        finally:
+            database.dispose()
     except RecordsError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Révision {revision} ; {count} appel(s) enregistré(s).")
+    if revision is None:
+        click.echo("Base vide : lancer « decroche db upgrade ».")
+    else:
+        click.echo(f"Révision {revision} ; {count} appel(s) enregistré(s).")
