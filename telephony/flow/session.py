@@ -1,0 +1,584 @@
+"""One call's view of Asterisk: its ordered events, and the REST calls on its channels.
+
+A :class:`CallSession` is owned by the call's single task. It reads the call's events, in the
+order Asterisk sent them, from the queue the dispatcher fills, and offers the steps the call
+flow is made of: answer, play with barge-in, wait for a key, ring agents, bridge, wait for the
+end. A caller hanging up at any moment surfaces as one exception, :class:`CallerHungUp`, so the
+flow reads straight down; :meth:`CallSession.cleanup` (run in the flow's ``finally``) hangs up
+every agent leg and bridge the call created, whatever happened.
+
+Every time recorded comes from an event's own ``timestamp``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from telephony.ari.errors import AriError, AriHttpError, ServerError, is_gone
+from telephony.ari.models import (
+    Channel,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelHangupRequest,
+    ChannelStateChange,
+    Dial,
+    Event,
+    PlaybackFinished,
+    StasisEnd,
+    StasisStart,
+)
+from telephony.clock import Clock
+from telephony.records.model import LegOutcome
+
+log = logging.getLogger(__name__)
+
+# How long cleanup may take in total, in real seconds, before it gives up on Asterisk.
+CLEANUP_TIMEOUT_S = 5.0
+
+
+class CallerHungUp(Exception):
+    """The caller hung up (or left the application); ``at`` is the event's time."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(f"caller hung up at {at.isoformat()}")
+        self.at = at
+
+
+class CallControl(Protocol):
+    """The ARI operations a call flow performs (implemented by ``telephony.ari.AriClient``)."""
+
+    async def answer(self, channel_id: str) -> None: ...
+    async def ring(self, channel_id: str) -> None: ...
+    async def ring_stop(self, channel_id: str) -> None: ...
+    async def play(
+        self, channel_id: str, media: Sequence[str], *, lang: str | None, playback_id: str
+    ) -> Any: ...
+    async def stop_playback(self, playback_id: str) -> None: ...
+    async def hangup(self, channel_id: str, *, reason: str | None = None) -> None: ...
+    async def create_channel(
+        self,
+        endpoint: str,
+        *,
+        app: str,
+        app_args: str,
+        channel_id: str,
+        variables: dict[str, str] | None = None,
+    ) -> Channel: ...
+    async def dial(self, channel_id: str, *, caller: str | None, timeout: int | None) -> None: ...
+    async def create_bridge(self, bridge_id: str, *, bridge_type: str = "mixing") -> Any: ...
+    async def add_channel(self, bridge_id: str, channel_id: str) -> None: ...
+    async def remove_channel(self, bridge_id: str, channel_id: str) -> None: ...
+    async def destroy_bridge(self, bridge_id: str) -> None: ...
+    async def continue_in_dialplan(
+        self,
+        channel_id: str,
+        *,
+        context: str | None = None,
+        extension: str | None = None,
+        priority: int | None = None,
+    ) -> None: ...
+
+
+# Q.850 causes -> how an agent's leg ended (Asterisk sends no final BUSY/NOANSWER Dial status).
+_CAUSES: dict[int, LegOutcome] = {
+    17: LegOutcome.BUSY,  # user busy (486)
+    18: LegOutcome.NO_ANSWER,  # no user responding
+    19: LegOutcome.NO_ANSWER,  # user alerting, no answer (480: Asterisk's dial timeout)
+    21: LegOutcome.DECLINED,  # call rejected (603)
+    1: LegOutcome.UNREACHABLE,  # unallocated number
+    3: LegOutcome.UNREACHABLE,  # no route to destination
+    20: LegOutcome.UNREACHABLE,  # subscriber absent
+    27: LegOutcome.UNREACHABLE,  # destination out of order
+    34: LegOutcome.UNREACHABLE,  # no circuit available
+    38: LegOutcome.UNREACHABLE,  # network out of order
+}
+
+
+def ring_end_of(outcomes: Sequence[LegOutcome]) -> RingEnd:
+    """Why nobody answered, from how each leg ended: someone rang (or declined) -> timeout;
+    else someone was busy -> busy; else nobody could be reached."""
+    if any(o in (LegOutcome.NO_ANSWER, LegOutcome.DECLINED) for o in outcomes):
+        return RingEnd.TIMEOUT
+    if any(o is LegOutcome.BUSY for o in outcomes):
+        return RingEnd.BUSY
+    return RingEnd.NOBODY
+
+
+def leg_outcome_of_cause(cause: int | None) -> LegOutcome:
+    if cause is None:
+        return LegOutcome.FAILED
+    return _CAUSES.get(cause, LegOutcome.NO_ANSWER if cause == 16 else LegOutcome.FAILED)
+
+
+class RingEnd(StrEnum):
+    ANSWERED = "answered"
+    TIMEOUT = "timeout"  # someone rang, nobody answered in time
+    BUSY = "busy"  # every agent tried was busy
+    NOBODY = "nobody"  # nobody could be rung (unreachable, not registered)
+
+
+@dataclass(slots=True)
+class RingStage:
+    """Endpoints rung together, for at most ``seconds``."""
+
+    endpoints: Sequence[str]
+    seconds: float
+
+
+@dataclass(slots=True)
+class RingResult:
+    end: RingEnd
+    at: datetime
+    agent_channel: str | None = None
+    agent_endpoint: str | None = None
+
+
+@dataclass(slots=True)
+class _Leg:
+    endpoint: str
+    channel_id: str
+    ringing: bool = False
+    ended: bool = False
+    outcome: LegOutcome | None = None
+
+
+@dataclass(slots=True)
+class LegReport:
+    """What the flow tells the call story about agent legs (kept decoupled from the story)."""
+
+    started: Callable[[datetime, str, str | None], None]
+    answered: Callable[[datetime, str], None]
+    ended: Callable[[datetime, str, LegOutcome, int | None], None]
+    failed: Callable[[datetime, str, LegOutcome], None]
+
+
+@dataclass(slots=True)
+class AgentHungUp:
+    at: datetime
+
+
+class CallSession:
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        channel: Channel,
+        started_at: datetime,
+        ari: CallControl,
+        events: asyncio.Queue[Event],
+        clock: Clock,
+        app: str,
+        bind: Callable[[str], None],
+        lang: str = "fr",
+        sound_prefix: str = "sound:decroche/",
+    ) -> None:
+        self.call_id = call_id
+        self.channel = channel
+        self.channel_id = channel.id
+        self.ari = ari
+        self._events = events
+        self._clock = clock
+        self._app = app
+        self._bind = bind
+        self.lang = lang
+        self.sound_prefix = sound_prefix
+        self.last_event_at = started_at
+        self.hung_up_at: datetime | None = None
+        self._legs: dict[str, _Leg] = {}
+        self._bridges: list[str] = []
+        self._short = uuid.uuid4().hex[:12]
+        self._counter = 0
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def _new_id(self, kind: str) -> str:
+        # Random ids: Asterisk refuses an id that is a prefix of a live channel's id.
+        self._counter += 1
+        return f"dc-{self._short}-{kind}{self._counter}"
+
+    async def next_event(self, timeout_s: float | None) -> Event | None:
+        """The call's next event, or None after ``timeout_s`` of clock time.
+
+        Raises :class:`CallerHungUp` when the event says the caller left.
+        """
+        if self.hung_up_at is not None:
+            raise CallerHungUp(self.hung_up_at)
+        try:
+            if timeout_s is None:
+                event = await self._events.get()
+            else:
+                event = await asyncio.wait_for(
+                    self._events.get(), self._clock.real_seconds(max(0.0, timeout_s))
+                )
+        except TimeoutError:
+            return None
+        self.last_event_at = max(self.last_event_at, event.timestamp)
+        if self._is_caller_gone(event):
+            self.hung_up_at = event.timestamp
+            raise CallerHungUp(event.timestamp)
+        self._track_leg(event)
+        return event
+
+    def _is_caller_gone(self, event: Event) -> bool:
+        if isinstance(event, (StasisEnd, ChannelHangupRequest, ChannelDestroyed)):
+            return event.channel.id == self.channel_id
+        return False
+
+    def _track_leg(self, event: Event) -> None:
+        if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
+            leg = self._legs.get(event.channel.id)
+            if leg is not None:
+                leg.ended = True
+
+    def deadline(self, seconds: float) -> Callable[[], float]:
+        """A countdown in clock seconds, for waits made of several events."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self._clock.real_seconds(seconds)
+        speed = self._clock.speed
+        return lambda: max(0.0, (end - loop.time()) * speed)
+
+    # --- caller ---------------------------------------------------------------------------------
+
+    async def answer(self) -> None:
+        await self._guard(self.ari.answer(self.channel_id))
+
+    async def _guard(self, call: Awaitable[Any]) -> Any:
+        """Run a REST call on the caller's channel; a 'gone' answer means the caller left."""
+        try:
+            return await call
+        except AriHttpError as exc:
+            if is_gone(exc):
+                # The StasisEnd is in the queue (or on its way): read up to it for its time.
+                await self._drain_until_gone()
+            raise
+
+    async def _drain_until_gone(self) -> None:
+        while True:
+            event = await self.next_event(2.0)
+            if event is None:
+                at = self.last_event_at
+                self.hung_up_at = at
+                raise CallerHungUp(at)
+
+    async def play(
+        self,
+        prompts: Sequence[str],
+        *,
+        barge_in: bool,
+        keys: str = "0123456789*#",
+    ) -> tuple[str | None, datetime]:
+        """Play prompts (by id) in order; with ``barge_in`` a key stops them and is returned.
+
+        Returns the key (or None) and the time of the event that ended the playback.
+        """
+        if not prompts:
+            return None, self.last_event_at
+        playback_id = self._new_id("p")
+        media = [self.media(p) for p in prompts]
+        await self._guard(
+            self.ari.play(self.channel_id, media, lang=self.lang, playback_id=playback_id)
+        )
+        # A playback with an unsupported scheme never finishes on Asterisk: bound the wait.
+        limit = self.deadline(600.0)
+        while True:
+            event = await self.next_event(limit())
+            if event is None:
+                await self._stop_playback(playback_id)
+                return None, self.last_event_at
+            if isinstance(event, PlaybackFinished) and event.playback.id == playback_id:
+                return None, event.timestamp
+            if (
+                barge_in
+                and isinstance(event, ChannelDtmfReceived)
+                and event.channel.id == self.channel_id
+                and event.digit in keys
+            ):
+                await self._stop_playback(playback_id)
+                return event.digit, event.timestamp
+
+    def media(self, prompt_id: str) -> str:
+        if ":" in prompt_id:
+            return prompt_id  # already a media URI (sound:..., recording:..., tone:...)
+        return f"{self.sound_prefix}{prompt_id}"
+
+    async def _stop_playback(self, playback_id: str) -> None:
+        try:
+            await self.ari.stop_playback(playback_id)
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+    async def wait_key(
+        self, timeout_s: float, keys: str = "0123456789*#"
+    ) -> tuple[str | None, datetime]:
+        """The next key within ``timeout_s`` (clock seconds), or None at the timeout."""
+        limit = self.deadline(timeout_s)
+        while True:
+            event = await self.next_event(limit())
+            if event is None:
+                return None, self._clock.now()
+            if (
+                isinstance(event, ChannelDtmfReceived)
+                and event.channel.id == self.channel_id
+                and event.digit in keys
+            ):
+                return event.digit, event.timestamp
+
+    async def collect_digits(self, *, max_digits: int, timeout_s: float, end_key: str = "#") -> str:
+        """Digits keyed by the caller (a phone number), ended by ``end_key`` or the timeout."""
+        digits = ""
+        while len(digits) < max_digits:
+            key, _ = await self.wait_key(timeout_s)
+            if key is None or key == end_key:
+                break
+            digits += key
+        return digits
+
+    async def start_ringback(self) -> None:
+        await self._guard(self.ari.ring(self.channel_id))
+
+    async def stop_ringback(self) -> None:
+        await self._guard(self.ari.ring_stop(self.channel_id))
+
+    # --- agents ---------------------------------------------------------------------------------
+
+    async def ring(
+        self,
+        stages: Sequence[RingStage],
+        *,
+        caller_id_name: str,
+        caller_id_number: str,
+        report: LegReport,
+    ) -> RingResult:
+        """Ring agents stage by stage until one answers; hang up the others.
+
+        The caller must already hear ringback. Busy, no answer and unreachable are told apart
+        by hang-up causes, as Asterisk sends no final Dial status.
+        """
+        outcomes: list[LegOutcome] = []
+        for stage in stages:
+            result = await self._ring_stage(
+                stage, caller_id_name, caller_id_number, report, outcomes
+            )
+            if result is not None:
+                return result
+        return RingResult(ring_end_of(outcomes), self.last_event_at)
+
+    async def _ring_stage(
+        self,
+        stage: RingStage,
+        caller_id_name: str,
+        caller_id_number: str,
+        report: LegReport,
+        outcomes: list[LegOutcome],
+    ) -> RingResult | None:
+        legs: dict[str, _Leg] = {}
+        variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+        for endpoint in stage.endpoints:
+            channel_id = self._new_id("a")
+            self._bind(channel_id)
+            try:
+                await self.ari.create_channel(
+                    endpoint,
+                    app=self._app,
+                    app_args=f"agent,{self.call_id}",
+                    channel_id=channel_id,
+                    variables=variables,
+                )
+            except AriHttpError as exc:
+                # 500 {"error": "Allocation failed"}: the endpoint is not registered.
+                outcome = (
+                    LegOutcome.UNREACHABLE if isinstance(exc, ServerError) else LegOutcome.FAILED
+                )
+                log.info("call %s: cannot reach %s: %s", self.call_id, endpoint, exc)
+                report.failed(self.last_event_at, endpoint, outcome)
+                outcomes.append(outcome)
+                continue
+            leg = _Leg(endpoint, channel_id)
+            legs[channel_id] = leg
+            self._legs[channel_id] = leg
+            report.started(self.last_event_at, endpoint, channel_id)
+            try:
+                # Asterisk's own timeout is a safety net a little after ours.
+                await self.ari.dial(
+                    channel_id, caller=self.channel_id, timeout=int(stage.seconds) + 5
+                )
+            except AriHttpError as exc:
+                log.warning("call %s: dialling %s failed: %s", self.call_id, endpoint, exc)
+                self._end_leg(leg, self.last_event_at, LegOutcome.FAILED, None, report)
+        limit = self.deadline(stage.seconds)
+        try:
+            while any(leg.outcome is None for leg in legs.values()):
+                event = await self.next_event(limit())
+                if event is None:
+                    break  # stage timeout: the finally hangs up who still rings
+                channel = _channel_of(event)
+                current = legs.get(channel) if channel else None
+                if current is None or current.outcome is not None:
+                    continue
+                leg = current
+                if _is_ringing(event):
+                    leg.ringing = True
+                elif isinstance(event, ChannelStateChange) and event.channel.state == "Up":
+                    leg.outcome = LegOutcome.ANSWERED
+                    report.answered(event.timestamp, leg.channel_id)
+                    return RingResult(
+                        RingEnd.ANSWERED, event.timestamp, leg.channel_id, leg.endpoint
+                    )
+                elif isinstance(event, (ChannelHangupRequest, ChannelDestroyed)):
+                    outcome = leg_outcome_of_cause(event.cause)
+                    self._end_leg(leg, event.timestamp, outcome, event.cause, report)
+                elif isinstance(event, StasisEnd):
+                    self._end_leg(leg, event.timestamp, LegOutcome.FAILED, None, report)
+        finally:
+            for leg in legs.values():
+                if leg.outcome is None:
+                    # Still ringing at the stage's end (or the caller left): we hang it up.
+                    self._end_leg(leg, self.last_event_at, LegOutcome.NO_ANSWER, None, report)
+                    if not leg.ended:
+                        await self._hangup_leg(leg.channel_id)
+                if leg.outcome is not LegOutcome.ANSWERED:
+                    outcomes.append(leg.outcome or LegOutcome.FAILED)
+        return None
+
+    def _end_leg(
+        self,
+        leg: _Leg,
+        at: datetime,
+        outcome: LegOutcome,
+        cause: int | None,
+        report: LegReport,
+    ) -> None:
+        leg.outcome = outcome
+        report.ended(at, leg.channel_id, outcome, cause)
+
+    async def _hangup_leg(self, channel_id: str) -> None:
+        try:
+            await self.ari.hangup(channel_id)
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                log.warning("call %s: hanging up %s failed: %s", self.call_id, channel_id, exc)
+        self._legs.pop(channel_id, None)
+
+    async def bridge_with(self, agent_channel: str) -> str:
+        """Put the caller and the agent together in a new mixing bridge."""
+        bridge_id = self._new_id("b")
+        await self.ari.create_bridge(bridge_id, bridge_type="mixing")
+        self._bridges.append(bridge_id)
+        await self._guard(self.ari.add_channel(bridge_id, self.channel_id))
+        try:
+            await self.ari.add_channel(bridge_id, agent_channel)
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+        return bridge_id
+
+    async def converse(self, agent_channel: str) -> AgentHungUp:
+        """Wait while caller and agent talk. Returns when the agent hangs up first; raises
+        :class:`CallerHungUp` when the caller does."""
+        while True:
+            event = await self.next_event(None)
+            if (
+                isinstance(event, (ChannelHangupRequest, StasisEnd, ChannelDestroyed))
+                and event.channel.id == agent_channel
+            ):
+                self._legs.pop(agent_channel, None)
+                return AgentHungUp(event.timestamp)
+
+    async def leave_bridge(self, bridge_id: str) -> None:
+        await self._guard(self.ari.remove_channel(bridge_id, self.channel_id))
+
+    # --- the end --------------------------------------------------------------------------------
+
+    async def hangup_caller(self) -> None:
+        if self.hung_up_at is not None:
+            return
+        try:
+            await self.ari.hangup(self.channel_id, reason="normal")
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+    async def cleanup(self, *, failed: bool, fallback: DialplanTarget | None) -> None:
+        """Leave nothing behind: agent legs and bridges go; a caller still here is hung up, or
+        handed back to the dialplan when the flow failed (so a plain ring group can take it)."""
+        try:
+            await asyncio.wait_for(self._cleanup(failed, fallback), CLEANUP_TIMEOUT_S)
+        except (TimeoutError, AriError) as exc:
+            log.error("call %s: cleanup incomplete: %s", self.call_id, exc)
+
+    async def _cleanup(self, failed: bool, fallback: DialplanTarget | None) -> None:
+        for channel_id in list(self._legs):
+            await self._hangup_leg(channel_id)
+        for bridge_id in self._bridges:
+            with contextlib.suppress(AriHttpError):
+                await self.ari.destroy_bridge(bridge_id)
+        self._bridges.clear()
+        if self.hung_up_at is not None:
+            return
+        try:
+            if failed and fallback is not None:
+                await self.ari.continue_in_dialplan(
+                    self.channel_id,
+                    context=fallback.context,
+                    extension=fallback.extension,
+                    priority=fallback.priority,
+                )
+            else:
+                await self.ari.hangup(self.channel_id, reason="normal")
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanTarget:
+    context: str
+    extension: str
+    priority: int = 1
+
+
+def _is_ringing(event: Event) -> bool:
+    # Dial RINGING and ChannelStateChange Ringing come in either order: either one will do.
+    if isinstance(event, Dial):
+        return event.dialstatus == "RINGING"
+    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
+
+
+def _channel_of(event: Event) -> str | None:
+    if isinstance(event, Dial):
+        return event.peer.id
+    channel = getattr(event, "channel", None)
+    if isinstance(channel, Channel):
+        return channel.id
+    return None
+
+
+@dataclass(slots=True)
+class StartFacts:
+    """What the StasisStart of an inbound call tells."""
+
+    channel: Channel
+    dialled: str
+    caller_number: str
+    at: datetime
+    extra_args: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, event: StasisStart) -> StartFacts:
+        dialled = event.args[0] if event.args else event.channel.dialplan.exten
+        return cls(
+            channel=event.channel,
+            dialled=dialled,
+            caller_number=event.channel.caller.number,
+            at=event.timestamp,
+            extra_args=list(event.args[1:]),
+        )

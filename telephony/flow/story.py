@@ -1,0 +1,237 @@
+"""The story of one call, accumulated as the flow runs, turned into a CallRecord at the end.
+
+The flow reports facts with the time of the ARI event that proved them (``at``); this class
+only keeps them in order and closes what is still open when the call ends, so that every record
+is complete whatever path the call took (hang-up in the IVR, during ringing, a crash...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telephony.records.model import (
+    AgentLeg,
+    CallbackRequest,
+    CallOutcome,
+    CallRecord,
+    EntryOutcome,
+    IvrEvent,
+    IvrEventKind,
+    LegOutcome,
+    ServiceEntry,
+    SurveyAnswer,
+    Transfer,
+)
+
+
+@dataclass(slots=True)
+class _OpenLeg:
+    endpoint: str
+    channel_id: str | None
+    ring_started_at: datetime
+    answered_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _OpenEntry:
+    service_id: str
+    entered_at: datetime
+    ringing_at: datetime | None = None
+    answered_at: datetime | None = None
+    agent: str | None = None
+    legs: list[AgentLeg] = field(default_factory=list)
+    open_legs: dict[str, _OpenLeg] = field(default_factory=dict)
+
+
+class CallStory:
+    def __init__(
+        self,
+        call_id: str,
+        started_at: datetime,
+        dialled: str,
+        caller_number: str,
+        rules_version: str | None,
+    ) -> None:
+        self.call_id = call_id
+        self.started_at = started_at
+        self.dialled = dialled
+        self.caller_number = caller_number
+        self.rules_version = rules_version
+        self.last_seen = started_at
+        self._ivr: list[IvrEvent] = []
+        self._entries: list[ServiceEntry] = []
+        self._current: _OpenEntry | None = None
+        self._transfers: list[Transfer] = []
+        self._callbacks: list[CallbackRequest] = []
+        self._survey: list[SurveyAnswer] = []
+        self.survey_offered = False
+        self.survey_service: str | None = None
+        self.survey_agent: str | None = None
+        self._outcome: CallOutcome | None = None
+
+    def _seen(self, at: datetime) -> datetime:
+        if at > self.last_seen:
+            self.last_seen = at
+        return at
+
+    # --- IVR ---------------------------------------------------------------------------------
+
+    def ivr(self, at: datetime, menu_id: str, kind: IvrEventKind, key: str | None = None) -> None:
+        self._ivr.append(IvrEvent(self._seen(at), menu_id, kind, key))
+
+    # --- services ----------------------------------------------------------------------------
+
+    @property
+    def current_service(self) -> str | None:
+        return self._current.service_id if self._current else None
+
+    @property
+    def answered_by(self) -> str | None:
+        """The endpoint of the agent who answered the last service entry, if any."""
+        if self._current is not None:
+            return self._current.agent
+        for entry in reversed(self._entries):
+            if entry.agent:
+                return entry.agent
+        return None
+
+    def enter(self, at: datetime, service_id: str) -> None:
+        if self._current is not None:
+            raise RuntimeError(f"entering {service_id} while {self._current.service_id} is open")
+        self._current = _OpenEntry(service_id, self._seen(at))
+
+    def ringing(self, at: datetime) -> None:
+        """The caller starts hearing ringback for the current service (first time only)."""
+        if self._current is not None and self._current.ringing_at is None:
+            self._current.ringing_at = self._seen(at)
+
+    def leg_started(self, at: datetime, endpoint: str, channel_id: str | None) -> None:
+        entry = self._require()
+        key = channel_id or f"{endpoint}#{len(entry.legs) + len(entry.open_legs)}"
+        entry.open_legs[key] = _OpenLeg(endpoint, channel_id, self._seen(at))
+
+    def leg_answered(self, at: datetime, channel_id: str) -> None:
+        entry = self._require()
+        leg = entry.open_legs[channel_id]
+        leg.answered_at = self._seen(at)
+        entry.answered_at = leg.answered_at
+        entry.agent = leg.endpoint
+
+    def leg_ended(
+        self,
+        at: datetime,
+        channel_id: str,
+        outcome: LegOutcome,
+        cause: int | None = None,
+    ) -> None:
+        entry = self._require()
+        leg = entry.open_legs.pop(channel_id, None)
+        if leg is None:
+            return
+        entry.legs.append(
+            AgentLeg(
+                endpoint=leg.endpoint,
+                ring_started_at=leg.ring_started_at,
+                ended_at=self._seen(at),
+                outcome=LegOutcome.ANSWERED if leg.answered_at else outcome,
+                answered_at=leg.answered_at,
+                hangup_cause=cause,
+                channel_id=leg.channel_id,
+            )
+        )
+
+    def leg_failed(self, at: datetime, endpoint: str, outcome: LegOutcome) -> None:
+        """A leg that never existed on Asterisk (allocation failed: not registered)."""
+        entry = self._require()
+        entry.legs.append(
+            AgentLeg(endpoint, self._seen(at), at, outcome, None, None, None),
+        )
+
+    def leave(self, at: datetime, outcome: EntryOutcome, overflow_to: str | None = None) -> None:
+        entry = self._require()
+        for channel_id in list(entry.open_legs):
+            self.leg_ended(at, channel_id, LegOutcome.CANCELLED)
+        self._entries.append(
+            ServiceEntry(
+                service_id=entry.service_id,
+                entered_at=entry.entered_at,
+                ended_at=self._seen(at),
+                outcome=outcome,
+                ringing_at=entry.ringing_at,
+                answered_at=entry.answered_at,
+                agent=entry.agent,
+                overflow_to=overflow_to,
+                legs=entry.legs,
+            )
+        )
+        self._current = None
+
+    def _require(self) -> _OpenEntry:
+        if self._current is None:
+            raise RuntimeError("no service entry is open")
+        return self._current
+
+    # --- after the answer ----------------------------------------------------------------------
+
+    def transfer(self, transfer: Transfer) -> None:
+        self._seen(transfer.at)
+        self._transfers.append(transfer)
+
+    def callback(self, request: CallbackRequest) -> None:
+        self._seen(request.at)
+        self._callbacks.append(request)
+
+    def survey_answer(self, answer: SurveyAnswer) -> None:
+        self._seen(answer.at)
+        self._survey.append(answer)
+
+    def set_outcome(self, outcome: CallOutcome) -> None:
+        self._outcome = outcome
+
+    # --- the end -------------------------------------------------------------------------------
+
+    def finish(self, at: datetime, *, caller_hung_up: bool) -> CallRecord:
+        """Close whatever is open and build the record.
+
+        An entry still open when the caller hangs up was abandoned if nobody had answered;
+        otherwise the call ended in conversation (answered).
+        """
+        end = self._seen(at)
+        if self._current is not None:
+            if self._current.answered_at is not None:
+                self.leave(end, EntryOutcome.ANSWERED)
+            elif caller_hung_up:
+                self.leave(end, EntryOutcome.ABANDONED)
+            else:
+                self.leave(end, EntryOutcome.INTERRUPTED)
+        outcome = self._outcome or self._derive_outcome(caller_hung_up)
+        return CallRecord(
+            call_id=self.call_id,
+            started_at=self.started_at,
+            ended_at=end,
+            dialled=self.dialled,
+            caller_number=self.caller_number,
+            outcome=outcome,
+            rules_version=self.rules_version,
+            ivr=self._ivr,
+            entries=self._entries,
+            transfers=self._transfers,
+            callbacks=self._callbacks,
+            survey=self._survey,
+            survey_offered=self.survey_offered,
+            survey_service=self.survey_service,
+            survey_agent=self.survey_agent,
+        )
+
+    def _derive_outcome(self, caller_hung_up: bool) -> CallOutcome:
+        if not self._entries:
+            return CallOutcome.IVR_HANGUP if caller_hung_up else CallOutcome.INTERRUPTED
+        last = self._entries[-1].outcome
+        return {
+            EntryOutcome.ANSWERED: CallOutcome.ANSWERED,
+            EntryOutcome.ABANDONED: CallOutcome.ABANDONED,
+            EntryOutcome.MESSAGE: CallOutcome.MESSAGE,
+            EntryOutcome.CALLBACK: CallOutcome.CALLBACK,
+            EntryOutcome.TRANSFERRED: CallOutcome.TRANSFERRED,
+        }.get(last, CallOutcome.MESSAGE if last.is_overflow else CallOutcome.INTERRUPTED)
