@@ -20,8 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
+from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, AriHttpError, ServerError, is_gone
 from telephony.ari.models import (
     Channel,
@@ -50,41 +51,6 @@ class CallerHungUp(Exception):
     def __init__(self, at: datetime) -> None:
         super().__init__(f"caller hung up at {at.isoformat()}")
         self.at = at
-
-
-class CallControl(Protocol):
-    """The ARI operations a call flow performs (implemented by ``telephony.ari.AriClient``)."""
-
-    async def answer(self, channel_id: str) -> None: ...
-    async def ring(self, channel_id: str) -> None: ...
-    async def ring_stop(self, channel_id: str) -> None: ...
-    async def play(
-        self, channel_id: str, media: Sequence[str], *, lang: str | None, playback_id: str
-    ) -> Any: ...
-    async def stop_playback(self, playback_id: str) -> None: ...
-    async def hangup(self, channel_id: str, *, reason: str | None = None) -> None: ...
-    async def create_channel(
-        self,
-        endpoint: str,
-        *,
-        app: str,
-        app_args: str,
-        channel_id: str,
-        variables: dict[str, str] | None = None,
-    ) -> Channel: ...
-    async def dial(self, channel_id: str, *, caller: str | None, timeout: int | None) -> None: ...
-    async def create_bridge(self, bridge_id: str, *, bridge_type: str = "mixing") -> Any: ...
-    async def add_channel(self, bridge_id: str, channel_id: str) -> None: ...
-    async def remove_channel(self, bridge_id: str, channel_id: str) -> None: ...
-    async def destroy_bridge(self, bridge_id: str) -> None: ...
-    async def continue_in_dialplan(
-        self,
-        channel_id: str,
-        *,
-        context: str | None = None,
-        extension: str | None = None,
-        priority: int | None = None,
-    ) -> None: ...
 
 
 # Q.850 causes -> how an agent's leg ended (Asterisk sends no final BUSY/NOANSWER Dial status).
@@ -172,10 +138,9 @@ class CallSession:
         call_id: str,
         channel: Channel,
         started_at: datetime,
-        ari: CallControl,
+        ari: AriClient,
         events: asyncio.Queue[Event],
         clock: Clock,
-        app: str,
         bind: Callable[[str], None],
         lang: str = "fr",
         sound_prefix: str = "sound:decroche/",
@@ -186,7 +151,6 @@ class CallSession:
         self.ari = ari
         self._events = events
         self._clock = clock
-        self._app = app
         self._bind = bind
         self.lang = lang
         self.sound_prefix = sound_prefix
@@ -388,7 +352,6 @@ class CallSession:
             try:
                 await self.ari.create_channel(
                     endpoint,
-                    app=self._app,
                     app_args=f"agent,{self.call_id}",
                     channel_id=channel_id,
                     variables=variables,
@@ -409,7 +372,7 @@ class CallSession:
             try:
                 # Asterisk's own timeout is a safety net a little after ours.
                 await self.ari.dial(
-                    channel_id, caller=self.channel_id, timeout=int(stage.seconds) + 5
+                    channel_id, caller=self.channel_id, ring_timeout=int(stage.seconds) + 5
                 )
             except AriHttpError as exc:
                 log.warning("call %s: dialling %s failed: %s", self.call_id, endpoint, exc)
@@ -471,7 +434,7 @@ class CallSession:
     async def bridge_with(self, agent_channel: str) -> str:
         """Put the caller and the agent together in a new mixing bridge."""
         bridge_id = self._new_id("b")
-        await self.ari.create_bridge(bridge_id, bridge_type="mixing")
+        await self.ari.create_bridge("mixing", bridge_id=bridge_id)
         self._bridges.append(bridge_id)
         await self._guard(self.ari.add_channel(bridge_id, self.channel_id))
         try:
