@@ -1,0 +1,126 @@
+"""``SimulatedPbx``: the composition root of the simulator and its Python API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from telephony.clock import Clock, ScaledClock
+
+from .ari_http import Credentials, add_ari_routes, ari_errors
+from .control_http import add_control_routes
+from .engine import DialplanConfig, Engine
+from .media import MediaCatalogue
+from .people import CallHandle
+from .resources import JsonDict
+from .scripts import AgentScript, CallerScript
+from .stasis import Dispatcher
+
+DEFAULT_ASTERISK_ID = "02:fc:00:00:00:01"
+
+
+class SimulatedPbx:
+    """A PBX speaking Asterisk 22's ARI, with scripted callers and agents.
+
+    ``clock`` drives every timer (``ScaledClock(200)`` runs a day in minutes); ``app`` is the
+    Stasis application inbound calls enter by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock | None = None,
+        app: str = "decroche",
+        username: str = "decroche",
+        password: str = "decroche",
+        asterisk_id: str = DEFAULT_ASTERISK_ID,
+        media: MediaCatalogue | None = None,
+        dialplan: DialplanConfig | None = None,
+    ) -> None:
+        self.clock: Clock = clock or ScaledClock(1.0)
+        self.credentials = Credentials(username, password)
+        self.dispatcher = Dispatcher(self.clock, asterisk_id)
+        self.engine = Engine(
+            self.clock, self.dispatcher, media=media, dialplan=dialplan, default_app=app
+        )
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    # -- web -----------------------------------------------------------------------------
+    def web_app(self) -> web.Application:
+        """The aiohttp application (ARI under /ari, control API under /sim)."""
+        app = web.Application(middlewares=[ari_errors])
+        add_ari_routes(app, self.engine, self.credentials)
+        add_control_routes(app, self)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8088) -> int:
+        """Serve over HTTP; ``port=0`` picks a free port. Returns the port."""
+        self._runner = web.AppRunner(self.web_app(), access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, host, port)
+        await self._site.start()
+        server = self._site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.host = host
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        return self.port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Hang up every channel, close every WebSocket and stop serving."""
+        for channel in list(self.engine.channels.values()):
+            self.engine.hangup(channel, request={"cause": 16}, cause=16, how="pbx_stopped")
+        for app in list(self.dispatcher.apps.values()):
+            if app.sink is not None:
+                await app.sink.close()
+        if self._runner is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner.cleanup()
+            self._runner = None
+
+    # -- people --------------------------------------------------------------------------
+    def add_agent(self, script: AgentScript | None = None, **fields: Any) -> AgentScript:
+        """Declare (or change) an agent's phone: ``add_agent(endpoint="PJSIP/1042", ...)``."""
+        agent = script if script is not None else AgentScript(**fields)
+        return self.engine.add_agent(agent)
+
+    def place_call(self, script: CallerScript | None = None, **fields: Any) -> CallHandle:
+        """A scripted caller dials in now; the handle records what happens to it."""
+        return self.engine.place_call(script if script is not None else CallerScript(**fields))
+
+    def set_media_durations(self, durations: dict[str, float]) -> None:
+        self.engine.media.set_durations(durations)
+
+    async def wait_idle(self) -> None:
+        """Wait until no channel is left and every scripted call has ended."""
+        await self.engine.wait_idle()
+
+    def state(self) -> JsonDict:
+        engine = self.engine
+        return {
+            "time": engine.now(),
+            "channels": [
+                {**c.to_json(), "bridge": c.bridge_id, "stasis_app": c.stasis_app,
+                 "hearing": c.tone, "playbacks": [p.id for p in c.playbacks]}
+                for c in engine.channels.values()
+            ],
+            "bridges": [b.to_json() for b in engine.bridges.values()],
+            "endpoints": [
+                {**e.to_json(), "device_state": e.device_state} for e in engine.endpoints.values()
+            ],
+            "apps": [
+                {**a.to_json(), "connected": a.active, "subscribe_all": a.subscribe_all}
+                for a in self.dispatcher.apps.values()
+            ],
+            "calls": [h.to_json() for h in engine.calls.values()],
+            "events": {"sent": self.dispatcher.sent, "dropped": self.dispatcher.dropped},
+        }  # fmt: skip

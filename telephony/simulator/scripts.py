@@ -1,0 +1,125 @@
+"""Scripted people: what a simulated caller and a simulated agent do.
+
+Scripts are data (pydantic, unknown keys refused) so that the control API, the demo and tests
+describe people the same way. Times are seconds of the PBX's clock.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_ENDPOINT = re.compile(r"^[A-Za-z0-9_]+/[^/\s]+$")
+_DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
+
+
+class _Script(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_endpoint(value: str) -> str:
+    if not _ENDPOINT.match(value):
+        raise ValueError(f"endpoint must look like 'PJSIP/1042', got {value!r}")
+    return value
+
+
+class KeyPress(_Script):
+    """Keys a caller presses, ``after`` seconds after a trigger.
+
+    ``on="answer"``: counted from the moment the PBX answers the call. ``on="prompt"``: counted from
+    the start of the next prompt (each media item of a playback counts), optionally only a prompt
+    whose media is ``media`` (e.g. ``sound:vm-options``). Presses are handled in order: a press
+    waits for its trigger only once the previous one has been pressed.
+    """
+
+    digits: str
+    after: float = Field(default=1.0, ge=0)
+    on: Literal["answer", "prompt"] = "prompt"
+    media: str | None = None
+    duration_ms: int = Field(default=280, gt=0, le=10_000)
+    gap: float = Field(default=0.2, ge=0)
+
+    @field_validator("digits")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        if not _DIGITS.match(value):
+            raise ValueError(f"digits must be DTMF keys (0-9 * # A-D), got {value!r}")
+        return value
+
+
+class CallerScript(_Script):
+    """A person calling the town hall.
+
+    - ``patience``: seconds from the call's arrival until the caller gives up if nobody talks to
+      them (not bridged with another channel yet); before answer it is a CANCEL (cause 127/487),
+      after it a BYE.
+    - ``talk_time``: once bridged with someone, the caller hangs up after this long.
+    - ``hangup_after``: hang up this long after the answer, whatever happens (None: never).
+    - ``survey``: answers (keys) to the satisfaction questions; a caller with answers stays on the
+      line when the agent hangs up and answers each prompt ``survey_delay`` s after it starts.
+      Without answers the caller hangs up ``linger`` s after the other party left.
+    """
+
+    caller_number: str = "0600000001"
+    caller_name: str = ""
+    dialled: str = "0232000000"
+    endpoint: str = "PJSIP/caller"
+    app: str | None = None
+    keys: tuple[KeyPress, ...] = ()
+    patience: float = Field(default=120.0, gt=0)
+    talk_time: float = Field(default=60.0, ge=0)
+    hangup_after: float | None = Field(default=None, ge=0)
+    survey: tuple[str, ...] = ()
+    survey_delay: float = Field(default=2.0, ge=0)
+    linger: float = Field(default=1.0, ge=0)
+    max_duration: float = Field(default=3600.0, gt=0)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return _check_endpoint(value)
+
+    @field_validator("dialled")
+    @classmethod
+    def _dialled(cls, value: str) -> str:
+        if not value or "/" in value or any(c.isspace() for c in value):
+            raise ValueError(f"dialled must be a dialplan extension, got {value!r}")
+        return value
+
+    @field_validator("survey")
+    @classmethod
+    def _survey(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for answer in value:
+            if not _DIGITS.match(answer):
+                raise ValueError(f"survey answers must be DTMF keys, got {answer!r}")
+        return value
+
+
+AgentResponse = Literal["answer", "busy", "decline", "no_answer", "unreachable"]
+
+
+class AgentScript(_Script):
+    """A phone an agent answers (or not).
+
+    ``response``: ``answer`` after ``ring_time``; ``busy`` (SIP 486); ``decline`` (603);
+    ``no_answer`` (rings until the dial timeout or the app hangs up); ``unreachable`` (registered
+    but never replies: SIP timer B, 408 after 32 s). An unregistered endpoint cannot even get a
+    channel (500 "Allocation failed"). ``talk_time``: the agent hangs up this long after answering
+    (None: waits for the other side). ``busy_when_in_use``: a second call while one is up gets 486.
+    """
+
+    endpoint: str
+    name: str = ""
+    number: str = ""
+    registered: bool = True
+    response: AgentResponse = "answer"
+    ring_time: float = Field(default=3.0, ge=0)
+    talk_time: float | None = Field(default=None, ge=0)
+    busy_when_in_use: bool = True
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return _check_endpoint(value)
