@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from telephony.ari.client import AriClient
+from telephony.ari.dispatch import CallEnded, CallInbox
 from telephony.ari.errors import AriError, AriHttpError, ServerError, is_gone
 from telephony.ari.models import (
     Channel,
@@ -139,7 +140,7 @@ class CallSession:
         channel: Channel,
         started_at: datetime,
         ari: AriClient,
-        events: asyncio.Queue[Event],
+        events: CallInbox,
         clock: Clock,
         bind: Callable[[str], None],
         lang: str = "fr",
@@ -184,6 +185,10 @@ class CallSession:
                 )
         except TimeoutError:
             return None
+        except CallEnded:
+            # The inbound channel's StasisEnd was already read: nothing more will come.
+            self.hung_up_at = self.last_event_at
+            raise CallerHungUp(self.last_event_at) from None
         self.last_event_at = max(self.last_event_at, event.timestamp)
         if self._is_caller_gone(event):
             self.hung_up_at = event.timestamp
