@@ -157,6 +157,11 @@ class AriClient:
         """Stop a playback (Asterisk then sends ``PlaybackFinished`` with state ``done``)."""
         await self.transport.send("DELETE", f"/playbacks/{segment(playback_id)}")
 
+    async def control_playback(self, playback_id: str, operation: str) -> None:
+        """``pause``, ``unpause``, ``restart``, ``reverse`` or ``forward`` a playback."""
+        path = f"/playbacks/{segment(playback_id)}/control"
+        await self.transport.send("POST", path, params={"operation": operation})
+
     async def hangup(
         self, channel_id: str, reason: str | None = None, *, request_timeout: float | None = None
     ) -> None:
@@ -287,6 +292,13 @@ class AriClient:
 
     async def silence_stop(self, channel_id: str) -> None:
         await self.transport.send("DELETE", f"/channels/{segment(channel_id)}/silence")
+
+    async def hold(self, channel_id: str) -> None:
+        """Put the channel on hold (Asterisk also starts its music on hold; no event)."""
+        await self.transport.send("POST", f"/channels/{segment(channel_id)}/hold")
+
+    async def unhold(self, channel_id: str) -> None:
+        await self.transport.send("DELETE", f"/channels/{segment(channel_id)}/hold")
 
     async def send_dtmf(self, channel_id: str, dtmf: str) -> None:
         path = f"/channels/{segment(channel_id)}/dtmf"

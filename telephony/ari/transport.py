@@ -7,6 +7,7 @@ and pydantic errors are translated into :mod:`telephony.ari.errors` here and now
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -33,6 +34,14 @@ def segment(value: str) -> str:
     if not value:
         raise ValueError("an ARI id or name must not be empty")
     return quote(value, safe="")
+
+
+def basic_auth(username: str, password: str) -> str:
+    """The ``Authorization`` header value for HTTP Basic authentication."""
+    if not username or ":" in username:
+        raise ValueError("the ARI username must be non-empty and contain no ':'")
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _query(params: Mapping[str, QueryValue] | None) -> dict[str, str]:
@@ -87,7 +96,7 @@ class AriTransport:
             raise ValueError(f"ARI request timeout must be positive, got {timeout}")
         root = base_url.rstrip("/")
         self.base_url = root if root.endswith("/ari") else root + "/ari"
-        self._auth = aiohttp.BasicAuth(username, password).encode()
+        self._auth = basic_auth(username, password)
         self._session = session
         self._owns_session = session is None
         self.timeout = timeout
