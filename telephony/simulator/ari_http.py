@@ -544,7 +544,7 @@ def add_ari_routes(app: web.Application, engine: Engine, credentials: Credential
         path = "/ari" + operation.path.replace("{deviceName}", "{deviceName:.+}")
         app.router.add_route(operation.method, path, _wrap(handler, credentials))
         served.setdefault(path, set()).add(operation.method)
-    app.router.add_get("/ari/events", EventsEndpoint(engine, credentials))
+    app.router.add_get("/ari/events", EventsEndpoint(engine, credentials).__call__)
 
 
 @web.middleware

@@ -716,11 +716,23 @@ class Engine:
         app = channel.stasis_app
         assert app is not None
         run = self.runs.get(channel.id)
+        for playback in list(channel.playbacks):
+            self.finish_playback(channel, playback, "done")  # leaving Stasis stops it: "done"
         self.leave_stasis(channel)
         target_context = context or channel.context
         if context and context not in self.dialplan.contexts:
             # "sent to invalid extension": destroyed with cause 0, no hang-up request.
             self.hangup(channel, request={}, cause=0, how="continued_invalid", emit_request=False)
+            if channel.kind is not ChannelKind.INBOUND:
+                # Recorded after the destruction: the outgoing leg's own dialplan location.
+                channel.context, channel.exten, channel.priority = context, "s", 1
+                channel.app_name, channel.app_data = "AppDial2", "(Outgoing Line)"
+                self.emit_channel(
+                    channel,
+                    "ChannelDialplan",
+                    dialplan_app="AppDial2",
+                    dialplan_app_data="(Outgoing Line)",
+                )
             return
         if extension and target_context == self.dialplan.inbound_context:
             channel.context, channel.exten, channel.priority = target_context, extension, 2
