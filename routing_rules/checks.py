@@ -1,0 +1,287 @@
+"""Checks that need the whole file: references, hours, reachability, overflow loops.
+
+Each check appends problems located at the offending value; none stops the others, so IT sees
+every problem of a file in one run.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import date
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from routing_rules import model as m
+from routing_rules.compiled import normalise_number
+from routing_rules.errors import Problem
+from routing_rules.hours import Span, format_span, overlaps, parse_slot
+
+if TYPE_CHECKING:
+    from routing_rules.loader import Locator, YamlPath
+
+_CALLER_ID_FIELDS = frozenset({"tag", "number", "name"})
+
+Action = m.ServiceTarget | m.MenuTarget | m.MessageTarget | m.CallbackTarget
+
+
+class _Checker:
+    def __init__(self, rules: m.RulesFile, locator: Locator, catalogue: frozenset[str]) -> None:
+        self.rules = rules
+        self.locator = locator
+        self.catalogue = catalogue
+        self.problems: list[Problem] = []
+
+    def add(self, path: YamlPath, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.locator.problem(path, message, key=key))
+
+    # --- references -----------------------------------------------------------------------
+
+    def prompt(self, path: YamlPath, prompt_id: str | None) -> None:
+        if prompt_id is not None and prompt_id not in self.catalogue:
+            self.add(path, f"unknown prompt id {prompt_id!r} (not in the prompt catalogue)")
+
+    def service(self, path: YamlPath, service_id: str) -> None:
+        if service_id not in self.rules.services:
+            self.add(path, f"unknown service {service_id!r}")
+
+    def menu(self, path: YamlPath, menu_id: str) -> None:
+        if menu_id not in self.rules.menus:
+            self.add(path, f"unknown menu {menu_id!r}")
+
+    def schedule(self, path: YamlPath, schedule_id: str | None) -> None:
+        if schedule_id is not None and schedule_id not in self.rules.schedules:
+            self.add(path, f"unknown schedule {schedule_id!r}")
+
+    def action(self, path: YamlPath, action: Action) -> None:
+        if isinstance(action, m.ServiceTarget):
+            self.service((*path, "service"), action.service)
+        elif isinstance(action, m.MenuTarget):
+            self.menu((*path, "menu"), action.menu)
+        elif isinstance(action, m.MessageTarget):
+            self.prompt((*path, "message"), action.message)
+        else:
+            self.prompt((*path, "callback"), action.callback)
+            self.prompt((*path, "number_prompt"), action.number_prompt)
+            self.prompt((*path, "thanks_prompt"), action.thanks_prompt)
+            if action.number is not m.NumberChoice.PRESENTED and action.number_prompt is None:
+                self.add(path, f"callback with number {action.number.value!r} needs number_prompt")
+
+    # --- sections -------------------------------------------------------------------------
+
+    def settings(self) -> None:
+        s = self.rules.settings
+        path: YamlPath = ("settings",)
+        try:
+            ZoneInfo(s.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.add((*path, "timezone"), f"unknown time zone {s.timezone!r}")
+        try:
+            holidays.country_holidays(s.holidays_country, subdiv=s.holidays_subdivision, years=2026)
+        except NotImplementedError:
+            self.add((*path, "holidays_country"), f"unknown country {s.holidays_country!r}")
+        except ValueError as exc:
+            self.add((*path, "holidays_subdivision"), f"unusable holidays subdivision: {exc}")
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(s.caller_id_format) if f}
+        except ValueError as exc:
+            self.add((*path, "caller_id_format"), f"caller_id_format: {exc}")
+        else:
+            unknown = sorted(fields - _CALLER_ID_FIELDS)
+            if unknown:
+                self.add(
+                    (*path, "caller_id_format"),
+                    f"caller_id_format: unknown placeholder(s) {', '.join(unknown)}"
+                    " (use {tag}, {number}, {name})",
+                )
+        self.prompt((*path, "invalid_prompt"), s.invalid_prompt)
+        self.prompt((*path, "timeout_prompt"), s.timeout_prompt)
+
+    def slots(self, path: YamlPath, slots: list[str]) -> None:
+        spans: list[Span] = []
+        for i, slot in enumerate(slots):
+            try:
+                spans.append(parse_slot(slot))
+            except ValueError as exc:
+                self.add((*path, i), f"impossible hours: {exc}")
+        for a, b in overlaps(spans):
+            self.add(path, f"overlapping slots {format_span(a)} and {format_span(b)}")
+
+    def schedules(self) -> None:
+        for sid, schedule in self.rules.schedules.items():
+            path: YamlPath = ("schedules", sid)
+            for day, slots in schedule.weekly.items():
+                self.slots((*path, "weekly", day), slots)
+            seen: dict[str, int] = {}
+            for i, exception in enumerate(schedule.exceptions):
+                here = (*path, "exceptions", i)
+                if exception.date in seen:
+                    first = seen[exception.date] + 1
+                    self.add(
+                        (*here, "date"),
+                        f"date {exception.date} already has an exception (item {first})",
+                    )
+                seen.setdefault(exception.date, i)
+                try:
+                    date.fromisoformat(exception.date)
+                except ValueError:
+                    self.add((*here, "date"), f"impossible date {exception.date!r}")
+                self.slots((*here, "slots"), exception.slots)
+
+    def services(self) -> None:
+        for sid, s in self.rules.services.items():
+            path: YamlPath = ("services", sid)
+            self.schedule((*path, "hours"), s.hours)
+            self.prompt((*path, "closed_prompt"), s.closed_prompt)
+            seen: set[str] = set()
+            for i, agent in enumerate(s.agents):
+                if agent in seen:
+                    self.add((*path, "agents", i), f"agent {agent} listed twice")
+                seen.add(agent)
+            for reason in ("no_answer", "busy", "nobody", "closed", "otherwise"):
+                target = getattr(s.overflow, reason)
+                if target is not None:
+                    self.action((*path, "overflow", reason), target)
+                    if isinstance(target, m.ServiceTarget) and target.service == sid:
+                        self.add(
+                            (*path, "overflow", reason, "service"),
+                            f"overflow loop: service {sid} overflows to itself",
+                        )
+
+    def menus(self) -> None:
+        for mid, menu in self.rules.menus.items():
+            path: YamlPath = ("menus", mid)
+            self.prompt((*path, "greeting"), menu.greeting)
+            self.prompt((*path, "prompt"), menu.prompt)
+            self.prompt((*path, "invalid_prompt"), menu.invalid_prompt)
+            self.prompt((*path, "timeout_prompt"), menu.timeout_prompt)
+            for key, action in menu.keys.items():
+                self.action((*path, "keys", key), action)
+            self.action((*path, "fallback"), menu.fallback)
+            if menu.repeat_key is not None and menu.repeat_key in menu.keys:
+                self.add(
+                    (*path, "repeat_key"),
+                    f"repeat_key {menu.repeat_key!r} is also one of the menu's keys",
+                )
+
+    def entry(self) -> None:
+        seen_numbers: dict[str, int] = {}
+        catch_all: int | None = None
+        last = len(self.rules.entry) - 1
+        for i, route in enumerate(self.rules.entry):
+            path: YamlPath = ("entry", i)
+            if (route.menu is None) == (route.service is None):
+                self.add(path, "an entry route needs exactly one of: menu, service")
+            if route.menu is not None:
+                self.menu((*path, "menu"), route.menu)
+            if route.service is not None:
+                self.service((*path, "service"), route.service)
+            self.schedule((*path, "hours"), route.hours)
+            self.prompt((*path, "closed_message"), route.closed_message)
+            if route.hours is not None and route.closed_message is None:
+                self.add(path, "an entry route with hours needs closed_message")
+            if route.hours is None and route.closed_message is not None:
+                self.add((*path, "closed_message"), "closed_message without hours is never played")
+            if route.numbers is None:
+                if catch_all is not None:
+                    self.add(path, f"a second route for any number (first: item {catch_all + 1})")
+                elif i != last:
+                    self.add(path, "the route for any number must be the last one")
+                catch_all = catch_all if catch_all is not None else i
+                continue
+            for j, written in enumerate(route.numbers):
+                number = normalise_number(written)
+                if number in seen_numbers:
+                    self.add(
+                        (*path, "numbers", j),
+                        f"number {written} already routed by item {seen_numbers[number] + 1}",
+                    )
+                seen_numbers.setdefault(number, i)
+
+        if catch_all is None:
+            self.add(("entry",), "no route for any number: add a last route without numbers")
+
+    def surveys(self) -> None:
+        for sid, survey in self.rules.surveys.items():
+            path: YamlPath = ("surveys", sid)
+            if survey.services != "all":
+                for i, service in enumerate(survey.services):
+                    self.service((*path, "services", i), service)
+            self.prompt((*path, "consent_prompt"), survey.consent_prompt)
+            self.prompt((*path, "thanks_prompt"), survey.thanks_prompt)
+            seen: set[str] = set()
+            for i, question in enumerate(survey.questions):
+                self.prompt((*path, "questions", i, "prompt"), question.prompt)
+                if question.id in seen:
+                    self.add((*path, "questions", i, "id"), f"question id {question.id!r} repeated")
+                seen.add(question.id)
+
+    # --- whole graph ----------------------------------------------------------------------
+
+    def reachability(self) -> None:
+        reached: set[str] = set()
+        todo = [r.menu for r in self.rules.entry if r.menu is not None]
+        while todo:
+            mid = todo.pop()
+            if mid in reached or mid not in self.rules.menus:
+                continue
+            reached.add(mid)
+            menu = self.rules.menus[mid]
+            for action in (*menu.keys.values(), menu.fallback):
+                if isinstance(action, m.MenuTarget):
+                    todo.append(action.menu)
+        for mid in self.rules.menus:
+            if mid not in reached:
+                self.add(
+                    ("menus", mid), f"menu {mid!r} is unreachable from every entry route", key=True
+                )
+
+    def overflow_loops(self) -> None:
+        edges: dict[str, list[tuple[str, str]]] = {}
+        for sid, s in self.rules.services.items():
+            for reason in ("no_answer", "busy", "nobody", "closed", "otherwise"):
+                target = getattr(s.overflow, reason)
+                if (
+                    isinstance(target, m.ServiceTarget)
+                    and target.service in self.rules.services
+                    and target.service != sid  # reported by services()
+                ):
+                    edges.setdefault(sid, []).append((reason, target.service))
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        stack: list[str] = []
+        reported: set[frozenset[str]] = set()
+
+        def visit(sid: str) -> None:
+            state[sid] = 1
+            stack.append(sid)
+            for reason, nxt in edges.get(sid, []):
+                if state.get(nxt) == 1:
+                    cycle = [*stack[stack.index(nxt) :], nxt]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        self.add(
+                            ("services", sid, "overflow", reason),
+                            f"overflow loop: {' -> '.join(cycle)}",
+                        )
+                elif nxt not in state:
+                    visit(nxt)
+            stack.pop()
+            state[sid] = 2
+
+        for sid in self.rules.services:
+            if sid not in state:
+                visit(sid)
+
+
+def check_rules(rules: m.RulesFile, locator: Locator, catalogue: frozenset[str]) -> list[Problem]:
+    checker = _Checker(rules, locator, catalogue)
+    checker.settings()
+    checker.schedules()
+    checker.services()
+    checker.menus()
+    checker.entry()
+    checker.surveys()
+    checker.reachability()
+    checker.overflow_loops()
+    return checker.problems

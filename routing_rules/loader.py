@@ -1,0 +1,208 @@
+"""Read a rules file: YAML with positions, model validation, whole-file checks, compilation.
+
+Every problem is collected (YAML syntax stops the reading, as nothing after it can be trusted)
+and reported as ``FILE:LINE:COL: message`` naming the bad value. The YAML is composed with
+ruamel.yaml's round-trip parser and converted here, node by node, so that each value keeps its
+position and duplicate keys are all found (ruamel's constructor stops at the first one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from routing_rules.checks import check_rules
+from routing_rules.compiled import CompiledRules, compile_rules
+from routing_rules.errors import Problem, RulesInvalid
+from routing_rules.model import RulesFile
+
+YamlPath = tuple[str | int, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_INT_TAG = "tag:yaml.org,2002:int"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@dataclass(slots=True)
+class Locator:
+    """Where each value (and each mapping key) of the file is: 1-based line and column."""
+
+    file: str
+    values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, path: YamlPath, *, key: bool = False) -> tuple[int, int]:
+        if key and path in self.keys:
+            return self.keys[path]
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def problem(self, path: YamlPath, message: str, *, key: bool = False) -> Problem:
+        line, column = self.where(path, key=key)
+        return Problem(self.file, line, column, message)
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+class _Converter:
+    def __init__(self, locator: Locator) -> None:
+        self.locator = locator
+        self.problems: list[Problem] = []
+        self._scalars = YAML(typ="safe", pure=True).constructor
+
+    def convert(self, node: Node, path: YamlPath) -> Any:
+        self.locator.values.setdefault(path, _position(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
+        return self._scalar(node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        # Phone numbers and dates stay text: ``0232...`` as an integer would lose its zero,
+        # ``+33...`` its plus sign, and a date is written YYYY-MM-DD in the model anyway.
+        if node.tag == _TIMESTAMP_TAG:
+            return str(node.value)
+        if node.tag == _INT_TAG and node.style is None:
+            text = str(node.value)
+            if text.startswith("+") or (len(text) > 1 and text.startswith("0")):
+                return text
+        return self._scalars.construct_object(node, deep=True)
+
+    def _mapping(self, node: MappingNode, path: YamlPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        merged: list[Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged.extend(
+                    value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                )
+                continue
+            if not isinstance(key_node, ScalarNode):
+                line, column = _position(key_node)
+                message = f"{dotted(path)}: keys must be plain text"
+                self.problems.append(Problem(self.locator.file, line, column, message))
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if key in result:
+                first = self.locator.keys[child]
+                self.problems.append(
+                    Problem(
+                        self.locator.file,
+                        *_position(key_node),
+                        f"{dotted(path)}: duplicate key {key!r} (first at line {first[0]})",
+                    )
+                )
+                continue
+            self.locator.keys[child] = _position(key_node)
+            result[key] = self.convert(value_node, child)
+        for source in merged:
+            if isinstance(source, MappingNode):
+                for key, value in self._mapping(source, path).items():
+                    result.setdefault(key, value)
+        return result
+
+
+def _position(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
+    """Plain Python data, where each value is, and the YAML-level problems."""
+    locator = Locator(file)
+    try:
+        node = YAML(typ="rt").compose(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        return None, locator, [Problem(file, line, column, f"YAML syntax: {what}")]
+    except YAMLError as exc:
+        return None, locator, [Problem(file, 1, 1, f"YAML syntax: {exc}")]
+    if node is None:
+        return None, locator, [Problem(file, 1, 1, "the file is empty")]
+    converter = _Converter(locator)
+    data = converter.convert(node, ())
+    return data, locator, converter.problems
+
+
+def _model_problems(exc: ValidationError, locator: Locator) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        path = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("@")))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            problems.append(
+                locator.problem(path, f"{dotted(path[:-1])}: unknown key {path[-1]!r}", key=True)
+            )
+            continue
+        if kind == "missing":
+            problems.append(
+                locator.problem(path[:-1], f"{dotted(path[:-1])}: missing key {path[-1]!r}")
+            )
+            continue
+        on_key = bool(path) and path[-1] == "[key]"
+        if on_key:
+            path = path[:-1]
+        value = error.get("input")
+        got = ""
+        if value is None or isinstance(value, str | int | float | bool):
+            got = f" (got {str(path[-1]) if on_key else value!r})"
+        problems.append(locator.problem(path, f"{dotted(path)}: {error['msg']}{got}", key=on_key))
+    return problems
+
+
+def version_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def validate_text(
+    text: str, file: str, catalogue: Iterable[str], *, version: str | None = None
+) -> CompiledRules:
+    """Validate completely, then compile; raise :class:`RulesInvalid` with every problem."""
+    data, locator, problems = parse_yaml(text, file)
+    if data is None:
+        raise RulesInvalid(problems)
+    if not isinstance(data, dict):
+        raise RulesInvalid([locator.problem((), "the rules must be a mapping of sections")])
+    try:
+        rules = RulesFile.model_validate(data)
+    except ValidationError as exc:
+        raise RulesInvalid(problems + _model_problems(exc, locator)) from None
+    problems += check_rules(rules, locator, frozenset(catalogue))
+    if problems:
+        raise RulesInvalid(problems)
+    return compile_rules(rules, version or version_of(text.encode("utf-8")), file)
+
+
+def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
+    """Read, validate and compile a rules file; the version is the hash of its bytes."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RulesInvalid([Problem(str(path), 1, 1, f"cannot read the file: {exc}")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesInvalid([Problem(str(path), 1, 1, f"not UTF-8 text: {exc}")]) from exc
+    return validate_text(text, str(path), catalogue, version=version_of(raw))
+
+
+def default_rules_path() -> Path:
+    """The Bernay rules shipped with the package (used when the configuration names none)."""
+    return Path(__file__).with_name("bernay.yaml")
