@@ -1,0 +1,197 @@
+"""Control API, Python API and scripted behaviours of the simulated PBX."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import ValidationError
+
+from telephony.clock import ScaledClock
+from telephony.simulator import AgentScript, CallerScript, KeyPress, SimulatedPbx
+
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"decroche:decroche").decode()}
+
+
+class Harness:
+    def __init__(self, pbx: SimulatedPbx, session: aiohttp.ClientSession) -> None:
+        self.pbx = pbx
+        self.session = session
+        self.events: list[dict[str, Any]] = []
+        self.arrived = asyncio.Event()
+
+    async def connect(self, query: str = "app=decroche") -> aiohttp.ClientWebSocketResponse:
+        ws = await self.session.ws_connect(f"{self.pbx.url}/ari/events?{query}", headers=AUTH)
+
+        async def read() -> None:
+            async for message in ws:
+                self.events.append(json.loads(message.data))
+                self.arrived.set()
+
+        asyncio.get_running_loop().create_task(read())
+        return ws
+
+    async def wait_for(self, kind: str, count: int = 1, **match: Any) -> list[dict[str, Any]]:
+        async def until() -> list[dict[str, Any]]:
+            while True:
+                found = [
+                    e for e in self.events
+                    if e["type"] == kind and all(e.get(k) == v for k, v in match.items())
+                ]  # fmt: skip
+                if len(found) >= count:
+                    return found
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        return await asyncio.wait_for(until(), 5)
+
+    async def ari(self, method: str, path: str, **params: Any) -> tuple[int, Any]:
+        async with self.session.request(
+            method, f"{self.pbx.url}/ari{path}", params=params, headers=AUTH
+        ) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text else None)
+
+
+@pytest.fixture
+async def harness() -> Any:
+    pbx = SimulatedPbx(clock=ScaledClock(50))
+    await pbx.start("127.0.0.1", 0)
+    async with aiohttp.ClientSession() as session:
+        yield Harness(pbx, session)
+    await pbx.stop()
+
+
+async def test_call_without_app_connected_is_declined(harness: Harness) -> None:
+    handle = harness.pbx.place_call(CallerScript())
+    assert handle.ended is not None and handle.ended["how"] == "rejected_app_not_active"
+    assert harness.pbx.state()["channels"] == []
+
+
+async def test_scripted_caller_presses_keys_per_digit_and_hangs_up_after_talk(
+    harness: Harness,
+) -> None:
+    await harness.connect()
+    harness.pbx.add_agent(endpoint="PJSIP/1042", name="Agent", number="1042", ring_time=1)
+    handle = harness.pbx.place_call(
+        CallerScript(keys=(KeyPress(digits="12", after=0.5, duration_ms=100),), talk_time=2)
+    )
+    (start,) = await harness.wait_for("StasisStart")
+    assert start["channel"]["state"] == "Ring" and start["args"] == ["0232000000"]
+    assert start["channel"]["dialplan"]["app_data"] == "decroche,0232000000"
+    caller = start["channel"]["id"]
+    assert await harness.ari("POST", f"/channels/{caller}/answer") == (204, None)
+    status, playback = await harness.ari("POST", f"/channels/{caller}/play", media="sound:menu")
+    assert status == 201 and playback["state"] == "queued"
+    digits = await harness.wait_for("ChannelDtmfReceived", 2)
+    assert [(d["digit"], d["duration_ms"]) for d in digits] == [("1", 100), ("2", 100)]
+    status, _ = await harness.ari(
+        "POST", "/channels/create", endpoint="PJSIP/1042", app="decroche", channelId="ag"
+    )
+    assert status == 200
+    await harness.wait_for("StasisStart", 2)
+    assert await harness.ari("POST", "/channels/ag/dial", caller=caller) == (204, None)
+    await harness.wait_for("Dial", dialstatus="ANSWER")
+    await harness.ari("POST", "/bridges", bridgeId="b")
+    await harness.ari("POST", "/bridges/b/addChannel", channel=f"{caller},ag")
+    ended = await asyncio.wait_for(handle.wait(), 5)
+    assert ended["how"] == "talked"
+    (request,) = await harness.wait_for("ChannelHangupRequest")
+    assert "cause" not in request  # the caller's BYE carries no cause
+    assert [h["media"] for h in handle.heard] == ["sound:menu"]
+    assert handle.talked_with[0]["number"] == "1042"
+
+
+@pytest.mark.parametrize(
+    ("response", "cause", "tech_cause"),
+    [("busy", 17, 486), ("decline", 21, 603), ("unreachable", 18, 408)],
+)
+async def test_agent_failures_show_only_as_hangup_causes(
+    harness: Harness, response: str, cause: int, tech_cause: int
+) -> None:
+    await harness.connect()
+    harness.pbx.add_agent(endpoint="PJSIP/agent9", response=response)
+    await harness.ari(
+        "POST", "/channels/create", endpoint="PJSIP/agent9", app="decroche", channelId="a9"
+    )
+    await harness.wait_for("StasisStart")
+    assert await harness.ari("POST", "/channels/a9/dial") == (204, None)
+    (destroyed,) = await harness.wait_for("ChannelDestroyed")
+    assert (destroyed["cause"], destroyed["tech_cause"]) == (cause, tech_cause)
+    assert [e["dialstatus"] for e in harness.events if e["type"] == "Dial"] == [""]
+
+
+async def test_unregistered_agent_and_endpoint_states(harness: Harness) -> None:
+    await harness.connect("app=decroche&subscribeAll=true")
+    harness.pbx.add_agent(endpoint="PJSIP/agent3", registered=False)
+    status, body = await harness.ari("POST", "/channels/create", endpoint="PJSIP/agent3",
+                                     app="decroche")  # fmt: skip
+    assert (status, body) == (500, {"error": "Allocation failed"})
+    assert (await harness.ari("GET", "/endpoints/PJSIP/agent3"))[1]["state"] == "offline"
+    harness.pbx.add_agent(endpoint="PJSIP/agent3", registered=True)
+    (change,) = await harness.wait_for("EndpointStateChange")
+    assert change["endpoint"]["state"] == "online"
+    states = await harness.wait_for("DeviceStateChanged", 2)
+    assert [s["device_state"]["state"] for s in states] == ["UNAVAILABLE", "NOT_INUSE"]
+
+
+async def test_second_websocket_replaces_the_first(harness: Harness) -> None:
+    first = await harness.connect()
+    await harness.connect()
+    (replaced,) = await harness.wait_for("ApplicationReplaced")
+    assert replaced["application"] == "decroche"
+    await asyncio.sleep(0.05)
+    assert first.closed
+
+
+async def test_auth_and_events_handshake_errors(harness: Harness) -> None:
+    session, url = harness.session, harness.pbx.url
+    async with session.get(f"{url}/ari/channels") as response:
+        assert response.status == 401
+        assert await response.json() == {"message": "Authentication required"}
+    async with session.get(f"{url}/ari/channels?api_key=decroche:decroche") as response:
+        assert response.status == 200
+    async with session.get(f"{url}/ari/events", headers=AUTH) as response:
+        assert response.status == 400 and "missing param: [app]" in await response.text()
+    async with session.get(f"{url}/ari/events?app=x", headers=AUTH) as response:
+        assert response.status == 426
+
+
+async def test_control_api_validates_and_reports(harness: Harness) -> None:
+    session, url = harness.session, harness.pbx.url
+    async with session.put(f"{url}/sim/agents/PJSIP/1042", json={"ring_time": -1}) as response:
+        assert response.status == 400
+        assert "ring_time" in (await response.json())["error"]
+    async with session.put(f"{url}/sim/agents/PJSIP/1042", json={"surprise": 1}) as response:
+        assert response.status == 400 and "surprise" in (await response.json())["error"]
+    async with session.put(f"{url}/sim/agents/PJSIP/1042", json={"talk_time": 5}) as response:
+        assert response.status == 200 and (await response.json())["talk_time"] == 5
+    async with session.put(f"{url}/sim/media", json={"durations": {"sound:x": "long"}}) as r:
+        assert r.status == 400 and "sound:x" in (await r.json())["error"]
+    async with session.put(f"{url}/sim/media", json={"durations": {"sound:x": 4}}) as r:
+        assert (await r.json())["durations"] == {"sound:x": 4.0}
+    async with session.post(f"{url}/sim/calls", json={"dialled": "a b"}) as response:
+        assert response.status == 400 and "dialled" in (await response.json())["error"]
+    async with session.post(f"{url}/sim/calls", json={}) as response:
+        assert response.status == 201
+        call = await response.json()
+    async with session.get(f"{url}/sim/calls/{call['call_id']}") as response:
+        assert (await response.json())["ended"]["how"] == "rejected_app_not_active"
+    async with session.get(f"{url}/sim/state") as response:
+        state = await response.json()
+    assert [e["resource"] for e in state["endpoints"]] == ["1042"]
+    async with session.post(f"{url}/sim/wait-idle?timeout=1") as response:
+        assert (await response.json()) == {"idle": True}
+
+
+def test_scripts_refuse_bad_values() -> None:
+    with pytest.raises(ValidationError, match="endpoint"):
+        AgentScript(endpoint="1042")
+    with pytest.raises(ValidationError, match="digits"):
+        KeyPress(digits="x")
+    with pytest.raises(ValidationError, match="survey"):
+        CallerScript(survey=("ok",))
