@@ -90,7 +90,7 @@ class OpeningState:
         state = "open" if self.is_open else "closed"
         label = f" ({self.label})" if self.label else ""
         return (
-            f"{state} at {when}: schedule {self.schedule_id}, {self.kind.value}{label}"
+            f"{state} at {when}: schedule {self.schedule_id}, {self.kind.value}{label}:"
             f" {format_spans(self.spans)}"
         )
 
