@@ -119,9 +119,8 @@ def simulate(
     facts: CallFacts,
 ) -> list[str]:
     local = at.astimezone(rules.tz)
-    lines = [
-        f"call to {dialled or '(any number)'} on {local:%A %Y-%m-%d %H:%M %Z}, rules {rules.version}"
-    ]
+    called = dialled or "(any number)"
+    lines = [f"call to {called} on {local:%A %Y-%m-%d %H:%M %Z}, rules {rules.version}"]
     entry = entry_point(rules, dialled, at)
     lines.append(entry.why)
     if isinstance(entry, Closed):
@@ -135,13 +134,14 @@ def simulate(
     pending = list(keys)
     # Every silent round costs a retry, so this ends; the bound is a guard, not a rule.
     for _ in range(len(pending) + 20 * (len(rules.menus) + 1)):
-        if step.state is None:
+        state = step.state
+        if state is None:
             break
-        if step.state.phase is Phase.PLAYING and not pending:
-            step = ivr_next(rules, step.state, PromptFinished())
+        if state.phase is Phase.PLAYING and not pending:
+            step = ivr_next(rules, state, PromptFinished())
             continue
         event = Key(pending.pop(0)) if pending else Timeout()
-        step = ivr_next(rules, step.state, event)
+        step = ivr_next(rules, state, event)
         lines.append(step.why)
     last = step.actions[-1] if step.actions else None
     if isinstance(last, GoToService):
