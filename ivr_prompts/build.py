@@ -443,6 +443,21 @@ def _render(job: RenderJob, sounds_dir: Path, tools: AudioTools) -> None:
             os.replace(out, final)
 
 
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    plan: BuildPlan
+    report: BuildReport
+    ignored: tuple[Path, ...]  # files of the recordings folder that are not WAV
+
+    @property
+    def rendered(self) -> list[RenderJob]:
+        return self.report.rendered
+
+    @property
+    def failed(self) -> list[tuple[RenderJob, str]]:
+        return self.report.failed
+
+
 def build_prompts(
     catalogue: Mapping[str, str],
     sounds_dir: Path,
@@ -451,8 +466,8 @@ def build_prompts(
     force: bool = False,
     voice: Voice = Voice(),
     search_path: str | None = None,
-) -> tuple[BuildPlan, BuildReport, tuple[Path, ...]]:
-    """Plan, check the tools the plan needs, render. Returns plan, report and ignored files."""
+) -> BuildResult:
+    """Plan, check the tools the plan needs (none when all is up to date), render."""
     scan = scan_recordings(recordings_dir) if recordings_dir is not None else RecordingsScan({}, ())
     plan = plan_build(
         catalogue,
@@ -463,9 +478,9 @@ def build_prompts(
         force,
     )
     if not plan.jobs:
-        return plan, BuildReport(), scan.ignored
+        return BuildResult(plan, BuildReport(), scan.ignored)
     tools = AudioTools.locate(plan.tools_needed(), search_path, voice)
-    return plan, execute_plan(plan, sounds_dir, tools), scan.ignored
+    return BuildResult(plan, execute_plan(plan, sounds_dir, tools), scan.ignored)
 
 
 # --- Durations ---------------------------------------------------------------------------------

@@ -40,10 +40,14 @@ _CONFIG = click.option(
 
 
 def _catalogue(path: Path | None) -> dict[str, str]:
+    from ruamel.yaml.error import YAMLError
+
     try:
         return load_catalogue(path)
     except (CatalogueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
+    except YAMLError as exc:
+        raise click.ClickException(f"{path or 'catalogue'}: YAML invalide : {exc}") from exc
 
 
 def _sounds_dir(out_dir: Path | None, config_path: Path | None) -> Path:
@@ -85,13 +89,14 @@ def build(
     catalogue = _catalogue(catalogue_path)
     sounds_dir = _sounds_dir(out_dir, config_path)
     try:
-        plan, report, ignored = build_prompts(catalogue, sounds_dir, recorded_dir, force=force)
+        result = build_prompts(catalogue, sounds_dir, recorded_dir, force=force)
     except PromptBuildError as exc:
         raise click.ClickException(str(exc)) from exc
+    plan, report = result.plan, result.report
     for job in report.rendered:
         origin = "enregistrement" if job.source == "recorded" else "synthèse"
         click.echo(f"  {job.prompt_id} ({origin}) : {job.reason}")
-    for path in ignored:
+    for path in result.ignored:
         click.echo(f"ignoré : {path} (seuls les fichiers .wav sont lus ; convertissez-le)")
     for path in plan.unmatched_recordings:
         click.echo(f"attention : {path.name} ne correspond à aucun message du catalogue")
