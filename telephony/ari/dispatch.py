@@ -322,7 +322,11 @@ class Dispatcher:
         if isinstance(event, StasisStart):
             self._stasis_start(event)
             return
-        call = self._find(event)
+        # Fast path: most events name their channel first (see routing_keys).
+        channel = getattr(event, "channel", None)
+        call = self._by_channel.get(channel.id) if channel is not None else None
+        if call is None:
+            call = self._find(event)
         if call is None:
             if _channel_id(event) is None and event.type not in _CALL_ONLY_TYPES:
                 self._global(event)
@@ -418,7 +422,7 @@ class Dispatcher:
                 self._on_unrouted(event)
             except Exception:
                 log.exception("unrouted-event listener failed on %s", event.type)
-        else:
+        elif log.isEnabledFor(logging.DEBUG):
             log.debug("unrouted %s event: %s", event.type, list(routing_keys(event)))
 
     # -- lifecycle ------------------------------------------------------------------------------
