@@ -16,6 +16,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from telephony.ari.dispatch import CallEnded, CallInbox, Dispatcher
 from telephony.ari.events import parse_event
@@ -25,14 +26,14 @@ TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "ari" / "tra
 TARGET = 50_000
 
 
-def _frames() -> list[dict]:
-    events: list[dict] = []
+def _frames() -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
     for path in sorted(TRACES.glob("*.jsonl")):
         events += list(trace_events(path))
     return events
 
 
-def _variants(events: list[dict], repeats: int) -> list[bytes]:
+def _variants(events: list[dict[str, Any]], repeats: int) -> list[bytes]:
     """The frames ``repeats`` times, ids suffixed per pass so every pass is new calls."""
     template = json.dumps(events)
     ids = sorted(

@@ -16,8 +16,10 @@ Third-party errors (aiohttp, pydantic, json) are translated here at the boundary
     ├── AriTransportError           no usable answer
     │   ├── AriConnectionError      cannot connect, connection lost, unreadable body
     │   └── AriTimeout              no answer within the request's timeout
-    ├── AriEventError               a WebSocket frame that is not a readable ARI event
-    └── AppReplacedError            another connection took over our ARI application
+    └── AriEventError               a WebSocket frame that is not a readable ARI event
+
+(Another connection taking over our application is not an error: ``EventStream.run`` returns
+``StreamEnd.REPLACED``.)
 
 A 404 (or 400/409/422 naming the channel) on an object that already hung up is the normal race of
 a call ending while we act on it: :func:`is_gone` names that case so callers can treat it as the
@@ -88,10 +90,6 @@ class AriTimeout(AriTransportError):
 
 class AriEventError(AriError):
     """A WebSocket frame is not a readable ARI event; the message says what is wrong."""
-
-
-class AppReplacedError(AriError):
-    """Another WebSocket registered our ARI application; Asterisk now talks to it only."""
 
 
 _BY_STATUS: dict[int, type[AriHttpError]] = {
