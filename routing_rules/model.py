@@ -247,7 +247,9 @@ class Menu(_Strict):
 class EntryRoute(_Strict):
     """Matched in order; a route without ``numbers`` matches any number (it must come last)."""
 
-    numbers: list[Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{2,20}$")]] | None = None
+    numbers: list[Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 .]{1,24}$")]] | None = (
+        None
+    )
     menu: Identifier | None = None
     service: Identifier | None = None
     hours: Identifier | None = Field(default=None, description="Absent: always answered.")

@@ -1,0 +1,178 @@
+"""The rules in force, their reloads, and the watcher that notices the file changing.
+
+Like Alertmanager's coordinator: a reload validates the whole file first; a valid file is
+swapped in with one reference assignment (new calls get it, calls in progress keep the
+:class:`CompiledRules` object they started with); an invalid file is refused, logged with
+every problem, and the previous rules stay in force. Each attempt is kept in a short history
+(when, triggered how and by whom, the file's hash, ok or the problems) for the status page.
+
+The watcher polls the file's mtime and size on a real-time interval (not the simulation Clock:
+IT edits files in wall-clock time) and reloads when the content hash changed. The service calls
+:meth:`RulesHolder.reload` itself on SIGHUP and from its HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from routing_rules.compiled import CompiledRules
+from routing_rules.errors import Problem, RulesInvalid
+from routing_rules.loader import load_rules, version_of
+
+log = logging.getLogger(__name__)
+
+
+class Trigger(StrEnum):
+    STARTUP = "startup"
+    FILE_CHANGE = "file change"
+    SIGHUP = "SIGHUP"
+    API = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    at: datetime
+    trigger: Trigger
+    by: str | None  # who asked (API user), when known
+    version: str | None  # hash of the file read (None if it could not be read)
+    ok: bool
+    changed: bool  # a new version was swapped in
+    problems: tuple[Problem, ...] = ()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _default_catalogue() -> Iterable[str]:
+    from ivr_prompts.catalogue import load_catalogue
+
+    return load_catalogue().keys()
+
+
+class RulesHolder:
+    """The current compiled rules; raises :class:`RulesInvalid` if the file is bad at start-up."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        catalogue: Callable[[], Iterable[str]] = _default_catalogue,
+        now: Callable[[], datetime] = _utc_now,
+        history_size: int = 50,
+    ) -> None:
+        self.path = path
+        self._catalogue = catalogue
+        self._now = now
+        self._history: deque[ReloadOutcome] = deque(maxlen=history_size)
+        self._current = self._load()
+        self._history.append(
+            ReloadOutcome(now(), Trigger.STARTUP, None, self._current.version, True, True)
+        )
+
+    @property
+    def current(self) -> CompiledRules:
+        return self._current
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    @property
+    def history(self) -> tuple[ReloadOutcome, ...]:
+        """Oldest first."""
+        return tuple(self._history)
+
+    @property
+    def last(self) -> ReloadOutcome:
+        return self._history[-1]
+
+    def _load(self) -> CompiledRules:
+        try:
+            catalogue = list(self._catalogue())
+        except Exception as exc:  # the catalogue loader is pluggable; any failure refuses
+            raise RulesInvalid([Problem("prompt catalogue", 1, 1, str(exc))]) from exc
+        return load_rules(self.path, catalogue)
+
+    def reload(self, trigger: Trigger = Trigger.API, by: str | None = None) -> ReloadOutcome:
+        """Validate the file again; swap it in if valid, keep the current rules otherwise."""
+        try:
+            candidate = self._load()
+        except RulesInvalid as exc:
+            outcome = ReloadOutcome(
+                self._now(), trigger, by, _hash_of(self.path), False, False, tuple(exc.problems)
+            )
+            log.error(
+                "rules reload (%s) refused, keeping version %s:\n%s",
+                trigger.value,
+                self._current.version,
+                exc,
+            )
+        else:
+            changed = candidate.version != self._current.version
+            if changed:
+                self._current = candidate  # one assignment: atomic for every reader
+                log.info("rules version %s in force (%s)", candidate.version, trigger.value)
+            outcome = ReloadOutcome(self._now(), trigger, by, candidate.version, True, changed)
+        self._history.append(outcome)
+        return outcome
+
+
+def _hash_of(path: Path) -> str | None:
+    try:
+        return version_of(path.read_bytes())
+    except OSError:
+        return None
+
+
+class RulesWatcher:
+    """Polls the rules file; reloads the holder when its content changed."""
+
+    def __init__(self, holder: RulesHolder, interval_s: float = 2.0) -> None:
+        if interval_s <= 0:
+            raise ValueError(f"watch interval must be positive, got {interval_s}")
+        self.holder = holder
+        self.interval_s = interval_s
+        self._seen_stat = self._stat()
+        # The content last tried, valid or not: an invalid file is reported once, not per poll.
+        self._seen_hash: str | None = holder.version
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.holder.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def poll(self) -> ReloadOutcome | None:
+        """One look at the file; the outcome when a reload was attempted."""
+        stat = self._stat()
+        if stat == self._seen_stat:
+            return None
+        self._seen_stat = stat
+        try:
+            content_hash: str | None = hashlib.sha256(self.holder.path.read_bytes()).hexdigest()
+        except OSError:
+            content_hash = None
+        version = content_hash[:16] if content_hash else None
+        if version is not None and version == self._seen_hash:
+            return None  # touched, same content
+        self._seen_hash = version
+        return self.holder.reload(Trigger.FILE_CHANGE)
+
+    async def run(self) -> None:
+        """Poll until cancelled (the composition root runs it as a task)."""
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                self.poll()
+            except Exception:  # never let the watcher die: the service would stop reloading
+                log.exception("rules watcher: unexpected error, still watching")

@@ -1,0 +1,285 @@
+"""Loading rules: every problem reported as FILE:LINE:COL naming the bad value."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from decroche.cli import main
+from ivr_prompts.catalogue import load_catalogue
+from routing_rules.errors import RulesInvalid
+from routing_rules.loader import default_rules_path, load_rules, validate_text
+from routing_rules.model import json_schema
+
+PROMPTS = {"menu", "sub", "invalid", "closed", "cb", "cb_number", "cb_thanks", "hours_a"}
+
+VALID = textwrap.dedent(
+    """\
+    settings:
+      invalid_prompt: invalid
+    schedules:
+      office:
+        weekly:
+          mon: ["08:30-12:00", "13:30-17:30"]
+    services:
+      a:
+        name: Service A
+        tag: A
+        agents: [PJSIP/1001, PJSIP/1002]
+        rings: 4
+        hours: office
+        closed_prompt: hours_a
+        overflow:
+          otherwise: {service: b}
+      b:
+        name: Service B
+        tag: B
+        agents: [PJSIP/2001]
+        rings: 3
+        overflow:
+          closed: {message: closed}
+          otherwise: {callback: cb, number_prompt: cb_number, thanks_prompt: cb_thanks}
+    menus:
+      main:
+        prompt: menu
+        keys:
+          "1": {service: a}
+          "2": {menu: second}
+        fallback: {service: b}
+      second:
+        prompt: sub
+        keys:
+          "1": {service: b}
+        fallback: {menu: main}
+    entry:
+      - menu: main
+    """
+)
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(RulesInvalid) as caught:
+        validate_text(text, "rules.yaml", PROMPTS)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_valid_rules_compile():
+    rules = validate_text(VALID, "rules.yaml", PROMPTS)
+    assert set(rules.services) == {"a", "b"}
+    assert rules.services["a"].ring_s == 20.0
+    assert rules.menus["main"].invalid_prompt == "invalid"
+    assert len(rules.version) == 16
+
+
+# (replace this, by that) -> the exact problem expected
+CASES = [
+    pytest.param(
+        ("    prompt: menu\n", "    prompt: menu\n    colour: red\n"),
+        "rules.yaml:28:5: menus.main: unknown key 'colour'",
+        id="unknown-key",
+    ),
+    pytest.param(
+        ('"1": {service: a}', '"1": {service: nowhere}'),
+        "rules.yaml:29:22: unknown service 'nowhere'",
+        id="unknown-service",
+    ),
+    pytest.param(
+        ("prompt: sub", "prompt: nothing_like_it"),
+        "rules.yaml:33:13: unknown prompt id 'nothing_like_it' (not in the prompt catalogue)",
+        id="unknown-prompt",
+    ),
+    pytest.param(
+        ("    rings: 3\n", "    rings: 3\n    rings: 5\n"),
+        "rules.yaml:22:5: services.b: duplicate key 'rings' (first at line 21)",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        ('"08:30-12:00", "13:30-17:30"', '"08:30-12:00", "11:30-17:30"'),
+        "rules.yaml:6:12: overlapping slots 08:30-12:00 and 11:30-17:30",
+        id="overlapping-hours",
+    ),
+    pytest.param(
+        ('"13:30-17:30"]', '"17:30-13:30"]'),
+        "rules.yaml:6:28: impossible hours: slot '17:30-13:30' ends before it starts",
+        id="impossible-hours",
+    ),
+    pytest.param(
+        ('"13:30-17:30"]', '"13:30-25:00"]'),
+        "rules.yaml:6:28: impossible hours: slot '13:30-25:00': '25:00' is not a time of day",
+        id="impossible-time",
+    ),
+    pytest.param(
+        ('"2": {menu: second}', '"2": {service: a}'),
+        "rules.yaml:32:3: menu 'second' is unreachable from every entry route",
+        id="unreachable-menu",
+    ),
+    pytest.param(
+        ("      closed: {message: closed}\n", "      busy: {service: a}\n"),
+        "rules.yaml:23:13: overflow loop: a -> b -> a",
+        id="overflow-loop",
+    ),
+    pytest.param(
+        ("    rings: 4\n", "    rings: 4\n    strategy: random\n"),
+        "rules.yaml:13:15: services.a.strategy: Input should be 'ring_all', 'in_order',"
+        " 'round_robin' or 'longest_idle' (got 'random')",
+        id="bad-enum-value",
+    ),
+    pytest.param(
+        ('"1": {service: b}', '"12": {service: b}'),
+        "rules.yaml:35:7: menus.second.keys.12: Input should be '0', '1', '2', '3', '4', '5',"
+        " '6', '7', '8', '9', '*' or '#' (got '12')",
+        id="bad-dtmf-key",
+    ),
+    pytest.param(
+        ('"1": {service: a}', '"1": {service: a, menu: second}'),
+        "rules.yaml:29:12: menus.main.keys.1: expected exactly one of the keys: service, menu,"
+        " message, callback",
+        id="ambiguous-action",
+    ),
+    pytest.param(
+        ("  - menu: main\n", "  - menu: main\n    service: a\n"),
+        "rules.yaml:38:5: an entry route needs exactly one of: menu, service",
+        id="entry-two-targets",
+    ),
+    pytest.param(
+        ("    hours: office\n", "    hours: weekend\n"),
+        "rules.yaml:13:12: unknown schedule 'weekend'",
+        id="unknown-schedule",
+    ),
+    pytest.param(
+        ("    tag: B\n", ""),
+        "rules.yaml:18:5: services.b: missing key 'tag'",
+        id="missing-key",
+    ),
+    pytest.param(
+        ("  - menu: main\n", "  - numbers: ['0232']\n    menu: main\n"),
+        "rules.yaml:38:3: no route for any number: add a last route without numbers",
+        id="no-catch-all",
+    ),
+    pytest.param(
+        ("rings: 3", "rings: 0"),
+        "rules.yaml:21:12: services.b.rings: Input should be greater than or equal to 1 (got 0)",
+        id="out-of-range",
+    ),
+    pytest.param(
+        ("agents: [PJSIP/2001]", "agents: [PJSIP/2001, PJSIP/2001]"),
+        "rules.yaml:20:26: agent PJSIP/2001 listed twice",
+        id="agent-twice",
+    ),
+    pytest.param(
+        ("otherwise: {callback: cb, number_prompt: cb_number,", "otherwise: {callback: cb,"),
+        "rules.yaml:24:18: callback with number 'choose' needs number_prompt",
+        id="callback-without-number-prompt",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), CASES)
+def test_each_problem_is_located_and_named(edit, expected):
+    old, new = edit
+    assert old in VALID
+    assert problems_of(VALID.replace(old, new, 1)) == [expected]
+
+
+def test_every_problem_is_reported_in_one_run():
+    text = (
+        VALID.replace('"1": {service: a}', '"1": {service: nowhere}')
+        .replace("prompt: sub", "prompt: nothing_like_it")
+        .replace("    rings: 3\n", "    rings: 3\n    rings: 5\n")
+    )
+    # The duplicate key is found while reading; the whole-file checks still run on the rest.
+    assert problems_of(text) == [
+        "rules.yaml:22:5: services.b: duplicate key 'rings' (first at line 21)",
+        "rules.yaml:30:22: unknown service 'nowhere'",
+        "rules.yaml:34:13: unknown prompt id 'nothing_like_it' (not in the prompt catalogue)",
+    ]
+
+
+def test_yaml_syntax_error_is_located():
+    found = problems_of("settings:\n  invalid_prompt: [invalid\nservices: {}\n")
+    assert len(found) == 1
+    assert found[0].startswith("rules.yaml:3:")
+    assert "YAML syntax" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "rules.yaml:1:1: the file is empty"),
+        ("- a\n- b\n", "rules.yaml:1:1: the rules must be a mapping of sections"),
+    ],
+)
+def test_empty_or_not_a_mapping(text, expected):
+    assert problems_of(text) == [expected]
+
+
+def test_phone_numbers_and_dates_stay_text():
+    text = VALID.replace(
+        "  - menu: main\n",
+        "  - numbers: [0232464300, +33232464301]\n    service: a\n  - menu: main\n",
+    ).replace(
+        '      mon: ["08:30-12:00", "13:30-17:30"]\n',
+        '      mon: ["08:30-12:00", "13:30-17:30"]\n'
+        "    exceptions:\n      - {date: 2026-12-24, slots: []}\n",
+    )
+    rules = validate_text(text, "rules.yaml", PROMPTS)
+    assert rules.entry[0].numbers == frozenset({"0232464300", "0232464301"})
+    assert len(rules.schedules["office"].exceptions) == 1
+
+
+def test_duplicate_number_across_routes_is_refused():
+    text = VALID.replace(
+        "  - menu: main\n",
+        "  - numbers: ['0232464300']\n    service: a\n  - numbers: ['+33 2 32 46 43 00']\n"
+        "    service: b\n  - menu: main\n",
+    )
+    assert problems_of(text) == [
+        "rules.yaml:40:15: number +33 2 32 46 43 00 already routed by item 1"
+    ]
+
+
+def test_unreadable_file(tmp_path: Path):
+    with pytest.raises(RulesInvalid) as caught:
+        load_rules(tmp_path / "missing.yaml", PROMPTS)
+    assert "cannot read the file" in str(caught.value)
+
+
+def test_bernay_rules_are_valid_and_complete():
+    rules = load_rules(default_rules_path(), load_catalogue())
+    assert len(rules.services) == 13
+    top = rules.menus["principal"]
+    assert len(top.keys) <= 9
+    assert top.keys["0"].describe() == "service accueil_general"
+    for service in rules.services.values():
+        assert 2 <= len(service.agents) <= 4, service.id
+        assert all(a.startswith("PJSIP/1") for a in service.agents)
+
+
+def test_schema_json_is_up_to_date():
+    published = json.loads(default_rules_path().with_name("schema.json").read_text("utf-8"))
+    assert published == json_schema(), "run: decroche rules schema --write"
+
+
+def test_bernay_rules_satisfy_the_published_schema():
+    data = YAML(typ="safe").load(default_rules_path().read_text("utf-8"))
+    jsonschema.validate(data, json_schema())
+
+
+def test_cli_check_ok_and_errors(tmp_path: Path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["rules", "check", str(default_rules_path())])
+    assert ok.exit_code == 0, ok.output
+    assert "OK (version" in ok.output and "13 services" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(VALID.replace("prompt: menu", "prompt: menu\n    colour: red"), "utf-8")
+    catalogue = tmp_path / "fr.yaml"
+    catalogue.write_text("\n".join(f"{p}: texte" for p in PROMPTS) + "\n", "utf-8")
+    refused = runner.invoke(main, ["rules", "check", str(bad), "--catalogue", str(catalogue)])
+    assert refused.exit_code == 1
+    assert f"{bad}:28:5: menus.main: unknown key 'colour'" in refused.output
