@@ -63,7 +63,8 @@ def overlaps(spans: list[Span]) -> list[tuple[Span, Span]]:
 @lru_cache(maxsize=256)
 def public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     """Public holidays of one year (memoised: a pure function of its arguments)."""
-    days = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    # French names: the trace is read by the town hall's IT.
+    days = holidays.country_holidays(country, subdiv=subdivision, years=year, language="fr")
     return MappingProxyType({day: str(name) for day, name in days.items()})
 
 
