@@ -1,0 +1,104 @@
+"""What is happening now: the router publishes snapshots, the live view page streams them.
+
+The router (the publisher) builds a :class:`LiveSnapshot` whenever something changes and calls
+``publish``; each open page holds a subscription. A slow page never slows the router down: a
+subscriber only ever keeps the newest snapshot it has not sent yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class AgentState(StrEnum):
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    IN_CALL = "in_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+    SIGNED_OUT = "signed_out"
+    UNREACHABLE = "unreachable"
+
+
+AGENT_STATE_FR = {
+    AgentState.AVAILABLE: "disponible",
+    AgentState.RINGING: "sonne",
+    AgentState.IN_CALL: "en communication",
+    AgentState.WRAP_UP: "après-appel",
+    AgentState.PAUSED: "en pause",
+    AgentState.SIGNED_OUT: "déconnecté",
+    AgentState.UNREACHABLE: "injoignable",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLive:
+    service_id: str
+    waiting: int = 0  # callers in the service's queue (waiting or ringing an agent)
+    in_conversation: int = 0
+    longest_wait_s: float | None = None
+    agents_available: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLive:
+    agent: str
+    state: AgentState
+    services: tuple[str, ...] = ()
+    since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSnapshot:
+    at: datetime
+    in_ivr: int = 0  # callers in the voice menus, not yet in a service
+    services: tuple[ServiceLive, ...] = ()
+    agents: tuple[AgentLive, ...] = field(default_factory=tuple)
+
+
+class LiveFeed(Protocol):
+    def publish(self, snapshot: LiveSnapshot) -> None: ...
+
+    def latest(self) -> LiveSnapshot | None: ...
+
+    def subscribe(self) -> AsyncIterator[LiveSnapshot]:
+        """The latest snapshot (if any), then each new one, until the consumer stops."""
+        ...
+
+
+class InMemoryLiveFeed:
+    """The feed inside one process (the router and the web app share the event loop)."""
+
+    def __init__(self) -> None:
+        self._latest: LiveSnapshot | None = None
+        self._subscribers: set[asyncio.Queue[LiveSnapshot]] = set()
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, snapshot: LiveSnapshot) -> None:
+        self._latest = snapshot
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()  # drop the stale one: only the newest matters
+            queue.put_nowait(snapshot)
+
+    def latest(self) -> LiveSnapshot | None:
+        return self._latest
+
+    async def subscribe(self) -> AsyncIterator[LiveSnapshot]:
+        queue: asyncio.Queue[LiveSnapshot] = asyncio.Queue(maxsize=1)
+        if self._latest is not None:
+            queue.put_nowait(self._latest)
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)

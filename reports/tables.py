@@ -1,0 +1,91 @@
+"""Tables of figures as the pages show them and as they are exported (CSV, XLSX).
+
+A :class:`DataTable` keeps raw values (numbers, rates as fractions) and formats them only for
+display: the exports carry the raw values, so a spreadsheet can recompute anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from reports import format as fmt
+
+Cell = str | int | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    kind: str = "text"  # text | count | rate | seconds
+
+
+@dataclass(slots=True)
+class DataTable:
+    name: str  # the export's file name stem
+    caption: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+    def display(self, row: Sequence[Cell], index: int) -> str:
+        value = row[index]
+        kind = self.columns[index].kind
+        if value is None:
+            return "—"
+        if kind == "rate" and isinstance(value, int | float):
+            return fmt.percent(float(value))
+        if kind == "seconds" and isinstance(value, int | float):
+            return fmt.seconds(float(value))
+        if kind == "count" and isinstance(value, int | float):
+            return fmt.number(value)
+        return str(value)
+
+
+def to_csv(table: DataTable) -> bytes:
+    """UTF-8 with BOM and ';' separators: what French Excel opens directly."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([c.label for c in table.columns])
+    for row in table.rows:
+        writer.writerow(["" if v is None else _plain(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _plain(value: Cell) -> str:
+    if isinstance(value, float):
+        return repr(round(value, 6)).replace(".", ",")
+    return str(value)
+
+
+def to_xlsx(table: DataTable, generated: datetime | date | None = None) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = table.name[:31]
+    sheet.append([c.label for c in table.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in table.rows:
+        sheet.append(list(row))
+    for index, column in enumerate(table.columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        if column.kind == "rate":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+        sheet.column_dimensions[letter].width = max(10, min(40, len(column.label) + 2))
+    sheet.freeze_panes = "A2"
+    if generated is not None:
+        workbook.properties.created = (
+            generated
+            if isinstance(generated, datetime)
+            else datetime(generated.year, generated.month, generated.day)
+        ).replace(tzinfo=None)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

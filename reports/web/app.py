@@ -1,0 +1,217 @@
+"""The aiohttp application: ``create_app(WebDeps(...))`` is what the composition root calls.
+
+Access is declared once, in :data:`ACCESS` (route name -> roles allowed); the middleware checks it
+for every request, so no page can forget to. A route missing from the table is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+
+from analytics.api import Indicators
+from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
+from reports.errors import InputError
+from reports.live import LiveFeed
+from reports.presence import AgentPresence
+from reports.web.callbacks import CallbackBook
+from reports.web.status import NoRouterStatus, SystemStatus
+from telephony.records.engine import Database
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+PUBLIC = frozenset({"login", "login_post", "static_css", "health"})
+Q, IT, AG = Role.QUALITY, Role.IT, Role.AGENT
+ACCESS: dict[str, frozenset[Role]] = {
+    "home": frozenset({Q, IT, AG}),
+    "logout": frozenset({Q, IT, AG}),
+    "dashboard": frozenset({Q}),
+    "service": frozenset({Q}),
+    "export": frozenset({Q}),
+    "reports": frozenset({Q}),
+    "report_file": frozenset({Q}),
+    "live": frozenset({Q, IT}),
+    "live_stream": frozenset({Q, IT}),
+    "system": frozenset({IT}),
+    "agent": frozenset({AG}),
+    "agent_presence": frozenset({AG}),
+    "agent_callback": frozenset({AG}),
+}
+
+
+@dataclass(slots=True)
+class WebDeps:
+    """Everything the web app uses, built by the composition root."""
+
+    database: Database
+    indicators: Indicators
+    accounts: AccountStore
+    live: LiveFeed
+    presence: AgentPresence
+    callbacks: CallbackBook
+    system: SystemStatus = field(default_factory=NoRouterStatus)
+    service_names: dict[str, str] = field(default_factory=dict)
+    reports_dir: Path | None = None
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    timezone: str = "Europe/Paris"
+    sse_keepalive_s: float = 15.0
+
+    @property
+    def auth(self) -> AuthSettings:
+        return self.accounts.settings
+
+    def today(self) -> date:
+        return self.now().astimezone(ZoneInfo(self.timezone)).date()
+
+
+DEPS = web.AppKey("deps", WebDeps)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+SESSION = web.RequestKey("session", Session)
+LOGIN_CSRF_COOKIE = "decroche_login_csrf"
+
+
+def templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["ROLE_FR"] = ROLE_FR
+    return env
+
+
+def render(
+    request: web.Request, template: str, *, status: int = 200, **context: Any
+) -> web.Response:
+    env = request.app[TEMPLATES]
+    session = request.get(SESSION)
+    html = env.get_template(template).render(
+        session=session,
+        nav=_nav(session),
+        current=request.match_info.route.name,
+        **context,
+    )
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def _nav(session: Session | None) -> list[tuple[str, str, str]]:
+    """(route name, path, label) of the pages the signed-in role may open."""
+    if session is None:
+        return []
+    pages = [
+        ("dashboard", "/tableau-de-bord", "Tableau de bord"),
+        ("reports", "/rapports", "Rapports"),
+        ("live", "/direct", "En direct"),
+        ("system", "/systeme", "Système"),
+        ("agent", "/agent", "Mon poste"),
+    ]
+    return [page for page in pages if session.user.role in ACCESS[page[0]]]
+
+
+def _forbidden(request: web.Request) -> web.Response:
+    return render(
+        request,
+        "error.html",
+        status=403,
+        title="Accès refusé",
+        message="Votre rôle ne donne pas accès à cette page.",
+    )
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@web.middleware
+async def access_control(request: web.Request, handler: Handler) -> web.StreamResponse:
+    route = request.match_info.route.name
+    if route in PUBLIC or request.match_info.http_exception is not None:
+        return await handler(request)
+    deps = request.app[DEPS]
+    token = request.cookies.get(deps.auth.cookie_name)
+    session = None if token is None else deps.accounts.session(token, now=deps.now())
+    if session is None:
+        if request.method == "GET" and route not in ("live_stream", "export"):
+            raise web.HTTPSeeOther(f"/connexion?suite={request.path_qs}")
+        raise web.HTTPUnauthorized(text="session expirée : reconnectez-vous")
+    request[SESSION] = session
+    allowed = ACCESS.get(route or "")
+    if allowed is None or session.user.role not in allowed:
+        log.info("refused %s to %s (%s)", request.path, session.user.login, session.user.role)
+        return _forbidden(request)
+    if request.method == "POST":
+        form = await request.post()
+        sent = form.get("csrf")
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, session.csrf_token):
+            return render(
+                request,
+                "error.html",
+                status=403,
+                title="Formulaire expiré",
+                message="Le formulaire n'est plus valide : rechargez la page et recommencez.",
+            )
+    return await handler(request)
+
+
+@web.middleware
+async def input_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except InputError as exc:
+        return render(request, "error.html", status=400, title="Saisie invalide", message=str(exc))
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def create_app(deps: WebDeps) -> web.Application:
+    """The web app; the caller owns ``deps`` (opens and closes the database)."""
+    from reports.accounts import upgrade_web_schema
+    from reports.web import pages
+
+    app = web.Application(middlewares=[security_headers, access_control, input_errors])
+    app[DEPS] = deps
+    env = templates()
+    zone = ZoneInfo(deps.timezone)
+
+    def local(moment: datetime, pattern: str = "%d/%m/%Y %H:%M") -> str:
+        return moment.astimezone(zone).strftime(pattern)
+
+    env.filters["local"] = local
+    app[TEMPLATES] = env
+
+    async def schema(app: web.Application) -> AsyncIterator[None]:
+        # Creating the web tables on start, in a thread: migrations are blocking I/O.
+        await asyncio.get_running_loop().run_in_executor(
+            None, upgrade_web_schema, deps.database.engine
+        )
+        yield
+
+    app.cleanup_ctx.append(schema)
+    pages.add_routes(app)
+    return app

@@ -1,0 +1,445 @@
+"""Request handlers: thin, they read the request, call a service, render a template."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from reports import format as fmt
+from reports.accounts import Role, Session
+from reports.errors import AuthenticationFailed, InputError, PresenceError
+from reports.live import AGENT_STATE_FR, LiveSnapshot
+from reports.periods import Period, period_from_query
+from reports.presence import PAUSE_REASONS_FR
+from reports.tables import DataTable, to_csv, to_xlsx
+from reports.views import TOTAL, DashboardView, ServiceView, dashboard_view, service_view
+from reports.web.app import (
+    DEPS,
+    LOGIN_CSRF_COOKIE,
+    SESSION,
+    TEMPLATES,
+    WebDeps,
+    new_login_csrf,
+    render,
+)
+from telephony.records.errors import CallbackNotFound
+
+T = TypeVar("T")
+_SERVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_REPORT_FILE = re.compile(r"^bilan-(mensuel-\d{4}-\d{2}|annuel-\d{4})\.(html|pdf)$")
+HOME = {Role.QUALITY: "/tableau-de-bord", Role.IT: "/systeme", Role.AGENT: "/agent"}
+STATIC = {
+    "decroche.css": "text/css",
+    "live.js": "text/javascript",
+}
+
+
+async def blocking(func: Callable[[], T]) -> T:
+    """Database reads and figures run in a thread: the event loop keeps serving live pages."""
+    return await asyncio.get_running_loop().run_in_executor(None, func)
+
+
+def _session(request: web.Request) -> Session:
+    return request[SESSION]
+
+
+def _query(request: web.Request) -> dict[str, str]:
+    return {key: value for key, value in request.query.items() if isinstance(value, str)}
+
+
+def period_query(period: Period) -> str:
+    if period.is_month:
+        return urlencode({"mois": period.month_key})
+    return urlencode({"du": period.start.isoformat(), "au": period.end.isoformat()})
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+def _safe_next(value: str | None, role: Role) -> str:
+    # Only a path of this site: never an open redirect to another host.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return HOME[role]
+
+
+async def login(request: web.Request) -> web.Response:
+    token = new_login_csrf()
+    response = render(
+        request,
+        "login.html",
+        csrf=token,
+        suite=request.query.get("suite", ""),
+        error=None,
+    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
+    return response
+
+
+async def login_post(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    form = await request.post()
+    sent, cookie = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
+    login_name, password = form.get("login"), form.get("password")
+    suite = form.get("suite")
+    if not isinstance(sent, str) or not cookie or sent != cookie:
+        return render(
+            request,
+            "error.html",
+            status=403,
+            title="Formulaire expiré",
+            message="Le formulaire de connexion n'est plus valide : rechargez la page.",
+        )
+    if not isinstance(login_name, str) or not isinstance(password, str):
+        raise web.HTTPBadRequest(text="login and password are required")
+    try:
+        user = await blocking(lambda: deps.accounts.authenticate(login_name.strip(), password))
+    except AuthenticationFailed as exc:
+        token = new_login_csrf()
+        response = render(
+            request,
+            "login.html",
+            status=401,
+            csrf=token,
+            suite=suite if isinstance(suite, str) else "",
+            error=str(exc),
+        )
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
+        return response
+    token, _ = await blocking(lambda: deps.accounts.open_session(user, now=deps.now()))
+    target = _safe_next(suite if isinstance(suite, str) else None, user.role)
+    response = web.HTTPSeeOther(target)
+    response.set_cookie(
+        deps.auth.cookie_name,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=deps.auth.cookie_secure,
+        path="/",
+        max_age=int(deps.auth.lifetime.total_seconds()),
+    )
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    raise response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    token = request.cookies.get(deps.auth.cookie_name)
+    if token:
+        await blocking(lambda: deps.accounts.close_session(token))
+    response = web.HTTPSeeOther("/connexion")
+    response.del_cookie(deps.auth.cookie_name, path="/")
+    raise response
+
+
+async def home(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPSeeOther(HOME[_session(request).user.role])
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def static(request: web.Request) -> web.Response:
+    from importlib.resources import files
+
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise web.HTTPNotFound()
+    body = files("reports").joinpath("static", name).read_bytes()
+    return web.Response(
+        body=body,
+        content_type=STATIC[name],
+        headers={"Cache-Control": "max-age=3600"},
+    )
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def _period(request: web.Request) -> Period:
+    deps = request.app[DEPS]
+    return period_from_query(_query(request), deps.today())
+
+
+async def dashboard(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    period = _period(request)
+    view = await blocking(lambda: dashboard_view(deps.indicators, period, deps.service_names))
+    return render(request, "dashboard.html", view=view, pq=period_query(period))
+
+
+def _service_id(request: web.Request) -> str:
+    service = request.match_info["service"]
+    if not _SERVICE_ID.match(service):
+        raise InputError(f"service: {service!r} is not a service id")
+    return service
+
+
+async def service(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    period = _period(request)
+    service_id = _service_id(request)
+    view = await blocking(
+        lambda: service_view(deps.indicators, period, service_id, deps.service_names, deps.database)
+    )
+    if view.card is None and not view.daily.rows:
+        return render(
+            request,
+            "error.html",
+            status=404,
+            title="Service sans appel",
+            message=f"Aucun appel pour le service « {service_id} » sur la période "
+            f"{period.label_fr}.",
+        )
+    return render(request, "service.html", view=view, pq=period_query(period))
+
+
+def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
+    """The table ``name`` of the dashboard or of a service page, for the export links."""
+    if name in ("tableau-de-bord", "objectifs"):
+        board: DashboardView = dashboard_view(deps.indicators, period, deps.service_names)
+        return board.table if name == "tableau-de-bord" else board.objectives
+    prefix, _, service_id = name.partition("-")
+    if name in ("choix-menu", "rappels"):
+        service_id = TOTAL
+    elif prefix not in ("jours", "heures", "attentes", "debordements") or not _SERVICE_ID.match(
+        service_id
+    ):
+        raise web.HTTPNotFound(text=f"no table {name!r}")
+    view: ServiceView = service_view(
+        deps.indicators, period, service_id, deps.service_names, deps.database
+    )
+    for table in view.tables():
+        if table.name == name:
+            return table
+    raise web.HTTPNotFound(text=f"no table {name!r} for this period")
+
+
+async def export(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    period = _period(request)
+    name, kind = request.match_info["name"], request.match_info["fmt"]
+    table = await blocking(lambda: find_table(deps, name, period))
+    filename = f"{table.name}-{period.month_key if period.is_month else period.start}.{kind}"
+    if kind == "csv":
+        body, mime = to_csv(table), "text/csv"
+    else:
+        body = await blocking(lambda: to_xlsx(table, deps.now()))
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return web.Response(
+        body=body,
+        content_type=mime,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+async def reports_page(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    files: list[str] = []
+    if deps.reports_dir is not None and deps.reports_dir.is_dir():
+        files = sorted(
+            (p.name for p in deps.reports_dir.iterdir() if _REPORT_FILE.match(p.name)),
+            reverse=True,
+        )
+    return render(request, "reports.html", files=files, configured=deps.reports_dir is not None)
+
+
+async def report_file(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    name = request.match_info["name"]
+    if deps.reports_dir is None or not _REPORT_FILE.match(name):
+        raise web.HTTPNotFound()
+    path = deps.reports_dir / name
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+# --- live view ----------------------------------------------------------------------------
+
+
+def live_context(deps: WebDeps, snapshot: LiveSnapshot | None) -> dict[str, Any]:
+    return {
+        "snapshot": snapshot,
+        "names": deps.service_names,
+        "state_fr": AGENT_STATE_FR,
+        "seconds": fmt.seconds,
+    }
+
+
+async def live(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    return render(request, "live.html", **live_context(deps, deps.live.latest()))
+
+
+async def live_stream(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: one ``snapshot`` event (the HTML of the live tables) per change."""
+    deps = request.app[DEPS]
+    env = request.app[TEMPLATES]
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no",
+        }
+    )
+    await response.prepare(request)
+    fragment = env.get_template("_live_tables.html")
+    snapshots = deps.live.subscribe()
+    try:
+        while True:
+            try:
+                snapshot = await asyncio.wait_for(anext(snapshots), deps.sse_keepalive_s)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            html = fragment.render(**live_context(deps, snapshot))
+            data = "".join(f"data: {line}\n" for line in html.splitlines() if line.strip())
+            await response.write(f"event: snapshot\n{data}\n".encode())
+    except (ConnectionResetError, asyncio.CancelledError):
+        raise
+    finally:
+        await snapshots.aclose()  # type: ignore[attr-defined]
+    return response
+
+
+# --- IT -----------------------------------------------------------------------------------
+
+
+async def system(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+
+    def gather() -> dict[str, Any]:
+        from sqlalchemy import text
+
+        checks: list[tuple[str, bool, str]] = []
+        try:
+            with deps.database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks.append(("Base de données", True, f"joignable ({deps.database.dialect})"))
+        except Exception as exc:  # any failure is what this page must show, not raise
+            checks.append(("Base de données", False, f"injoignable : {exc.__class__.__name__}"))
+        latest = deps.live.latest()
+        if latest is None:
+            checks.append(("Vue en direct", False, "aucun état publié par le routeur"))
+        else:
+            age = (deps.now() - latest.at).total_seconds()
+            checks.append(("Vue en direct", age < 60, f"dernier état il y a {age:.0f} s"))
+        checks += [(c.name, c.ok, c.detail) for c in deps.system.health()]
+        return {"checks": checks, "rules": deps.system.rules()}
+
+    return render(request, "system.html", **await blocking(gather))
+
+
+# --- agents -------------------------------------------------------------------------------
+
+
+async def agent(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    user = _session(request).user
+    state = await deps.presence.state(user.login)
+
+    def pending() -> list[object]:
+        items: list[object] = []
+        for service_id in user.services:
+            items += list(deps.callbacks.pending_callbacks(service_id))
+        return sorted(items, key=lambda c: c.at)  # type: ignore[attr-defined]
+
+    callbacks = await blocking(pending)
+    return render(
+        request,
+        "agent.html",
+        state=state,
+        callbacks=callbacks,
+        names=deps.service_names,
+        reasons=PAUSE_REASONS_FR,
+        message=request.query.get("message"),
+        tz=deps.timezone,
+    )
+
+
+def _back(message: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther("/agent?" + urlencode({"message": message}))
+
+
+async def agent_presence(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    user = _session(request).user
+    form = await request.post()
+    action, service_id, reason = form.get("action"), form.get("service"), form.get("reason")
+    try:
+        if action == "sign_in" and isinstance(service_id, str):
+            await deps.presence.sign_in(user.login, service_id, frozenset(user.services))
+            message = f"Connecté au service {deps.service_names.get(service_id, service_id)}."
+        elif action == "sign_out" and isinstance(service_id, str):
+            await deps.presence.sign_out(user.login, service_id)
+            message = f"Déconnecté du service {deps.service_names.get(service_id, service_id)}."
+        elif action == "pause":
+            await deps.presence.pause(
+                user.login, reason if isinstance(reason, str) and reason else None
+            )
+            message = "En pause : aucun appel ne vous sera présenté."
+        elif action == "resume":
+            await deps.presence.resume(user.login)
+            message = "Fin de pause : les appels vous sont de nouveau présentés."
+        else:
+            raise InputError(f"action: {action!r} is not sign_in, sign_out, pause or resume")
+    except PresenceError as exc:
+        message = f"Impossible : {exc}"
+    raise _back(message)
+
+
+async def agent_callback(request: web.Request) -> web.StreamResponse:
+    deps = request.app[DEPS]
+    user = _session(request).user
+    form = await request.post()
+    call_id, position = form.get("call_id"), form.get("position")
+    if not isinstance(call_id, str) or not isinstance(position, str) or not position.isdigit():
+        raise InputError("call_id and position are required to mark a callback done")
+    index = int(position)
+
+    def mark() -> str:
+        # An agent may only close callbacks of the services they answer for.
+        mine = {
+            (c.call_id, c.position)
+            for service_id in user.services
+            for c in deps.callbacks.pending_callbacks(service_id)
+        }
+        if (call_id, index) not in mine:
+            return "Ce rappel n'est plus en attente pour vos services."
+        try:
+            deps.callbacks.mark_callback_done(call_id, index, by=user.login, at=deps.now())
+        except CallbackNotFound:
+            return "Ce rappel a déjà été traité."
+        return "Rappel noté comme fait."
+
+    raise _back(await blocking(mark))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/connexion", login, name="login")
+    app.router.add_post("/connexion", login_post, name="login_post")
+    app.router.add_post("/deconnexion", logout, name="logout")
+    app.router.add_get("/sante", health, name="health")
+    app.router.add_get("/static/{name}", static, name="static_css")
+    app.router.add_get("/", home, name="home")
+    app.router.add_get("/tableau-de-bord", dashboard, name="dashboard")
+    app.router.add_get("/service/{service}", service, name="service")
+    app.router.add_get("/export/{name}.{fmt:csv|xlsx}", export, name="export")
+    app.router.add_get("/rapports", reports_page, name="reports")
+    app.router.add_get("/rapports/{name}", report_file, name="report_file")
+    app.router.add_get("/direct", live, name="live")
+    app.router.add_get("/direct/flux", live_stream, name="live_stream")
+    app.router.add_get("/systeme", system, name="system")
+    app.router.add_get("/agent", agent, name="agent")
+    app.router.add_post("/agent/presence", agent_presence, name="agent_presence")
+    app.router.add_post("/agent/rappel", agent_callback, name="agent_callback")

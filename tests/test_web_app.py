@@ -1,0 +1,283 @@
+"""The web app through aiohttp's test client: sign-in, roles, CSRF, sessions, pages, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from reports.testing import PASSWORD, fill, town_calls, web_deps
+from reports.web.app import ACCESS, PUBLIC, WebDeps, create_app
+from telephony.records.testing import temporary_database
+
+NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("webdb")
+
+
+@pytest.fixture
+def deps(tmp_path: Path) -> WebDeps:
+    with temporary_database("sqlite", tmp_path) as database:
+        store = fill(database, town_calls(date(2026, 9, 1), 61, 6))
+        clock = Clock(NOW)
+        built = web_deps(database, store, now=NOW)
+        built.now = clock
+        yield built
+
+
+@pytest.fixture
+async def client(aiohttp_client, deps: WebDeps) -> TestClient:
+    return await aiohttp_client(create_app(deps))
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+async def sign_in(client: TestClient, login: str, password: str = PASSWORD) -> str:
+    page = await client.get("/connexion")
+    token = csrf_of(await page.text())
+    response = await client.post(
+        "/connexion",
+        data={"csrf": token, "login": login, "password": password, "suite": ""},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    return response.headers["Location"]
+
+
+async def test_every_route_declares_who_may_open_it(deps: WebDeps) -> None:
+    app = create_app(deps)
+    names = {route.name for route in app.router.routes() if route.name}
+    assert names - PUBLIC == set(ACCESS)
+
+
+@pytest.mark.parametrize(
+    ("login", "home"),
+    [("qualite", "/tableau-de-bord"), ("informatique", "/systeme"), ("agent1", "/agent")],
+)
+async def test_each_role_lands_on_its_home(client: TestClient, login: str, home: str) -> None:
+    assert await sign_in(client, login) == home
+    page = await client.get(home)
+    assert page.status == 200
+    assert login in await page.text()
+
+
+PAGES = {
+    "/tableau-de-bord?mois=2026-10": {"qualite"},
+    "/service/ccas?mois=2026-10": {"qualite"},
+    "/export/tableau-de-bord.csv?mois=2026-10": {"qualite"},
+    "/rapports": {"qualite"},
+    "/direct": {"qualite", "informatique"},
+    "/systeme": {"informatique"},
+    "/agent": {"agent1"},
+}
+
+
+@pytest.mark.parametrize("login", ["qualite", "informatique", "agent1"])
+async def test_a_role_cannot_open_another_roles_pages(client: TestClient, login: str) -> None:
+    await sign_in(client, login)
+    for path, allowed in PAGES.items():
+        response = await client.get(path, allow_redirects=False)
+        expected = 200 if login in allowed else 403
+        assert response.status == expected, (login, path, response.status)
+        if expected == 403:
+            assert "Accès refusé" in await response.text()
+
+
+async def test_signed_out_visitor_is_sent_to_sign_in(client: TestClient) -> None:
+    response = await client.get("/tableau-de-bord?mois=2026-10", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/connexion?suite=/tableau-de-bord")
+    stream = await client.get("/direct/flux", allow_redirects=False)
+    assert stream.status == 401
+
+
+async def test_wrong_password_is_refused_without_saying_which(client: TestClient) -> None:
+    page = await client.get("/connexion")
+    response = await client.post(
+        "/connexion",
+        data={"csrf": csrf_of(await page.text()), "login": "qualite", "password": "faux-faux-faux"},
+        allow_redirects=False,
+    )
+    assert response.status == 401
+    assert "identifiant ou mot de passe incorrect" in await response.text()
+    assert "decroche_session" not in response.cookies
+
+
+async def test_sign_in_form_without_its_csrf_token_is_refused(client: TestClient) -> None:
+    await client.get("/connexion")
+    response = await client.post(
+        "/connexion",
+        data={"csrf": "forged", "login": "qualite", "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 403
+
+
+async def test_post_without_session_csrf_is_refused(client: TestClient, deps: WebDeps) -> None:
+    await sign_in(client, "agent1")
+    response = await client.post(
+        "/agent/presence", data={"action": "sign_in", "service": "ccas"}, allow_redirects=False
+    )
+    assert response.status == 403
+    assert (await deps.presence.state("agent1")).signed_in == frozenset()
+
+
+async def test_session_ends_after_idle_time_and_after_its_lifetime(
+    client: TestClient, deps: WebDeps
+) -> None:
+    clock = deps.now
+    assert isinstance(clock, Clock)
+    await sign_in(client, "qualite")
+    clock.now = NOW + timedelta(minutes=29)
+    assert (await client.get("/rapports", allow_redirects=False)).status == 200
+    clock.now += timedelta(minutes=31)
+    assert (await client.get("/rapports", allow_redirects=False)).status == 303
+    await sign_in(client, "qualite")
+    for _ in range(17):  # used every 29 minutes: only the 8-hour lifetime ends it
+        clock.now += timedelta(minutes=29)
+        status = (await client.get("/rapports", allow_redirects=False)).status
+    assert status == 303
+
+
+async def test_sign_out_closes_the_session(client: TestClient) -> None:
+    await sign_in(client, "qualite")
+    page = await client.get("/rapports")
+    response = await client.post(
+        "/deconnexion", data={"csrf": csrf_of(await page.text())}, allow_redirects=False
+    )
+    assert response.status == 303
+    assert (await client.get("/rapports", allow_redirects=False)).status == 303
+
+
+async def test_sign_in_never_redirects_to_another_site(client: TestClient) -> None:
+    page = await client.get("/connexion")
+    response = await client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(await page.text()),
+            "login": "qualite",
+            "password": PASSWORD,
+            "suite": "//evil.example/x",
+        },
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/tableau-de-bord"
+
+
+async def test_dashboard_shows_each_indicator_with_objective_status_and_trend(
+    client: TestClient, deps: WebDeps
+) -> None:
+    await sign_in(client, "qualite")
+    html = await (await client.get("/tableau-de-bord?mois=2026-10")).text()
+    report = deps.indicators.report(date(2026, 10, 1), date(2026, 10, 31))
+    for service, counts in [*report.services.items(), ("total", report.total)]:
+        match = re.search(
+            rf'data-service="{service}" data-indicator="answer_rate" data-value="([^"]+)"', html
+        )
+        assert match, service
+        assert float(match.group(1)) == pytest.approx(counts.answer_rate)
+    assert "objectif atteint" in html or "objectif non atteint" in html
+    assert "≥ 85,0 %" in html
+    assert "septembre 2026" in html  # the previous period it compares with
+    assert "<svg" in html and "<title>Taux de décroché par jour" in html
+    assert 'href="/service/ccas?mois=2026-10"' in html
+
+
+async def test_default_period_is_the_current_month(client: TestClient) -> None:
+    await sign_in(client, "qualite")
+    html = await (await client.get("/tableau-de-bord")).text()
+    assert "<h1>Tableau de bord — octobre 2026</h1>" in html
+
+
+async def test_bad_period_is_a_clear_400(client: TestClient) -> None:
+    await sign_in(client, "qualite")
+    response = await client.get("/tableau-de-bord?mois=2026-13")
+    assert response.status == 400
+    assert "mois: &#39;2026-13&#39; is not a valid month" in await response.text()
+    response = await client.get("/tableau-de-bord?du=2026-10-05&au=2026-10-01")
+    assert response.status == 400
+
+
+async def test_service_page_has_days_hours_waits_and_overflows(client: TestClient) -> None:
+    await sign_in(client, "qualite")
+    response = await client.get("/service/ccas?mois=2026-10")
+    html = await response.text()
+    assert response.status == 200
+    for table in ("jours-ccas", "heures-ccas", "attentes-ccas", "debordements-ccas"):
+        assert f'data-table="{table}"' in html
+    assert html.count("<svg") == 2  # days bars, hours heatmap
+    missing = await client.get("/service/police?mois=2026-10")
+    assert missing.status == 404
+
+
+async def test_total_page_shows_menu_choices_and_callbacks(client: TestClient) -> None:
+    await sign_in(client, "qualite")
+    html = await (await client.get("/service/total?mois=2026-10")).text()
+    assert 'data-table="choix-menu"' in html
+    assert "touche 1" in html
+    assert 'data-table="rappels"' in html
+
+
+async def test_csv_and_xlsx_exports_open_with_the_same_figures(
+    client: TestClient, deps: WebDeps
+) -> None:
+    from openpyxl import load_workbook
+
+    await sign_in(client, "qualite")
+    report = deps.indicators.report(date(2026, 10, 1), date(2026, 10, 31))
+    response = await client.get("/export/tableau-de-bord.csv?mois=2026-10")
+    assert response.status == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = (await response.read()).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:2] == ["Service", "Appels présentés"]
+    by_service = {row[0]: row for row in rows[1:]}
+    assert int(by_service["ccas"][1]) == report.services["ccas"].offered
+    assert int(by_service["total"][1]) == report.total.offered
+    response = await client.get("/export/jours-ccas.xlsx?mois=2026-10")
+    assert response.status == 200
+    sheet = load_workbook(io.BytesIO(await response.read())).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "Jour"
+    assert sum(row[1] for row in values[1:]) == report.services["ccas"].offered
+    assert (await client.get("/export/nothing-here.csv?mois=2026-10")).status == 404
+
+
+async def test_health_is_public(client: TestClient) -> None:
+    response = await client.get("/sante")
+    assert response.status == 200
+    assert (await response.json()) == {"status": "ok"}
+
+
+async def test_pages_send_a_strict_content_security_policy(client: TestClient) -> None:
+    response = await client.get("/connexion")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_app_key_holds_deps(deps: WebDeps) -> None:
+    from reports.web.app import DEPS
+
+    app = create_app(deps)
+    assert isinstance(app, web.Application)
+    assert app[DEPS] is deps
