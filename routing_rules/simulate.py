@@ -88,7 +88,7 @@ def _routed(lines: list[str], routed: Routed, indent: str) -> Ring | None:
 def _end(target: PlayMessage | TakeCallback) -> str:
     if isinstance(target, PlayMessage):
         return f"ends: plays {target.prompt_id}, hangs up"
-    return f"ends: callback request ({target.describe()}), then {target.thanks_prompt}, hangs up"
+    return f"ends: {target.describe()}, then {target.thanks_prompt}, hangs up"
 
 
 def _service_part(

@@ -1,0 +1,106 @@
+"""``decroche rules simulate`` and ``schema`` on the Bernay rules: the trace a call would follow."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from decroche.cli import main
+from routing_rules.loader import default_rules_path
+from routing_rules.model import json_schema
+
+BERNAY = str(default_rules_path())
+
+
+def simulate(*args: str) -> list[str]:
+    result = CliRunner().invoke(main, ["rules", "simulate", BERNAY, *args])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_christmas_eve_evening_ccas_is_closed():
+    lines = simulate("--at", "2026-12-24T17:45", "--keys", "2", "1")
+    text = "\n".join(lines)
+    assert lines[0].startswith("call to (any number) on Thursday 2026-12-24 17:45 CET")
+    assert "entry route #2 (any number) -> menu principal" in text
+    assert "menu principal: key 2 -> menu droit_famille" in text
+    assert "menu droit_famille: key 1 -> service ccas" in text
+    assert "service ccas overflows (closed:" in text and "veille de Noël" in text
+    assert "-> service accueil_general" in text
+    assert "service accueil_general overflows (closed:" in text
+    assert "plays horaires_espace_droit_famille" in text
+    assert lines[-1].strip() == "ends: plays mairie_fermee, hangs up"
+
+
+def test_open_service_rings_and_says_what_next():
+    lines = simulate(
+        "--at",
+        "2026-12-22T10:45",
+        "--keys",
+        "2",
+        "1",
+        "--agents-state",
+        "PJSIP/1101=INUSE,PJSIP/1102=paused@ccas",
+    )
+    text = "\n".join(lines)
+    assert "rings (ring_all, 25 s): PJSIP/1103 for 25 s" in text
+    assert "caller id '[CCAS] 0612345678'" in text
+    assert "not rung: PJSIP/1101 (device INUSE)" in text
+    assert "not rung: PJSIP/1102 (paused)" in text
+    assert "if nobody answers:" in text
+    assert (
+        "service ccas overflows (no_answer: no answer within 25 s) -> service accueil_general"
+        in text
+    )
+
+
+def test_keys_as_repeated_options_and_silence_until_fallback():
+    lines = simulate("--at", "2026-03-03T10:00")  # no key at all
+    text = "\n".join(lines)
+    assert text.count("menu principal: no key") == 3
+    assert "fallback service accueil_general" in text
+    assert "service accueil_general open" in text
+
+
+def test_direct_line_and_everyone_busy_ends_on_callback():
+    busy = ",".join(f"PJSIP/{n}=INUSE" for n in (1201, 1202, 1203, 1001, 1002, 1003, 1004))
+    lines = simulate(
+        "--at", "2026-03-03T10:00", "--number", "02 32 46 43 17", "--agents-state", busy
+    )
+    text = "\n".join(lines)
+    assert "entry route #1 (number 0232464317) -> service police_municipale" in text
+    assert "service police_municipale overflows (busy:" in text
+    assert "service accueil_general overflows (busy:" in text
+    assert lines[-1].strip().startswith("ends: callback request rappel_invitation")
+
+
+def test_police_closed_on_sunday_gives_its_own_message():
+    lines = simulate("--at", "2026-03-08T10:00", "--keys", "1")
+    assert lines[-1].strip() == "ends: plays police_fermee, hangs up"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--agents-state", "PJSIP/1001=SLEEPY"], "unknown state 'SLEEPY'"),
+        (["--agents-state", "PJSIP/1001"], "expected ENDPOINT=STATE"),
+        (["--agents-state", "PJSIP/1001=paused@mars"], "unknown service 'mars'"),
+        (["--at", "Noël"], "'Noël' is not a date and time"),
+        (["--keys", "x"], "not a DTMF key: 'x'"),
+    ],
+)
+def test_bad_simulate_input_is_a_clear_error(args, message):
+    result = CliRunner().invoke(
+        main, ["rules", "simulate", BERNAY, "--at", "2026-03-03T10:00", *args]
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_schema_command_prints_the_schema():
+    result = CliRunner().invoke(main, ["rules", "schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.output) == json_schema()
