@@ -160,8 +160,19 @@ class Overflow:
     service_id: str
     reason: OverflowReason
     target: OverflowTarget
-    detail: str  # why, in a few words (hours, agents' states)
+    opening: OpeningState | None = None  # closed: the hours that said so
+    agents: tuple[tuple[str, str], ...] = ()  # busy, nobody: each agent and why not rung
+    rang_s: float | None = None  # no answer: how long it rang
     closed_prompt: str | None = None  # the service's own closed message, when reason is closed
+
+    @property
+    def detail(self) -> str:
+        """Why, in a few words (computed on demand: the hot path never formats text)."""
+        if self.opening is not None:
+            return self.opening.why
+        if self.rang_s is not None:
+            return f"no answer within {self.rang_s:g} s"
+        return ", ".join(f"{e} {why}" for e, why in self.agents) or "no agents"
 
     @property
     def why(self) -> str:
@@ -253,8 +264,8 @@ def service_decision(
                 service_id,
                 OverflowReason.CLOSED,
                 service.overflow[OverflowReason.CLOSED],
-                opening.why,
-                service.closed_prompt,
+                opening=opening,
+                closed_prompt=service.closed_prompt,
             )
     free: list[str] = []
     busy: list[tuple[str, str]] = []
@@ -271,8 +282,7 @@ def service_decision(
             busy.append((endpoint, f"device {state.value}"))
     if not free:
         reason = OverflowReason.BUSY if busy else OverflowReason.NOBODY
-        detail = ", ".join(f"{e} {why}" for e, why in (*busy, *absent))
-        return Overflow(service_id, reason, service.overflow[reason], detail)
+        return Overflow(service_id, reason, service.overflow[reason], agents=(*busy, *absent))
     ordered = _order(service, free, agents)
     plan = RingPlan(
         service_id=service_id,
@@ -367,7 +377,7 @@ def after_no_answer(
     """The service rang for its whole time in vain: overflow ``no_answer``, then follow on."""
     target = overflow_target(rules, service_id, OverflowReason.NO_ANSWER)
     rang = _service(rules, service_id).ring_s
-    hop = Overflow(service_id, OverflowReason.NO_ANSWER, target, f"no answer within {rang:g} s")
+    hop = Overflow(service_id, OverflowReason.NO_ANSWER, target, rang_s=rang)
     if isinstance(target, ToService):
         return _follow(rules, [hop], target.service_id, now, agents, facts)
     return Routed((hop,), target)
