@@ -82,7 +82,7 @@ def main() -> bool:
     # A whole call's routing: entry, two keys through the IVR, the chain to a ring or an end.
     m = max(1, n // 10)
     started = time.perf_counter()
-    for sid, now, view in cases[:m]:
+    for _sid, now, view in cases[:m]:
         entry = entry_point(rules, "0232464300", now)
         step = ivr_start(rules, entry.menu_id)  # type: ignore[union-attr]
         step = ivr_next(rules, step.state, Key("2"))
