@@ -38,6 +38,8 @@ class Locator:
     file: str
     values: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[YamlPath, tuple[int, int]] = field(default_factory=dict)
+    # Values already reported while reading: model errors on them would only repeat it.
+    reported: set[YamlPath] = field(default_factory=set)
 
     def where(self, path: YamlPath, *, key: bool = False) -> tuple[int, int]:
         if key and path in self.keys:
@@ -70,7 +72,13 @@ class _Converter:
         if isinstance(node, SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, ScalarNode)
-        return self._scalar(node)
+        try:
+            return self._scalar(node)
+        except YAMLError as exc:
+            line, column = _position(node)
+            self.problems.append(Problem(self.locator.file, line, column, f"{dotted(path)}: {exc}"))
+            self.locator.reported.add(path)
+            return None
 
     def _scalar(self, node: ScalarNode) -> Any:
         # Phone numbers and dates stay text: ``0232...`` as an integer would lose its zero,
@@ -145,6 +153,8 @@ def _model_problems(exc: ValidationError, locator: Locator) -> list[Problem]:
     problems = []
     for error in exc.errors():
         path = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("@")))
+        if any(path[: len(bad)] == bad for bad in locator.reported):
+            continue
         kind = error["type"]
         if kind == "extra_forbidden":
             problems.append(

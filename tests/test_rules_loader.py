@@ -283,3 +283,10 @@ def test_cli_check_ok_and_errors(tmp_path: Path):
     refused = runner.invoke(main, ["rules", "check", str(bad), "--catalogue", str(catalogue)])
     assert refused.exit_code == 1
     assert f"{bad}:28:5: menus.main: unknown key 'colour'" in refused.output
+
+
+def test_unknown_yaml_tag_is_a_located_problem():
+    found = problems_of(VALID.replace("rings: 3", "rings: !weird 3"))
+    assert len(found) == 1
+    assert found[0].startswith("rules.yaml:21:12: services.b.rings:")
+    assert "weird" in found[0]
