@@ -49,6 +49,8 @@ SOUNDS_SUBDIR = "decroche"
 MEDIA_PREFIX = "sound:decroche/"
 
 Source = Literal["synth", "recorded"]
+# A prompt id becomes a file name in Asterisk's sounds folder: no path separator, no dot.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 
 class PromptBuildError(Exception):
@@ -151,6 +153,12 @@ def plan_build(
     force: bool = False,
 ) -> BuildPlan:
     """Decide which prompts to render. ``complete``: ids whose every format file exists."""
+    bad_ids = sorted(pid for pid in catalogue if not _SAFE_ID.fullmatch(pid))
+    if bad_ids:
+        raise PromptBuildError(
+            f"prompt id(s) {', '.join(map(repr, bad_ids))} cannot name a sound file: "
+            "use letters, digits, '_' and '-' only"
+        )
     jobs: list[RenderJob] = []
     up_to_date: list[str] = []
     for prompt_id, text in catalogue.items():
@@ -405,17 +413,24 @@ def execute_plan(plan: BuildPlan, sounds_dir: Path, tools: AudioTools) -> BuildR
     Files are written under a temporary name then renamed, and the manifest is saved after each
     prompt, so an interrupted build leaves no half-written audio and resumes where it stopped.
     """
-    sounds_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        sounds_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PromptBuildError(f"{sounds_dir}: cannot create the sounds folder: {exc}") from exc
     manifest = read_manifest(sounds_dir)
     report = BuildReport()
     for job in plan.jobs:
         try:
             _render(job, sounds_dir, tools)
+            manifest[job.prompt_id] = ManifestEntry(job.source, job.digest)
+            write_manifest(sounds_dir, manifest)
         except RenderError as exc:
             report.failed.append((job, str(exc)))
             continue
-        manifest[job.prompt_id] = ManifestEntry(job.source, job.digest)
-        write_manifest(sounds_dir, manifest)
+        except OSError as exc:  # folder not writable, disk full: the files are left as they were
+            report.failed.append((job, f"{sounds_dir}: {exc}"))
+            manifest = read_manifest(sounds_dir)
+            continue
         report.rendered.append(job)
     return report
 

@@ -209,3 +209,10 @@ def test_duration_falls_back_to_estimate(tmp_path, caplog):
 
 def test_media_durations_use_the_flow_sound_prefix():
     assert media_durations({"bienvenue": 3.5}) == {"sound:decroche/bienvenue": 3.5}
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "sous/dossier", "a.b", "", "é"])
+def test_prompt_ids_that_cannot_name_a_file_are_refused(bad):
+    with pytest.raises(PromptBuildError, match="cannot name a sound file") as err:
+        plan_build({"ok_id": "Bonjour.", bad: "Texte."}, {}, set(), {})
+    assert repr(bad) in str(err.value) and "'ok_id'" not in str(err.value)

@@ -9,6 +9,7 @@ import pytest
 
 from ivr_prompts.build import (
     MANIFEST_NAME,
+    PromptBuildError,
     build_prompts,
     estimate_duration,
     prompt_durations,
@@ -128,3 +129,10 @@ def test_text_starting_with_a_dash_is_spoken_not_parsed_as_an_option(tmp_path):
     report = build_prompts({"tiret": "-h ou --help, tapez 1."}, tmp_path)
     assert report.failed == []
     assert wav_duration(tmp_path / "tiret.wav") > 1.0
+
+
+def test_an_output_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "fichier"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(PromptBuildError, match=r"cannot create the sounds folder"):
+        build_prompts(CATALOGUE, blocker / "sons")
