@@ -115,3 +115,12 @@ def test_durations_json_measured_or_estimated(catalogue, tmp_path):
     assert after != json.loads(before.output)  # now measured on the audio (3 decimals)
     table = _run("prompts", "durations", "--catalogue", str(catalogue), "--out", str(out))
     assert "sound:decroche/bienvenue" in table.output and " s" in table.output
+
+
+def test_force_renders_everything_again(catalogue, tmp_path):
+    out = str(tmp_path / "o")
+    assert _run("prompts", "build", "--catalogue", str(catalogue), "--out", out).exit_code == 0
+    again = _run("prompts", "build", "--catalogue", str(catalogue), "--out", out, "--force")
+    assert again.exit_code == 0
+    assert again.output.count("reconstruction demandée (--force)") == 2
+    assert "2 message(s) fabriqué(s), 0 à jour." in again.output

@@ -216,3 +216,12 @@ def test_prompt_ids_that_cannot_name_a_file_are_refused(bad):
     with pytest.raises(PromptBuildError, match="cannot name a sound file") as err:
         plan_build({"ok_id": "Bonjour.", bad: "Texte."}, {}, set(), {})
     assert repr(bad) in str(err.value) and "'ok_id'" not in str(err.value)
+
+
+def test_the_shipped_catalogue_can_be_planned():
+    from ivr_prompts.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    plan = plan_build(catalogue, {}, set(), {})
+    assert [job.prompt_id for job in plan.jobs] == list(catalogue)
+    assert all(job.reason == "nouveau message" for job in plan.jobs)
