@@ -117,12 +117,12 @@ def _generate(
         period = year_period(period_text or today.year - 1, "--year")
         key = str(period.start.year)
     ledger = ReportLedger(database.engine)
-    if not ledger.claim(kind, key, now=now):
-        if not force:
-            raise click.ClickException(
-                f"the {kind} report {key} was already generated (or is being generated); "
-                "--force to write it again"
-            )
+    claimed = ledger.claim(kind, key, now=now)
+    if not claimed and not force:
+        raise click.ClickException(
+            f"the {kind} report {key} was already generated (or is being generated); "
+            "--force to write it again"
+        )
     step = _progress(7 if pdf else 6)
     try:
         document = build_report(
@@ -136,7 +136,8 @@ def _generate(
         )
         files = write_report(document, out, pdf=pdf, progress=step)
     except BaseException:
-        ledger.release(kind, key)
+        if claimed:
+            ledger.release(kind, key)
         raise
     ledger.done(kind, key, files, now=now)
     for path in files:
