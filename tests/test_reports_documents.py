@@ -1,0 +1,141 @@
+"""Monthly report and annual review: figures, objectives, charts, appendix; the PDF renders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from analytics.api import Indicators
+from analytics.sources import DatabaseSource
+from reports.documents import (
+    ReportDocument,
+    ReportSettings,
+    build_report,
+    definitions_html,
+    write_report,
+)
+from reports.errors import ReportGenerationError
+from reports.periods import month_period, year_period
+from reports.testing import fill, town_calls
+from telephony.records.testing import temporary_database
+
+GENERATED = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    tmp = tmp_path_factory.mktemp("reports")
+    with temporary_database("sqlite", tmp) as database:
+        fill(database, town_calls(date(2026, 8, 20), 75, 5))
+        indicators = Indicators(DatabaseSource(database))
+        steps: list[str] = []
+        monthly = build_report(
+            indicators,
+            month_period("2026-10"),
+            "monthly",
+            database=database,
+            names={"ccas": "CCAS"},
+            generated_at=GENERATED,
+            progress=steps.append,
+        )
+        annual = build_report(
+            indicators, year_period(2026), "annual", database=database, generated_at=GENERATED
+        )
+        report = indicators.report(date(2026, 10, 1), date(2026, 10, 31))
+    return {"monthly": monthly, "annual": annual, "report": report, "steps": steps, "tmp": tmp}
+
+
+def test_monthly_report_has_objectives_figures_charts_and_appendix(documents) -> None:
+    html = documents["monthly"].html
+    report = documents["report"]
+    assert "Bilan mensuel de l’accueil téléphonique — octobre 2026" in html
+    assert "comparée à : septembre 2026" in html
+    assert 'data-table="objectifs"' in html
+    assert html.count("objectif atteint") + html.count("objectif non atteint") >= 3 * (
+        len(report.services) + 1
+    )
+    offered = f"<strong>{report.total.offered}</strong> appels"
+    assert offered in html
+    assert html.count("<svg") == 4
+    assert '<th scope="row">CCAS</th>' in html
+    assert "Annexe — définitions des indicateurs" in html
+    assert "<h2>Les indicateurs téléphoniques — définitions</h2>" in html
+    assert "abandons courts" in html
+    assert 'data-table="choix-menu"' in html  # voice menu choices, present in these calls
+
+
+def test_progress_reports_each_step(documents) -> None:
+    assert documents["steps"][0] == "indicateurs et objectifs"
+    assert "menu vocal et rappels" in documents["steps"]
+
+
+def test_annual_review_is_by_month_against_the_previous_year(documents) -> None:
+    html = documents["annual"].html
+    assert "Bilan annuel de l’accueil téléphonique — 2026" in html
+    assert "comparée à : année 2025" in html
+    for month in ("2026-08", "2026-09", "2026-10"):
+        assert f'<th scope="row">{month}</th>' in html
+    assert documents["annual"].stem == "bilan-annuel-2026"
+
+
+def test_missing_definitions_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ReportGenerationError, match="nope.md: cannot read the definitions"):
+        definitions_html(tmp_path / "nope.md")
+
+
+def test_unknown_kind_is_refused(documents) -> None:
+    with pytest.raises(ReportGenerationError, match="unknown report kind 'weekly'"):
+        build_report(
+            None,  # type: ignore[arg-type]
+            month_period("2026-10"),
+            "weekly",
+            generated_at=GENERATED,
+            settings=ReportSettings(),
+        )
+
+
+def test_pdf_renders_with_its_charts(documents, tmp_path: Path) -> None:
+    document: ReportDocument = documents["monthly"]
+    files = write_report(document, tmp_path)
+    assert [f.name for f in files] == ["bilan-mensuel-2026-10.html", "bilan-mensuel-2026-10.pdf"]
+    pdf = files[1]
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert not list(tmp_path.glob("*.part"))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    assert pages >= 3
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")],
+        check=True,
+    )
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == 3
+    # Page 2 holds the charts: bars in the palette's blue (#0b5cad) must be drawn on it.
+    from PIL import Image
+
+    with Image.open(images[1]) as page:
+        data = page.convert("RGB").tobytes()
+        blue = sum(
+            1
+            for i in range(0, len(data), 3)
+            if abs(data[i] - 0x0B) < 30
+            and abs(data[i + 1] - 0x5C) < 30
+            and abs(data[i + 2] - 0xAD) < 30
+        )
+    assert blue > 500, "no chart bars found on page 2"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for image in images:
+        shutil.copy(image, ARTIFACTS / f"monthly-{image.name}")
+
+
+def test_write_report_names_an_unwritable_folder(documents, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ReportGenerationError, match="cannot create the reports folder"):
+        write_report(documents["monthly"], blocker / "sub", pdf=False)

@@ -1,0 +1,129 @@
+"""Monthly reports: due months, catch-up after downtime, never twice; the APScheduler trigger."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reports.accounts import upgrade_web_schema
+from reports.jobs import MonthlyReportJob
+from reports.periods import Period, month_period
+from reports.schedule import (
+    MONTHLY,
+    STALE_CLAIM,
+    ReportLedger,
+    monthly_trigger,
+    months_due,
+    run_due_reports,
+    schedule_monthly_reports,
+)
+from reports.testing import fill, town_calls
+from telephony.records.testing import temporary_database
+from tests.conftest import pg_url
+
+BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+NOW = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger(request, tmp_path: Path) -> ReportLedger:
+    with temporary_database(request.param, tmp_path, pg_url()) as database:
+        upgrade_web_schema(database.engine)
+        yield ReportLedger(database.engine)
+
+
+def keys(periods: list[Period]) -> list[str]:
+    return [p.month_key for p in periods]
+
+
+@pytest.mark.parametrize(
+    ("today", "done", "due"),
+    [
+        (date(2026, 11, 1), set(), ["2026-10"]),
+        (date(2026, 11, 1), {"2026-10"}, []),
+        (date(2026, 11, 1), {"2026-07"}, ["2026-08", "2026-09", "2026-10"]),
+        (date(2026, 11, 1), {"2026-07", "2026-09"}, ["2026-08", "2026-10"]),
+        (date(2027, 1, 15), {"2026-11"}, ["2026-12"]),
+        (date(2026, 10, 31), {"2026-09"}, []),
+    ],
+)
+def test_months_due(today: date, done: set[str], due: list[str]) -> None:
+    assert keys(months_due(today, done)) == due
+
+
+def test_catch_up_is_bounded() -> None:
+    assert len(months_due(date(2030, 1, 1), {"2020-01"})) == 24
+
+
+def test_claim_is_exclusive_until_released_or_stale(ledger: ReportLedger) -> None:
+    assert ledger.claim(MONTHLY, "2026-10", now=NOW)
+    assert not ledger.claim(MONTHLY, "2026-10", now=NOW)
+    ledger.release(MONTHLY, "2026-10")
+    assert ledger.claim(MONTHLY, "2026-10", now=NOW)
+    # A claim left by a crashed run is taken over once it is stale...
+    assert ledger.claim(MONTHLY, "2026-10", now=NOW + STALE_CLAIM + timedelta(seconds=1))
+    ledger.done(MONTHLY, "2026-10", [Path("a.pdf")], now=NOW)
+    # ...but a finished report is never claimed again.
+    assert not ledger.claim(MONTHLY, "2026-10", now=NOW + timedelta(days=40))
+    assert ledger.done_periods(MONTHLY) == {"2026-10"}
+
+
+def test_run_due_reports_catches_up_once_and_retries_failures(ledger: ReportLedger) -> None:
+    ledger.claim(MONTHLY, "2026-07", now=NOW)
+    ledger.done(MONTHLY, "2026-07", [], now=NOW)
+    calls: list[str] = []
+
+    def generate(month: Period) -> list[Path]:
+        calls.append(month.month_key)
+        if month.month_key == "2026-09" and calls.count("2026-09") == 1:
+            raise OSError("disk full")
+        return [Path(f"{month.month_key}.pdf")]
+
+    first = run_due_reports(ledger, generate, today=date(2026, 11, 1), now=NOW)
+    assert keys(first) == ["2026-08", "2026-10"]
+    second = run_due_reports(ledger, generate, today=date(2026, 11, 1), now=NOW)
+    assert keys(second) == ["2026-09"]
+    assert run_due_reports(ledger, generate, today=date(2026, 11, 2), now=NOW) == []
+    assert calls == ["2026-08", "2026-09", "2026-10", "2026-09"]
+
+
+def test_monthly_job_writes_last_months_report_once(tmp_path: Path) -> None:
+    with temporary_database("sqlite", tmp_path) as database:
+        upgrade_web_schema(database.engine)
+        fill(database, town_calls(date(2026, 10, 1), 31, 2))
+        job = MonthlyReportJob(database, tmp_path / "out", now=lambda: NOW, pdf=False)
+        assert keys(job()) == ["2026-10"]
+        assert job() == []
+        assert (tmp_path / "out" / "bilan-mensuel-2026-10.html").is_file()
+
+
+def test_trigger_fires_on_the_first_at_six_paris_time_across_dst() -> None:
+    trigger = monthly_trigger()
+    start = datetime(2026, 9, 15, tzinfo=UTC)
+    fires = []
+    previous = None
+    now = start
+    for _ in range(3):
+        moment = trigger.get_next_fire_time(previous, now)
+        fires.append(moment)
+        previous, now = moment, moment + timedelta(seconds=1)
+    assert [f.astimezone(UTC) for f in fires] == [
+        datetime(2026, 10, 1, 4, 0, tzinfo=UTC),  # summer time: 06:00 = 04:00 UTC
+        datetime(2026, 11, 1, 5, 0, tzinfo=UTC),  # winter time: 06:00 = 05:00 UTC
+        datetime(2026, 12, 1, 5, 0, tzinfo=UTC),
+    ]
+
+
+def test_scheduler_gets_the_monthly_job_and_a_catch_up_run() -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone="Europe/Paris")
+    schedule_monthly_reports(scheduler, lambda: None)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"monthly-report", "monthly-report-catch-up"}
+    monthly = jobs["monthly-report"]
+    assert monthly.coalesce is True and monthly.max_instances == 1
+    assert monthly.misfire_grace_time is None
+    assert month_period("2026-10").is_month
