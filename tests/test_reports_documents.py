@@ -85,7 +85,7 @@ def test_annual_review_is_by_month_against_the_previous_year(documents) -> None:
 
 
 def test_missing_definitions_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ReportGenerationError, match="nope.md: cannot read the definitions"):
+    with pytest.raises(ReportGenerationError, match=r"nope\.md: cannot read the definitions"):
         definitions_html(tmp_path / "nope.md")
 
 
