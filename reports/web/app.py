@@ -80,6 +80,8 @@ class WebDeps:
 DEPS = web.AppKey("deps", WebDeps)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 SESSION = web.RequestKey("session", Session)
+# Open live streams: closed on shutdown, or the server would wait for each one to time out.
+STREAMS = web.AppKey("streams", set[asyncio.Task[object]])
 LOGIN_CSRF_COOKIE = "decroche_login_csrf"
 
 
@@ -213,5 +215,13 @@ def create_app(deps: WebDeps) -> web.Application:
         yield
 
     app.cleanup_ctx.append(schema)
+    app[STREAMS] = set()
+
+    async def close_streams(app: web.Application) -> None:
+        streams: set[asyncio.Task[object]] = app[STREAMS]
+        for task in tuple(streams):
+            task.cancel()
+
+    app.on_shutdown.append(close_streams)
     pages.add_routes(app)
     return app

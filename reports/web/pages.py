@@ -22,6 +22,7 @@ from reports.web.app import (
     DEPS,
     LOGIN_CSRF_COOKIE,
     SESSION,
+    STREAMS,
     TEMPLATES,
     WebDeps,
     new_login_csrf,
@@ -295,6 +296,10 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     fragment = env.get_template("_live_tables.html")
     snapshots = deps.live.subscribe()
+    task = asyncio.current_task()
+    streams = request.app[STREAMS]
+    if task is not None:
+        streams.add(task)
     try:
         while True:
             try:
@@ -305,11 +310,12 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
             html = fragment.render(**live_context(deps, snapshot))
             data = "".join(f"data: {line}\n" for line in html.splitlines() if line.strip())
             await response.write(f"event: snapshot\n{data}\n".encode())
-    except (ConnectionResetError, asyncio.CancelledError):
-        raise
+    except ConnectionResetError:
+        return response
     finally:
+        if task is not None:
+            streams.discard(task)
         await snapshots.aclose()  # type: ignore[attr-defined]
-    return response
 
 
 # --- IT -----------------------------------------------------------------------------------
