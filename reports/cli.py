@@ -355,9 +355,11 @@ def web(host: str, port: int, reports_dir: Path, db: str | None, config_path: Pa
 
     settings = _settings(db, config_path)
     with _database(settings.url) as database:
+        source = DatabaseSource(database)
         deps = WebDeps(
             database=database,
-            indicators=Indicators(DatabaseSource(database)),
+            indicators=Indicators(source),
+            source=source,
             accounts=AccountStore(database.engine),
             live=InMemoryLiveFeed(),
             presence=InMemoryAgentPresence(),

@@ -132,9 +132,11 @@ def web_deps(
         accounts.add_user("qualite", PASSWORD, Role.QUALITY, now=now)
         accounts.add_user("informatique", PASSWORD, Role.IT, now=now)
         accounts.add_user("agent1", PASSWORD, Role.AGENT, ("ccas", "etat_civil"), now=now)
+    source = DatabaseSource(database)
     return WebDeps(
         database=database,
-        indicators=Indicators(DatabaseSource(database)),
+        indicators=Indicators(source),
+        source=source,
         accounts=accounts,
         live=InMemoryLiveFeed(),
         presence=InMemoryAgentPresence(),

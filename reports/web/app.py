@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from analytics.api import Indicators
+from analytics.api import FrameSource, Indicators
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.errors import InputError
 from reports.live import LiveFeed
@@ -65,6 +65,8 @@ class WebDeps:
     system: SystemStatus = field(default_factory=NoRouterStatus)
     service_names: dict[str, str] = field(default_factory=dict)
     reports_dir: Path | None = None
+    # The indicators' source: when given, each page loads its entries once (see reports.memo).
+    source: FrameSource | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     timezone: str = "Europe/Paris"
     sse_keepalive_s: float = 15.0
@@ -72,6 +74,18 @@ class WebDeps:
     @property
     def auth(self) -> AuthSettings:
         return self.accounts.settings
+
+    def indicators_for(self, start: date, end: date) -> Indicators:
+        """The indicators for one page whose questions all fall within ``start``..``end``
+        (already widened by the caller for the previous period)."""
+        if self.source is None:
+            return self.indicators
+        from datetime import timedelta
+
+        from reports.memo import SpanMemo
+
+        memo = SpanMemo(self.source, start - timedelta(days=9), end + timedelta(days=1))
+        return Indicators(memo, self.indicators.parameters, self.indicators.objectives)
 
     def today(self) -> date:
         return self.now().astimezone(ZoneInfo(self.timezone)).date()

@@ -10,6 +10,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from analytics.api import Indicators
+from analytics.objectives import previous_period
 from reports import format as fmt
 from reports.accounts import Role, Session
 from reports.errors import AuthenticationFailed, InputError, PresenceError
@@ -171,8 +173,16 @@ def _period(request: web.Request) -> Period:
 async def dashboard(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     period = _period(request)
-    view = await blocking(lambda: dashboard_view(deps.indicators, period, deps.service_names))
+    view = await blocking(
+        lambda: dashboard_view(_indicators(deps, period), period, deps.service_names)
+    )
     return render(request, "dashboard.html", view=view, pq=period_query(period))
+
+
+def _indicators(deps: WebDeps, period: Period) -> Indicators:
+    """The page's indicators: one load covering the period and the previous one."""
+    before, _ = previous_period(period.start, period.end)
+    return deps.indicators_for(before, period.end)
 
 
 def _service_id(request: web.Request) -> str:
@@ -204,7 +214,7 @@ async def service(request: web.Request) -> web.Response:
 def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
     """The table ``name`` of the dashboard or of a service page, for the export links."""
     if name in ("tableau-de-bord", "objectifs"):
-        board: DashboardView = dashboard_view(deps.indicators, period, deps.service_names)
+        board: DashboardView = dashboard_view(_indicators(deps, period), period, deps.service_names)
         return board.table if name == "tableau-de-bord" else board.objectives
     prefix, _, service_id = name.partition("-")
     if name in ("choix-menu", "rappels"):
@@ -214,7 +224,7 @@ def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
     ):
         raise web.HTTPNotFound(text=f"no table {name!r}")
     view: ServiceView = service_view(
-        deps.indicators, period, service_id, deps.service_names, deps.database
+        _indicators(deps, period), period, service_id, deps.service_names, deps.database
     )
     for table in view.tables():
         if table.name == name:
