@@ -158,6 +158,7 @@ class CallSession:
         self.last_event_at = started_at
         self.hung_up_at: datetime | None = None
         self._legs: dict[str, _Leg] = {}
+        self._endpoints: dict[str, str] = {}  # every agent channel of the call -> its endpoint
         self._bridges: list[str] = []
         self._short = uuid.uuid4().hex[:12]
         self._counter = 0
@@ -206,6 +207,9 @@ class CallSession:
             leg = self._legs.get(event.channel.id)
             if leg is not None:
                 leg.ended = True
+
+    def endpoint_of(self, channel_id: str) -> str | None:
+        return self._endpoints.get(channel_id)
 
     def deadline(self, seconds: float) -> Callable[[], float]:
         """A countdown in clock seconds, for waits made of several events."""
@@ -371,6 +375,7 @@ class CallSession:
                 outcomes.append(outcome)
                 continue
             leg = _Leg(endpoint, channel_id)
+            self._endpoints[channel_id] = endpoint
             legs[channel_id] = leg
             self._legs[channel_id] = leg
             report.started(self.last_event_at, endpoint, channel_id)
@@ -407,10 +412,13 @@ class CallSession:
                 elif isinstance(event, StasisEnd):
                     self._end_leg(leg, event.timestamp, LegOutcome.FAILED, None, report)
         finally:
+            answered = any(leg.outcome is LegOutcome.ANSWERED for leg in legs.values())
             for leg in legs.values():
                 if leg.outcome is None:
-                    # Still ringing at the stage's end (or the caller left): we hang it up.
-                    self._end_leg(leg, self.last_event_at, LegOutcome.NO_ANSWER, None, report)
+                    # Still ringing: another agent answered (cancelled), or the stage's time ran
+                    # out, or the caller left (no answer). We hang it up.
+                    outcome = LegOutcome.CANCELLED if answered else LegOutcome.NO_ANSWER
+                    self._end_leg(leg, self.last_event_at, outcome, None, report)
                     if not leg.ended:
                         await self._hangup_leg(leg.channel_id)
                 if leg.outcome is not LegOutcome.ANSWERED:

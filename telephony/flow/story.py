@@ -87,6 +87,15 @@ class CallStory:
         return self._current.service_id if self._current else None
 
     @property
+    def phase(self) -> str:
+        """ivr (no service yet), waiting (in a service, not answered) or talking."""
+        if self._current is None:
+            if self._entries and self._entries[-1].outcome is EntryOutcome.ANSWERED:
+                return "talking"
+            return "ivr"
+        return "talking" if self._current.answered_at is not None else "waiting"
+
+    @property
     def answered_by(self) -> str | None:
         """The endpoint of the agent who answered the last service entry, if any."""
         if self._current is not None:

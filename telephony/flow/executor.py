@@ -1,0 +1,289 @@
+"""The call flow: carries out the pure routing decisions on one call, step by step.
+
+Every choice (entry, menu, service, who rings, overflow) is made by ``routing_rules`` from the
+rules version the call started with, the time and the agents' snapshot; this module only plays
+prompts, waits for keys, rings, bridges, and tells the call story what happened, with the time
+of the event that proved it. The caller hanging up at any point raises
+:class:`~telephony.flow.session.CallerHungUp` out of :meth:`CallFlow.run`; the router's
+``finally`` then cleans up and records the call.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from routing_rules.compiled import (
+    CompiledRules,
+    OverflowReason,
+    OverflowTarget,
+    PlayMessage,
+    TakeCallback,
+    ToService,
+)
+from routing_rules.ivr import (
+    EndWithMessage,
+    GoToService,
+    IvrAction,
+    IvrStep,
+    Key,
+    Play,
+    PromptFinished,
+    StartCallback,
+    Timeout,
+    WaitForKey,
+    ivr_next,
+    ivr_start,
+)
+from routing_rules.model import NumberChoice
+from routing_rules.routing import (
+    CallFacts,
+    Closed,
+    GoService,
+    Overflow,
+    Ring,
+    Routed,
+    after_no_answer,
+    entry_point,
+    overflow_target,
+    route_service,
+)
+from telephony.clock import Clock
+from telephony.flow.agents import AgentTracker
+from telephony.flow.session import CallSession, LegReport, RingEnd, RingStage
+from telephony.flow.story import CallStory
+from telephony.records.model import (
+    CallbackRequest,
+    CallOutcome,
+    EntryOutcome,
+    IvrEventKind,
+    LegOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+_ENTRY_OUTCOME = {
+    OverflowReason.NO_ANSWER: EntryOutcome.OVERFLOW_TIMEOUT,
+    OverflowReason.BUSY: EntryOutcome.OVERFLOW_BUSY,
+    OverflowReason.NOBODY: EntryOutcome.OVERFLOW_NOBODY,
+    OverflowReason.CLOSED: EntryOutcome.OVERFLOW_CLOSED,
+}
+_RING_REASON = {
+    RingEnd.TIMEOUT: OverflowReason.NO_ANSWER,
+    RingEnd.BUSY: OverflowReason.BUSY,
+    RingEnd.NOBODY: OverflowReason.NOBODY,
+}
+
+# Longest phone number a caller may key in for a callback (French numbers have 10 digits).
+_MAX_NUMBER_DIGITS = 15
+_NUMBER_TIMEOUT_S = 8.0
+
+
+def describe_target(target: OverflowTarget) -> str:
+    """How ``overflow_to`` names a destination in the call records."""
+    if isinstance(target, ToService):
+        return target.service_id
+    if isinstance(target, PlayMessage):
+        return f"message:{target.prompt_id}"
+    return "callback"
+
+
+class CallFlow:
+    def __init__(
+        self,
+        *,
+        session: CallSession,
+        story: CallStory,
+        rules: CompiledRules,
+        clock: Clock,
+        agents: AgentTracker,
+        facts: CallFacts,
+    ) -> None:
+        self.session = session
+        self.story = story
+        self.rules = rules
+        self.clock = clock
+        self.agents = agents
+        self.facts = facts
+        self._now = story.started_at
+
+    async def run(self) -> None:
+        await self.session.answer()
+        decision = entry_point(self.rules, self.story.dialled, self.clock.now())
+        if isinstance(decision, Closed):
+            await self.end_with_message(decision.prompt_id)
+            return
+        if isinstance(decision, GoService):
+            await self.serve(decision.service_id, self.story.started_at)
+            return
+        action, at = await self.ivr(decision.menu_id)
+        if isinstance(action, GoToService):
+            await self.serve(action.service_id, at)
+        elif isinstance(action, EndWithMessage):
+            await self.end_with_message(action.prompt_id)
+        elif isinstance(action, StartCallback):
+            await self.take_callback(action.callback, None, at)
+
+    # --- IVR -------------------------------------------------------------------------------------
+
+    def _note(self, step: IvrStep, at: datetime) -> None:
+        for note in step.notes:
+            self.story.ivr(at, note.menu_id, IvrEventKind(note.kind.value), note.key)
+
+    async def ivr(self, menu_id: str) -> tuple[IvrAction, datetime]:
+        """Run the menus until the caller is sent somewhere; returns where, and when."""
+        step = ivr_start(self.rules, menu_id)
+        at = self.session.last_event_at
+        while True:
+            self._note(step, at)
+            if step.state is None:
+                return step.actions[-1], at
+            state = step.state
+            event: Key | PromptFinished | Timeout | None = None
+            for action in step.actions:
+                if isinstance(action, Play):
+                    key, at = await self.session.play(action.prompt_ids, barge_in=True)
+                    event = Key(key) if key is not None else PromptFinished()
+                elif isinstance(action, WaitForKey):
+                    key, at = await self.session.wait_key(action.timeout_s)
+                    event = Key(key) if key is not None else Timeout()
+            if event is None:
+                # A step with nothing to do waits for the caller (never loop on nothing).
+                key, at = await self.session.wait_key(60.0)
+                event = Key(key) if key is not None else Timeout()
+            step = ivr_next(self.rules, state, event)
+
+    # --- services --------------------------------------------------------------------------------
+
+    async def serve(self, service_id: str, at: datetime) -> None:
+        """The caller asked for a service: follow the rules until an agent answers or it ends."""
+        routed = route_service(
+            self.rules, service_id, self.clock.now(), self.agents.view(), self.facts
+        )
+        while True:
+            at = await self._carry_hops(routed, at)
+            final = routed.final
+            if isinstance(final, PlayMessage):
+                await self.end_with_message(final.prompt_id)
+                return
+            if isinstance(final, TakeCallback):
+                service = routed.hops[-1].service_id if routed.hops else service_id
+                await self.take_callback(final, service, at)
+                return
+            next_routed = await self.ring(final, at)
+            if next_routed is None:
+                return
+            routed, at = next_routed
+
+    async def _carry_hops(self, routed: Routed, at: datetime) -> datetime:
+        for hop in routed.hops:
+            self._overflow(hop, at)
+        for prompt in routed.announcements:
+            _, at = await self.session.play((prompt,), barge_in=False)
+        return at
+
+    def _overflow(self, hop: Overflow, at: datetime) -> None:
+        if self.story.current_service != hop.service_id:
+            self.story.enter(at, hop.service_id)
+        self.story.leave(at, _ENTRY_OUTCOME[hop.reason], describe_target(hop.target))
+
+    async def ring(self, decision: Ring, at: datetime) -> tuple[Routed, datetime] | None:
+        """Ring the plan; bridge on answer. Returns the next routing when nobody answered."""
+        plan = decision.plan
+        self.story.enter(at, plan.service_id)
+        if plan.steps:
+            self.agents.started_with(plan.service_id, plan.first_endpoint)
+        await self.session.start_ringback()
+        self.story.ringing(at)
+        stages = [RingStage(step.endpoints, step.seconds) for step in plan.steps]
+        report = LegReport(
+            started=self._leg_started,
+            answered=self.story.leg_answered,
+            ended=self._leg_ended,
+            failed=self.story.leg_failed,
+        )
+        number = self.facts.caller_number or self.rules.anonymous_number
+        result = await self.session.ring(
+            stages, caller_id_name=plan.caller_id, caller_id_number=number, report=report
+        )
+        if result.end is RingEnd.ANSWERED:
+            assert result.agent_channel is not None and result.agent_endpoint is not None
+            await self.converse(result.agent_channel, result.agent_endpoint)
+            return None
+        reason = _RING_REASON[result.end]
+        now = self.clock.now()
+        if reason is OverflowReason.NO_ANSWER:
+            routed = after_no_answer(
+                self.rules, plan.service_id, now, self.agents.view(), self.facts
+            )
+        else:
+            target = overflow_target(self.rules, plan.service_id, reason)
+            hop = Overflow(plan.service_id, reason, target)
+            if isinstance(target, ToService):
+                onward = route_service(
+                    self.rules, target.service_id, now, self.agents.view(), self.facts
+                )
+                routed = Routed((hop, *onward.hops), onward.final)
+            else:
+                routed = Routed((hop,), target)
+        await self.session.stop_ringback()
+        return routed, result.at
+
+    def _leg_started(self, at: datetime, endpoint: str, channel_id: str | None) -> None:
+        self.agents.ringing(endpoint)
+        self.story.leg_started(at, endpoint, channel_id)
+
+    def _leg_ended(
+        self, at: datetime, channel_id: str, outcome: LegOutcome, cause: int | None
+    ) -> None:
+        endpoint = self.session.endpoint_of(channel_id)
+        if endpoint is not None and outcome is not LegOutcome.ANSWERED:
+            self.agents.released(endpoint, at, talked=False)
+        self.story.leg_ended(at, channel_id, outcome, cause)
+
+    async def converse(self, agent_channel: str, endpoint: str) -> None:
+        self.agents.in_call(endpoint)
+        try:
+            await self.session.stop_ringback()
+            await self.session.bridge_with(agent_channel)
+            ended = await self.session.converse(agent_channel)
+            self.story.leg_ended(ended.at, agent_channel, LegOutcome.ANSWERED, None)
+            self.story.leave(ended.at, EntryOutcome.ANSWERED)
+        finally:
+            # Whoever hung up first, the phone is free again (the story closes the entry on a
+            # caller's hang-up).
+            self.agents.released(endpoint, self.session.last_event_at, talked=True)
+
+    # --- endings ---------------------------------------------------------------------------------
+
+    async def end_with_message(self, prompt_id: str) -> None:
+        await self.session.play((prompt_id,), barge_in=False)
+        self.story.set_outcome(CallOutcome.MESSAGE)
+
+    async def take_callback(
+        self, target: TakeCallback, service_id: str | None, at: datetime
+    ) -> None:
+        """A callback request: the presented number, or one the caller keys in."""
+        presented = self.facts.caller_number or ""
+        key, at = await self.session.play((target.prompt_id,), barge_in=True, keys="12")
+        ask = target.number is NumberChoice.ASK or not presented
+        if target.number is NumberChoice.CHOOSE and presented:
+            if key is None:
+                key, at = await self.session.wait_key(_NUMBER_TIMEOUT_S, keys="12")
+            ask = key == "2"
+        number = presented
+        if ask:
+            if target.number_prompt:
+                _, at = await self.session.play((target.number_prompt,), barge_in=False)
+            number = await self.session.collect_digits(
+                max_digits=_MAX_NUMBER_DIGITS, timeout_s=_NUMBER_TIMEOUT_S
+            )
+            at = self.session.last_event_at
+        if number:
+            self.story.callback(
+                CallbackRequest(at, service_id or "accueil", number, kind="requested")
+            )
+            await self.session.play((target.thanks_prompt,), barge_in=False)
+            self.story.set_outcome(CallOutcome.CALLBACK)
+        else:
+            self.story.set_outcome(CallOutcome.MESSAGE)

@@ -1,0 +1,329 @@
+"""The router: every call that enters the Stasis application, one task each.
+
+It wires the event stream to the dispatcher (events of one call in order, to that call's task),
+opens a :class:`CallFlow` for each inbound call with the rules version current at its arrival,
+keeps the agents' state, and hands each finished call's story to the record writer. It never
+lets a caller be stuck: a failing flow hands the channel back to the dialplan's fallback (a plain
+ring group), and stopping drains: no new call is taken, calls in progress finish or go back to
+the dialplan.
+
+After a WebSocket reconnection it resynchronises with Asterisk: a call whose channel left our
+application while we were not listening is ended (Asterisk never replays those events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from routing_rules.agents import Presence
+from routing_rules.compiled import CompiledRules
+from routing_rules.routing import CallFacts
+from telephony.ari.client import AriClient
+from telephony.ari.dispatch import CallInbox, Dispatcher
+from telephony.ari.errors import AriError, AriHttpError, is_gone
+from telephony.ari.models import Event, StasisEnd, StasisStart
+from telephony.ari.stream import EventStream, StreamEnd
+from telephony.clock import Clock
+from telephony.flow.agents import AgentTracker
+from telephony.flow.executor import CallFlow
+from telephony.flow.session import CallerHungUp, CallSession, DialplanTarget, StartFacts
+from telephony.flow.story import CallStory
+from telephony.records.model import (
+    CallbackRequest,
+    CallOutcome,
+    CallRecord,
+    CallStart,
+    EntryOutcome,
+)
+
+log = logging.getLogger(__name__)
+
+
+class RulesSource(Protocol):
+    """Where the current rules come from (``routing_rules.holder.RulesHolder``)."""
+
+    @property
+    def current(self) -> CompiledRules: ...
+
+
+class RecordSink(Protocol):
+    """Where finished calls go (``telephony.records.writer.RecordWriter``); never blocks."""
+
+    async def call_started(self, start: CallStart) -> None: ...
+    async def call_finished(self, record: CallRecord) -> None: ...
+    def touch(self, call_id: str, at: datetime) -> None: ...
+
+
+@dataclass(slots=True)
+class RouterSettings:
+    lang: str = "fr"
+    sound_prefix: str = "sound:decroche/"
+    # Where a call goes when decroche cannot handle it (asterisk/extensions.conf).
+    fallback: DialplanTarget | None = field(
+        default_factory=lambda: DialplanTarget("decroche-fallback", "s", 1)
+    )
+    drain_timeout_s: float = 30.0
+
+
+@dataclass(slots=True)
+class RouterCounters:
+    calls_started: int = 0
+    calls_finished: int = 0
+    calls_failed: int = 0
+    calls_handed_back: int = 0
+    calls_closed_by_resync: int = 0
+    feature_codes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCall:
+    call_id: str
+    started_at: datetime
+    phase: str  # ivr | waiting | talking
+    service_id: str | None
+    agent: str | None
+
+
+FEATURE_PRESENCE = {
+    "agent-login": Presence.SIGNED_IN,
+    "agent-logout": Presence.SIGNED_OUT,
+    "agent-pause": Presence.PAUSED,
+}
+
+
+def endpoint_of_channel_name(name: str) -> str:
+    """``PJSIP/1101-0000001f`` -> ``PJSIP/1101``."""
+    base, _, suffix = name.rpartition("-")
+    return base if base and suffix else name
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        client: AriClient,
+        rules: RulesSource,
+        records: RecordSink,
+        clock: Clock,
+        agents: AgentTracker | None = None,
+        settings: RouterSettings | None = None,
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.records = records
+        self.clock = clock
+        self.agents = agents or AgentTracker()
+        self.settings = settings or RouterSettings()
+        self.counters = RouterCounters()
+        self.dispatcher = Dispatcher(self._open_call, on_global=self._on_global)
+        self.stream = EventStream(client, self.dispatcher.dispatch, on_reconnect=self.resync)
+        self._stories: dict[str, CallStory] = {}
+        self._starts: dict[str, StasisStart] = {}
+        self._accepting = True
+        self._stream_task: asyncio.Task[StreamEnd] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, connect_timeout_s: float = 10.0) -> None:
+        """Load the agents' phones, then listen to the application's events."""
+        self._stream_task = asyncio.create_task(self.stream.run(), name="ari-events")
+        if not await self.stream.wait_connected(connect_timeout_s):
+            raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
+        # The application exists on Asterisk only while its WebSocket is connected.
+        await self._load_agents()
+
+    async def _load_agents(self) -> None:
+        endpoints = sorted({a for s in self.rules.current.services.values() for a in s.agents})
+        try:
+            self.agents.load_endpoints(await self.client.list_endpoints())
+            if endpoints:
+                await self.client.subscribe([f"endpoint:{e}" for e in endpoints])
+        except AriError as exc:
+            log.warning("cannot read the agents' endpoints: %s", exc)
+
+    async def stop(self) -> None:
+        """Drain: refuse new calls, let calls in progress end (up to the drain timeout), then hand
+        the rest back to the dialplan; the stream closes last."""
+        self._accepting = False
+        finished = await self.dispatcher.join(self.settings.drain_timeout_s)
+        if not finished:
+            log.warning("drain timeout: handing %d call(s) back", len(self.dispatcher.active_calls))
+        await self.dispatcher.aclose()
+        self.stream.stop()
+        if self._stream_task is not None:
+            await asyncio.gather(self._stream_task, return_exceptions=True)
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def _on_global(self, event: Event) -> None:
+        self.agents.on_event(event)
+
+    def _open_call(self, start: StasisStart, inbox: CallInbox) -> Coroutine[Any, Any, None] | None:
+        args = start.args
+        kind = args[0] if args else ""
+        if kind == "agent":
+            # An agent leg whose call is already over (its binding went with the call).
+            return self._hang_up_stray(start.channel.id)
+        if kind in FEATURE_PRESENCE:
+            return self._feature_code(start, kind, args[1:])
+        if not self._accepting:
+            return self._hand_back(start.channel.id)
+        return self._run_call(start, inbox)
+
+    async def _hang_up_stray(self, channel_id: str) -> None:
+        try:
+            await self.client.hangup(channel_id)
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+    async def _hand_back(self, channel_id: str) -> None:
+        self.counters.calls_handed_back += 1
+        fallback = self.settings.fallback
+        try:
+            if fallback is None:
+                await self.client.continue_in_dialplan(channel_id)
+            else:
+                await self.client.continue_in_dialplan(
+                    channel_id,
+                    context=fallback.context,
+                    extension=fallback.extension,
+                    priority=fallback.priority,
+                )
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+    async def _feature_code(self, start: StasisStart, kind: str, rest: list[str]) -> None:
+        """``*51``/``*52``/``*53`` from an agent's phone: sign in, out, or pause."""
+        self.counters.feature_codes += 1
+        endpoint = endpoint_of_channel_name(start.channel.name)
+        services = [s for s in self.rules.current.services.values() if endpoint in s.agents]
+        if rest and rest[0].isdigit():
+            ordered = list(self.rules.current.services.values())
+            index = int(rest[0]) - 1
+            services = [ordered[index]] if 0 <= index < len(ordered) else []
+        for service in services:
+            self.agents.set_presence(service.id, endpoint, FEATURE_PRESENCE[kind])
+        try:
+            await self.client.answer(start.channel.id)
+            await self.client.hangup(start.channel.id)
+        except AriHttpError as exc:
+            if not is_gone(exc):
+                raise
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    async def _run_call(self, start: StasisStart, inbox: CallInbox) -> None:
+        rules = self.rules.current  # the call keeps this version to its end
+        facts = StartFacts.of(start)
+        key = inbox.key
+        story = CallStory(key, facts.at, facts.dialled, facts.caller_number, rules.version)
+        session = CallSession(
+            call_id=key,
+            channel=start.channel,
+            started_at=facts.at,
+            ari=self.client,
+            events=inbox,
+            clock=self.clock,
+            bind=lambda channel_id: self.dispatcher.bind(channel_id, key),
+            lang=self.settings.lang,
+            sound_prefix=self.settings.sound_prefix,
+        )
+        self._stories[key] = story
+        self._starts[key] = start
+        self.counters.calls_started += 1
+        await self.records.call_started(
+            CallStart(key, facts.at, facts.dialled, facts.caller_number)
+        )
+        flow = CallFlow(
+            session=session,
+            story=story,
+            rules=rules,
+            clock=self.clock,
+            agents=self.agents,
+            facts=CallFacts(facts.caller_number or None, start.channel.caller.name or None),
+        )
+        failed = False
+        hung_up_at: datetime | None = None
+        try:
+            await flow.run()
+        except CallerHungUp as exc:
+            hung_up_at = exc.at
+        except asyncio.CancelledError:
+            failed = True  # drained or stopped: the finally hands the caller back
+            raise
+        except Exception:
+            failed = True
+            self.counters.calls_failed += 1
+            log.exception("call %s: the flow failed; handing it back to the dialplan", key)
+        finally:
+            await session.cleanup(failed=failed, fallback=self.settings.fallback)
+            end = hung_up_at or session.hung_up_at or session.last_event_at
+            record = story.finish(end, caller_hung_up=end == session.hung_up_at)
+            if failed:
+                record.outcome = CallOutcome.FAILED
+            _owe_callbacks(record)
+            del self._stories[key]
+            del self._starts[key]
+            self.counters.calls_finished += 1
+            await self.records.call_finished(record)
+
+    # --- resync ----------------------------------------------------------------------------------
+
+    async def resync(self) -> None:
+        """After a reconnection: end the calls whose channel left while we were not listening,
+        and refresh the agents' phones."""
+        snapshot = await self.client.app_snapshot()
+        alive = {channel.id for channel in snapshot.channels}
+        for key in self.dispatcher.active_calls:
+            if key in alive:
+                continue
+            story = self._stories.get(key)
+            started = self._start_of(key)
+            if started is None:
+                continue
+            self.counters.calls_closed_by_resync += 1
+            at = story.last_seen if story is not None else started.timestamp
+            log.info("call %s ended while the event stream was down", key)
+            self.dispatcher.dispatch(
+                StasisEnd(application=started.application, timestamp=at, channel=started.channel)
+            )
+        await self._load_agents()
+
+    def _start_of(self, key: str) -> StasisStart | None:
+        return self._starts.get(key)
+
+    # --- live view -------------------------------------------------------------------------------
+
+    def live_calls(self) -> list[LiveCall]:
+        return [
+            LiveCall(key, story.started_at, story.phase, story.current_service, story.answered_by)
+            for key, story in self._stories.items()
+        ]
+
+
+def _owe_callbacks(record: CallRecord) -> None:
+    """An abandoned or overflowed call with a number is owed a callback (Plan téléphone): the
+    number is then kept in the callback list only, until it is done or expires."""
+    if record.callbacks or not record.caller_number or not record.entries:
+        return
+    last = record.entries[-1]
+    if last.outcome is EntryOutcome.ABANDONED:
+        kind = "abandoned"
+    elif last.outcome.is_overflow or last.outcome is EntryOutcome.MESSAGE:
+        kind = "overflowed"
+    else:
+        return
+    record.callbacks.append(
+        CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind=kind)
+    )

@@ -1,0 +1,106 @@
+"""A whole telephony system in one process, for end-to-end tests: the simulated PBX, the typed
+ARI client over real HTTP/WebSocket, and the router with the Bernay rules."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from routing_rules.holder import RulesHolder
+from routing_rules.loader import default_rules_path
+from telephony.ari.client import AriClient
+from telephony.clock import ScaledClock
+from telephony.flow.router import Router
+from telephony.records.model import CallRecord, CallStart
+from telephony.simulator.pbx import SimulatedPbx
+from telephony.simulator.scripts import AgentScript
+
+# Wednesday 14 October 2026, 10:00 in Paris: every Bernay service is open.
+OPEN_HOURS = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class MemoryRecords:
+    """A record sink that keeps everything in memory."""
+
+    started: list[CallStart] = field(default_factory=list)
+    finished: list[CallRecord] = field(default_factory=list)
+    touched: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def call_started(self, start: CallStart) -> None:
+        self.started.append(start)
+
+    async def call_finished(self, record: CallRecord) -> None:
+        self.finished.append(record)
+        self.arrived.set()
+
+    def touch(self, call_id: str, at: datetime) -> None:
+        self.touched += 1
+
+    def by_caller(self, number: str) -> CallRecord:
+        (record,) = [r for r in self.finished if r.caller_number == number]
+        return record
+
+
+@dataclass
+class System:
+    pbx: SimulatedPbx
+    router: Router
+    records: MemoryRecords
+    clock: ScaledClock
+
+    async def settle(self, n_calls: int, timeout_s: float = 30.0) -> None:
+        """Wait until ``n_calls`` are recorded and the PBX holds no channel nor bridge."""
+        async with asyncio.timeout(timeout_s):
+            while len(self.records.finished) < n_calls:
+                self.records.arrived.clear()
+                await self.records.arrived.wait()
+            await self.pbx.wait_idle()
+
+
+def bernay_agents() -> list[str]:
+    holder = RulesHolder(default_rules_path())
+    return sorted({a for s in holder.current.services.values() for a in s.agents})
+
+
+@asynccontextmanager
+async def running_system(
+    agents: Iterable[AgentScript] | None = None,
+    *,
+    at: datetime = OPEN_HOURS,
+    speed: float = 25.0,
+    rules_path: Path | None = None,
+    default_agent: AgentScript | None = None,
+) -> AsyncIterator[System]:
+    clock = ScaledClock(speed=speed, origin=at)
+    pbx = SimulatedPbx(clock=clock, app="decroche")
+    await pbx.start(port=0)
+    given = {a.endpoint: a for a in agents or ()}
+    for endpoint in bernay_agents():
+        script = given.pop(endpoint, None)
+        if script is None:
+            base = default_agent or AgentScript(endpoint=endpoint, ring_time=3.0)
+            script = base.model_copy(update={"endpoint": endpoint})
+        pbx.add_agent(script)
+    for script in given.values():
+        pbx.add_agent(script)
+    client = AriClient(pbx.url, "decroche", "decroche", "decroche")
+    records = MemoryRecords()
+    router = Router(
+        client=client,
+        rules=RulesHolder(rules_path or default_rules_path()),
+        records=records,
+        clock=clock,
+    )
+    await router.start()
+    try:
+        yield System(pbx, router, records, clock)
+    finally:
+        await router.stop()
+        await client.close()
+        await pbx.stop()
