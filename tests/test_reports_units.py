@@ -1,0 +1,113 @@
+"""Small pure pieces: charts, tables and exports, French formats, the per-page memo."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from xml.etree import ElementTree
+
+from analytics.api import LoadedFrame
+from reports import format as fmt
+from reports import svg
+from reports.memo import SpanMemo
+from reports.tables import Column, DataTable, to_csv, to_xlsx
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def parse(markup: str) -> ElementTree.Element:
+    return ElementTree.fromstring(str(markup))
+
+
+def test_bar_chart_is_accessible_and_draws_one_bar_per_value() -> None:
+    chart = svg.bar_chart(
+        ["01", "02", "03"],
+        [("présentés", [10.0, None, 4.0]), ("décrochés", [8.0, 0.0, 4.0])],
+        title="Appels <par> jour",
+        desc="d",
+        target=9.0,
+    )
+    root = parse(chart)
+    assert root.get("role") == "img"
+    assert root.find(f"{NS}title").text == "Appels <par> jour"  # escaped, then parsed back
+    bars = [r for r in root.iter(f"{NS}rect") if r.find(f"{NS}title") is not None]
+    assert len(bars) == 5  # None draws nothing
+    assert any("présentés : 10" in r.find(f"{NS}title").text for r in bars)
+    assert any(line.get("stroke-dasharray") == "6 4" for line in root.iter(f"{NS}line"))
+
+
+def test_sparkline_breaks_at_missing_values() -> None:
+    root = parse(svg.sparkline([0.5, 0.6, None, 0.7, 0.8], title="t", desc="d", target=0.85))
+    assert len(list(root.iter(f"{NS}polyline"))) == 2
+    single = parse(svg.sparkline([None, 0.5, None], title="t", desc="d"))
+    assert len(list(single.iter(f"{NS}circle"))) == 1
+
+
+def test_heatmap_shades_by_row_maximum() -> None:
+    root = parse(svg.heatmap(["a"], ["08", "09", "10"], [[0.0, 5.0, None]], title="t", desc="d"))
+    fills = [r.get("fill") for r in root.iter(f"{NS}rect")]
+    assert fills == ["#ffffff", "#0b5cad", "#f2f2f2"]
+
+
+def test_french_formats() -> None:
+    assert fmt.percent(0.8534) == "85,3 %"
+    assert fmt.percent(None) == "—"
+    assert fmt.seconds(24.96) == "25,0 s"
+    assert fmt.number(12345) == "12\u202f345"
+    assert fmt.objective("answer_rate", 0.85, "min") == "≥ 85,0 %"
+    assert fmt.objective("abandonment_rate", 0.1, "max") == "≤ 10,0 %"
+
+
+def table() -> DataTable:
+    return DataTable(
+        "essai",
+        "Essai",
+        [Column("s", "Service"), Column("n", "Appels", "count"), Column("r", "Taux", "rate")],
+        [["ccas", 1200, 0.853211], ["état civil", 0, None]],
+    )
+
+
+def test_csv_export_keeps_raw_values_for_french_spreadsheets() -> None:
+    body = to_csv(table())
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert rows == [
+        ["Service", "Appels", "Taux"],
+        ["ccas", "1200", "0,853211"],
+        ["état civil", "0", ""],
+    ]
+
+
+def test_xlsx_export_formats_rates_as_percentages() -> None:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(to_xlsx(table(), date(2026, 11, 1)))).active
+    assert sheet.title == "essai"
+    assert sheet["C2"].value == 0.853211 and sheet["C2"].number_format == "0.0%"
+    assert sheet["A3"].value == "état civil" and sheet["C3"].value is None
+
+
+def test_display_formats_by_kind() -> None:
+    t = table()
+    assert [t.display(t.rows[0], i) for i in range(3)] == ["ccas", "1\u202f200", "85,3 %"]
+    assert t.display(t.rows[1], 2) == "—"
+
+
+class CountingSource:
+    def __init__(self) -> None:
+        self.calls: list[tuple[date, date]] = []
+
+    def load(self, start: date, end: date) -> LoadedFrame:
+        self.calls.append((start, end))
+        return LoadedFrame(frame=None)  # type: ignore[arg-type]
+
+
+def test_span_memo_loads_once_within_its_span_and_passes_through_outside() -> None:
+    source = CountingSource()
+    memo = SpanMemo(source, date(2026, 9, 1), date(2026, 10, 31))
+    first = memo.load(date(2026, 10, 1), date(2026, 10, 31))
+    assert memo.load(date(2026, 9, 1), date(2026, 10, 2)) is first
+    assert source.calls == [(date(2026, 9, 1), date(2026, 10, 31))]
+    memo.load(date(2026, 8, 1), date(2026, 10, 31))
+    assert source.calls[-1] == (date(2026, 8, 1), date(2026, 10, 31))
