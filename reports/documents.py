@@ -226,9 +226,9 @@ def build_report(
     extra: list[DataTable] = []
     if database is not None:
         progress("menu vocal et rappels")
-        from reports.views import _details
+        from reports.views import detail_tables
 
-        extra = [t for t in _details(database, period, settings.timezone) if t is not None]
+        extra = [t for t in detail_tables(database, period, settings.timezone) if t is not None]
     progress("mise en page")
     title = (
         f"Bilan mensuel de l’accueil téléphonique — {period.label_fr}"

@@ -326,11 +326,11 @@ def service_view(
         overflows=overflows,
     )
     if service == TOTAL and database is not None:
-        view.ivr, view.callbacks = _details(database, period, indicators.parameters.timezone)
+        view.ivr, view.callbacks = detail_tables(database, period, indicators.parameters.timezone)
     return view
 
 
-def _details(
+def detail_tables(
     database: Database, period: Period, timezone: str
 ) -> tuple[DataTable | None, DataTable | None]:
     from analytics.details import callback_figures, ivr_figures
