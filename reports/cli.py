@@ -65,6 +65,8 @@ def _database(url: str) -> Iterator[Database]:
         database = open_store(url)
     except RecordsError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # e.g. the SQLite file's folder cannot be created
+        raise click.ClickException(f"cannot open the database {url}: {exc}") from exc
     try:
         upgrade_web_schema(database.engine)
         yield database

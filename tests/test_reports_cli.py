@@ -121,3 +121,17 @@ def test_periods_parse_and_refuse() -> None:
         period_from_query({"du": "hier", "au": "2026-10-07"}, date(2026, 10, 20))
     with pytest.raises(InputError, match="too long"):
         period_from_query({"du": "2024-01-01", "au": "2026-10-07"}, date(2026, 10, 20))
+
+
+def test_commands_are_wired_into_decroche() -> None:
+    listed = run("--help").output
+    for name in ("report", "users", "web"):
+        assert name in listed
+    assert "--reports-dir" in run("web", "--help").output
+    assert "--month" in run("report", "monthly", "--help").output
+
+
+def test_web_refuses_an_unreachable_database_clearly(tmp_path: Path) -> None:
+    result = run("web", "--db", "sqlite:////proc/no-such-dir/records.db")
+    assert result.exit_code == 1, result.exception
+    assert "cannot open the database sqlite:////proc/no-such-dir/records.db" in result.output
