@@ -411,6 +411,7 @@ class CallSession:
                     self._end_leg(leg, event.timestamp, outcome, event.cause, report)
                 elif isinstance(event, StasisEnd):
                     self._end_leg(leg, event.timestamp, LegOutcome.FAILED, None, report)
+            await self._end_unanswered(legs, report)
         finally:
             answered = any(leg.outcome is LegOutcome.ANSWERED for leg in legs.values())
             for leg in legs.values():
@@ -425,6 +426,25 @@ class CallSession:
                     outcomes.append(leg.outcome or LegOutcome.FAILED)
         return None
 
+    async def _end_unanswered(self, legs: dict[str, _Leg], report: LegReport) -> None:
+        """The stage's time ran out: hang up who still rings, and date the end of each leg by
+        its own hang-up event (our timer fired between two events, so it has no timestamp)."""
+        ringing = [leg for leg in legs.values() if leg.outcome is None]
+        for leg in ringing:
+            await self._hangup_leg(leg.channel_id, forget=False)
+        waiting = {leg.channel_id: leg for leg in ringing}
+        limit = self.deadline(self._clock.speed * 2.0)  # 2 s of real time at most
+        while waiting:
+            event = await self.next_event(limit())
+            if event is None:
+                break
+            if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
+                leg = waiting.pop(event.channel.id, None)
+                if leg is not None:
+                    self._end_leg(leg, event.timestamp, LegOutcome.NO_ANSWER, None, report)
+        for channel_id in [leg.channel_id for leg in ringing]:
+            self._legs.pop(channel_id, None)
+
     def _end_leg(
         self,
         leg: _Leg,
@@ -436,13 +456,14 @@ class CallSession:
         leg.outcome = outcome
         report.ended(at, leg.channel_id, outcome, cause)
 
-    async def _hangup_leg(self, channel_id: str) -> None:
+    async def _hangup_leg(self, channel_id: str, *, forget: bool = True) -> None:
         try:
             await self.ari.hangup(channel_id)
         except AriHttpError as exc:
             if not is_gone(exc):
                 log.warning("call %s: hanging up %s failed: %s", self.call_id, channel_id, exc)
-        self._legs.pop(channel_id, None)
+        if forget:
+            self._legs.pop(channel_id, None)
 
     async def bridge_with(self, agent_channel: str) -> str:
         """Put the caller and the agent together in a new mixing bridge."""
