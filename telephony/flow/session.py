@@ -439,11 +439,11 @@ class CallSession:
             if event is None:
                 break
             if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
-                leg = waiting.pop(event.channel.id, None)
-                if leg is not None:
-                    self._end_leg(leg, event.timestamp, LegOutcome.NO_ANSWER, None, report)
-        for channel_id in [leg.channel_id for leg in ringing]:
-            self._legs.pop(channel_id, None)
+                ended = waiting.pop(event.channel.id, None)
+                if ended is not None:
+                    self._end_leg(ended, event.timestamp, LegOutcome.NO_ANSWER, None, report)
+        for leg in ringing:
+            self._legs.pop(leg.channel_id, None)
 
     def _end_leg(
         self,
