@@ -8,7 +8,7 @@ subscriber only ever keeps the newest snapshot it has not sent yet.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -66,8 +66,8 @@ class LiveFeed(Protocol):
 
     def latest(self) -> LiveSnapshot | None: ...
 
-    def subscribe(self) -> AsyncIterator[LiveSnapshot]:
-        """The latest snapshot (if any), then each new one, until the consumer stops."""
+    def subscribe(self) -> AsyncGenerator[LiveSnapshot, None]:
+        """The latest snapshot (if any), then each new one, until the consumer closes it."""
         ...
 
 
@@ -92,7 +92,7 @@ class InMemoryLiveFeed:
     def latest(self) -> LiveSnapshot | None:
         return self._latest
 
-    async def subscribe(self) -> AsyncIterator[LiveSnapshot]:
+    async def subscribe(self) -> AsyncGenerator[LiveSnapshot, None]:
         queue: asyncio.Queue[LiveSnapshot] = asyncio.Queue(maxsize=1)
         if self._latest is not None:
             queue.put_nowait(self._latest)

@@ -122,7 +122,6 @@ def web_deps(
     *,
     now: datetime,
     settings: AuthSettings | None = None,
-    **extra: object,
 ) -> WebDeps:
     """Deps with the in-memory live feed and presence, and one account per role:
     ``qualite``, ``informatique``, ``agent1`` (ccas, etat_civil), all with :data:`PASSWORD`."""
@@ -143,5 +142,4 @@ def web_deps(
         callbacks=store,
         now=lambda: now,
         service_names={"etat_civil": "État civil", "ccas": "CCAS", "accueil": "Accueil général"},
-        **extra,  # type: ignore[arg-type]
     )

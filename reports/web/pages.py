@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from reports.web.app import (
     render,
 )
 from telephony.records.errors import CallbackNotFound
+from telephony.records.store import PendingCallback
 
 T = TypeVar("T")
 _SERVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -90,7 +92,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
     sent, cookie = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
     login_name, password = form.get("login"), form.get("password")
     suite = form.get("suite")
-    if not isinstance(sent, str) or not cookie or sent != cookie:
+    if not isinstance(sent, str) or not cookie or not hmac.compare_digest(sent, cookie):
         return render(
             request,
             "error.html",
@@ -325,7 +327,7 @@ async def live_stream(request: web.Request) -> web.StreamResponse:
     finally:
         if task is not None:
             streams.discard(task)
-        await snapshots.aclose()  # type: ignore[attr-defined]
+        await snapshots.aclose()
 
 
 # --- IT -----------------------------------------------------------------------------------
@@ -364,11 +366,11 @@ async def agent(request: web.Request) -> web.Response:
     user = _session(request).user
     state = await deps.presence.state(user.login)
 
-    def pending() -> list[object]:
-        items: list[object] = []
+    def pending() -> list[PendingCallback]:
+        items: list[PendingCallback] = []
         for service_id in user.services:
-            items += list(deps.callbacks.pending_callbacks(service_id))
-        return sorted(items, key=lambda c: c.at)  # type: ignore[attr-defined]
+            items += deps.callbacks.pending_callbacks(service_id)
+        return sorted(items, key=lambda c: c.at)
 
     callbacks = await blocking(pending)
     return render(
