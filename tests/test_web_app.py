@@ -281,3 +281,21 @@ def test_app_key_holds_deps(deps: WebDeps) -> None:
     app = create_app(deps)
     assert isinstance(app, web.Application)
     assert app[DEPS] is deps
+
+
+async def test_reports_page_lists_and_serves_only_report_files(
+    client: TestClient, deps: WebDeps, tmp_path: Path
+) -> None:
+    folder = tmp_path / "rapports"
+    folder.mkdir()
+    (folder / "bilan-mensuel-2026-09.pdf").write_bytes(b"%PDF-1.7 test")
+    (folder / "secret.txt").write_text("no")
+    deps.reports_dir = folder
+    await sign_in(client, "qualite")
+    html = await (await client.get("/rapports")).text()
+    assert 'href="/rapports/bilan-mensuel-2026-09.pdf"' in html
+    assert "secret.txt" not in html
+    response = await client.get("/rapports/bilan-mensuel-2026-09.pdf")
+    assert response.status == 200 and await response.read() == b"%PDF-1.7 test"
+    assert (await client.get("/rapports/secret.txt")).status == 404
+    assert (await client.get("/rapports/..%2Fsecret.txt")).status == 404
