@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from analytics.objectives import ObjectivesConfig
+
 ENV_PREFIX = "DECROCHE_"
 
 
@@ -51,11 +53,22 @@ class RulesConfig(_Section):
     file: Path | None = None
 
 
+class WebConfig(_Section):
+    """The pages (tableau de bord) and /metrics, /healthz."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    session_secret: SecretStr = SecretStr("")
+    town: str = "Ville de Bernay"
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     ari: AriConfig = AriConfig()
     storage: StorageConfig = StorageConfig()
     rules: RulesConfig = RulesConfig()
+    web: WebConfig = WebConfig()
+    objectives: ObjectivesConfig = Field(default_factory=ObjectivesConfig)
 
     def database_url(self) -> str:
         if self.storage.url:

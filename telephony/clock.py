@@ -77,6 +77,13 @@ class ScaledClock:
     def real_seconds(self, seconds: float) -> float:
         return seconds / self.speed
 
+    def advance(self, seconds: float) -> None:
+        """Jump forward (a simulation skipping a quiet night). Only safe when no timer of the
+        simulated world is pending, since sleeps already started keep their wall-clock end."""
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back ({seconds} s)")
+        self._origin += timedelta(seconds=seconds)
+
 
 class RealClock(ScaledClock):
     """Wall-clock time."""

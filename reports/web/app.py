@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-PUBLIC = frozenset({"login", "login_post", "static_css", "health"})
+PUBLIC = frozenset({"login", "login_post", "static_css", "health", "healthz", "metrics"})
 Q, IT, AG = Role.QUALITY, Role.IT, Role.AGENT
 ACCESS: dict[str, frozenset[Role]] = {
     "home": frozenset({Q, IT, AG}),
@@ -70,6 +70,9 @@ class WebDeps:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     timezone: str = "Europe/Paris"
     sse_keepalive_s: float = 15.0
+    # Prometheus text for /metrics and a health document for /healthz (the running service's).
+    metrics: Callable[[], str] | None = None
+    healthz: Callable[[], dict[str, object]] | None = None
 
     @property
     def auth(self) -> AuthSettings:

@@ -150,6 +150,24 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def healthz(request: web.Request) -> web.Response:
+    """Machine-readable health of the running service (503 when it cannot take calls)."""
+    deps = request.app[DEPS]
+    if deps.healthz is None:
+        return web.json_response({"status": "ok", "router": False})
+    document = deps.healthz()
+    healthy = bool(document.get("ari_connected")) and bool(document.get("accepting_calls"))
+    return web.json_response(
+        {"status": "ok" if healthy else "degraded", **document}, status=200 if healthy else 503
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    deps = request.app[DEPS]
+    text = deps.metrics() if deps.metrics is not None else ""
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
 async def static(request: web.Request) -> web.Response:
     from importlib.resources import files
 
@@ -448,6 +466,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/connexion", login_post, name="login_post")
     app.router.add_post("/deconnexion", logout, name="logout")
     app.router.add_get("/sante", health, name="health")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
     app.router.add_get("/static/{name}", static, name="static_css")
     app.router.add_get("/", home, name="home")
     app.router.add_get("/tableau-de-bord", dashboard, name="dashboard")

@@ -133,6 +133,8 @@ class Router:
         """Load the agents' phones, then listen to the application's events."""
         self._stream_task = asyncio.create_task(self.stream.run(), name="ari-events")
         if not await self.stream.wait_connected(connect_timeout_s):
+            if self._stream_task.done() and self._stream_task.exception() is not None:
+                raise AriError(f"the event stream failed: {self._stream_task.exception()!r}")
             raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
         # The application exists on Asterisk only while its WebSocket is connected.
         await self._load_agents()

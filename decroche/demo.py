@@ -1,0 +1,188 @@
+"""``decroche demo``: the whole system on embedded defaults, with simulated Bernay traffic.
+
+It starts the simulated PBX, the router with the default Bernay rules and SQLite storage (in a
+demo data directory), plays town-hall traffic on an accelerated clock (quiet nights are skipped),
+then prints the indicators table, checks that every simulated call is in the records, and keeps
+serving the dashboard until Ctrl-C (or exits with ``--exit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import shutil
+import signal
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from pydantic import SecretStr
+
+from analytics.api import Indicators
+from analytics.cli import format_table
+from analytics.sources import DatabaseSource
+from decroche.app import Decroche
+from decroche.config import Config, load_config
+from decroche.traffic import PlannedCall, agents_for, plan_day
+from ivr_prompts.build import media_durations, prompt_durations
+from ivr_prompts.catalogue import load_catalogue
+from telephony.clock import ScaledClock
+from telephony.records.engine import upgrade_schema
+from telephony.simulator.pbx import SimulatedPbx
+
+
+def _progress(done: int, total: int, now: datetime) -> None:
+    width = 30
+    filled = width * done // max(1, total)
+    bar = "█" * filled + "·" * (width - filled)
+    stamp = now.astimezone().strftime("%a %d/%m %H:%M")
+    sys.stderr.write(f"\r  [{bar}] {done}/{total} appels — horloge simulée {stamp}")
+    sys.stderr.flush()
+
+
+async def _play(pbx: SimulatedPbx, clock: ScaledClock, calls: list[PlannedCall]) -> int:
+    handles = []
+    for i, call in enumerate(calls, start=1):
+        gap = (call.at - clock.now()).total_seconds()
+        if gap > 120 and not pbx.state()["channels"]:
+            clock.advance(gap - 5)  # nobody on the line: skip the quiet time
+            gap = (call.at - clock.now()).total_seconds()
+        if gap > 0:
+            await clock.sleep(gap)
+        handles.append(pbx.place_call(call.script))
+        _progress(i, len(calls), clock.now())
+    for handle in handles:
+        await handle.wait()
+    await pbx.wait_idle()
+    sys.stderr.write("\n")
+    return len(handles)
+
+
+async def run_demo(
+    config: Config, days: int, speed: float, calls_per_day: int, seed: int, keep_serving: bool
+) -> int:
+    rng = random.Random(seed)
+    rules_tz = ZoneInfo("Europe/Paris")
+    today = datetime.now(UTC).astimezone(rules_tz).date()
+    # The last ``days`` days with traffic (town halls are closed on Sundays), ending yesterday.
+    open_days: list[date] = []
+    candidate = today
+    while len(open_days) < days:
+        candidate -= timedelta(days=1)
+        if candidate.weekday() != 6:
+            open_days.insert(0, candidate)
+    first_day = open_days[0]
+    first_midnight = datetime.combine(first_day, dtime(0, 0), tzinfo=rules_tz)
+    clock = ScaledClock(speed=speed, origin=first_midnight.astimezone(UTC))
+    password = config.ari.password.get_secret_value() or "decroche"
+    pbx = SimulatedPbx(
+        clock=clock, app=config.ari.app, username=config.ari.username, password=password
+    )
+    port = await pbx.start(port=0)
+    ari = config.ari.model_copy(
+        update={"url": f"http://127.0.0.1:{port}/ari", "password": SecretStr(password)}
+    )
+    config = config.model_copy(update={"ari": ari})
+    system = Decroche.build(config, clock=clock)
+    upgrade_schema(system.database.engine)
+    rules = system.rules.current
+    for agent in agents_for(rules, rng):
+        pbx.add_agent(agent)
+    pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
+    calls: list[PlannedCall] = []
+    for day in open_days:
+        midnight = datetime.combine(day, dtime(0, 0), tzinfo=rules.tz)
+        calls += plan_day(rules, midnight, calls_per_day, rng)
+    calls = [c for c in calls if c.at > clock.now()]
+    click.echo(
+        f"decroche demo: {len(calls)} appels simulés sur {days} jour(s), horloge ×{speed:g}, "
+        f"PBX simulé sur le port {port}, enregistrements dans {config.database_url()}"
+    )
+    await system.start()
+    started = time.monotonic()
+    try:
+        placed = await _play(pbx, clock, calls)
+    finally:
+        await system.stop()
+    await pbx.stop()
+    click.echo(f"{placed} appels joués en {time.monotonic() - started:.0f} s.")
+    first = min((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
+    last = max((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
+    source = DatabaseSource(config.database_url())
+    report = Indicators(source, objectives=config.objectives).report(first, last)
+    click.echo("")
+    click.echo(format_table(report))
+    recorded = _count_recorded(config)
+    click.echo("")
+    if recorded < placed:
+        click.echo(
+            f"ERREUR : {placed - recorded} appel(s) simulé(s) absent(s) des enregistrements."
+        )
+        return 1
+    click.echo(f"Les {placed} appels simulés sont tous enregistrés.")
+    if keep_serving:
+        await _serve_dashboard(config)
+    return 0
+
+
+def _count_recorded(config: Config) -> int:
+    from sqlalchemy import func, select
+
+    from telephony.records.engine import open_store
+    from telephony.records.schema import calls
+
+    database = open_store(config.database_url())
+    try:
+        with database.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(calls)).scalar_one())
+    finally:
+        database.dispose()
+
+
+async def _serve_dashboard(config: Config) -> None:
+    from decroche.web import demo_dashboard
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with demo_dashboard(config) as url:
+        click.echo(f"Tableau de bord : {url} (Ctrl-C pour arrêter)")
+        await stop.wait()
+
+
+@click.command("demo")
+@click.option("--days", type=click.IntRange(1, 60), default=1, show_default=True)
+@click.option(
+    "--speed",
+    type=click.FloatRange(1, 5000),
+    default=300.0,
+    show_default=True,
+    help="How many times faster than real time the simulated clock runs.",
+)
+@click.option("--calls-per-day", type=click.IntRange(1, 5000), default=120, show_default=True)
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), default=Path("data/demo"), show_default=True
+)
+@click.option(
+    "--exit",
+    "exit_after",
+    is_flag=True,
+    help="Stop after printing the table (non-zero if a call is missing).",
+)
+def demo(
+    days: int, speed: float, calls_per_day: int, seed: int, data_dir: Path, exit_after: bool
+) -> None:
+    """Démonstration : PBX simulé, trafic de la mairie de Bernay, indicateurs, tableau de bord."""
+    if data_dir.exists():
+        shutil.rmtree(data_dir)  # a demo always starts from empty records
+    config = load_config(None).model_copy(update={"data_dir": data_dir})
+    code = asyncio.run(run_demo(config, days, speed, calls_per_day, seed, not exit_after))
+    sys.exit(code)

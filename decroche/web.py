@@ -1,0 +1,196 @@
+"""The web app wired to the running service: live view fed by the router, IT page fed by the
+rules holder and the record writer, /metrics and /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from analytics.api import Indicators
+from analytics.sources import DatabaseSource
+from decroche.app import Decroche
+from decroche.config import Config
+from reports.accounts import AccountStore, Role, upgrade_web_schema
+from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
+from reports.presence import InMemoryAgentPresence
+from reports.web import WebDeps, create_app
+from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
+from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
+from telephony.records.engine import Database, open_store
+from telephony.records.pseudonym import pseudonymiser_from_config
+from telephony.records.store import RecordStore
+
+log = logging.getLogger(__name__)
+
+DEMO_USERS = (
+    ("qualite", Role.QUALITY, ()),
+    ("informatique", Role.IT, ()),
+    ("agent-ccas", Role.AGENT, ("ccas",)),
+)
+DEMO_PASSWORD = "bernay-demo"
+
+
+class ServiceStatus:
+    """What the IT page shows of the running service (``reports.web.status.SystemStatus``)."""
+
+    def __init__(self, system: Decroche) -> None:
+        self._system = system
+
+    def rules(self) -> RulesStatus | None:
+        holder = self._system.rules
+        history = holder.history
+        reloads = tuple(
+            ReloadEvent(
+                at=o.at,
+                ok=o.ok,
+                rules_hash=o.version,
+                message=f"{o.trigger.value}: "
+                + ("ok" if o.ok else "; ".join(str(p) for p in o.problems)),
+            )
+            for o in history
+        )
+        loaded = next((o.at for o in reversed(history) if o.ok), None)
+        return RulesStatus(holder.version, loaded, str(holder.path), reloads)
+
+    def health(self) -> list[HealthCheck]:
+        h = self._system.health()
+        return [
+            HealthCheck(
+                "Connexion à Asterisk (ARI)",
+                bool(h["ari_connected"]),
+                "connecté" if h["ari_connected"] else "déconnecté",
+            ),
+            HealthCheck(
+                "Prise d'appels",
+                bool(h["accepting_calls"]),
+                "active" if h["accepting_calls"] else "arrêt en cours",
+            ),
+            HealthCheck(
+                "Enregistrements",
+                h["records"] == "ok",
+                f"état {h['records']}, {h['journal_backlog']} en attente dans le journal",
+            ),
+        ]
+
+
+def live_snapshot(system: Decroche) -> LiveSnapshot:
+    router = system.router
+    calls = router.live_calls()
+    now = system.clock.now()
+    rules = system.rules.current
+    services = []
+    for service_id, service in rules.services.items():
+        waiting = [c for c in calls if c.service_id == service_id and c.phase == "waiting"]
+        talking = sum(1 for c in calls if c.service_id == service_id and c.phase == "talking")
+        free = sum(
+            1
+            for a in service.agents
+            if router.agents.device(a) is DeviceState.NOT_INUSE
+            and router.agents.presence(service_id, a) is Presence.SIGNED_IN
+        )
+        longest = max(((now - c.started_at).total_seconds() for c in waiting), default=None)
+        services.append(ServiceLive(service_id, len(waiting), talking, longest, free))
+    agents = []
+    for snap in router.agents.snapshot():
+        if snap.state in ABSENT_STATES:
+            state = AgentState.UNREACHABLE
+        elif snap.state is DeviceState.RINGING:
+            state = AgentState.RINGING
+        elif snap.state is DeviceState.NOT_INUSE:
+            state = AgentState.AVAILABLE
+        else:
+            state = AgentState.IN_CALL
+        mine = tuple(s for s, svc in rules.services.items() if snap.endpoint in svc.agents)
+        agents.append(AgentLive(snap.endpoint, state, mine))
+    return LiveSnapshot(
+        at=now,
+        in_ivr=sum(1 for c in calls if c.phase == "ivr"),
+        services=tuple(services),
+        agents=tuple(agents),
+    )
+
+
+def web_deps(
+    config: Config, database: Database, system: Decroche | None, live: InMemoryLiveFeed
+) -> WebDeps:
+    source = DatabaseSource(database)
+    names = {}
+    if system is not None:
+        names = {s.id: s.name for s in system.rules.current.services.values()}
+    return WebDeps(
+        database=database,
+        indicators=Indicators(source, objectives=config.objectives),
+        source=source,
+        accounts=AccountStore(database.engine),
+        live=live,
+        presence=InMemoryAgentPresence(),
+        callbacks=RecordStore(
+            database,
+            pseudonymiser_from_config(
+                config.storage.pseudonym_secret.get_secret_value(), config.data_dir
+            ),
+        ),
+        system=ServiceStatus(system) if system is not None else NoRouterStatus(),
+        service_names=names,
+        reports_dir=config.data_dir / "rapports",
+        metrics=system.metrics if system is not None else None,
+        healthz=system.health if system is not None else None,
+    )
+
+
+async def publish_live(system: Decroche, live: InMemoryLiveFeed, every_s: float = 1.0) -> None:
+    """Publish a live snapshot every ``every_s`` real seconds (the live view's push)."""
+    while True:
+        try:
+            live.publish(live_snapshot(system))
+        except Exception:
+            log.exception("live snapshot failed")
+        await asyncio.sleep(every_s)
+
+
+@asynccontextmanager
+async def running_web(app: web.Application, host: str, port: int) -> AsyncIterator[str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        site = web.TCPSite(runner, host, 0)  # the port is taken: any free one will do
+        await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    try:
+        yield f"http://{host}:{bound}/"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def demo_dashboard(config: Config) -> AsyncIterator[str]:
+    """The dashboard over the demo's records, with demo accounts."""
+    database = open_store(config.database_url())
+    upgrade_web_schema(database.engine)
+    accounts = AccountStore(database.engine)
+    existing = {user.login for user in accounts.users()}
+    for login, role, services in DEMO_USERS:
+        if login not in existing:
+            accounts.add_user(login, DEMO_PASSWORD, role, services, now=now_utc())
+    deps = web_deps(config, database, None, InMemoryLiveFeed())
+    try:
+        async with running_web(create_app(deps), config.web.host, config.web.port) as url:
+            logins = ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS)
+            print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : {logins}")
+            yield url
+    finally:
+        database.dispose()
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
