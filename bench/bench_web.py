@@ -94,9 +94,7 @@ def main() -> bool:
             f"page / reference = {p50 / ref:.2f}x"
         )
         started = time.perf_counter()
-        document = build_report(
-            indicators, month, "monthly", database=database, generated_at=now
-        )
+        document = build_report(indicators, month, "monthly", database=database, generated_at=now)
         html_s = time.perf_counter() - started
         started = time.perf_counter()
         pdf = render_pdf(document)

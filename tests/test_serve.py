@@ -1,0 +1,129 @@
+"""``decroche serve`` as IT runs it: processes, configuration file, signals, /healthz, /metrics.
+
+The simulated PBX runs as its own process (``decroche sim serve``), exactly as a real Asterisk
+would be reached: by URL and credentials from the configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from telephony.records.engine import open_store
+from telephony.records.schema import calls
+
+BIN = Path(sys.executable).parent / "decroche"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http(url: str, data: bytes | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    if data:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_for(url: str, timeout: float = 20.0) -> tuple[int, bytes]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status, body = http(url)
+            if status == 200:
+                return status, body
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer 200 within {timeout} s")
+        time.sleep(0.2)
+
+
+def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
+    ari_port, web_port = free_port(), free_port()
+    env = {**os.environ, "DECROCHE_ARI__PASSWORD": "s3cret"}
+    agents = [arg for e in ("PJSIP/1001", "PJSIP/1002") for arg in ("--agent", e)]
+    sim_log = (tmp_path / "sim.log").open("wb")
+    service_log = (tmp_path / "serve.log").open("wb")
+    sim = subprocess.Popen(
+        [str(BIN), "sim", "serve", "--port", str(ari_port), "--speed", "10", *agents],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=sim_log,
+    )
+    config = tmp_path / "decroche.yaml"
+    config.write_text(
+        f"data_dir: {tmp_path / 'data'}\n"
+        f"ari:\n  url: http://127.0.0.1:{ari_port}/ari\n"
+        f"web:\n  port: {web_port}\n",
+        encoding="utf-8",
+    )
+    service = None
+    try:
+        wait_for(f"http://127.0.0.1:{ari_port}/sim/state")
+        service = subprocess.Popen(
+            [str(BIN), "serve", "--config", str(config)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=service_log,
+        )
+        _, body = wait_for(f"http://127.0.0.1:{web_port}/healthz")
+        health = json.loads(body)
+        assert health["ari_connected"] is True
+        assert health["accepting_calls"] is True
+        script = {
+            "caller_number": "0612000000",
+            "keys": [{"digits": "0", "after": 1.0}],
+            "talk_time": 5.0,
+        }
+        status, body = http(f"http://127.0.0.1:{ari_port}/sim/calls", json.dumps(script).encode())
+        assert status == 201, body
+        call_id = json.loads(body)["call_id"]
+        deadline = time.monotonic() + 20
+        while True:
+            _, body = http(f"http://127.0.0.1:{ari_port}/sim/calls/{call_id}")
+            if json.loads(body).get("ended"):
+                break
+            assert time.monotonic() < deadline, "the call did not end"
+            time.sleep(0.2)
+        _, metrics = http(f"http://127.0.0.1:{web_port}/metrics")
+        text = metrics.decode()
+        assert "decroche_calls_total 1" in text
+        assert 'decroche_calls_in_progress{phase="talking"} 0' in text
+        service.send_signal(signal.SIGHUP)  # reload the (unchanged) rules: still healthy
+        time.sleep(0.5)
+        assert http(f"http://127.0.0.1:{web_port}/healthz")[0] == 200
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(timeout=30) == 0
+        stderr = (tmp_path / "serve.log").read_text(encoding="utf-8")
+        assert '"message": "rules reloaded (SIGHUP)' in stderr
+        assert '"message": "stopped"' in stderr
+    finally:
+        for process in (service, sim):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        sim_log.close()
+        service_log.close()
+    database = open_store(f"sqlite:///{tmp_path / 'data' / 'decroche.db'}")
+    try:
+        with database.engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(calls)).scalar_one() == 1
+    finally:
+        database.dispose()
