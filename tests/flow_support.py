@@ -14,7 +14,7 @@ from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
 from telephony.clock import ScaledClock
-from telephony.flow.router import Router
+from telephony.flow.router import RecordSink, Router
 from telephony.records.model import CallRecord, CallStart
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript
@@ -47,6 +47,25 @@ class MemoryRecords:
         return record
 
 
+class _Tee:
+    """Records to memory (for the test's eyes) and to a real sink (the writer under test)."""
+
+    def __init__(self, memory: MemoryRecords, sink: RecordSink) -> None:
+        self._memory = memory
+        self._sink = sink
+
+    async def call_started(self, start: CallStart) -> None:
+        await self._sink.call_started(start)
+        await self._memory.call_started(start)
+
+    async def call_finished(self, record: CallRecord) -> None:
+        await self._sink.call_finished(record)
+        await self._memory.call_finished(record)
+
+    def touch(self, call_id: str, at: datetime) -> None:
+        self._sink.touch(call_id, at)
+
+
 @dataclass
 class System:
     pbx: SimulatedPbx
@@ -76,6 +95,7 @@ async def running_system(
     speed: float = 25.0,
     rules_path: Path | None = None,
     default_agent: AgentScript | None = None,
+    sink: RecordSink | None = None,
 ) -> AsyncIterator[System]:
     clock = ScaledClock(speed=speed, origin=at)
     pbx = SimulatedPbx(clock=clock, app="decroche")
@@ -94,7 +114,7 @@ async def running_system(
     router = Router(
         client=client,
         rules=RulesHolder(rules_path or default_rules_path()),
-        records=records,
+        records=records if sink is None else _Tee(records, sink),
         clock=clock,
     )
     await router.start()
