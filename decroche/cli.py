@@ -22,6 +22,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("telephony.records.cli", "purge"),
     "db": ("telephony.records.cli", "db"),
     "indicators": ("analytics.cli", "indicators"),
+    "survey": ("analytics.survey_cli", "survey"),
     "report": ("reports.cli", "report"),
     "users": ("reports.cli", "users"),
     "web": ("reports.cli", "web"),
