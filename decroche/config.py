@@ -60,6 +60,8 @@ class WebConfig(_Section):
     port: int = Field(default=8080, ge=0, le=65535)
     session_secret: SecretStr = SecretStr("")
     town: str = "Ville de Bernay"
+    # Agent accounts of the web app -> their phone, so the agents' page drives routing.
+    agent_phones: dict[str, str] = Field(default_factory=dict)
 
 
 class Config(_Section):

@@ -15,6 +15,7 @@ from analytics.api import Indicators
 from analytics.sources import DatabaseSource
 from decroche.app import Decroche
 from decroche.config import Config
+from decroche.presence import RouterPresence
 from reports.accounts import AccountStore, Role, upgrade_web_schema
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
@@ -128,7 +129,13 @@ def web_deps(
         source=source,
         accounts=AccountStore(database.engine),
         live=live,
-        presence=InMemoryAgentPresence(),
+        presence=(
+            RouterPresence(
+                system.router.agents, lambda: system.rules.current, config.web.agent_phones
+            )
+            if system is not None
+            else InMemoryAgentPresence()
+        ),
         callbacks=RecordStore(
             database,
             pseudonymiser_from_config(
