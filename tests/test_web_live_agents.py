@@ -180,3 +180,13 @@ async def test_agent_sees_own_callbacks_and_marks_one_done(
     ).text()
     assert "plus en attente pour vos services" in html
     assert stranger in deps.callbacks.pending_callbacks()
+
+
+async def test_agent_sees_calls_waiting_for_own_services(client: TestClient, deps: WebDeps) -> None:
+    await sign_in(client, "agent1")
+    html = await (await client.get("/agent")).text()
+    assert "La vue en direct n'est pas disponible" in html
+    deps.live.publish(snapshot(waiting=4))
+    html = await (await client.get("/agent")).text()
+    assert 'data-waiting="ccas">4<' in html
+    assert "42 s" in html or "41 s" in html

@@ -391,11 +391,14 @@ async def agent(request: web.Request) -> web.Response:
         return sorted(items, key=lambda c: c.at)
 
     callbacks = await blocking(pending)
+    snapshot = deps.live.latest()
+    waiting = [s for s in snapshot.services if s.service_id in user.services] if snapshot else None
     return render(
         request,
         "agent.html",
         state=state,
         callbacks=callbacks,
+        waiting=waiting,
         names=deps.service_names,
         reasons=PAUSE_REASONS_FR,
         message=request.query.get("message"),
