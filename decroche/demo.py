@@ -158,7 +158,7 @@ async def _serve_dashboard(config: Config) -> None:
 
 
 @click.command("demo")
-@click.option("--days", type=click.IntRange(1, 60), default=1, show_default=True)
+@click.option("--days", type=click.IntRange(1, 60), default=2, show_default=True)
 @click.option(
     "--speed",
     type=click.FloatRange(1, 5000),

@@ -16,6 +16,8 @@ from analytics.sources import DatabaseSource
 from decroche.app import Decroche
 from decroche.config import Config
 from decroche.presence import RouterPresence
+from routing_rules.holder import RulesHolder
+from routing_rules.loader import default_rules_path
 from reports.accounts import AccountStore, Role, upgrade_web_schema
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
@@ -120,9 +122,12 @@ def web_deps(
     config: Config, database: Database, system: Decroche | None, live: InMemoryLiveFeed
 ) -> WebDeps:
     source = DatabaseSource(database)
-    names = {}
-    if system is not None:
-        names = {s.id: s.name for s in system.rules.current.services.values()}
+    rules = (
+        system.rules.current
+        if system is not None
+        else RulesHolder(config.rules.file or default_rules_path()).current
+    )
+    names = {s.id: s.name for s in rules.services.values()}
     return WebDeps(
         database=database,
         indicators=Indicators(source, objectives=config.objectives),
