@@ -16,14 +16,14 @@ from analytics.sources import DatabaseSource
 from decroche.app import Decroche
 from decroche.config import Config
 from decroche.presence import RouterPresence
-from routing_rules.holder import RulesHolder
-from routing_rules.loader import default_rules_path
 from reports.accounts import AccountStore, Role, upgrade_web_schema
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
+from routing_rules.holder import RulesHolder
+from routing_rules.loader import default_rules_path
 from telephony.records.engine import Database, open_store
 from telephony.records.pseudonym import pseudonymiser_from_config
 from telephony.records.store import RecordStore
