@@ -14,7 +14,7 @@ from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
 from telephony.clock import ScaledClock
-from telephony.flow.router import RecordSink, Router
+from telephony.flow.router import RecordSink, Router, RouterSettings
 from telephony.records.model import CallRecord, CallStart
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript
@@ -116,6 +116,8 @@ async def running_system(
         rules=RulesHolder(rules_path or default_rules_path()),
         records=records if sink is None else _Tee(records, sink),
         clock=clock,
+        # Tests settle their calls before leaving; whatever is left is handed back quickly.
+        settings=RouterSettings(drain_timeout_s=1.0),
     )
     await router.start()
     try:
