@@ -173,6 +173,7 @@ class AriHandlers:
             ("GET", "/channels/{channelId}/variable"): self.get_variable,
             ("POST", "/channels/{channelId}/variable"): self.set_variable,
             ("POST", "/channels/{channelId}/dial"): self.dial,
+            ("POST", "/channels/{channelId}/transfer_progress"): self.transfer_progress,
             ("GET", "/bridges"): self.list_bridges,
             ("POST", "/bridges"): self.create_bridge,
             ("POST", "/bridges/{bridgeId}"): self.create_bridge,
@@ -433,6 +434,10 @@ class AriHandlers:
 
     async def dial(self, call: Call) -> web.StreamResponse:
         self.engine.dial(call.path("channelId"), call.text("caller"), call.integer("timeout"))
+        return no_content()
+
+    async def transfer_progress(self, call: Call) -> web.StreamResponse:
+        self.engine.transfers.progress(call.path("channelId"), call.text("states"))
         return no_content()
 
     # -- bridges -------------------------------------------------------------------------

@@ -101,13 +101,29 @@ class Bridging:
                     who.connected_name = peer.caller_name
                     who.connected_number = peer.caller_number
                     engine.emit_channel(who, "ChannelConnectedLine")
+                    engine.transfers.connected_changed(who)
             for who in [channel, *others]:
+                peer = others[0] if who is channel else channel
                 run = engine.runs.get(who.id)
                 if run is not None:
-                    peer = others[0] if who is channel else channel
                     run.on_bridged(
                         {"channel": peer.name, "number": peer.caller_number, "at": engine.now()}
                     )
+                engine.transfers.on_bridged(who, peer)
+        self._retech(bridge)
+
+    def swap(self, bridge: Bridge, out: Channel, into: Channel) -> None:
+        """``into`` takes ``out``'s place (blind transfer): the others never leave the bridge,
+        so nobody is told they are alone. The technology changes after both events."""
+        if out.id in bridge.channels:
+            bridge.channels.remove(out.id)
+        out.bridge_id = None
+        self._emit("ChannelLeftBridge", bridge, out)
+        bridge.channels.append(into.id)
+        into.bridge_id = bridge.id
+        if into.stasis_app is not None:
+            bridge.subscribers.add(into.stasis_app)
+        self._emit("ChannelEnteredBridge", bridge, into)
         self._retech(bridge)
 
     def _retech(self, bridge: Bridge) -> None:

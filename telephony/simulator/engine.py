@@ -34,6 +34,7 @@ from .resources import (
 )
 from .scripts import AgentScript, CallerScript
 from .stasis import Dispatcher
+from .transfer import Transfers
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Engine:
         from .bridging import Bridging
 
         self.bridging = Bridging(self)
+        self.transfers = Transfers(self)
 
     # ------------------------------------------------------------------ helpers
     def now(self) -> str:
@@ -249,8 +251,9 @@ class Engine:
             stasis_app.channel_ids.discard(channel.id)
             if not stasis_app.active and not stasis_app.channel_ids:
                 del self.dispatcher.apps[app]
-        if channel.kind is ChannelKind.INBOUND:
-            # Back in the dialplan: the app is unsubscribed, so it never sees ChannelDestroyed.
+        if channel.kind is ChannelKind.INBOUND or channel.unsubscribe_at_stasis_end:
+            # Back in the dialplan (or, after a blind transfer, no longer the app's): the app is
+            # unsubscribed, so it never sees ChannelDestroyed.
             channel.subscribers.discard(app)
 
     def hangup(
@@ -267,6 +270,7 @@ class Engine:
         if channel.hanging_up:
             return
         channel.hanging_up = True
+        self.transfers.before_hangup(channel)
         if emit_request:
             self.emit_channel(channel, "ChannelHangupRequest", **request)
         for playback in list(channel.playbacks):
@@ -293,6 +297,7 @@ class Engine:
         if run is not None:
             self._finish_call(run.handle, how, cause)
         self._check_idle()
+        self.transfers.after_hangup(channel)
 
     def _check_idle(self) -> None:
         if not self.channels and all(h.ended is not None for h in self.calls.values()):
@@ -385,6 +390,7 @@ class Engine:
         channel.tone = None if channel.tone == "ring" else channel.tone
         if channel.state != "Up":
             self.set_state(channel, "Up")
+            self.transfers.on_answered(channel)
             run = self.runs.get(channel.id)
             if run is not None:
                 run.on_answer(self.now())
@@ -461,7 +467,10 @@ class Engine:
         if not name:
             raise AriError(400, "Variable name is required")
         channel.variables[name] = value
-        self.emit_channel(channel, "ChannelVarset", variable=name, value=value)
+        if not name.endswith(")"):
+            # Writing a dialplan function (PJSIP_TRANSFER_HANDLING()...) sets no variable: no
+            # ChannelVarset (traces/blind-transfer-ari-only).
+            self.emit_channel(channel, "ChannelVarset", variable=name, value=value)
 
     def send_dtmf(self, channel_id: str, dtmf: str | None) -> None:
         if not dtmf:

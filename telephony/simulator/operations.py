@@ -73,6 +73,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/channels/{channelId}/variable", "setChannelVar",
               ("variable", "value", "report_events")),
     Operation("POST", "/channels/{channelId}/dial", "dial", ("caller", "timeout")),
+    Operation("POST", "/channels/{channelId}/transfer_progress", "transfer_progress",
+              ("states",)),
     Operation("GET", "/bridges", "list"),
     Operation("POST", "/bridges", "create", ("type", "bridgeId", "name", "variables")),
     Operation("POST", "/bridges/{bridgeId}", "createWithId", ("type", "name", "variables")),

@@ -57,6 +57,7 @@ class ChannelKind(enum.Enum):
     CREATED = "created"  # POST /channels/create (+ dial)
     ORIGINATED = "originated"  # POST /channels
     DIALPLAN = "dialplan"  # originated towards an extension: never in Stasis
+    TRANSFER = "transfer"  # the ;1 half of the Local pair a blind transfer swaps into the bridge
 
 
 def cause_text(cause: int) -> str:
@@ -115,6 +116,17 @@ class Channel:
     dial_timeout_task: asyncio.Task[None] | None = None
     # Audio the channel hears besides playbacks (moh / ring / silence / hold), for state().
     tone: str | None = None
+    # The other half of a Local pair (blind transfers): hang-ups and caller ids cross over.
+    local_peer: Channel | None = None
+    # A Local half applies a caller-id change only when its bridge next wakes up: the
+    # ChannelCallerId is owed until then (traces/blind-transfer, ;1 at the caller's hang-up).
+    caller_id_owed: bool = False
+    # Set when the app is unsubscribed at StasisEnd, so it never sees this ChannelDestroyed
+    # (inbound channels always; a transferer and its Local replacement after a blind transfer).
+    unsubscribe_at_stasis_end: bool = False
+    # The agent's phone armed its scripted REFER / has a REFER waiting for the app (ari-only).
+    refer_armed: bool = False
+    pending_refer: PendingRefer | None = None
 
     def to_json(self) -> JsonDict:
         return {
@@ -135,6 +147,13 @@ class Channel:
             "creationtime": self.creationtime,
             "language": self.language,
         }
+
+
+@dataclass(eq=False)
+class PendingRefer:
+    """A REFER handed to the app (``PJSIP_TRANSFER_HANDLING()=ari-only``), not yet concluded."""
+
+    destination: str
 
 
 @dataclass(eq=False)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_]+/[^/\s]+$")
 _DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
+_EXTEN = re.compile(r"^[^/@\s]+$")  # what a REFER's Refer-To user part can be here
 
 
 class _Script(BaseModel):
@@ -108,6 +109,12 @@ class AgentScript(_Script):
     but never replies: SIP timer B, 408 after 32 s). An unregistered endpoint cannot even get a
     channel (500 "Allocation failed"). ``talk_time``: the agent hangs up this long after answering
     (None: waits for the other side). ``busy_when_in_use``: a second call while one is up gets 486.
+
+    Blind transfer: with ``transfer_to`` the phone sends a SIP REFER to that number
+    ``transfer_after`` s after it started talking with someone (bridged), and hangs up
+    ``transfer_hangup_delay`` s after the final NOTIFY 200 (0.3 s on the recordings). Whether
+    Asterisk carries the transfer out or hands it to the app depends on the channel's
+    ``PJSIP_TRANSFER_HANDLING()`` (see ``transfer``).
     """
 
     endpoint: str
@@ -118,8 +125,18 @@ class AgentScript(_Script):
     ring_time: float = Field(default=3.0, ge=0)
     talk_time: float | None = Field(default=None, ge=0)
     busy_when_in_use: bool = True
+    transfer_to: str | None = None
+    transfer_after: float = Field(default=30.0, ge=0)
+    transfer_hangup_delay: float = Field(default=0.3, ge=0)
 
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, value: str) -> str:
         return _check_endpoint(value)
+
+    @field_validator("transfer_to")
+    @classmethod
+    def _transfer_to(cls, value: str | None) -> str | None:
+        if value is not None and not _EXTEN.match(value):
+            raise ValueError(f"transfer_to must be a dialplan extension, got {value!r}")
+        return value
