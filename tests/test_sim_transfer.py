@@ -175,6 +175,8 @@ async def test_asterisk_carries_the_transfer_out_through_a_local_pair(app: App) 
     assert not app.of("ChannelLeftBridge", caller)
     _, found = await app.ari("GET", f"/bridges/{bridge}")
     assert found["channels"] == [caller, one_id]
+    pair = {c["id"]: c["local_peer"] for c in app.pbx.state()["channels"] if c["local_peer"]}
+    assert pair == {one_id: two_id, two_id: one_id}
     connected = await app.wait_for("ChannelConnectedLine", one_id)
     assert connected["channel"]["connected"]["name"] == "Caller One"
     assert app.of("ChannelConnectedLine", caller)[-1]["channel"]["connected"]["number"] == ""
@@ -258,6 +260,8 @@ async def test_ari_only_hands_the_refer_to_the_app(app: App) -> None:
     assert referred["connected_channel"]["id"] == caller
     assert referred["bridge"]["id"] == bridge
     assert not app.of("BridgeBlindTransfer") and not app.of("StasisEnd", agent)
+    pending = [c["id"] for c in app.pbx.state()["channels"] if c["refer_pending"]]
+    assert pending == [agent]
 
     await app.ok("POST", f"/channels/{agent}/transfer_progress", states="channel_progress")
     await app.wait_for("ChannelTransfer", agent, lambda e: e.get("state") == "channel_progress")
@@ -312,3 +316,13 @@ def test_transfer_script_is_validated() -> None:
         AgentScript(endpoint="PJSIP/agent1", transfer_to="0699", transfer_after=-1)
     script = AgentScript(endpoint="PJSIP/agent1", transfer_to="0699000000")
     assert (script.transfer_after, script.transfer_hangup_delay) == (30.0, 0.3)
+
+
+async def test_control_api_names_a_bad_transfer_target(app: App) -> None:
+    url = f"{app.pbx.url}/sim/agents/PJSIP/agent9"
+    async with app.session.put(url, json={"transfer_to": "06/99"}) as response:
+        assert response.status == 400
+        assert (await response.json())["error"].startswith("transfer_to: ")
+    async with app.session.put(url, json={"transfer_to": "0699", "transfer_after": 5}) as response:
+        assert response.status in (200, 201)
+    assert app.pbx.engine.agents["PJSIP/agent9"].transfer_to == "0699"

@@ -110,7 +110,9 @@ class SimulatedPbx:
             "time": engine.now(),
             "channels": [
                 {**c.to_json(), "bridge": c.bridge_id, "stasis_app": c.stasis_app,
-                 "hearing": c.tone, "playbacks": [p.id for p in c.playbacks]}
+                 "hearing": c.tone, "playbacks": [p.id for p in c.playbacks],
+                 "local_peer": c.local_peer.id if c.local_peer is not None else None,
+                 "refer_pending": c.pending_refer is not None}
                 for c in engine.channels.values()
             ],
             "bridges": [b.to_json() for b in engine.bridges.values()],
