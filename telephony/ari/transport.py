@@ -76,6 +76,9 @@ def error_message(body: bytes) -> str:
     return plain[:200] or "(empty body)"
 
 
+MAX_CONNECTIONS = 1000
+
+
 class AriTransport:
     """Sends requests to ``base_url`` + ``/ari`` and returns the decoded answers.
 
@@ -108,7 +111,10 @@ class AriTransport:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            # aiohttp's default pool (100 connections) would make a burst of calls queue for a
+            # connection inside each request's timeout; a contact centre's bursts are larger.
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, limit_per_host=MAX_CONNECTIONS)
+            self._session = aiohttp.ClientSession(connector=connector)
             self._owns_session = True
         return self._session
 
