@@ -18,6 +18,7 @@ from routing_rules.compiled import (
     OverflowReason,
     OverflowTarget,
     PlayMessage,
+    SurveyRules,
     TakeCallback,
     ToService,
 )
@@ -52,6 +53,7 @@ from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
 from telephony.flow.session import CallSession, LegReport, RingEnd, RingStage
 from telephony.flow.story import CallStory
+from telephony.flow.survey import ask_survey, survey_of_call
 from telephony.records.model import (
     CallbackRequest,
     CallOutcome,
@@ -106,6 +108,9 @@ class CallFlow:
         self.agents = agents
         self.facts = facts
         self._now = story.started_at
+        # The satisfaction survey: sampled once, when the call first rings a service.
+        self._survey_sampled = False
+        self._survey: SurveyRules | None = None
 
     async def run(self) -> None:
         await self.session.answer()
@@ -190,6 +195,8 @@ class CallFlow:
     async def ring(self, decision: Ring, at: datetime) -> tuple[Routed, datetime] | None:
         """Ring the plan; bridge on answer. Returns the next routing when nobody answered."""
         plan = decision.plan
+        if plan.steps:
+            at = await self.offer_survey(plan.service_id, at)
         self.story.enter(at, plan.service_id)
         if plan.steps:
             self.agents.started_with(plan.service_id, plan.first_endpoint)
@@ -243,9 +250,13 @@ class CallFlow:
 
     async def converse(self, agent_channel: str, endpoint: str) -> None:
         self.agents.in_call(endpoint)
+        if self._survey is not None:
+            # The survey is about the service and the agent who took the call.
+            self.story.survey_service = self.story.current_service
+            self.story.survey_agent = endpoint
         try:
             await self.session.stop_ringback()
-            await self.session.bridge_with(agent_channel)
+            bridge_id = await self.session.bridge_with(agent_channel)
             ended = await self.session.converse(agent_channel)
             self.story.leg_ended(ended.at, agent_channel, LegOutcome.ANSWERED, None)
             self.story.leave(ended.at, EntryOutcome.ANSWERED)
@@ -253,6 +264,27 @@ class CallFlow:
             # Whoever hung up first, the phone is free again (the story closes the entry on a
             # caller's hang-up).
             self.agents.released(endpoint, self.session.last_event_at, talked=True)
+        if self._survey is not None:
+            # The agent hung up first: the caller is still here for the questions.
+            await self.session.leave_bridge(bridge_id)
+            await ask_survey(self.session, self.story, self._survey, started_at=ended.at)
+
+    # --- satisfaction survey ---------------------------------------------------------------------
+
+    async def offer_survey(self, service_id: str, at: datetime) -> datetime:
+        """Sample the call when it first rings a service; a sampled caller hears the consent
+        before the ringing, outside the service's waiting time. Returns when it ended."""
+        if self._survey_sampled:
+            return at
+        self._survey_sampled = True
+        survey = survey_of_call(self.rules, service_id, self.story.call_id)
+        if survey is None:
+            return at
+        self._survey = survey
+        self.story.survey_offered = True
+        self.story.survey_service = service_id
+        _, at = await self.session.play((survey.consent_prompt,), barge_in=False)
+        return at
 
     # --- endings ---------------------------------------------------------------------------------
 

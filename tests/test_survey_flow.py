@@ -1,0 +1,202 @@
+"""The satisfaction survey end to end: simulated PBX <-HTTP/WS-> router, Bernay rules with the
+survey changed in a copy (every call sampled, or none, or one service only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routing_rules.loader import default_rules_path
+from telephony.flow.survey import sample_number
+from telephony.records.model import CallOutcome, CallRecord, EntryOutcome
+from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
+from tests.flow_support import running_system
+
+GENERAL = ("PJSIP/1001", "PJSIP/1002", "PJSIP/1003", "PJSIP/1004")
+SURVEY_BLOCK = """surveys:
+  satisfaction:
+    services: all
+    one_in: 5
+"""
+CONSENT = "sound:decroche/enquete_consentement"
+Q1 = "enquete_question_accueil"
+Q2 = "enquete_question_resolu"
+THANKS = "sound:decroche/enquete_merci"
+
+
+def rules_with(tmp_path: Path, *, services: str = "all", one_in: int = 1) -> Path:
+    text = default_rules_path().read_text(encoding="utf-8")
+    assert SURVEY_BLOCK in text, "the Bernay survey changed: update this test's rules copy"
+    changed = text.replace(
+        SURVEY_BLOCK,
+        f"surveys:\n  satisfaction:\n    services: {services}\n    one_in: {one_in}\n",
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(changed, encoding="utf-8")
+    return path
+
+
+def agents_hanging_up_first(talk_time: float | None = 3.0) -> list[AgentScript]:
+    return [AgentScript(endpoint=e, ring_time=2.0, talk_time=talk_time) for e in GENERAL]
+
+
+def caller(number: str, **fields: object) -> CallerScript:
+    """A caller choosing the general reception (key 0)."""
+    defaults: dict[str, object] = {
+        "keys": (KeyPress(digits="0", after=1.0),),
+        "talk_time": 60.0,
+    }
+    return CallerScript(caller_number=number, **{**defaults, **fields})
+
+
+def answers(record: CallRecord) -> list[tuple[int, str, int | None]]:
+    return [(a.question, a.prompt_id, a.score) for a in record.survey]
+
+
+def heard(handle_json: dict[str, object]) -> list[str]:
+    """The media the caller heard, in order."""
+    items = handle_json["heard"]
+    assert isinstance(items, list)
+    return [str(item["media"]) for item in items]
+
+
+async def run_one(
+    rules: Path, script: CallerScript, agents: list[AgentScript]
+) -> tuple[CallRecord, list[str]]:
+    async with running_system(agents, rules_path=rules) as system:
+        handle = system.pbx.place_call(script)
+        await system.settle(1)
+        await handle.wait()
+    record = system.records.by_caller(script.caller_number)
+    return record, heard(handle.to_json())
+
+
+def assert_answered_by_general(record: CallRecord) -> None:
+    (entry,) = record.entries
+    assert entry.outcome is EntryOutcome.ANSWERED
+    assert record.outcome is CallOutcome.ANSWERED
+    assert record.survey_offered is True
+    assert record.survey_service == "accueil_general"
+    assert record.survey_agent == entry.agent
+    assert entry.agent in GENERAL
+
+
+async def test_full_answers(tmp_path: Path) -> None:
+    record, media = await run_one(
+        rules_with(tmp_path), caller("0610000001", survey=("4", "1")), agents_hanging_up_first()
+    )
+    assert_answered_by_general(record)
+    assert answers(record) == [(1, Q1, 4), (2, Q2, 1)]
+    # Consent before the ringing, the questions after the conversation, then the thanks.
+    assert media.index(CONSENT) < media.index("sound:decroche/" + Q1)
+    assert media[-1] == THANKS
+    entry = record.entries[0]
+    first, second = record.survey
+    assert entry.ended_at <= first.at < second.at <= record.ended_at
+    # The consent is not counted in the service's waiting time (the agents ring 2 s).
+    assert entry.wait_seconds < 3.5
+
+
+async def test_partial_answers_then_no_key(tmp_path: Path) -> None:
+    record, media = await run_one(
+        rules_with(tmp_path), caller("0610000002", survey=("5",)), agents_hanging_up_first()
+    )
+    assert_answered_by_general(record)
+    assert answers(record) == [(1, Q1, 5), (2, Q2, None)]
+    q1, q2 = record.survey
+    # No key: the question waits the survey's timeout (6 s) after its prompt before moving on.
+    assert (q2.at - q1.at).total_seconds() >= 6.0
+    assert media[-1] == THANKS
+
+
+async def test_no_key_at_all_moves_on_to_the_thanks(tmp_path: Path) -> None:
+    # The caller stays on the line but their first key would come long after every timeout.
+    script = caller("0610000003", survey=("4",), survey_delay=300.0)
+    record, media = await run_one(rules_with(tmp_path), script, agents_hanging_up_first())
+    assert_answered_by_general(record)
+    assert answers(record) == [(1, Q1, None), (2, Q2, None)]
+    assert media.count("sound:decroche/" + Q1) == 1  # no key: not repeated
+    assert media[-1] == THANKS
+
+
+async def test_invalid_key_repeats_the_question_once(tmp_path: Path) -> None:
+    record, media = await run_one(
+        rules_with(tmp_path),
+        caller("0610000004", survey=("9", "3", "7", "8", "2")),
+        agents_hanging_up_first(),
+    )
+    assert_answered_by_general(record)
+    # Q1: 9 is not on the scale, repeated, then 3. Q2 (oui-non): 7 repeats, 8 again moves on.
+    assert answers(record) == [(1, Q1, 3), (2, Q2, None)]
+    assert media.count("sound:decroche/" + Q1) == 2
+    assert media.count("sound:decroche/" + Q2) == 2
+    assert media[-1] == THANKS
+
+
+async def test_caller_hangs_up_first_nothing_is_asked(tmp_path: Path) -> None:
+    record, media = await run_one(
+        rules_with(tmp_path),
+        caller("0610000005", talk_time=3.0, survey=("4", "1")),
+        agents_hanging_up_first(talk_time=None),
+    )
+    assert_answered_by_general(record)
+    assert record.survey == []
+    assert CONSENT in media
+    assert "sound:decroche/" + Q1 not in media
+
+
+async def test_caller_hangs_up_during_the_questions_keeps_what_was_asked(tmp_path: Path) -> None:
+    # No answers scripted: the caller leaves 1 s after the agent, during the first question.
+    record, _ = await run_one(rules_with(tmp_path), caller("0610000006"), agents_hanging_up_first())
+    assert_answered_by_general(record)
+    assert answers(record) == [(1, Q1, None)]
+    assert record.survey[0].at == record.ended_at
+
+
+async def test_not_sampled(tmp_path: Path) -> None:
+    one_in = 1_000_000
+    record, media = await run_one(
+        rules_with(tmp_path, one_in=one_in),
+        caller("0610000007", survey=("4", "1")),
+        agents_hanging_up_first(),
+    )
+    sampled = sample_number(record.call_id) % one_in == 0
+    assert record.survey_offered is sampled
+    if not sampled:  # 999 999 times in 1 000 000
+        assert record.survey == []
+        assert CONSENT not in media
+        assert record.survey_service is None and record.survey_agent is None
+    assert record.outcome is CallOutcome.ANSWERED
+
+
+async def test_service_without_survey(tmp_path: Path) -> None:
+    record, media = await run_one(
+        rules_with(tmp_path, services="[ccas]"),
+        caller("0610000008", survey=("4", "1")),
+        agents_hanging_up_first(),
+    )
+    assert record.entries[0].service_id == "accueil_general"
+    assert record.survey_offered is False
+    assert record.survey == []
+    assert CONSENT not in media
+    assert not any("enquete" in m for m in media)
+
+
+@pytest.mark.parametrize("digits", ["2", "1"])
+async def test_other_service_covered_by_the_survey(tmp_path: Path, digits: str) -> None:
+    # Menu 2 then 1: the CCAS, which the survey covers.
+    ccas = [
+        AgentScript(endpoint=e, ring_time=2.0, talk_time=3.0)
+        for e in ("PJSIP/1101", "PJSIP/1102", "PJSIP/1103")
+    ]
+    script = caller(
+        f"061000001{digits}",
+        keys=(KeyPress(digits="2", after=1.0), KeyPress(digits="1", after=1.0)),
+        survey=(digits, digits),
+    )
+    record, _ = await run_one(rules_with(tmp_path, services="[ccas]"), script, ccas)
+    assert record.survey_offered is True
+    assert record.survey_service == "ccas"
+    assert record.survey_agent in {"PJSIP/1101", "PJSIP/1102", "PJSIP/1103"}
+    assert answers(record) == [(1, Q1, int(digits)), (2, Q2, int(digits))]
