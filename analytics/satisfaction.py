@@ -1,0 +1,381 @@
+"""Satisfaction survey indicators, read from the call records: per service, agent and period.
+
+A call *offered* the survey is one whose caller heard the consent prompt (``survey_offered``).
+It is *reached* when an agent took it (the survey can only follow a conversation), and
+*responded* when at least one question got a valid key. Indicators:
+
+- ``response_rate`` = responded / reached;
+- ``mean_score`` = mean of the answers on the 1–5 scale;
+- ``share_satisfied`` = answers 4 or 5 (1–5 scale) or ``oui`` (oui–non scale) / all answers
+  with a score.
+
+The records keep each answer's prompt id, not its scale (1 on a 1–5 scale is very unhappy, 1 on
+oui–non is "oui"): the scale of each prompt comes from the routing rules (:func:`scales_of`).
+An answer whose prompt the rules no longer know counts as an answer, not in the mean nor the
+share, and is counted in ``unknown_scale`` so that nobody reads a wrong figure silently.
+
+Each figure stands beside its objective (``analytics.objectives.Objective``; default: share
+satisfied >= 80 %) and its trend against the previous period, like the phone indicators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+
+from analytics.definitions import DEFAULT_TIMEZONE
+from analytics.objectives import (
+    Assessment,
+    Objective,
+    ObjectivesConfig,
+    Trend,
+    previous_period,
+)
+from routing_rules.compiled import CompiledRules
+from routing_rules.model import Scale
+from telephony.records.engine import Database
+from telephony.records.schema import calls, survey_answers
+
+Granularity = Literal["day", "week", "month"]
+
+INDICATORS = ("response_rate", "mean_score", "share_satisfied")
+LABELS_FR = {
+    "offered": "Enquêtes proposées",
+    "reached": "Appels décrochés après proposition",
+    "responded": "Enquêtes répondues",
+    "answers": "Réponses",
+    "response_rate": "Taux de réponse",
+    "mean_score": "Note moyenne (sur 5)",
+    "share_satisfied": "Part de satisfaits",
+}
+DEFAULT_OBJECTIVES: dict[str, Objective] = {
+    "share_satisfied": Objective(target=0.80, kind="min"),
+}
+# Changes smaller than these are "stable" (rate points; score points for the mean score).
+_STABLE = {"response_rate": 0.005, "share_satisfied": 0.005, "mean_score": 0.05}
+
+NO_SERVICE = "(sans service)"
+NO_AGENT = "(non décroché)"
+
+
+class SatisfactionError(ValueError):
+    """The survey rules cannot be read into scales (a prompt used with two scales)."""
+
+
+def scales_of(rules: CompiledRules) -> dict[str, Scale]:
+    """The scale of each question prompt of the rules' surveys."""
+    scales: dict[str, Scale] = {}
+    for survey in rules.surveys.values():
+        for question in survey.questions:
+            known = scales.get(question.prompt)
+            if known is not None and known is not question.scale:
+                raise SatisfactionError(
+                    f"prompt {question.prompt!r} is used with scales {known.value!r} and "
+                    f"{question.scale.value!r} (surveys.{survey.id}.questions.{question.id}): "
+                    "its answers cannot be read"
+                )
+            scales[question.prompt] = question.scale
+    return scales
+
+
+def is_satisfied(scale: Scale, score: int) -> bool:
+    return score >= 4 if scale is Scale.ONE_TO_FIVE else score == 1
+
+
+# --- reading the records ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: int
+    prompt_id: str
+    at: datetime
+    score: int | None
+
+
+@dataclass(slots=True)
+class SurveyedCall:
+    """A call offered the survey, with its answers (question order)."""
+
+    call_id: str
+    started_at: datetime
+    service: str | None
+    agent: str | None
+    answers: list[Answer] = field(default_factory=list)
+
+    @property
+    def responded(self) -> bool:
+        return any(a.score is not None for a in self.answers)
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    # One day of margin each side: local dates differ from UTC dates by up to 14 hours.
+    return (
+        datetime.combine(start - timedelta(days=1), time.min, UTC),
+        datetime.combine(end + timedelta(days=2), time.min, UTC),
+    )
+
+
+def surveyed_calls(
+    database: Database, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
+) -> list[SurveyedCall]:
+    """Calls offered the survey whose local start date is in ``start``..``end``, oldest first."""
+    if end < start:
+        raise ValueError(f"period ends ({end}) before it starts ({start})")
+    zone = ZoneInfo(timezone)
+    low, high = _utc_bounds(start, end)
+    c, a = calls.c, survey_answers.c
+    query = (
+        select(
+            c.call_id,
+            c.started_at,
+            c.survey_service,
+            c.survey_agent,
+            a.question,
+            a.prompt_id,
+            a.at,
+            a.score,
+        )
+        .select_from(calls.outerjoin(survey_answers, a.call_id == c.call_id))
+        .where(and_(c.survey_offered.is_(True), c.started_at >= low, c.started_at < high))
+        .order_by(c.started_at, c.call_id, a.position)
+    )
+    found: dict[str, SurveyedCall] = {}
+    with database.engine.connect() as connection:
+        for call_id, started, service, agent, question, prompt, at, score in connection.execute(
+            query
+        ):
+            if not start <= started.astimezone(zone).date() <= end:
+                continue
+            call = found.get(call_id)
+            if call is None:
+                call = found[call_id] = SurveyedCall(call_id, started, service, agent)
+            if question is not None:
+                call.answers.append(Answer(question, prompt, at, score))
+    return list(found.values())
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SatisfactionFigures:
+    offered: int = 0
+    reached: int = 0
+    responded: int = 0
+    answers: int = 0  # answers with a score
+    satisfied: int = 0
+    scored: int = 0  # answers on the 1-5 scale
+    score_sum: int = 0
+    unknown_scale: int = 0  # answers whose prompt the rules do not know
+
+    def add(self, call: SurveyedCall, scales: Mapping[str, Scale]) -> None:
+        self.offered += 1
+        if call.agent is not None:
+            self.reached += 1
+        if call.responded:
+            self.responded += 1
+        for answer in call.answers:
+            if answer.score is None:
+                continue
+            self.answers += 1
+            scale = scales.get(answer.prompt_id)
+            if scale is None:
+                self.unknown_scale += 1
+                continue
+            if scale is Scale.ONE_TO_FIVE:
+                self.scored += 1
+                self.score_sum += answer.score
+            if is_satisfied(scale, answer.score):
+                self.satisfied += 1
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.responded / self.reached if self.reached else None
+
+    @property
+    def mean_score(self) -> float | None:
+        return self.score_sum / self.scored if self.scored else None
+
+    @property
+    def share_satisfied(self) -> float | None:
+        known = self.answers - self.unknown_scale
+        return self.satisfied / known if known else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "offered": self.offered,
+            "reached": self.reached,
+            "responded": self.responded,
+            "answers": self.answers,
+            "satisfied": self.satisfied,
+            "unknown_scale": self.unknown_scale,
+            "response_rate": self.response_rate,
+            "mean_score": None if self.mean_score is None else round(self.mean_score, 3),
+            "share_satisfied": self.share_satisfied,
+        }
+
+
+def _trend(indicator: str, value: float | None, previous: float | None) -> Trend:
+    if value is None or previous is None:
+        return Trend.UNKNOWN
+    delta = value - previous
+    if abs(delta) < _STABLE[indicator]:
+        return Trend.STABLE
+    # Every satisfaction indicator is better higher.
+    return Trend.BETTER if delta > 0 else Trend.WORSE
+
+
+def assess_satisfaction(
+    figures: SatisfactionFigures,
+    objectives: Mapping[str, Objective],
+    previous: SatisfactionFigures | None = None,
+) -> list[Assessment]:
+    """Each satisfaction indicator beside its objective (if any) and its trend."""
+    result: list[Assessment] = []
+    for name in INDICATORS:
+        value: float | None = getattr(figures, name)
+        before: float | None = getattr(previous, name) if previous is not None else None
+        objective = objectives.get(name)
+        result.append(
+            Assessment(
+                indicator=name,
+                label=LABELS_FR[name],
+                value=value,
+                objective=objective,
+                met=None if objective is None or value is None else objective.met(value),
+                previous=before,
+                trend=_trend(name, value, before),
+            )
+        )
+    return result
+
+
+def objectives_for(config: ObjectivesConfig | None, service: str | None) -> dict[str, Objective]:
+    """The satisfaction defaults, overridden by the configuration's ``objectives`` (default,
+    then the service's own)."""
+    merged = dict(DEFAULT_OBJECTIVES)
+    if config is not None:
+        merged.update(config.default)
+        if service is not None:
+            merged.update(config.services.get(service, {}))
+    return merged
+
+
+def period_key(moment: datetime, zone: ZoneInfo, by: Granularity) -> str:
+    day = moment.astimezone(zone).date()
+    if by == "day":
+        return day.isoformat()
+    if by == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+@dataclass(slots=True)
+class Group:
+    """One service, agent or period: its figures and their assessment."""
+
+    figures: SatisfactionFigures
+    assessments: list[Assessment]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.figures.as_dict(),
+            "objectives": [a.as_dict() for a in self.assessments],
+        }
+
+
+@dataclass(slots=True)
+class SatisfactionReport:
+    start: date
+    end: date
+    total: Group
+    services: dict[str, Group]
+    agents: dict[str, Group]
+    periods: dict[str, Group]
+    by: Granularity
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "total": self.total.as_dict(),
+            "services": {k: g.as_dict() for k, g in self.services.items()},
+            "agents": {k: g.as_dict() for k, g in self.agents.items()},
+            "by": self.by,
+            "periods": {k: g.as_dict() for k, g in self.periods.items()},
+        }
+
+
+def _group(
+    surveyed: Iterable[SurveyedCall], key: Any, scales: Mapping[str, Scale]
+) -> dict[str, SatisfactionFigures]:
+    groups: dict[str, SatisfactionFigures] = {}
+    for call in surveyed:
+        groups.setdefault(key(call), SatisfactionFigures()).add(call, scales)
+    return dict(sorted(groups.items()))
+
+
+def satisfaction_report(
+    database: Database,
+    start: date,
+    end: date,
+    scales: Mapping[str, Scale],
+    *,
+    objectives: ObjectivesConfig | None = None,
+    by: Granularity = "month",
+    timezone: str = DEFAULT_TIMEZONE,
+) -> SatisfactionReport:
+    """The survey figures of ``start``..``end`` (local dates) per service, agent and period, each
+    beside its objective and its trend against the previous period of the same length."""
+    zone = ZoneInfo(timezone)
+    before_start, before_end = previous_period(start, end)
+    current = surveyed_calls(database, start, end, timezone)
+    earlier = surveyed_calls(database, before_start, before_end, timezone)
+
+    def service_of(call: SurveyedCall) -> str:
+        return call.service or NO_SERVICE
+
+    def agent_of(call: SurveyedCall) -> str:
+        return call.agent or NO_AGENT
+
+    total, previous_total = SatisfactionFigures(), SatisfactionFigures()
+    for call in current:
+        total.add(call, scales)
+    for call in earlier:
+        previous_total.add(call, scales)
+    services = _group(current, service_of, scales)
+    previous_services = _group(earlier, service_of, scales)
+    agents = _group(current, agent_of, scales)
+    previous_agents = _group(earlier, agent_of, scales)
+    periods = _group(current, lambda call: period_key(call.started_at, zone, by), scales)
+    defaults = objectives_for(objectives, None)
+    return SatisfactionReport(
+        start=start,
+        end=end,
+        total=Group(total, assess_satisfaction(total, defaults, previous_total)),
+        services={
+            name: Group(
+                figures,
+                assess_satisfaction(
+                    figures, objectives_for(objectives, name), previous_services.get(name)
+                ),
+            )
+            for name, figures in services.items()
+        },
+        agents={
+            name: Group(figures, assess_satisfaction(figures, defaults, previous_agents.get(name)))
+            for name, figures in agents.items()
+        },
+        periods={
+            name: Group(figures, assess_satisfaction(figures, defaults))
+            for name, figures in periods.items()
+        },
+        by=by,
+    )
