@@ -96,6 +96,7 @@ async def running_system(
     rules_path: Path | None = None,
     default_agent: AgentScript | None = None,
     sink: RecordSink | None = None,
+    transfer_context: str | None = "decroche-transfer",
 ) -> AsyncIterator[System]:
     clock = ScaledClock(speed=speed, origin=at)
     pbx = SimulatedPbx(clock=clock, app="decroche")
@@ -117,7 +118,7 @@ async def running_system(
         records=records if sink is None else _Tee(records, sink),
         clock=clock,
         # Tests settle their calls before leaving; whatever is left is handed back quickly.
-        settings=RouterSettings(drain_timeout_s=1.0),
+        settings=RouterSettings(drain_timeout_s=1.0, transfer_context=transfer_context),
     )
     await router.start()
     try:

@@ -276,3 +276,34 @@ async def test_broken_rules_file_dropped_in_while_calls_run(tmp_path: Path) -> N
         record = system.records.by_caller(number)
         assert record.outcome is CallOutcome.ANSWERED
         assert record.rules_version == version
+
+
+async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
+    general = [
+        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
+        for e in ("PJSIP/1001", "PJSIP/1002", "PJSIP/1003", "PJSIP/1004")
+    ]
+    police = [
+        AgentScript(endpoint=e, ring_time=2.0, talk_time=4.0)
+        for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
+    ]
+    # The simulated PBX routes ``from-callers`` into decroche, as the shipped dialplan routes
+    # ``decroche-transfer``.
+    async with running_system([*general, *police], transfer_context="from-callers") as system:
+        handle = system.pbx.place_call(
+            CallerScript(caller_number="0612121212", keys=keys("0"), talk_time=60.0)
+        )
+        await system.settle(2)
+        await handle.wait()
+    original = system.records.by_caller("0612121212")
+    (entry,) = original.entries
+    assert entry.outcome is EntryOutcome.ANSWERED
+    (transfer,) = original.transfers
+    assert transfer.destination == "0232464317"
+    assert transfer.from_service == "accueil_general"
+    assert transfer.by_agent == entry.agent
+    # The caller was not hung up at the transfer: the conversation went on with the target.
+    assert (original.ended_at - transfer.at).total_seconds() >= 3.0
+    # The transferred leg came back into decroche as a call to the police's direct line.
+    leg = [r for r in system.records.finished if r.call_id != original.call_id]
+    assert leg and leg[0].entries[0].service_id == "police_municipale"

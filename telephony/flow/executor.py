@@ -60,6 +60,7 @@ from telephony.records.model import (
     EntryOutcome,
     IvrEventKind,
     LegOutcome,
+    Transfer,
 )
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,12 @@ class CallFlow:
         try:
             await self.session.stop_ringback()
             bridge_id = await self.session.bridge_with(agent_channel)
-            ended = await self.session.converse(agent_channel)
+            service = self.story.current_service
+
+            def transferred(at: datetime, destination: str) -> None:
+                self.story.transfer(Transfer(at, service, None, destination, endpoint))
+
+            ended = await self.session.converse(agent_channel, transferred)
             self.story.leg_ended(ended.at, agent_channel, LegOutcome.ANSWERED, None)
             self.story.leave(ended.at, EntryOutcome.ANSWERED)
         finally:

@@ -68,6 +68,8 @@ class RouterSettings:
         default_factory=lambda: DialplanTarget("decroche-fallback", "s", 1)
     )
     drain_timeout_s: float = 30.0
+    # Set on the channels that ring agents: where their phone's blind transfers go.
+    transfer_context: str | None = "decroche-transfer"
 
 
 @dataclass(slots=True)
@@ -240,6 +242,7 @@ class Router:
             bind=lambda channel_id: self.dispatcher.bind(channel_id, key),
             lang=self.settings.lang,
             sound_prefix=self.settings.sound_prefix,
+            transfer_context=self.settings.transfer_context,
         )
         self._stories[key] = story
         self._starts[key] = start

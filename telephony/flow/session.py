@@ -26,6 +26,7 @@ from telephony.ari.client import AriClient
 from telephony.ari.dispatch import CallEnded, CallInbox
 from telephony.ari.errors import AriError, AriHttpError, ServerError, is_gone
 from telephony.ari.models import (
+    BridgeBlindTransfer,
     Channel,
     ChannelDestroyed,
     ChannelDtmfReceived,
@@ -145,7 +146,9 @@ class CallSession:
         bind: Callable[[str], None],
         lang: str = "fr",
         sound_prefix: str = "sound:decroche/",
+        transfer_context: str | None = None,
     ) -> None:
+        self.transfer_context = transfer_context
         self.call_id = call_id
         self.channel = channel
         self.channel_id = channel.id
@@ -355,6 +358,9 @@ class CallSession:
     ) -> RingResult | None:
         legs: dict[str, _Leg] = {}
         variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+        if self.transfer_context:
+            # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
+            variables["TRANSFER_CONTEXT"] = self.transfer_context
         for endpoint in stage.endpoints:
             channel_id = self._new_id("a")
             self._bind(channel_id)
@@ -478,16 +484,38 @@ class CallSession:
                 raise
         return bridge_id
 
-    async def converse(self, agent_channel: str) -> AgentHungUp:
-        """Wait while caller and agent talk. Returns when the agent hangs up first; raises
-        :class:`CallerHungUp` when the caller does."""
+    async def converse(
+        self,
+        agent_channel: str,
+        on_transfer: Callable[[datetime, str], None] | None = None,
+    ) -> AgentHungUp:
+        """Wait while caller and agent talk. Returns when the agent (or whoever the agent
+        transferred the caller to) hangs up first; raises :class:`CallerHungUp` when the caller
+        does.
+
+        A blind transfer by the agent's phone swaps a Local channel into the bridge in place of
+        the agent (``StasisStart`` with ``replace_channel``): the conversation goes on with it.
+        """
+        peer = agent_channel
         while True:
             event = await self.next_event(None)
             if (
-                isinstance(event, (ChannelHangupRequest, StasisEnd, ChannelDestroyed))
-                and event.channel.id == agent_channel
+                isinstance(event, StasisStart)
+                and event.replace_channel is not None
+                and event.replace_channel.id == peer
             ):
-                self._legs.pop(agent_channel, None)
+                self._legs.pop(peer, None)
+                peer = event.channel.id
+                self._endpoints[peer] = event.channel.name
+                continue
+            if isinstance(event, BridgeBlindTransfer) and on_transfer is not None:
+                on_transfer(event.timestamp, event.exten)
+                continue
+            if (
+                isinstance(event, (ChannelHangupRequest, StasisEnd, ChannelDestroyed))
+                and event.channel.id == peer
+            ):
+                self._legs.pop(peer, None)
                 return AgentHungUp(event.timestamp)
 
     async def leave_bridge(self, bridge_id: str) -> None:
