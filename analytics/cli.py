@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -96,6 +97,31 @@ def _source(db: str | None, queue_log: Path | None, config_path: Path | None) ->
     return DatabaseSource(db)
 
 
+def _add_satisfaction(
+    document: dict[str, Any], db: str | None, config_path: Path | None, first: date, last: date
+) -> None:
+    """``services[<id>]["satisfaction"]``: the survey figures of each service of the report
+    (only the services offered the survey in the period: a database of imported queue_logs
+    gives the same document as the queue_log itself)."""
+    from analytics.satisfaction import satisfaction_report
+    from analytics.survey_cli import database_url, load_context, opened
+
+    try:
+        context = load_context(config_path, None)
+    except click.ClickException as exc:
+        # The phone indicators do not depend on the rules: they are printed without the survey.
+        click.echo(f"satisfaction left out: {exc.message}", err=True)
+        return
+    with opened(database_url(db, config_path)) as database:
+        satisfaction = satisfaction_report(
+            database, first, last, context.scales, objectives=context.objectives
+        )
+    for name, counts in document["services"].items():
+        group = satisfaction.services.get(name)
+        if group is not None:
+            counts["satisfaction"] = group.as_dict()
+
+
 @click.command("indicators")
 @click.option("--db", "db", metavar="URL", help="Call records database (default: configuration).")
 @click.option(
@@ -132,7 +158,11 @@ def indicators(
     engine = Indicators(_source(db, queue_log, config_path), parameters)
     report = engine.report(first, last)
     if as_json:
-        json.dump(report.to_json(), sys.stdout, ensure_ascii=False)
+        document = report.to_json()
+        if queue_log is None:
+            # The survey is in the call records only (a queue_log knows nothing of it).
+            _add_satisfaction(document, db, config_path, first, last)
+        json.dump(document, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         click.echo(format_table(report))

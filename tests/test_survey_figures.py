@@ -64,15 +64,21 @@ def hand_built() -> list[CallRecord]:
     abandoned = surveyed("abandoned", at[5], "ccas", None)
     abandoned.outcome = CallOutcome.ABANDONED
     return [
-        surveyed("a", at[0], "accueil", "PJSIP/1001", (5, 1)),  # 2 satisfied
-        surveyed("b", at[1], "accueil", "PJSIP/1001", (3, 2)),  # 0 satisfied
-        surveyed("c", at[2], "accueil", "PJSIP/1002", (4, None)),  # partial: 1 satisfied
-        surveyed("d", at[3], "accueil", "PJSIP/1002", (None, None)),  # asked, no key
+        surveyed("a", at[0], "accueil-general", "PJSIP/1001", (5, 1)),  # 2 satisfied
+        surveyed("b", at[1], "accueil-general", "PJSIP/1001", (3, 2)),  # 0 satisfied
+        surveyed("c", at[2], "accueil-general", "PJSIP/1002", (4, None)),  # partial: 1 satisfied
+        surveyed("d", at[3], "accueil-general", "PJSIP/1002", (None, None)),  # asked, no key
         surveyed("e", at[4], "ccas", "PJSIP/1101"),  # caller hung up first
         abandoned,  # heard the consent, nobody answered
         plain,  # not sampled
         # The day before in Paris (23:30 local), and the previous period for trends.
-        surveyed("late", datetime(2026, 10, 13, 21, 30, tzinfo=UTC), "accueil", "PJSIP/1001", (1,)),
+        surveyed(
+            "late",
+            datetime(2026, 10, 13, 21, 30, tzinfo=UTC),
+            "accueil-general",
+            "PJSIP/1001",
+            (1,),
+        ),
     ]
 
 
@@ -95,7 +101,7 @@ def test_figures_per_service_agent_and_period(backend: str, tmp_path: Path) -> N
     assert total.mean_score == pytest.approx((5 + 3 + 4) / 3)
     assert total.share_satisfied == pytest.approx(3 / 5)
 
-    accueil = report.services["accueil"].figures
+    accueil = report.services["accueil-general"].figures
     assert (accueil.offered, accueil.responded, accueil.answers, accueil.satisfied) == (4, 3, 5, 3)
     ccas = report.services["ccas"].figures
     assert (ccas.offered, ccas.reached, ccas.responded, ccas.share_satisfied) == (2, 1, 0, None)
@@ -107,7 +113,7 @@ def test_figures_per_service_agent_and_period(backend: str, tmp_path: Path) -> N
     assert list(report.periods) == ["2026-10-14"]
 
     # Objective: share satisfied >= 80 % by default; trend against the day before (1 -> no).
-    by_name = {a.indicator: a for a in report.services["accueil"].assessments}
+    by_name = {a.indicator: a for a in report.services["accueil-general"].assessments}
     share = by_name["share_satisfied"]
     assert share.objective == Objective(target=0.80, kind="min")
     assert share.met is False
@@ -117,8 +123,8 @@ def test_figures_per_service_agent_and_period(backend: str, tmp_path: Path) -> N
     assert by_name["mean_score"].previous == 1.0
 
     document = report.as_dict()
-    assert document["services"]["accueil"]["mean_score"] == pytest.approx(4.0)
-    assert document["services"]["accueil"]["objectives"][2]["met"] is False
+    assert document["services"]["accueil-general"]["mean_score"] == pytest.approx(4.0)
+    assert document["services"]["accueil-general"]["objectives"][2]["met"] is False
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -137,8 +143,8 @@ def test_local_dates_and_empty_period(backend: str, tmp_path: Path) -> None:
 
 
 def test_unknown_prompt_is_counted_apart() -> None:
-    call = SurveyedCall("x", T0, "accueil", "PJSIP/1001")
-    record = surveyed("x", T0, "accueil", "PJSIP/1001", (5, 1))
+    call = SurveyedCall("x", T0, "accueil-general", "PJSIP/1001")
+    record = surveyed("x", T0, "accueil-general", "PJSIP/1001", (5, 1))
     call.answers = [Answer(a.question, a.prompt_id, a.at, a.score) for a in record.survey]
     figures = SatisfactionFigures()
     figures.add(call, {Q1: Scale.ONE_TO_FIVE})  # Q2 no longer in the rules
