@@ -8,6 +8,7 @@ without answers), for a spreadsheet. The scale of each question comes from the r
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -382,6 +383,7 @@ def export_command(
         partial.write_bytes(data)
         partial.replace(out)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
         raise click.ClickException(f"cannot write {out}: {exc}") from exc
     click.echo(f"{count} ligne(s) écrite(s) dans {out} ({len(calls)} appel(s) enquêté(s)).")
