@@ -41,15 +41,19 @@ async def test_300_simultaneous_calls_all_recorded_without_leaks() -> None:
             system.records.finished.clear()  # the test's own copies are not a leak
             system.records.started.clear()
             gc.collect()
-            tasks_after.append(len(asyncio.all_tasks()))
+            # Pooled keep-alive HTTP connections have a server task each; they are reused,
+            # not leaked, so only the other tasks are counted.
+            tasks_after.append(
+                sum("RequestHandler" not in repr(t.get_coro()) for t in asyncio.all_tasks())
+            )
             # Nothing of a finished call stays in the router: no task, story, binding or
             # event (the simulated PBX keeps its own call history on purpose).
             assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("call-")]
             assert system.router.live_calls() == []
             assert system.router.dispatcher.active_calls == []
             assert sum(isinstance(o, Event) for o in gc.get_objects()) < 50
-        # Pooled HTTP connections stay open; nothing else grows from one round to the next.
-        assert tasks_after[1] <= tasks_after[0] + 2, tasks_after
+        # Nothing grows from one round to the next.
+        assert tasks_after[1] <= tasks_after[0], tasks_after
     assert len(finished) == 600
     assert len({call_id for call_id, _ in finished}) == 600
     # ~30 agents for 300 callers at once: many overflow (busy) to a callback request or message,
