@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from analytics.api import Indicators
+from analytics.satisfaction import scales_of
 from analytics.sources import DatabaseSource
 from decroche.app import Decroche
 from decroche.config import Config
@@ -151,6 +152,8 @@ def web_deps(
         service_names=names,
         reports_dir=config.data_dir / "rapports",
         metrics=system.metrics if system is not None else None,
+        survey_scales=dict(scales_of(rules)),
+        objectives=config.objectives,
         healthz=system.health if system is not None else None,
     )
 

@@ -6,7 +6,9 @@ same code as ``decroche indicators``: the dashboard cannot disagree with the com
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 
@@ -372,3 +374,58 @@ def detail_tables(
             ["Délai médian", fmt.seconds(callbacks.median_delay_s)],
         ]
     return ivr_table, callbacks_table
+
+
+def satisfaction_table(
+    database: Database,
+    period: Period,
+    service: str,
+    scales: Mapping[str, Any],
+    objectives: Any = None,
+    timezone: str = "Europe/Paris",
+) -> DataTable | None:
+    """The survey figures of one service (or every service for the total page) beside their
+    objectives; None when no caller was offered the survey in the period."""
+    from analytics.satisfaction import satisfaction_report
+
+    if not scales:
+        return None
+    report = satisfaction_report(
+        database, period.start, period.end, scales, objectives=objectives, timezone=timezone
+    )
+    group = report.total if service == TOTAL else report.services.get(service)
+    if group is None or group.figures.offered == 0:
+        return None
+    figures = group.figures
+    table = DataTable(
+        name=f"satisfaction-{service}",
+        caption=(
+            f"Enquête de satisfaction : {fmt.number(figures.offered)} appelants sollicités, "
+            f"{fmt.number(figures.responded)} ont répondu"
+        ),
+        columns=[
+            Column("indicator", "Indicateur"),
+            Column("value", "Valeur"),
+            Column("objective", "Objectif"),
+            Column("result", "Résultat"),
+        ],
+    )
+    for assessment in group.assessments:
+        value = assessment.value
+        shown = (
+            "—"
+            if value is None
+            else (
+                f"{value:.2f}".replace(".", ",")
+                if assessment.indicator == "mean_score"
+                else fmt.percent(value)
+            )
+        )
+        objective = assessment.objective
+        target = (
+            "—"
+            if objective is None
+            else ("≥ " if objective.kind == "min" else "≤ ") + fmt.percent(objective.target)
+        )
+        table.rows.append([assessment.label, shown, target, assessment.status_fr])
+    return table

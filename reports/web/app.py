@@ -72,6 +72,9 @@ class WebDeps:
     sse_keepalive_s: float = 15.0
     # Prometheus text for /metrics and a health document for /healthz (the running service's).
     metrics: Callable[[], str] | None = None
+    # The scale of each survey question prompt (from the rules): shows satisfaction figures.
+    survey_scales: dict[str, Any] = field(default_factory=dict)
+    objectives: Any = None
     healthz: Callable[[], dict[str, object]] | None = None
 
     @property

@@ -20,7 +20,14 @@ from reports.live import AGENT_STATE_FR, LiveSnapshot
 from reports.periods import Period, period_from_query
 from reports.presence import PAUSE_REASONS_FR
 from reports.tables import DataTable, to_csv, to_xlsx
-from reports.views import TOTAL, DashboardView, ServiceView, dashboard_view, service_view
+from reports.views import (
+    TOTAL,
+    DashboardView,
+    ServiceView,
+    dashboard_view,
+    satisfaction_table,
+    service_view,
+)
 from reports.web.app import (
     DEPS,
     LOGIN_CSRF_COOKIE,
@@ -219,6 +226,13 @@ async def service(request: web.Request) -> web.Response:
     view = await blocking(
         lambda: service_view(deps.indicators, period, service_id, deps.service_names, deps.database)
     )
+    survey = await blocking(
+        lambda: satisfaction_table(
+            deps.database, period, service_id, deps.survey_scales, deps.objectives, deps.timezone
+        )
+    )
+    if survey is not None:
+        view.extra["satisfaction"] = survey
     if view.card is None and not view.daily.rows:
         return render(
             request,
@@ -239,10 +253,21 @@ def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
     prefix, _, service_id = name.partition("-")
     if name in ("choix-menu", "rappels"):
         service_id = TOTAL
-    elif prefix not in ("jours", "heures", "attentes", "debordements") or not _SERVICE_ID.match(
-        service_id
-    ):
+    elif prefix not in (
+        "jours",
+        "heures",
+        "attentes",
+        "debordements",
+        "satisfaction",
+    ) or not _SERVICE_ID.match(service_id):
         raise web.HTTPNotFound(text=f"no table {name!r}")
+    if prefix == "satisfaction" and (service_id == TOTAL or _SERVICE_ID.match(service_id)):
+        survey = satisfaction_table(
+            deps.database, period, service_id, deps.survey_scales, deps.objectives, deps.timezone
+        )
+        if survey is None:
+            raise web.HTTPNotFound(text=f"no table {name!r} for this period")
+        return survey
     view: ServiceView = service_view(
         _indicators(deps, period), period, service_id, deps.service_names, deps.database
     )
