@@ -49,8 +49,8 @@ async def _play(pbx: SimulatedPbx, clock: ScaledClock, calls: list[PlannedCall])
     handles = []
     for i, call in enumerate(calls, start=1):
         gap = (call.at - clock.now()).total_seconds()
-        if gap > 120 and not pbx.state()["channels"]:
-            clock.advance(gap - 5)  # nobody on the line: skip the quiet time
+        if gap > 10 and not pbx.engine.channels:
+            clock.advance(gap - 2)  # nobody on the line: skip the quiet time
             gap = (call.at - clock.now()).total_seconds()
         if gap > 0:
             await clock.sleep(gap)
