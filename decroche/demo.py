@@ -15,6 +15,7 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -31,9 +32,11 @@ from decroche.config import Config, load_config
 from decroche.traffic import PlannedCall, agents_for, plan_day
 from ivr_prompts.build import media_durations, prompt_durations
 from ivr_prompts.catalogue import load_catalogue
-from telephony.clock import ScaledClock
+from telephony.clock import Clock, ScaledClock
+from telephony.flow.router import RouterSettings
 from telephony.records.engine import upgrade_schema
 from telephony.simulator.pbx import SimulatedPbx
+from telephony.virtual_time import LoopClock, VirtualTimeLoop
 
 
 def _progress(done: int, total: int, now: datetime) -> None:
@@ -45,11 +48,11 @@ def _progress(done: int, total: int, now: datetime) -> None:
     sys.stderr.flush()
 
 
-async def _play(pbx: SimulatedPbx, clock: ScaledClock, calls: list[PlannedCall]) -> int:
+async def _play(pbx: SimulatedPbx, clock: Clock, calls: list[PlannedCall]) -> int:
     handles = []
     for i, call in enumerate(calls, start=1):
         gap = (call.at - clock.now()).total_seconds()
-        if gap > 10 and not pbx.engine.channels:
+        if isinstance(clock, ScaledClock) and gap > 10 and not pbx.engine.channels:
             clock.advance(gap - 2)  # nobody on the line: skip the quiet time
             gap = (call.at - clock.now()).total_seconds()
         if gap > 0:
@@ -63,9 +66,18 @@ async def _play(pbx: SimulatedPbx, clock: ScaledClock, calls: list[PlannedCall])
     return len(handles)
 
 
-async def run_demo(
-    config: Config, days: int, speed: float, calls_per_day: int, seed: int, keep_serving: bool
-) -> int:
+@dataclass(slots=True)
+class _Played:
+    config: Config
+    placed: int
+    first: date
+    last: date
+    seconds: float
+
+
+async def _simulate(
+    config: Config, days: int, speed: float, calls_per_day: int, seed: int
+) -> _Played:
     rng = random.Random(seed)
     rules_tz = ZoneInfo("Europe/Paris")
     today = datetime.now(UTC).astimezone(rules_tz).date()
@@ -76,9 +88,8 @@ async def run_demo(
         candidate -= timedelta(days=1)
         if candidate.weekday() != 6:
             open_days.insert(0, candidate)
-    first_day = open_days[0]
-    first_midnight = datetime.combine(first_day, dtime(0, 0), tzinfo=rules_tz)
-    clock = ScaledClock(speed=speed, origin=first_midnight.astimezone(UTC))
+    origin = datetime.combine(open_days[0], dtime(0, 0), tzinfo=rules_tz).astimezone(UTC)
+    clock: Clock = ScaledClock(speed=speed, origin=origin) if speed else LoopClock(origin)
     password = config.ari.password.get_secret_value() or "decroche"
     pbx = SimulatedPbx(
         clock=clock, app=config.ari.app, username=config.ari.username, password=password
@@ -88,7 +99,9 @@ async def run_demo(
         update={"url": f"http://127.0.0.1:{port}/ari", "password": SecretStr(password)}
     )
     config = config.model_copy(update={"ari": ari})
-    system = Decroche.build(config, clock=clock)
+    # In virtual time nothing can get lost on loopback: keep-alives would only cost time.
+    settings = RouterSettings() if speed else RouterSettings(heartbeat_s=3600, ping_interval_s=3600)
+    system = Decroche.build(config, clock=clock, router=settings)
     upgrade_schema(system.database.engine)
     rules = system.rules.current
     for agent in agents_for(rules, rng):
@@ -99,8 +112,9 @@ async def run_demo(
         midnight = datetime.combine(day, dtime(0, 0), tzinfo=rules.tz)
         calls += plan_day(rules, midnight, calls_per_day, rng)
     calls = [c for c in calls if c.at > clock.now()]
+    how = f"horloge ×{speed:g}" if speed else "temps virtuel"
     click.echo(
-        f"decroche demo: {len(calls)} appels simulés sur {days} jour(s), horloge ×{speed:g}, "
+        f"decroche demo: {len(calls)} appels simulés sur {days} jour(s) ({how}), "
         f"PBX simulé sur le port {port}, enregistrements dans {config.database_url()}"
     )
     await system.start()
@@ -110,23 +124,33 @@ async def run_demo(
     finally:
         await system.stop()
     await pbx.stop()
-    click.echo(f"{placed} appels joués en {time.monotonic() - started:.0f} s.")
     first = min((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
     last = max((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
+    return _Played(config, placed, first, last, time.monotonic() - started)
+
+
+def run_demo(
+    config: Config, days: int, speed: float, calls_per_day: int, seed: int, keep_serving: bool
+) -> int:
+    factory = asyncio.new_event_loop if speed else VirtualTimeLoop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        played = runner.run(_simulate(config, days, speed, calls_per_day, seed))
+    config = played.config
+    click.echo(f"{played.placed} appels joués en {played.seconds:.0f} s.")
     source = DatabaseSource(config.database_url())
-    report = Indicators(source, objectives=config.objectives).report(first, last)
+    report = Indicators(source, objectives=config.objectives).report(played.first, played.last)
     click.echo("")
     click.echo(format_table(report))
     recorded = _count_recorded(config)
     click.echo("")
-    if recorded < placed:
+    if recorded < played.placed:
         click.echo(
-            f"ERREUR : {placed - recorded} appel(s) simulé(s) absent(s) des enregistrements."
+            f"ERREUR : {played.placed - recorded} appel(s) simulé(s) absent(s) des enregistrements."
         )
         return 1
-    click.echo(f"Les {placed} appels simulés sont tous enregistrés.")
+    click.echo(f"Les {played.placed} appels simulés sont tous enregistrés.")
     if keep_serving:
-        await _serve_dashboard(config)
+        asyncio.run(_serve_dashboard(config))
     return 0
 
 
@@ -158,13 +182,14 @@ async def _serve_dashboard(config: Config) -> None:
 
 
 @click.command("demo")
-@click.option("--days", type=click.IntRange(1, 60), default=2, show_default=True)
+@click.option("--days", type=click.IntRange(1, 60), default=6, show_default=True)
 @click.option(
     "--speed",
-    type=click.FloatRange(1, 5000),
-    default=300.0,
+    type=click.FloatRange(0, 5000),
+    default=0.0,
     show_default=True,
-    help="How many times faster than real time the simulated clock runs.",
+    help="0: virtual time (as fast as the machine goes, timings exact); otherwise how many "
+    "times faster than real time the simulated clock runs (to watch the live view).",
 )
 @click.option("--calls-per-day", type=click.IntRange(1, 5000), default=120, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
@@ -184,5 +209,5 @@ def demo(
     if data_dir.exists():
         shutil.rmtree(data_dir)  # a demo always starts from empty records
     config = load_config(None).model_copy(update={"data_dir": data_dir})
-    code = asyncio.run(run_demo(config, days, speed, calls_per_day, seed, not exit_after))
+    code = run_demo(config, days, speed, calls_per_day, seed, not exit_after)
     sys.exit(code)

@@ -70,6 +70,10 @@ class RouterSettings:
     drain_timeout_s: float = 30.0
     # Set on the channels that ring agents: where their phone's blind transfers go.
     transfer_context: str | None = "decroche-transfer"
+    # Keep-alive of the event WebSocket (seconds of the loop's time; a simulation in virtual
+    # time sets them long, as nothing can get lost on loopback).
+    heartbeat_s: float = 5.0
+    ping_interval_s: float = 10.0
 
 
 @dataclass(slots=True)
@@ -123,7 +127,13 @@ class Router:
         self.settings = settings or RouterSettings()
         self.counters = RouterCounters()
         self.dispatcher = Dispatcher(self._open_call, on_global=self._on_global)
-        self.stream = EventStream(client, self.dispatcher.dispatch, on_reconnect=self.resync)
+        self.stream = EventStream(
+            client,
+            self.dispatcher.dispatch,
+            on_reconnect=self.resync,
+            heartbeat=self.settings.heartbeat_s,
+            ping_interval=self.settings.ping_interval_s,
+        )
         self._stories: dict[str, CallStory] = {}
         self._starts: dict[str, StasisStart] = {}
         self._accepting = True

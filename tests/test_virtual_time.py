@@ -1,0 +1,53 @@
+"""Virtual time: idle time is skipped, timings stay exact; the demo runs a week in seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from decroche.cli import main
+from telephony.virtual_time import LoopClock, VirtualTimeLoop
+
+
+def test_an_hour_of_timers_takes_no_real_time() -> None:
+    async def scenario() -> tuple[float, list[float]]:
+        clock = LoopClock(datetime(2026, 10, 14, 8, 0, tzinfo=UTC))
+        fired: list[float] = []
+
+        async def after(seconds: float) -> None:
+            await clock.sleep(seconds)
+            fired.append((clock.now() - datetime(2026, 10, 14, 8, 0, tzinfo=UTC)).total_seconds())
+
+        await asyncio.gather(after(25.0), after(3600.0), after(0.5))
+        return asyncio.get_running_loop().time(), fired
+
+    started = time.monotonic()
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        _, fired = runner.run(scenario())
+    assert time.monotonic() - started < 2.0
+    assert [round(f, 3) for f in fired] == [0.5, 25.0, 3600.0]
+
+
+def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "demo",
+            "--days",
+            "2",
+            "--calls-per-day",
+            "30",
+            "--exit",
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "temps virtuel" in result.output
+    assert "appels simulés sont tous enregistrés" in result.output
+    assert "TOTAL (chaque appel une fois)" in result.output
