@@ -15,6 +15,7 @@ import click
 _COMMANDS: dict[str, tuple[str, str]] = {
     "sim": ("telephony.simulator.cli", "sim"),
     "demo": ("decroche.demo", "demo"),
+    "whatif": ("decroche.whatif_cli", "whatif"),
     "serve": ("decroche.serve", "serve"),
     "rules": ("routing_rules.cli", "rules"),
     "prompts": ("ivr_prompts.cli", "prompts"),
