@@ -120,14 +120,22 @@ def _caller(
     elif roll < 0.05:
         digits, service = [], None  # never presses: the menu's fallback takes over
     keys = tuple(KeyPress(digits=d, after=rng.uniform(0.8, 3.0)) for d in digits)
-    patience = 2.0 if rng.random() < 0.02 else max(8.0, rng.expovariate(1 / 75.0) + 20.0)
+    # Patience counts from the arrival: the time to go through the menus, then how long this
+    # caller accepts to wait for someone (most wait a minute or two, some give up quickly).
+    menus = 12.0 + 4.0 * len(digits)
+    if rng.random() < 0.02:
+        patience = 2.0  # hangs up during the greeting
+    elif rng.random() < 0.12:
+        patience = menus + rng.uniform(3.0, 30.0)
+    else:
+        patience = menus + max(20.0, rng.expovariate(1 / 90.0) + 20.0)
     talk = max(15.0, rng.lognormvariate(4.4, 0.6))
     survey = tuple(str(rng.choice("345")) for _ in range(2)) if rng.random() < 0.5 else ()
     script = CallerScript(
         caller_number=number,
         dialled=dialled,
         keys=keys,
-        patience=patience + 40.0,  # the menus take some time before waiting starts
+        patience=patience,
         talk_time=talk,
         survey=survey,
     )
