@@ -9,11 +9,10 @@ serving the dashboard until Ctrl-C (or exits with ``--exit``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import shutil
-import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -133,6 +132,9 @@ def run_demo(
     config: Config, days: int, speed: float, calls_per_day: int, seed: int, keep_serving: bool
 ) -> int:
     factory = asyncio.new_event_loop if speed else VirtualTimeLoop
+    dashboard = _Dashboard(config) if keep_serving else None
+    if dashboard is not None:
+        click.echo(f"Tableau de bord : {dashboard.start()} (les chiffres arrivent pendant la démo)")
     with asyncio.Runner(loop_factory=factory) as runner:
         played = runner.run(_simulate(config, days, speed, calls_per_day, seed))
     config = played.config
@@ -149,8 +151,9 @@ def run_demo(
         )
         return 1
     click.echo(f"Les {played.placed} appels simulés sont tous enregistrés.")
-    if keep_serving:
-        asyncio.run(_serve_dashboard(config))
+    if dashboard is not None:
+        click.echo(f"Tableau de bord : {dashboard.url} (Ctrl-C pour arrêter)")
+        dashboard.wait_for_interrupt()
     return 0
 
 
@@ -168,17 +171,50 @@ def _count_recorded(config: Config) -> int:
         database.dispose()
 
 
-async def _serve_dashboard(config: Config) -> None:
-    from decroche.web import demo_dashboard
+class _Dashboard:
+    """The dashboard on the demo's records, served from its own thread in real time while the
+    simulation runs in virtual time (and afterwards, until Ctrl-C)."""
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with demo_dashboard(config) as url:
-        click.echo(f"Tableau de bord : {url} (Ctrl-C pour arrêter)")
-        await stop.wait()
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self.ready = threading.Event()
+        self.url: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="dashboard", daemon=True)
+
+    def start(self) -> str:
+        self._thread.start()
+        if not self.ready.wait(30.0) or self.url is None:
+            raise click.ClickException("the dashboard did not start")
+        return self.url
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from decroche.web import demo_dashboard
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with demo_dashboard(self._config) as url:
+            self.url = url
+            self.ready.set()
+            await self._stop.wait()
+
+    def wait_for_interrupt(self) -> None:
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(5.0)
 
 
 @click.command("demo")
