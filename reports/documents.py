@@ -229,6 +229,10 @@ def build_report(
         from reports.views import detail_tables
 
         extra = [t for t in detail_tables(database, period, settings.timezone) if t is not None]
+        progress("satisfaction")
+        survey = _satisfaction(database, period, settings.timezone)
+        if survey is not None:
+            extra.append(survey)
     progress("mise en page")
     title = (
         f"Bilan mensuel de l’accueil téléphonique — {period.label_fr}"
@@ -270,6 +274,18 @@ def build_report(
         )
     )
     return ReportDocument(kind, period, title, html)
+
+
+def _satisfaction(database: Database, period: Period, timezone: str) -> DataTable | None:
+    """The callers' satisfaction over the period (all services), when surveys were offered.
+    The questions' scales come from the routing rules in use (the default Bernay rules)."""
+    from analytics.satisfaction import scales_of
+    from reports.views import satisfaction_table
+    from routing_rules.holder import RulesHolder
+    from routing_rules.loader import default_rules_path
+
+    scales = scales_of(RulesHolder(default_rules_path()).current)
+    return satisfaction_table(database, period, TOTAL, scales, timezone=timezone)
 
 
 def render_pdf(document: ReportDocument) -> bytes:

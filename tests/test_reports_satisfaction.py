@@ -1,0 +1,47 @@
+"""The monthly report carries the callers' satisfaction when surveys were answered."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from analytics.api import Indicators
+from analytics.sources import DatabaseSource
+from reports.documents import build_report
+from reports.periods import month_period
+from reports.testing import fill
+from telephony.records.model import SurveyAnswer
+from telephony.records.testing import sample_record, temporary_database
+
+
+def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
+    start = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)
+    record = sample_record("call-r", start=start)
+    record = replace(
+        record,
+        survey=[
+            SurveyAnswer(1, "enquete_question_accueil", start, 5),
+            SurveyAnswer(2, "enquete_question_resolu", start, 1),
+        ],
+    )
+    with temporary_database("sqlite", tmp_path) as database:
+        fill(database, iter([record]))
+        indicators = Indicators(DatabaseSource(database))
+        october = build_report(
+            indicators,
+            month_period("2026-10"),
+            "monthly",
+            database=database,
+            generated_at=datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
+        )
+        september = build_report(
+            indicators,
+            month_period("2026-09"),
+            "monthly",
+            database=database,
+            generated_at=datetime(2026, 10, 1, 5, 0, tzinfo=UTC),
+        )
+    assert "Enquête de satisfaction : 1 appelants sollicités, 1 ont répondu" in october.html
+    assert "100,0 %" in october.html
+    assert "Enquête de satisfaction" not in september.html
