@@ -1,0 +1,517 @@
+"""What-if replays: last period's callers, played again through other routing rules.
+
+Two halves, as everywhere in the house:
+
+- **pure**: :func:`traffic_from_records` rebuilds a :class:`TrafficModel` from call records —
+  arrival times, number dialled, keys pressed (the IVR's KEY and INVALID events, in order), how
+  long each caller was willing to wait, and how each agent's phone behaved over time;
+- **I/O**: :func:`replay` plays a model on the simulated PBX against the real router with some
+  rules, in virtual time, and returns the records the call flow produced (kept in memory).
+
+Patience: a caller who hung up waiting gave it exactly (call end − arrival). A caller who was
+answered, or left on a message or a callback, was still willing to wait: that patience is
+*censored*. It is completed with a draw from the service's patience, taken as exponential
+(memoryless: what is left does not depend on how long one has waited) with its mean estimated
+the textbook way for censored data: total time waited in the service ÷ number of abandons.
+
+Agents: each agent leg is one observation of that phone at that time. An answered leg gives the
+ring-to-answer time; a leg nobody answered tells "more than that" — if the agent answered other
+calls after a longer ring, the median of those is used, otherwise the phone does not answer. Busy
+and declined legs are replayed as such, an unreachable one as an unregistered phone. During the
+replay each phone behaves as its observation nearest in time. Agents never observed (new agents
+in the new rules) answer after the median ring time of everyone.
+
+Error hierarchy::
+
+    WhatIfError            anything this module refuses, with what and where
+    └── UnknownQueue       a queue_log queue that is no service of the rules
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from analytics.definitions import Counts, Parameters
+from analytics.frame import frame_from_records
+from analytics.indicators import IndicatorReport, compute_indicators
+from routing_rules.compiled import CompiledRules, EntryRule, ToService
+from telephony.records.model import (
+    CallOutcome,
+    CallRecord,
+    CallStart,
+    EntryOutcome,
+    IvrEventKind,
+    LegOutcome,
+)
+from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATIENCE_S = 300.0  # a service where nobody ever hung up waiting
+DEFAULT_TALK_S = 120.0  # nobody was answered at all
+DEFAULT_RING_S = 8.0  # nobody ever answered a phone
+DIRECT_PREFIX = "99990"  # dialled numbers of queue_log callers: 99990 + service index
+
+
+class WhatIfError(Exception):
+    """A what-if replay cannot be done; the message says what and where."""
+
+
+class UnknownQueue(WhatIfError):
+    pass
+
+
+# --- the traffic model (pure) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayCall:
+    at: datetime
+    dialled: str
+    caller_number: str
+    keys: tuple[tuple[str, float], ...]  # (digits, seconds after the previous trigger)
+    patience: float  # seconds from arrival
+    talk_time: float
+    service: str | None = None  # direct callers (queue_log): the service to go straight to
+
+
+@dataclass(frozen=True, slots=True)
+class AgentChange:
+    at: datetime
+    script: AgentScript
+
+
+@dataclass(slots=True)
+class TrafficModel:
+    calls: list[ReplayCall]
+    agent_changes: list[AgentChange]  # by time; the first of each agent holds from the start
+    default_ring_s: float = DEFAULT_RING_S
+    patience_mean_s: dict[str, float] = field(default_factory=dict)
+    direct: bool = False  # callers go straight to a service (queue_log: no IVR keys)
+
+    def direct_services(self) -> list[str]:
+        return sorted({c.service for c in self.calls if c.service is not None})
+
+
+def _seconds(a: datetime, b: datetime) -> float:
+    return max(0.0, (b - a).total_seconds())
+
+
+def _patience_means(records: Sequence[CallRecord]) -> dict[str, float]:
+    waited: dict[str, float] = {}
+    abandons: dict[str, int] = {}
+    for record in records:
+        for entry in record.entries:
+            waited[entry.service_id] = waited.get(entry.service_id, 0.0) + entry.wait_seconds
+            if entry.outcome is EntryOutcome.ABANDONED:
+                abandons[entry.service_id] = abandons.get(entry.service_id, 0) + 1
+    total_abandons = sum(abandons.values())
+    overall = sum(waited.values()) / total_abandons if total_abandons else DEFAULT_PATIENCE_S
+    return {s: (w / abandons[s] if abandons.get(s) else overall) for s, w in waited.items()} | {
+        "": overall
+    }
+
+
+def _keys(record: CallRecord) -> tuple[tuple[str, float], ...]:
+    keys: list[tuple[str, float]] = []
+    trigger = record.started_at
+    for event in sorted(record.ivr, key=lambda e: e.at):
+        if event.kind is IvrEventKind.MENU:
+            trigger = event.at
+        elif event.kind in (IvrEventKind.KEY, IvrEventKind.INVALID) and event.key:
+            keys.append((event.key, round(min(30.0, _seconds(trigger, event.at)), 3)))
+            trigger = event.at
+    return tuple(keys)
+
+
+def _talk(record: CallRecord) -> float | None:
+    for entry in record.entries:
+        for leg in entry.legs:
+            if leg.outcome is LegOutcome.ANSWERED and leg.answered_at is not None:
+                return _seconds(leg.answered_at, leg.ended_at)
+        if entry.answered_at is not None:
+            return _seconds(entry.answered_at, min(entry.ended_at, record.ended_at))
+    return None
+
+
+def _agent_changes(records: Sequence[CallRecord]) -> tuple[list[AgentChange], float]:
+    legs = sorted(
+        (leg for r in records for e in r.entries for leg in e.legs),
+        key=lambda leg: leg.ring_started_at,
+    )
+    answered: dict[str, list[float]] = {}
+    for leg in legs:
+        if leg.outcome is LegOutcome.ANSWERED:
+            answered.setdefault(leg.endpoint, []).append(leg.ring_seconds)
+    every = [t for times in answered.values() for t in times]
+    default_ring = statistics.median(every) if every else DEFAULT_RING_S
+    observed: dict[str, list[tuple[datetime, AgentScript]]] = {}
+    for leg in legs:
+        script = _behaviour(leg.endpoint, leg.outcome, leg.ring_seconds, answered)
+        if script is not None:
+            observed.setdefault(leg.endpoint, []).append((leg.ring_started_at, script))
+    changes: list[AgentChange] = []
+    for seen in observed.values():
+        # Each observation holds from halfway since the previous one: the nearest one in time.
+        changes.append(AgentChange(seen[0][0] - timedelta(days=3650), seen[0][1]))
+        for (before, _), (at, script) in zip(seen, seen[1:], strict=False):
+            changes.append(AgentChange(before + (at - before) / 2, script))
+    changes.sort(key=lambda c: c.at)
+    return changes, default_ring
+
+
+def _behaviour(
+    endpoint: str, outcome: LegOutcome, ring: float, answered: Mapping[str, list[float]]
+) -> AgentScript | None:
+    if outcome is LegOutcome.ANSWERED:
+        return AgentScript(endpoint=endpoint, ring_time=ring)
+    if outcome is LegOutcome.NO_ANSWER:
+        longer = [t for t in answered.get(endpoint, []) if t > ring]
+        if longer:
+            return AgentScript(endpoint=endpoint, ring_time=statistics.median(longer))
+        return AgentScript(endpoint=endpoint, response="no_answer")
+    if outcome is LegOutcome.BUSY:
+        return AgentScript(endpoint=endpoint, response="busy")
+    if outcome is LegOutcome.DECLINED:
+        return AgentScript(endpoint=endpoint, response="decline")
+    if outcome is LegOutcome.UNREACHABLE:
+        return AgentScript(endpoint=endpoint, registered=False)
+    return None  # cancelled (someone else answered, the caller left) or failed: says nothing
+
+
+def traffic_from_records(
+    records: Iterable[CallRecord],
+    *,
+    direct: bool = False,
+    queue_map: Mapping[str, str] | None = None,
+    seed: int = 2026,
+) -> TrafficModel:
+    """The traffic a period's records describe.
+
+    ``direct``: the records have no IVR (a queue_log): each caller goes straight to the service
+    of its first entry (``queue_map`` renames queues into service ids).
+    """
+    ordered = sorted(records, key=lambda r: (r.started_at, r.call_id))
+    rng = random.Random(seed)
+    means = _patience_means(ordered)
+    talks: dict[str, list[float]] = {}
+    for record in ordered:
+        talk = _talk(record)
+        if talk is not None and record.entries:
+            talks.setdefault(record.entries[-1].service_id, []).append(talk)
+    every_talk = [t for values in talks.values() for t in values]
+    talk_default = statistics.median(every_talk) if every_talk else DEFAULT_TALK_S
+    numbers: dict[str, str] = {}
+    calls: list[ReplayCall] = []
+    for record in ordered:
+        if direct and not record.entries:
+            continue
+        service = (queue_map or {}).get(s, s) if (s := _first_service(record)) else None
+        last = record.entries[-1].service_id if record.entries else ""
+        talk = _talk(record)
+        if talk is None:
+            values = talks.get(last)
+            talk = statistics.median(values) if values else talk_default
+        number = numbers.setdefault(record.caller_number, f"06{len(numbers):08d}")
+        calls.append(
+            ReplayCall(
+                at=record.started_at,
+                dialled=record.dialled or "0",
+                caller_number=number,
+                keys=() if direct else _keys(record),
+                patience=_patience(record, means, rng),
+                talk_time=max(1.0, talk),
+                service=service if direct else None,
+            )
+        )
+    changes, default_ring = _agent_changes(ordered)
+    return TrafficModel(calls, changes, default_ring, means, direct)
+
+
+def _first_service(record: CallRecord) -> str | None:
+    return min(record.entries, key=lambda e: e.entered_at).service_id if record.entries else None
+
+
+def _patience(record: CallRecord, means: Mapping[str, float], rng: random.Random) -> float:
+    """Seconds from arrival the caller accepts to wait for someone (see the module's text)."""
+    gave_up = record.outcome in (CallOutcome.ABANDONED, CallOutcome.IVR_HANGUP)
+    answered = [e.answered_at for e in record.entries if e.answered_at is not None]
+    if gave_up and not answered:
+        return max(0.5, _seconds(record.started_at, record.ended_at))
+    if answered:
+        waited = _seconds(record.started_at, min(answered))
+    else:
+        waited = _seconds(record.started_at, record.ended_at)
+    last = record.entries[-1].service_id if record.entries else ""
+    mean = means.get(last, means.get("", DEFAULT_PATIENCE_S))
+    return max(0.5, waited + rng.expovariate(1.0 / mean))
+
+
+# --- replay on the simulated PBX (I/O) -----------------------------------------------------------
+
+
+def direct_number(index: int) -> str:
+    return f"{DIRECT_PREFIX}{index:02d}"
+
+
+def with_direct_entries(rules: CompiledRules, services: Sequence[str]) -> CompiledRules:
+    """The rules with one entry route per service for queue_log callers (dialled
+    ``99990NN`` → that service), ahead of the file's own routes."""
+    unknown = [s for s in services if s not in rules.services]
+    if unknown:
+        raise UnknownQueue(
+            f"queue(s) {', '.join(unknown)} of the queue_log are not services of the rules "
+            f"({rules.source}); map them with --queue-map QUEUE=SERVICE"
+        )
+    extra = tuple(
+        EntryRule(0, frozenset({direct_number(i)}), ToService(s), None, None)
+        for i, s in enumerate(services)
+    )
+    return dataclasses.replace(rules, entry=extra + tuple(rules.entry))
+
+
+@dataclass(slots=True)
+class _Rules:
+    current: CompiledRules
+
+
+@dataclass(slots=True)
+class _Memory:
+    """Record sink of a replay: everything stays in memory, nothing is written anywhere."""
+
+    finished: list[CallRecord] = field(default_factory=list)
+
+    async def call_started(self, start: CallStart) -> None:
+        return None
+
+    async def call_finished(self, record: CallRecord) -> None:
+        self.finished.append(record)
+
+    def touch(self, call_id: str, at: datetime) -> None:
+        return None
+
+
+Progress = Callable[[int, int], None]
+
+
+def replay(
+    model: TrafficModel, rules: CompiledRules, progress: Progress | None = None
+) -> list[CallRecord]:
+    """Play ``model`` through ``rules`` on the simulated PBX, in virtual time."""
+    from telephony.virtual_time import VirtualTimeLoop
+
+    if model.direct:
+        rules = with_direct_entries(rules, model.direct_services())
+    if not model.calls:
+        return []
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(_replay(model, rules, progress))
+
+
+async def _replay(
+    model: TrafficModel, rules: CompiledRules, progress: Progress | None
+) -> list[CallRecord]:
+    from ivr_prompts.build import media_durations, prompt_durations
+    from ivr_prompts.catalogue import load_catalogue
+    from telephony.ari.client import AriClient
+    from telephony.flow.router import Router, RouterSettings
+    from telephony.simulator.pbx import SimulatedPbx
+    from telephony.virtual_time import LoopClock
+
+    clock = LoopClock(model.calls[0].at - timedelta(seconds=5))
+    pbx = SimulatedPbx(clock=clock, app="decroche-whatif")
+    await pbx.start(port=0)
+    pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
+    first: dict[str, AgentScript] = {}
+    for change in model.agent_changes:
+        first.setdefault(change.script.endpoint, change.script)
+    for endpoint in sorted({a for s in rules.services.values() for a in s.agents} - set(first)):
+        first[endpoint] = AgentScript(endpoint=endpoint, ring_time=model.default_ring_s)
+    for script in first.values():
+        pbx.add_agent(script)
+    client = AriClient(pbx.url, "decroche", "decroche", "decroche-whatif")
+    sink = _Memory()
+    router = Router(
+        client=client,
+        rules=_Rules(rules),
+        records=sink,
+        clock=clock,
+        settings=RouterSettings(heartbeat_s=3600, ping_interval_s=3600, fallback=None),
+    )
+    numbers = {s: direct_number(i) for i, s in enumerate(model.direct_services())}
+    await router.start()
+    try:
+        await _play(model, pbx, clock, numbers, progress)
+    finally:
+        await router.stop()
+        await client.close()
+        await pbx.stop()
+    return sorted(sink.finished, key=lambda r: r.started_at)
+
+
+async def _play(
+    model: TrafficModel,
+    pbx: Any,
+    clock: Any,
+    numbers: Mapping[str, str],
+    progress: Progress | None,
+) -> None:
+    changes = [c for c in model.agent_changes if c.at > clock.now()]
+    handles = []
+    c = 0
+    total = len(model.calls)
+    for i, call in enumerate(model.calls, start=1):
+        while c < len(changes) and changes[c].at <= call.at:
+            await _sleep_until(clock, changes[c].at)
+            pbx.add_agent(changes[c].script)
+            c += 1
+        await _sleep_until(clock, call.at)
+        handles.append(pbx.place_call(_script(call, numbers)))
+        if progress is not None:
+            progress(i, total)
+    for handle in handles:
+        await handle.wait()
+    await pbx.wait_idle()
+
+
+async def _sleep_until(clock: Any, at: datetime) -> None:
+    gap = (at - clock.now()).total_seconds()
+    if gap > 0:
+        await clock.sleep(gap)
+
+
+def _script(call: ReplayCall, numbers: Mapping[str, str]) -> CallerScript:
+    dialled = numbers[call.service] if call.service is not None else call.dialled
+    return CallerScript(
+        caller_number=call.caller_number,
+        dialled=dialled,
+        keys=tuple(KeyPress(digits=d, after=a) for d, a in call.keys),
+        patience=call.patience,
+        talk_time=call.talk_time,
+    )
+
+
+# --- comparison (pure) ---------------------------------------------------------------------------
+
+
+COMPARED = ("offered", "answered", "abandoned", "overflowed", "answer_rate", "service_level")
+
+
+def indicators_of(
+    records: Iterable[CallRecord], start: date, end: date, params: Parameters | None = None
+) -> IndicatorReport:
+    return compute_indicators(frame_from_records(records), start, end, params)
+
+
+def _difference(a: Counts, b: Counts) -> dict[str, float | None]:
+    da, db = a.as_dict(), b.as_dict()
+    out: dict[str, float | None] = {}
+    for key in COMPARED:
+        x, y = da[key], db[key]
+        out[key] = None if x is None or y is None else round(y - x, 6)
+    return out
+
+
+def compare(before: IndicatorReport, after: IndicatorReport) -> dict[str, Any]:
+    """``after − before`` per service and in total, for the compared figures."""
+    names = sorted(set(before.services) | set(after.services))
+    return {
+        "services": {
+            n: _difference(before.services.get(n, Counts()), after.services.get(n, Counts()))
+            for n in names
+        },
+        "total": _difference(before.total, after.total),
+    }
+
+
+@dataclass(slots=True)
+class WhatIfResult:
+    start: date
+    end: date
+    recorded: IndicatorReport
+    current: IndicatorReport
+    new: IndicatorReport
+    calls: int
+
+    @property
+    def gap(self) -> dict[str, Any]:
+        """How far the replay of the current rules is from what was recorded."""
+        return compare(self.recorded, self.current)
+
+    @property
+    def difference(self) -> dict[str, Any]:
+        """What the new rules change, against the replay of the current ones."""
+        return compare(self.current, self.new)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "calls": self.calls,
+            "recorded": self.recorded.to_json(),
+            "current": self.current.to_json(),
+            "new": self.new.to_json(),
+            "gap": self.gap,
+            "difference": self.difference,
+        }
+
+
+def in_period(records: Iterable[CallRecord], start: date, end: date, tz: Any) -> list[CallRecord]:
+    low = datetime.combine(start, time.min, tz).astimezone(UTC)
+    high = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
+    return [r for r in records if low <= r.started_at < high]
+
+
+def what_if(
+    records: Sequence[CallRecord],
+    current: CompiledRules,
+    new: CompiledRules,
+    start: date,
+    end: date,
+    *,
+    direct: bool = False,
+    queue_map: Mapping[str, str] | None = None,
+    params: Parameters | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    seed: int = 2026,
+) -> WhatIfResult:
+    """Recorded, replayed-current and replayed-new indicators of ``start``..``end``."""
+    if end < start:
+        raise WhatIfError(f"--to {end} is before --from {start}")
+    chosen = in_period(records, start, end, current.tz)
+    model = traffic_from_records(chosen, direct=direct, queue_map=queue_map, seed=seed)
+
+    def step(label: str) -> Progress | None:
+        if progress is None:
+            return None
+        report = progress
+        return lambda done, total: report(label, done, total)
+
+    replay_current = replay(model, current, step("règles actuelles"))
+    replay_new = replay(model, new, step("nouvelles règles"))
+    if direct and queue_map:
+        chosen = [_renamed(r, queue_map) for r in chosen]
+    return WhatIfResult(
+        start,
+        end,
+        indicators_of(chosen, start, end, params),
+        indicators_of(replay_current, start, end, params),
+        indicators_of(replay_new, start, end, params),
+        len(model.calls),
+    )
+
+
+def _renamed(record: CallRecord, queue_map: Mapping[str, str]) -> CallRecord:
+    entries = [
+        dataclasses.replace(e, service_id=queue_map.get(e.service_id, e.service_id))
+        for e in record.entries
+    ]
+    return dataclasses.replace(record, entries=entries)
