@@ -37,6 +37,7 @@ import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 from analytics.definitions import Counts, Parameters
@@ -142,7 +143,9 @@ def _talk(record: CallRecord) -> float | None:
     return None
 
 
-def _agent_changes(records: Sequence[CallRecord]) -> tuple[list[AgentChange], float]:
+def _agent_changes(
+    records: Sequence[CallRecord], rules: CompiledRules | None
+) -> tuple[list[AgentChange], float]:
     legs = sorted(
         (leg for r in records for e in r.entries for leg in e.legs),
         key=lambda leg: leg.ring_started_at,
@@ -153,19 +156,50 @@ def _agent_changes(records: Sequence[CallRecord]) -> tuple[list[AgentChange], fl
             answered.setdefault(leg.endpoint, []).append(leg.ring_seconds)
     every = [t for times in answered.values() for t in times]
     default_ring = statistics.median(every) if every else DEFAULT_RING_S
-    observed: dict[str, list[tuple[datetime, AgentScript]]] = {}
+    seen: list[tuple[datetime, AgentScript]] = []
     for leg in legs:
         script = _behaviour(leg.endpoint, leg.outcome, leg.ring_seconds, answered)
         if script is not None:
-            observed.setdefault(leg.endpoint, []).append((leg.ring_started_at, script))
+            seen.append((leg.ring_started_at, script))
+    if rules is not None:
+        seen += _absences(records, rules, {leg.endpoint for leg in legs})
+    seen.sort(key=lambda item: item[0])
+    observed: dict[str, list[tuple[datetime, AgentScript]]] = {}
+    for at, script in seen:
+        observed.setdefault(script.endpoint, []).append((at, script))
     changes: list[AgentChange] = []
-    for seen in observed.values():
+    for timeline in observed.values():
         # Each observation holds from halfway since the previous one: the nearest one in time.
-        changes.append(AgentChange(seen[0][0] - timedelta(days=3650), seen[0][1]))
-        for (before, _), (at, script) in zip(seen, seen[1:], strict=False):
+        changes.append(AgentChange(timeline[0][0] - timedelta(days=3650), timeline[0][1]))
+        for (before, _), (at, script) in pairwise(timeline):
             changes.append(AgentChange(before + (at - before) / 2, script))
     changes.sort(key=lambda c: c.at)
     return changes, default_ring
+
+
+def _absences(
+    records: Sequence[CallRecord], rules: CompiledRules, rung: set[str]
+) -> list[tuple[datetime, AgentScript]]:
+    """Agents nobody could ring: a service's entry that overflowed for want of anyone present
+    says its agents were away then; an agent of a service that got calls but never rang at all
+    was away the whole period."""
+    absences: list[tuple[datetime, AgentScript]] = []
+    offered: dict[str, datetime] = {}
+    for record in records:
+        for entry in record.entries:
+            offered.setdefault(entry.service_id, entry.entered_at)
+            service = rules.services.get(entry.service_id)
+            if entry.outcome is EntryOutcome.OVERFLOW_NOBODY and service is not None:
+                absences += [
+                    (entry.entered_at, AgentScript(endpoint=a, registered=False))
+                    for a in service.agents
+                ]
+    for service_id, first in offered.items():
+        service = rules.services.get(service_id)
+        for agent in service.agents if service is not None else ():
+            if agent not in rung:
+                absences.append((first, AgentScript(endpoint=agent, registered=False)))
+    return absences
 
 
 def _behaviour(
@@ -192,12 +226,14 @@ def traffic_from_records(
     *,
     direct: bool = False,
     queue_map: Mapping[str, str] | None = None,
+    rules: CompiledRules | None = None,
     seed: int = 2026,
 ) -> TrafficModel:
     """The traffic a period's records describe.
 
     ``direct``: the records have no IVR (a queue_log): each caller goes straight to the service
-    of its first entry (``queue_map`` renames queues into service ids).
+    of its first entry (``queue_map`` renames queues into service ids). ``rules``: the rules
+    in force during the period, to tell which agents were away (see :func:`_absences`).
     """
     ordered = sorted(records, key=lambda r: (r.started_at, r.call_id))
     rng = random.Random(seed)
@@ -232,7 +268,7 @@ def traffic_from_records(
                 service=service if direct else None,
             )
         )
-    changes, default_ring = _agent_changes(ordered)
+    changes, default_ring = _agent_changes(ordered, rules)
     return TrafficModel(calls, changes, default_ring, means, direct)
 
 
@@ -487,7 +523,9 @@ def what_if(
     if end < start:
         raise WhatIfError(f"--to {end} is before --from {start}")
     chosen = in_period(records, start, end, current.tz)
-    model = traffic_from_records(chosen, direct=direct, queue_map=queue_map, seed=seed)
+    if queue_map:
+        chosen = [_renamed(r, queue_map) for r in chosen]
+    model = traffic_from_records(chosen, direct=direct, rules=current, seed=seed)
 
     def step(label: str) -> Progress | None:
         if progress is None:
@@ -497,8 +535,6 @@ def what_if(
 
     replay_current = replay(model, current, step("règles actuelles"))
     replay_new = replay(model, new, step("nouvelles règles"))
-    if direct and queue_map:
-        chosen = [_renamed(r, queue_map) for r in chosen]
     return WhatIfResult(
         start,
         end,

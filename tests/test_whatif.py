@@ -1,0 +1,304 @@
+"""What-if replays: the traffic model rebuilt from records, replays through rules, the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from decroche.traffic import agents_for, key_paths, plan_day
+from decroche.whatif import (
+    AgentChange,
+    ReplayCall,
+    TrafficModel,
+    UnknownQueue,
+    WhatIfError,
+    replay,
+    traffic_from_records,
+    what_if,
+    with_direct_entries,
+)
+from decroche.whatif_cli import whatif
+from ivr_prompts.catalogue import load_catalogue
+from routing_rules.compiled import CompiledRules
+from routing_rules.loader import default_rules_path, load_rules
+from telephony.records.model import (
+    AgentLeg,
+    CallOutcome,
+    CallRecord,
+    EntryOutcome,
+    IvrEvent,
+    IvrEventKind,
+    LegOutcome,
+    ServiceEntry,
+)
+from telephony.simulator.scripts import AgentScript
+
+DAY = date(2026, 10, 14)  # a Wednesday: every Bernay service is open in the morning
+T0 = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+def _rules(path: Path) -> CompiledRules:
+    return load_rules(path, load_catalogue().keys())
+
+
+def _ccas_rules(tmp_path: Path, rings: int) -> Path:
+    text = default_rules_path().read_text(encoding="utf-8")
+    marker = "    strategy: ring_all\n    rings: 5\n    hours: mairie"
+    assert marker in text  # the CCAS block of the Bernay file
+    path = tmp_path / f"ccas_{rings}.yaml"
+    path.write_text(text.replace(marker, marker.replace("rings: 5", f"rings: {rings}")), "utf-8")
+    return path
+
+
+def _model_of_planned(rules: CompiledRules, calls_per_day: int, seed: int) -> TrafficModel:
+    rng = random.Random(seed)
+    midnight = datetime(2026, 10, 14, tzinfo=rules.tz)
+    planned = plan_day(rules, midnight, calls_per_day, rng)
+    agents = agents_for(rules, rng)
+    calls = [
+        ReplayCall(
+            p.at,
+            p.script.dialled,
+            p.script.caller_number,
+            tuple((k.digits, k.after) for k in p.script.keys),
+            p.script.patience,
+            p.script.talk_time,
+        )
+        for p in planned
+    ]
+    return TrafficModel(calls, [AgentChange(midnight - timedelta(days=1), a) for a in agents])
+
+
+@cache
+def _recorded_bernay_day() -> tuple[CallRecord, ...]:
+    """A Bernay day played once on the simulated PBX: the 'recorded' traffic of several tests."""
+    rules = _rules(default_rules_path())
+    return tuple(replay(_model_of_planned(rules, 50, seed=7), rules))
+
+
+# --- the traffic model -----------------------------------------------------------------------
+
+
+def _record(**changes: object) -> CallRecord:
+    base = CallRecord(
+        call_id="c1",
+        started_at=T0,
+        ended_at=T0 + timedelta(seconds=100),
+        dialled="0232464646",
+        caller_number="hash-a",
+        outcome=CallOutcome.ANSWERED,
+    )
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+def test_keys_come_from_key_and_invalid_events_in_order_timed_from_the_prompt() -> None:
+    ivr = [
+        IvrEvent(T0 + timedelta(seconds=1), "principal", IvrEventKind.MENU),
+        IvrEvent(T0 + timedelta(seconds=3), "principal", IvrEventKind.INVALID, "9"),
+        IvrEvent(T0 + timedelta(seconds=4), "principal", IvrEventKind.MENU),
+        IvrEvent(T0 + timedelta(seconds=6.5), "principal", IvrEventKind.KEY, "2"),
+        IvrEvent(T0 + timedelta(seconds=8), "droit", IvrEventKind.MENU),
+        IvrEvent(T0 + timedelta(seconds=9), "droit", IvrEventKind.KEY, "1"),
+    ]
+    model = traffic_from_records([_record(ivr=ivr, outcome=CallOutcome.IVR_HANGUP)])
+    (call,) = model.calls
+    assert call.keys == (("9", 2.0), ("2", 2.5), ("1", 1.0))
+    assert call.patience == pytest.approx(100.0)  # hung up: patience observed exactly
+
+
+def test_patience_of_an_answered_caller_is_censored_and_completed() -> None:
+    entry = ServiceEntry(
+        "ccas", T0 + timedelta(seconds=10), T0 + timedelta(seconds=100),
+        EntryOutcome.ANSWERED, answered_at=T0 + timedelta(seconds=40), agent="PJSIP/1101",
+        legs=[AgentLeg("PJSIP/1101", T0 + timedelta(seconds=12), T0 + timedelta(seconds=100),
+                       LegOutcome.ANSWERED, answered_at=T0 + timedelta(seconds=40))],
+    )  # fmt: skip
+    abandoned = _record(
+        call_id="c2",
+        outcome=CallOutcome.ABANDONED,
+        entries=[ServiceEntry("ccas", T0, T0 + timedelta(seconds=60), EntryOutcome.ABANDONED)],
+    )
+    model = traffic_from_records([_record(entries=[entry]), abandoned])
+    assert model.patience_mean_s["ccas"] == pytest.approx((30.0 + 60.0) / 1)
+    answered = next(c for c in model.calls if c.caller_number == model.calls[0].caller_number)
+    assert answered.patience > 40.0  # at least what the caller did wait
+    assert answered.talk_time == pytest.approx(60.0)
+    (agent,) = model.agent_changes
+    assert agent.script.ring_time == pytest.approx(28.0)
+
+
+def test_unanswered_legs_use_longer_answers_of_that_agent_or_do_not_answer() -> None:
+    def leg(endpoint: str, seconds: float, outcome: LegOutcome, at: float) -> AgentLeg:
+        start = T0 + timedelta(seconds=at)
+        end = start + timedelta(seconds=seconds)
+        answered = end if outcome is LegOutcome.ANSWERED else None
+        return AgentLeg(endpoint, start, end, outcome, answered_at=answered)
+
+    entry = ServiceEntry(
+        "ccas", T0, T0 + timedelta(seconds=900), EntryOutcome.OVERFLOW_TIMEOUT,
+        legs=[leg("PJSIP/1", 28, LegOutcome.ANSWERED, 0), leg("PJSIP/1", 25, LegOutcome.NO_ANSWER,
+              300), leg("PJSIP/2", 25, LegOutcome.NO_ANSWER, 0),
+              leg("PJSIP/3", 0, LegOutcome.UNREACHABLE, 0)],
+    )  # fmt: skip
+    model = traffic_from_records([_record(entries=[entry])])
+    scripts = {(c.script.endpoint, c.at > T0 + timedelta(seconds=100)): c.script
+               for c in model.agent_changes}  # fmt: skip
+    assert scripts[("PJSIP/1", True)].ring_time == pytest.approx(28.0)
+    assert scripts[("PJSIP/2", False)].response == "no_answer"
+    assert scripts[("PJSIP/3", False)].registered is False
+
+
+def test_direct_callers_need_services_of_the_rules() -> None:
+    rules = _rules(default_rules_path())
+    with pytest.raises(UnknownQueue, match="q-inconnue"):
+        with_direct_entries(rules, ["ccas", "q-inconnue"])
+    routed = with_direct_entries(rules, ["ccas"])
+    assert routed.entry[0].numbers == frozenset({"9999000"})
+
+
+# --- replays ---------------------------------------------------------------------------------
+
+
+def test_replaying_unchanged_rules_stays_close_to_the_records() -> None:
+    recorded = list(_recorded_bernay_day())
+    rules = _rules(default_rules_path())
+    result = what_if(recorded, rules, rules, DAY, DAY)
+    assert result.recorded.total.offered > 30
+    # Stated tolerance: same calls offered to the same services; answered / abandoned /
+    # overflowed within 5 % of the calls offered (times in the IVR differ by fractions of a
+    # second, and completed patience is a draw).
+    tolerance = max(1, round(0.05 * result.recorded.total.offered))
+    assert result.current.total.offered == result.recorded.total.offered
+    for key in ("answered", "abandoned", "overflowed"):
+        assert abs(result.gap["total"][key]) <= tolerance, (key, result.gap["total"])
+    for name, counts in result.recorded.services.items():
+        assert result.current.services[name].offered == counts.offered, name
+    # Same rules twice: no difference at all beyond the same tolerance.
+    assert abs(result.difference["total"]["answered"]) <= tolerance
+
+
+def _ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
+    keys = key_paths(rules)["ccas"]
+    calls = [
+        ReplayCall(
+            T0 + timedelta(minutes=3 * i),
+            "0232464646",
+            f"0611{i:06d}",
+            tuple((k, 1.0) for k in keys),
+            patience=600.0,
+            talk_time=60.0,
+        )
+        for i in range(n)
+    ]
+    agents = [
+        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=28.0))
+        for e in rules.services["ccas"].agents
+    ]
+    return TrafficModel(calls, agents)
+
+
+def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Path) -> None:
+    # CCAS agents pick up after 28 s. With 6 rings (30 s) they answer every call; the new rules
+    # ring 5 times (25 s): every CCAS call overflows to the general desk instead.
+    current = _rules(_ccas_rules(tmp_path, 6))
+    new = _rules(_ccas_rules(tmp_path, 5))
+    n = 6
+    recorded = replay(_ccas_traffic(current, n), current)
+    assert [r.entries[0].outcome for r in recorded] == [EntryOutcome.ANSWERED] * n
+    result = what_if(recorded, current, new, DAY, DAY)
+    assert result.current.services["ccas"].answered == n
+    assert result.new.services["ccas"].answered == 0
+    assert result.new.services["ccas"].overflowed == n
+    assert result.difference["services"]["ccas"]["answered"] == -n
+    assert result.new.services["accueil_general"].offered == n
+    assert "accueil_general" not in result.current.services
+    assert result.gap["total"]["answered"] == 0
+
+
+def test_period_before_start_is_refused() -> None:
+    rules = _rules(default_rules_path())
+    with pytest.raises(WhatIfError, match="before"):
+        what_if([], rules, rules, DAY, DAY - timedelta(days=1))
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def _database_with(records: list[CallRecord], tmp_path: Path) -> str:
+    from telephony.records.engine import open_store
+    from telephony.records.pseudonym import Pseudonymiser
+    from telephony.records.store import RecordStore
+
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    database = open_store(url)
+    try:
+        RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(records)
+    finally:
+        database.dispose()
+    return url
+
+
+def test_cli_json_is_one_object_with_every_part(tmp_path: Path) -> None:
+    url = _database_with(list(_recorded_bernay_day()), tmp_path)
+    rules = str(default_rules_path())
+    result = CliRunner().invoke(
+        whatif,
+        ["--rules", rules, "--current", rules, "--from", "2026-10-14", "--to", "2026-10-14",
+         "--db", url, "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert set(document) >= {"from", "to", "current", "new", "recorded", "gap", "difference"}
+    assert document["from"] == "2026-10-14"
+    assert document["recorded"]["total"]["offered"] == document["current"]["total"]["offered"]
+    assert "ccas" in document["difference"]["services"]
+
+
+def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
+    current, new = _ccas_rules(tmp_path, 6), _ccas_rules(tmp_path, 5)
+    recorded = replay(_ccas_traffic(_rules(current), 3), _rules(current))
+    url = _database_with(recorded, tmp_path)
+    result = CliRunner().invoke(
+        whatif,
+        ["--rules", str(new), "--current", str(current), "--from", "2026-10-14",
+         "--to", "2026-10-14", "--db", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Enregistré" in out and "Règles actuelles" in out and "Nouvelles" in out
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("ccas"))
+    assert lines[at].split()[-4:] == ["3", "3", "3", "+0"]  # offered: the same three calls
+    answered = lines[at + 1]
+    assert "Répondus" in answered
+    assert answered.split()[-4:] == ["3", "3", "0", "-3"]
+
+
+def test_cli_from_a_queue_log_sends_callers_to_their_queue(tmp_path: Path) -> None:
+    from telephony.records.queue_log_export import queue_log_lines
+
+    current, new = _ccas_rules(tmp_path, 6), _ccas_rules(tmp_path, 5)
+    recorded = replay(_ccas_traffic(_rules(current), 3), _rules(current))
+    log = tmp_path / "queue_log"
+    log.write_text("\n".join(queue_log_lines(recorded)) + "\n", encoding="utf-8")
+    text = log.read_text(encoding="utf-8").replace("|ccas|", "|q-ccas|")
+    log.write_text(text, encoding="utf-8")
+    args = ["--rules", str(new), "--current", str(current), "--from", "2026-10-14",
+            "--to", "2026-10-14", "--queue-log", str(log), "--json"]  # fmt: skip
+    refused = CliRunner().invoke(whatif, args)
+    assert refused.exit_code != 0
+    assert "q-ccas" in refused.output and "--queue-map" in refused.output
+    result = CliRunner().invoke(whatif, [*args, "--queue-map", "q-ccas=ccas"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["recorded"]["services"]["ccas"]["answered"] == 3
+    assert document["current"]["services"]["ccas"]["answered"] == 3
+    assert document["new"]["services"]["ccas"]["answered"] == 0
