@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from decroche.config import Config
 from routing_rules.holder import RulesHolder, RulesWatcher
@@ -158,7 +157,3 @@ class Decroche:
             f'decroche_rules_info{{version="{self.rules.version}"}} 1',
         ]
         return "\n".join(lines) + "\n"
-
-
-def data_path(config: Config, *parts: str) -> Path:
-    return config.data_dir.joinpath(*parts)
