@@ -10,7 +10,7 @@ small integer codes into the frame's name lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import IntEnum
@@ -153,7 +153,7 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
             ended.append(entry.ended_at.timestamp())
             outcome.append(int(outcome_code(entry.outcome)))
             agent.append(agents.code(entry.agent) if entry.agent else -1)
-            overflow_to.append(_overflow_code(entry.overflow_to, services))
+            overflow_to.append(overflow_code(entry.overflow_to, services.code))
         index += 1
     return EntryFrame(
         services=services.names,
@@ -170,14 +170,15 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
     )
 
 
-def _overflow_code(target: str | None, services: _Codes) -> int:
+def overflow_code(target: str | None, service_code: Callable[[str], int]) -> int:
+    """The code of an entry's ``overflow_to``: a service's code, or a negative marker."""
     if not target:
         return NO_TARGET
     if target.startswith("message"):
         return TO_MESSAGE
     if target.startswith("callback"):
         return TO_CALLBACK
-    return services.code(target.removeprefix("service:"))
+    return service_code(target.removeprefix("service:"))
 
 
 # --- local dates ------------------------------------------------------------------------------

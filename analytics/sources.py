@@ -15,12 +15,10 @@ from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 
 from analytics.api import LoadedFrame
 from analytics.frame import (
-    NO_TARGET,
-    TO_CALLBACK,
-    TO_MESSAGE,
     EntryFrame,
     frame_from_records,
     outcome_code,
+    overflow_code,
 )
 from telephony.records.engine import Database, open_store
 from telephony.records.model import EntryOutcome
@@ -116,7 +114,9 @@ def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
         ended[i] = t_end
         outcome[i] = codes[out]
         agent[i] = agents.setdefault(who, len(agents)) if who else -1
-        overflow_to[i] = _target_code(target, services)
+        overflow_to[i] = overflow_code(
+            target, lambda name: services.setdefault(name, len(services))
+        )
     return EntryFrame(
         services=list(services),
         agents=list(agents),
@@ -130,17 +130,6 @@ def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
         overflow_to=overflow_to,
         caller=np.asarray(per_call_caller, dtype=np.int64),
     )
-
-
-def _target_code(target: str | None, services: dict[str, int]) -> int:
-    if not target:
-        return NO_TARGET
-    if target.startswith("message"):
-        return TO_MESSAGE
-    if target.startswith("callback"):
-        return TO_CALLBACK
-    name = target.removeprefix("service:")
-    return services.setdefault(name, len(services))
 
 
 class QueueLogSource:

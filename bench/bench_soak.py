@@ -15,7 +15,7 @@ import resource
 import time
 from typing import Any
 
-from bench.bench_router import _NullRecords, _p
+from bench.bench_router import _NullRecords, _p, measure_reaction
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
@@ -43,22 +43,7 @@ async def _soak(seconds: float) -> dict[str, Any]:
     rules = RulesHolder(default_rules_path())
     for endpoint in sorted({a for s in rules.current.services.values() for a in s.agents}):
         pbx.add_agent(AgentScript(endpoint=endpoint, ring_time=3.0, talk_time=20.0))
-    emitted: dict[str, float] = {}
-    delays: list[float] = []
-    enter, answer = pbx.engine.enter_stasis, pbx.engine.answer
-
-    def enter_stasis(channel: Any, app: str, args: list[str], replace: Any = None) -> None:
-        emitted[channel.id] = time.perf_counter()
-        enter(channel, app, args, replace)
-
-    def answered(channel_id: str) -> None:
-        started = emitted.pop(channel_id, None)
-        if started is not None:
-            delays.append(time.perf_counter() - started)
-        answer(channel_id)
-
-    pbx.engine.enter_stasis = enter_stasis  # type: ignore[method-assign]
-    pbx.engine.answer = answered  # type: ignore[method-assign]
+    delays = measure_reaction(pbx, lambda: True)
     client = AriClient(pbx.url, "decroche", "decroche", "decroche")
     records = _Counting()
     router = Router(client=client, rules=rules, records=records, clock=clock)

@@ -158,6 +158,24 @@ _force = click.option("--force", is_flag=True, help="Write it again even if alre
 _town = click.option("--town", default="Ville de Bernay", show_default=True)
 
 
+def _write_report(
+    kind: str,
+    when: str | None,
+    db: str | None,
+    config_path: Path | None,
+    out: Path,
+    pdf: bool,
+    force: bool,
+    town: str,
+) -> None:
+    settings = _settings(db, config_path)
+    try:
+        with _database(settings.url) as database:
+            _generate(database, kind, when, out, pdf, force, town)
+    except ReportsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @report.command("monthly")
 @click.option("--month", metavar="YYYY-MM", help="Default: last month.")
 @db_option
@@ -176,12 +194,7 @@ def monthly(
     town: str,
 ) -> None:
     """Écrit le bilan mensuel d'un mois (HTML et PDF)."""
-    settings = _settings(db, config_path)
-    try:
-        with _database(settings.url) as database:
-            _generate(database, "monthly", month, out, pdf, force, town)
-    except ReportsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write_report("monthly", month, db, config_path, out, pdf, force, town)
 
 
 @report.command("annual")
@@ -202,12 +215,7 @@ def annual(
     town: str,
 ) -> None:
     """Écrit le bilan annuel d'une année (HTML et PDF)."""
-    settings = _settings(db, config_path)
-    try:
-        with _database(settings.url) as database:
-            _generate(database, "annual", year, out, pdf, force, town)
-    except ReportsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    _write_report("annual", year, db, config_path, out, pdf, force, town)
 
 
 @report.command("due")
