@@ -97,7 +97,8 @@ def main() -> bool:
         f"up to {result['peak_in_progress']} in progress at once"
     )
     print(
-        f"reaction StasisStart -> answer: median {_p(delays, 0.5):.2f} ms, "
+        f"reaction StasisStart -> answer (PBX and router sharing one process and one core, so "
+        f"the simulator's work is included): median {_p(delays, 0.5):.2f} ms, "
         f"p99 {_p(delays, 0.99):.2f} ms over {len(delays)} calls"
     )
     print(
