@@ -5,8 +5,10 @@ Two halves, as everywhere in the house:
 - **pure**: :func:`traffic_from_records` rebuilds a :class:`TrafficModel` from call records —
   arrival times, number dialled, keys pressed (the IVR's KEY and INVALID events, in order), how
   long each caller was willing to wait, and how each agent's phone behaved over time;
-- **I/O**: :func:`replay` plays a model on the simulated PBX against the real router with some
-  rules, in virtual time, and returns the records the call flow produced (kept in memory).
+  :func:`quiet_parts` cuts it where nobody is on the line, so that parts replay apart; and the
+  comparison of the indicators;
+- **I/O** (:mod:`decroche.whatif_replay`): a model played on the simulated PBX against the real
+  router with some rules, in virtual time, giving the records the call flow produced.
 
 Patience: a caller who hung up waiting gave it exactly (call end − arrival). A caller who was
 answered, or left on a message or a callback, was still willing to wait: that patience is
@@ -29,12 +31,11 @@ Error hierarchy::
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import random
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -47,12 +48,11 @@ from routing_rules.compiled import CompiledRules, EntryRule, ToService
 from telephony.records.model import (
     CallOutcome,
     CallRecord,
-    CallStart,
     EntryOutcome,
     IvrEventKind,
     LegOutcome,
 )
-from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
+from telephony.simulator.scripts import AgentScript
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +291,64 @@ def _patience(record: CallRecord, means: Mapping[str, float], rng: random.Random
     return max(0.5, waited + rng.expovariate(1.0 / mean))
 
 
-# --- replay on the simulated PBX (I/O) -----------------------------------------------------------
+# --- cutting a model into parts that can be replayed apart (pure) ------------------------------
+
+# A call can still be going on this long after its caller's patience and talk are spent: the
+# survey, a message, an agent finishing a transfer; the simulator ends any call after an hour.
+_CALL_MARGIN_S = 900.0
+_CALL_LONGEST_S = 3600.0 + _CALL_MARGIN_S
+
+
+def _end_bound(call: ReplayCall) -> datetime:
+    """A time by which ``call`` has certainly ended, whatever the rules do with it."""
+    lasts = sum(after for _, after in call.keys) + call.patience + call.talk_time
+    return call.at + timedelta(seconds=min(_CALL_LONGEST_S, lasts + _CALL_MARGIN_S))
+
+
+def quiet_parts(model: TrafficModel) -> list[TrafficModel]:
+    """``model`` cut wherever nobody can still be on the line: nights, mostly.
+
+    Each part starts with every agent's phone as it was at that moment, so replaying the parts
+    one after the other (or side by side in several processes) gives what one replay of the
+    whole gives. The cut depends only on the traffic, never on the number of processes, so a
+    replay is the same on every machine.
+    """
+    groups: list[list[ReplayCall]] = []
+    quiet_from: datetime | None = None
+    for call in model.calls:
+        if quiet_from is None or call.at > quiet_from:
+            groups.append([])
+            quiet_from = _end_bound(call)
+        else:
+            quiet_from = max(quiet_from, _end_bound(call))
+        groups[-1].append(call)
+    if len(groups) <= 1:
+        return [model]
+    parts: list[TrafficModel] = []
+    for i, calls in enumerate(groups):
+        start = calls[0].at
+        end = groups[i + 1][0].at if i + 1 < len(groups) else None
+        parts.append(
+            dataclasses.replace(model, calls=calls, agent_changes=_changes_in(model, start, end))
+        )
+    return parts
+
+
+def _changes_in(model: TrafficModel, start: datetime, end: datetime | None) -> list[AgentChange]:
+    """Each phone's change in force at ``start`` (moved to the front), then those until ``end``."""
+    in_force: dict[str, AgentChange] = {}
+    later: list[AgentChange] = []
+    for change in model.agent_changes:  # by time
+        if change.at <= start:
+            in_force[change.script.endpoint] = change
+        elif end is None or change.at < end:
+            later.append(change)
+        else:
+            break
+    return [*in_force.values(), *later]
+
+
+# --- queue_log callers: one entry route per service (pure) ---------------------------------------
 
 
 def direct_number(index: int) -> str:
@@ -312,127 +369,6 @@ def with_direct_entries(rules: CompiledRules, services: Sequence[str]) -> Compil
         for i, s in enumerate(services)
     )
     return dataclasses.replace(rules, entry=extra + tuple(rules.entry))
-
-
-@dataclass(slots=True)
-class _Rules:
-    current: CompiledRules
-
-
-@dataclass(slots=True)
-class _Memory:
-    """Record sink of a replay: everything stays in memory, nothing is written anywhere."""
-
-    finished: list[CallRecord] = field(default_factory=list)
-
-    async def call_started(self, start: CallStart) -> None:
-        return None
-
-    async def call_finished(self, record: CallRecord) -> None:
-        self.finished.append(record)
-
-    def touch(self, call_id: str, at: datetime) -> None:
-        return None
-
-
-Progress = Callable[[int, int], None]
-
-
-def replay(
-    model: TrafficModel, rules: CompiledRules, progress: Progress | None = None
-) -> list[CallRecord]:
-    """Play ``model`` through ``rules`` on the simulated PBX, in virtual time."""
-    from telephony.virtual_time import VirtualTimeLoop
-
-    if model.direct:
-        rules = with_direct_entries(rules, model.direct_services())
-    if not model.calls:
-        return []
-    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(_replay(model, rules, progress))
-
-
-async def _replay(
-    model: TrafficModel, rules: CompiledRules, progress: Progress | None
-) -> list[CallRecord]:
-    from ivr_prompts.build import media_durations, prompt_durations
-    from ivr_prompts.catalogue import load_catalogue
-    from telephony.ari.client import AriClient
-    from telephony.flow.router import Router, RouterSettings
-    from telephony.simulator.pbx import SimulatedPbx
-    from telephony.virtual_time import LoopClock
-
-    clock = LoopClock(model.calls[0].at - timedelta(seconds=5))
-    pbx = SimulatedPbx(clock=clock, app="decroche-whatif")
-    await pbx.start(port=0)
-    pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
-    first: dict[str, AgentScript] = {}
-    for change in model.agent_changes:
-        first.setdefault(change.script.endpoint, change.script)
-    for endpoint in sorted({a for s in rules.services.values() for a in s.agents} - set(first)):
-        first[endpoint] = AgentScript(endpoint=endpoint, ring_time=model.default_ring_s)
-    for script in first.values():
-        pbx.add_agent(script)
-    client = AriClient(pbx.url, "decroche", "decroche", "decroche-whatif")
-    sink = _Memory()
-    router = Router(
-        client=client,
-        rules=_Rules(rules),
-        records=sink,
-        clock=clock,
-        settings=RouterSettings(heartbeat_s=3600, ping_interval_s=3600, fallback=None),
-    )
-    numbers = {s: direct_number(i) for i, s in enumerate(model.direct_services())}
-    await router.start()
-    try:
-        await _play(model, pbx, clock, numbers, progress)
-    finally:
-        await router.stop()
-        await client.close()
-        await pbx.stop()
-    return sorted(sink.finished, key=lambda r: r.started_at)
-
-
-async def _play(
-    model: TrafficModel,
-    pbx: Any,
-    clock: Any,
-    numbers: Mapping[str, str],
-    progress: Progress | None,
-) -> None:
-    changes = [c for c in model.agent_changes if c.at > clock.now()]
-    handles = []
-    c = 0
-    total = len(model.calls)
-    for i, call in enumerate(model.calls, start=1):
-        while c < len(changes) and changes[c].at <= call.at:
-            await _sleep_until(clock, changes[c].at)
-            pbx.add_agent(changes[c].script)
-            c += 1
-        await _sleep_until(clock, call.at)
-        handles.append(pbx.place_call(_script(call, numbers)))
-        if progress is not None:
-            progress(i, total)
-    for handle in handles:
-        await handle.wait()
-    await pbx.wait_idle()
-
-
-async def _sleep_until(clock: Any, at: datetime) -> None:
-    gap = (at - clock.now()).total_seconds()
-    if gap > 0:
-        await clock.sleep(gap)
-
-
-def _script(call: ReplayCall, numbers: Mapping[str, str]) -> CallerScript:
-    dialled = numbers[call.service] if call.service is not None else call.dialled
-    return CallerScript(
-        caller_number=call.caller_number,
-        dialled=dialled,
-        keys=tuple(KeyPress(digits=d, after=a) for d, a in call.keys),
-        patience=call.patience,
-        talk_time=call.talk_time,
-    )
 
 
 # --- comparison (pure) ---------------------------------------------------------------------------
@@ -504,50 +440,3 @@ def in_period(records: Iterable[CallRecord], start: date, end: date, tz: Any) ->
     low = datetime.combine(start, time.min, tz).astimezone(UTC)
     high = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
     return [r for r in records if low <= r.started_at < high]
-
-
-def what_if(
-    records: Sequence[CallRecord],
-    current: CompiledRules,
-    new: CompiledRules,
-    start: date,
-    end: date,
-    *,
-    direct: bool = False,
-    queue_map: Mapping[str, str] | None = None,
-    params: Parameters | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    seed: int = 2026,
-) -> WhatIfResult:
-    """Recorded, replayed-current and replayed-new indicators of ``start``..``end``."""
-    if end < start:
-        raise WhatIfError(f"--to {end} is before --from {start}")
-    chosen = in_period(records, start, end, current.tz)
-    if queue_map:
-        chosen = [_renamed(r, queue_map) for r in chosen]
-    model = traffic_from_records(chosen, direct=direct, rules=current, seed=seed)
-
-    def step(label: str) -> Progress | None:
-        if progress is None:
-            return None
-        report = progress
-        return lambda done, total: report(label, done, total)
-
-    replay_current = replay(model, current, step("règles actuelles"))
-    replay_new = replay(model, new, step("nouvelles règles"))
-    return WhatIfResult(
-        start,
-        end,
-        indicators_of(chosen, start, end, params),
-        indicators_of(replay_current, start, end, params),
-        indicators_of(replay_new, start, end, params),
-        len(model.calls),
-    )
-
-
-def _renamed(record: CallRecord, queue_map: Mapping[str, str]) -> CallRecord:
-    entries = [
-        dataclasses.replace(e, service_id=queue_map.get(e.service_id, e.service_id))
-        for e in record.entries
-    ]
-    return dataclasses.replace(record, entries=entries)

@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from analytics.definitions import Counts, Parameters
-from decroche.whatif import WhatIfError, WhatIfResult, what_if
+from decroche.whatif import WhatIfError, WhatIfResult
+from decroche.whatif_replay import what_if
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RulesInvalid
 from telephony.records.model import CallRecord

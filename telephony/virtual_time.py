@@ -62,14 +62,17 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
 
     def __init__(self) -> None:
         super().__init__()
-        self._offset = 0.0
+        # Frozen: the work the process does takes no virtual time, so a replay gives the same
+        # timings on any machine and under any load (a real clock here would leak milliseconds
+        # of processing into every wait).
+        self._now = super().time()
         self._selector = _JumpingSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:
-        return super().time() + self._offset
+        return self._now
 
     def jump(self, seconds: float) -> None:
-        self._offset += seconds
+        self._now += seconds
 
 
 class LoopClock:

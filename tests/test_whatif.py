@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import UTC, date, datetime, timedelta
@@ -18,12 +19,12 @@ from decroche.whatif import (
     TrafficModel,
     UnknownQueue,
     WhatIfError,
-    replay,
+    quiet_parts,
     traffic_from_records,
-    what_if,
     with_direct_entries,
 )
 from decroche.whatif_cli import whatif
+from decroche.whatif_replay import replay, replay_pool, what_if
 from ivr_prompts.catalogue import load_catalogue
 from routing_rules.compiled import CompiledRules
 from routing_rules.loader import default_rules_path, load_rules
@@ -162,6 +163,79 @@ def test_direct_callers_need_services_of_the_rules() -> None:
         with_direct_entries(rules, ["ccas", "q-inconnue"])
     routed = with_direct_entries(rules, ["ccas"])
     assert routed.entry[0].numbers == frozenset({"9999000"})
+
+
+# --- quiet parts ----------------------------------------------------------------------------
+
+
+def _call(at: datetime, patience: float = 60.0, talk: float = 60.0) -> ReplayCall:
+    return ReplayCall(at, "0232464646", "0600000001", (("1", 2.0),), patience, talk)
+
+
+def test_parts_are_cut_only_where_nobody_can_still_be_on_the_line() -> None:
+    evening = T0 + timedelta(hours=10)
+    calls = [
+        _call(T0),
+        _call(T0 + timedelta(minutes=10)),  # 10 min later: the first call may still run
+        _call(evening, patience=3000.0),  # a caller ready to wait 50 min...
+        _call(evening + timedelta(minutes=59)),  # ...so this one is in the same part
+        _call(evening + timedelta(hours=12)),
+    ]
+    parts = quiet_parts(TrafficModel(calls, []))
+    assert [[c.at for c in p.calls] for p in parts] == [
+        [calls[0].at, calls[1].at],
+        [calls[2].at, calls[3].at],
+        [calls[4].at],
+    ]
+    assert quiet_parts(TrafficModel(calls[:2], [])) == [TrafficModel(calls[:2], [])]
+
+
+def test_each_part_starts_with_the_phones_as_they_were_then() -> None:
+    def change(at: datetime, ring: float, endpoint: str = "PJSIP/1101") -> AgentChange:
+        return AgentChange(at, AgentScript(endpoint=endpoint, ring_time=ring))
+
+    day2 = T0 + timedelta(days=1)
+    changes = [
+        change(T0 - timedelta(days=3650), 4.0),
+        change(T0 - timedelta(days=3650), 9.0, "PJSIP/1102"),
+        change(T0 + timedelta(hours=2), 6.0),
+        change(day2 + timedelta(hours=1), 8.0),
+    ]
+    first, second = quiet_parts(TrafficModel([_call(T0), _call(day2)], changes))
+    assert [(c.script.endpoint, c.script.ring_time) for c in first.agent_changes] == [
+        ("PJSIP/1101", 4.0),
+        ("PJSIP/1102", 9.0),
+        ("PJSIP/1101", 6.0),  # changes during the night belong to the part before
+    ]
+    assert [(c.script.endpoint, c.script.ring_time) for c in second.agent_changes] == [
+        ("PJSIP/1101", 6.0),
+        ("PJSIP/1102", 9.0),
+        ("PJSIP/1101", 8.0),
+    ]
+
+
+def _outcomes(records: list[CallRecord]) -> list[tuple[object, ...]]:
+    return [
+        (r.started_at, r.call_id, r.outcome, tuple((e.service_id, e.outcome) for e in r.entries))
+        for r in records
+    ]
+
+
+def test_replaying_in_worker_processes_gives_what_one_process_gives() -> None:
+    rules = _rules(default_rules_path())
+    day1 = _model_of_planned(rules, 25, seed=3)
+    day2 = _model_of_planned(rules, 25, seed=4)
+    shifted = [dataclasses.replace(c, at=c.at + timedelta(days=1)) for c in day2.calls]
+    model = TrafficModel(day1.calls + shifted, day1.agent_changes)
+    assert len(quiet_parts(model)) >= 2
+    here = replay(model, rules)
+    seen: list[tuple[int, int]] = []
+    with replay_pool(2) as pool:
+        assert pool is not None
+        there = replay(model, rules, lambda done, total: seen.append((done, total)), pool=pool)
+    assert len(here) == len(model.calls)
+    assert _outcomes(there) == _outcomes(here)
+    assert seen[-1] == (len(model.calls), len(model.calls))
 
 
 # --- replays ---------------------------------------------------------------------------------
