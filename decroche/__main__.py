@@ -1,3 +1,5 @@
 from decroche.cli import main
 
-main()
+# Guarded: worker processes (what-if replays) are spawned and import this module again.
+if __name__ == "__main__":
+    main()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from aiohttp import web
 
@@ -22,6 +24,7 @@ from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, 
 from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
+from reports.whatif_jobs import WhatIfJobs
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
@@ -155,6 +158,27 @@ def web_deps(
         survey_scales=dict(scales_of(rules)),
         objectives=config.objectives,
         healthz=system.health if system is not None else None,
+        whatif=whatif_jobs(config, Path(rules.source)),
+    )
+
+
+def whatif_jobs(config: Config, current_rules: Path) -> WhatIfJobs:
+    """The IT page's simulations: ``decroche whatif`` run by this Python on this database,
+    against the rules in force; proposed rules are checked like a reload would check them."""
+    from ivr_prompts.catalogue import load_catalogue
+    from routing_rules.loader import validate_text
+
+    catalogue = frozenset(load_catalogue().keys())
+
+    def check(text: str, name: str) -> None:
+        validate_text(text, name, catalogue)
+
+    return WhatIfJobs(
+        config.data_dir / "et-si",
+        [sys.executable, "-m", "decroche", "whatif"],
+        current_rules,
+        check,
+        env={"DECROCHE_WHATIF_DB": config.database_url()},
     )
 
 

@@ -374,7 +374,16 @@ def with_direct_entries(rules: CompiledRules, services: Sequence[str]) -> Compil
 # --- comparison (pure) ---------------------------------------------------------------------------
 
 
-COMPARED = ("offered", "answered", "abandoned", "overflowed", "answer_rate", "service_level")
+COMPARED = (
+    "offered",
+    "answered",
+    "abandoned",
+    "overflowed",
+    "answer_rate",
+    "service_level",
+    "abandonment_rate",
+    "mean_wait_answered_s",
+)
 
 
 def indicators_of(

@@ -63,6 +63,17 @@ def records_from_database(url: str, start: date, end: date) -> list[CallRecord]:
         database.dispose()
 
 
+def make_url_safe(url: str) -> str:
+    """The database URL without its password, fit for an error message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(invalid database URL)"
+
+
 def _cell(counts: Counts | None, key: str) -> str:
     if counts is None:
         return "—"
@@ -71,6 +82,8 @@ def _cell(counts: Counts | None, key: str) -> str:
         return "—"
     if key.endswith("rate") or key == "service_level":
         return f"{value * 100:.1f} %".replace(".", ",")
+    if key.endswith("_s"):
+        return f"{value:.1f} s".replace(".", ",")
     return str(value)
 
 
@@ -79,6 +92,8 @@ def _delta(value: float | None, key: str) -> str:
         return "—"
     if key.endswith("rate") or key == "service_level":
         return f"{value * 100:+.1f} pt".replace(".", ",")
+    if key.endswith("_s"):
+        return f"{value:+.1f} s".replace(".", ",")
     return f"{value:+g}"
 
 
@@ -89,6 +104,8 @@ _FIGURES = {
     "overflowed": "Débordés",
     "answer_rate": "Taux de réponse",
     "service_level": "Décrochés à temps",
+    "abandonment_rate": "Taux d’abandon",
+    "mean_wait_answered_s": "Attente moyenne (répondus)",
 }
 
 
@@ -140,7 +157,7 @@ def format_comparison(result: WhatIfResult) -> str:
     return "\n".join(lines)
 
 
-def _progress(label: str, done: int, total: int) -> None:
+def _progress_bar(label: str, done: int, total: int) -> None:
     width = 30
     filled = width * done // max(1, total)
     bar = "█" * filled + "·" * (width - filled)
@@ -148,6 +165,15 @@ def _progress(label: str, done: int, total: int) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
+
+
+def _progress_json(label: str, done: int, total: int) -> None:
+    # One JSON object a line, for a program following the run (the dashboard's IT page).
+    sys.stderr.write(json.dumps({"step": label, "done": done, "total": total}) + "\n")
+    sys.stderr.flush()
+
+
+_PROGRESS = {"bar": _progress_bar, "json": _progress_json, "none": None}
 
 
 def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
@@ -177,7 +203,14 @@ def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--from", "start", required=True, metavar="YYYY-MM-DD")
 @click.option("--to", "end", required=True, metavar="YYYY-MM-DD")
-@click.option("--db", "db", metavar="URL", help="Call records database (default: configuration).")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    envvar="DECROCHE_WHATIF_DB",
+    help="Call records database (default: configuration; or DECROCHE_WHATIF_DB, which keeps a "
+    "password out of the process list).",
+)
 @click.option(
     "--queue-log",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -193,6 +226,19 @@ def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None)
 @click.option("--rings", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to replay in [default: one a core].",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(sorted(_PROGRESS)),
+    default="bar",
+    show_default=True,
+    help="Progress on stderr: a bar, JSON lines, or nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 def whatif(
     new_rules: Path,
@@ -205,6 +251,8 @@ def whatif(
     config_path: Path | None,
     rings: int,
     seed: int,
+    workers: int | None,
+    progress: str,
     as_json: bool,
 ) -> None:
     """Et si… : rejoue les appels d’une période avec d’autres règles et compare les indicateurs."""
@@ -228,7 +276,16 @@ def whatif(
             records, _report = parse_queue_log(lines)
     else:
         assert db is not None  # set above from the configuration when absent
-        records = records_from_database(db, first, last)
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            records = records_from_database(db, first, last)
+        except SQLAlchemyError as exc:
+            where = make_url_safe(db)
+            # The driver's own words when there are some: SQLAlchemy's add a long SQL dump.
+            reason = str(getattr(exc, "orig", None) or exc)
+            message = f"cannot read the call records at {where}: {reason}"
+            raise click.ClickException(message) from exc
     try:
         result = what_if(
             records,
@@ -239,8 +296,9 @@ def whatif(
             direct=queue_log is not None,
             queue_map=_queue_map(queue_map),
             params=Parameters(rings=rings, timezone=str(current.tz)),
-            progress=_progress,
+            progress=_PROGRESS[progress],
             seed=seed,
+            workers=workers,
         )
     except WhatIfError as exc:
         raise click.ClickException(str(exc)) from exc

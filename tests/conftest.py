@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import browser_support
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_ARI = REPO.parent / "shared" / "ari"
 TRACES_DIR = SHARED_ARI / "traces"
@@ -31,3 +33,20 @@ def api_docs_dir() -> Path:
 
 def pg_url() -> str | None:
     return os.environ.get("DECROCHE_TEST_PG_URL") or None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (Debian's) for a module's browser tests. Not for the whole session:
+    Playwright's synchronous API keeps an event loop running in the main thread while it is
+    open, and tests after it run event loops of their own there."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=browser_support.CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

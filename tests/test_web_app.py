@@ -89,6 +89,7 @@ PAGES = {
     "/rapports": {"qualite"},
     "/direct": {"qualite", "informatique"},
     "/systeme": {"informatique"},
+    "/systeme/et-si": {"informatique"},
     "/agent": {"agent1"},
 }
 

@@ -4,72 +4,24 @@ live view updates by server push. Screenshots go to ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from click.testing import CliRunner
 
 from reports.live import AgentLive, AgentState, LiveSnapshot, ServiceLive
-from reports.testing import PASSWORD, fill, town_calls, web_deps
-from reports.web.app import WebDeps, create_app
+from reports.testing import fill, town_calls, web_deps
 from telephony.records.engine import open_store
+from tests.browser_support import Server, shot, sign_in
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-class Server:
-    """The app served on 127.0.0.1 from a thread with its own event loop."""
-
-    def __init__(self, deps: WebDeps) -> None:
-        self.deps = deps
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.port = 0
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        runner = web.AppRunner(create_app(self.deps))
-        self.loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = runner.addresses[0][1]
-        self.runner = runner
-        self.ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(runner.cleanup())
-        self.loop.close()
-
-    def start(self) -> str:
-        self.thread.start()
-        assert self.ready.wait(20), "the web app did not start"
-        return f"http://127.0.0.1:{self.port}"
-
-    def publish(self, snapshot: LiveSnapshot) -> None:
-        self.loop.call_soon_threadsafe(self.deps.live.publish, snapshot)
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(20)
 
 
 @pytest.fixture(scope="module")
@@ -87,20 +39,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, S
         database.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def page(browser, site):
     context = browser.new_context(accept_downloads=True, locale="fr-FR")
@@ -108,19 +46,6 @@ def page(browser, site):
         yield context.new_page()
     finally:
         context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, base: str, login: str) -> None:
-    page.goto(f"{base}/connexion")
-    page.get_by_label("Identifiant").fill(login)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").press("Enter")  # keyboard works
-    page.wait_for_load_state("load")
 
 
 def test_dashboard_figures_equal_the_indicators_command(page, site) -> None:

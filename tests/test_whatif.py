@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from decroche.traffic import agents_for, key_paths, plan_day
+from decroche.traffic import agents_for, plan_day
 from decroche.whatif import (
     AgentChange,
     ReplayCall,
@@ -25,9 +25,8 @@ from decroche.whatif import (
 )
 from decroche.whatif_cli import whatif
 from decroche.whatif_replay import replay, replay_pool, what_if
-from ivr_prompts.catalogue import load_catalogue
 from routing_rules.compiled import CompiledRules
-from routing_rules.loader import default_rules_path, load_rules
+from routing_rules.loader import default_rules_path
 from telephony.records.model import (
     AgentLeg,
     CallOutcome,
@@ -39,22 +38,7 @@ from telephony.records.model import (
     ServiceEntry,
 )
 from telephony.simulator.scripts import AgentScript
-
-DAY = date(2026, 10, 14)  # a Wednesday: every Bernay service is open in the morning
-T0 = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris
-
-
-def _rules(path: Path) -> CompiledRules:
-    return load_rules(path, load_catalogue().keys())
-
-
-def _ccas_rules(tmp_path: Path, rings: int) -> Path:
-    text = default_rules_path().read_text(encoding="utf-8")
-    marker = "    strategy: ring_all\n    rings: 5\n    hours: mairie"
-    assert marker in text  # the CCAS block of the Bernay file
-    path = tmp_path / f"ccas_{rings}.yaml"
-    path.write_text(text.replace(marker, marker.replace("rings: 5", f"rings: {rings}")), "utf-8")
-    return path
+from tests.whatif_support import DAY, T0, ccas_rules, ccas_traffic, database_with, rules_of
 
 
 def _model_of_planned(rules: CompiledRules, calls_per_day: int, seed: int) -> TrafficModel:
@@ -79,7 +63,7 @@ def _model_of_planned(rules: CompiledRules, calls_per_day: int, seed: int) -> Tr
 @cache
 def _recorded_bernay_day() -> tuple[CallRecord, ...]:
     """A Bernay day played once on the simulated PBX: the 'recorded' traffic of several tests."""
-    rules = _rules(default_rules_path())
+    rules = rules_of(default_rules_path())
     return tuple(replay(_model_of_planned(rules, 50, seed=7), rules))
 
 
@@ -158,7 +142,7 @@ def test_unanswered_legs_use_longer_answers_of_that_agent_or_do_not_answer() -> 
 
 
 def test_direct_callers_need_services_of_the_rules() -> None:
-    rules = _rules(default_rules_path())
+    rules = rules_of(default_rules_path())
     with pytest.raises(UnknownQueue, match="q-inconnue"):
         with_direct_entries(rules, ["ccas", "q-inconnue"])
     routed = with_direct_entries(rules, ["ccas"])
@@ -222,7 +206,7 @@ def _outcomes(records: list[CallRecord]) -> list[tuple[object, ...]]:
 
 
 def test_replaying_in_worker_processes_gives_what_one_process_gives() -> None:
-    rules = _rules(default_rules_path())
+    rules = rules_of(default_rules_path())
     day1 = _model_of_planned(rules, 25, seed=3)
     day2 = _model_of_planned(rules, 25, seed=4)
     shifted = [dataclasses.replace(c, at=c.at + timedelta(days=1)) for c in day2.calls]
@@ -243,7 +227,7 @@ def test_replaying_in_worker_processes_gives_what_one_process_gives() -> None:
 
 def test_replaying_unchanged_rules_stays_close_to_the_records() -> None:
     recorded = list(_recorded_bernay_day())
-    rules = _rules(default_rules_path())
+    rules = rules_of(default_rules_path())
     result = what_if(recorded, rules, rules, DAY, DAY)
     assert result.recorded.total.offered > 30
     # Stated tolerance: same calls offered to the same services; answered / abandoned /
@@ -259,33 +243,13 @@ def test_replaying_unchanged_rules_stays_close_to_the_records() -> None:
     assert abs(result.difference["total"]["answered"]) <= tolerance
 
 
-def _ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
-    keys = key_paths(rules)["ccas"]
-    calls = [
-        ReplayCall(
-            T0 + timedelta(minutes=3 * i),
-            "0232464646",
-            f"0611{i:06d}",
-            tuple((k, 1.0) for k in keys),
-            patience=600.0,
-            talk_time=60.0,
-        )
-        for i in range(n)
-    ]
-    agents = [
-        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=28.0))
-        for e in rules.services["ccas"].agents
-    ]
-    return TrafficModel(calls, agents)
-
-
 def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Path) -> None:
     # CCAS agents pick up after 28 s. With 6 rings (30 s) they answer every call; the new rules
     # ring 5 times (25 s): every CCAS call overflows to the general desk instead.
-    current = _rules(_ccas_rules(tmp_path, 6))
-    new = _rules(_ccas_rules(tmp_path, 5))
+    current = rules_of(ccas_rules(tmp_path, 6))
+    new = rules_of(ccas_rules(tmp_path, 5))
     n = 6
-    recorded = replay(_ccas_traffic(current, n), current)
+    recorded = replay(ccas_traffic(current, n), current)
     assert [r.entries[0].outcome for r in recorded] == [EntryOutcome.ANSWERED] * n
     result = what_if(recorded, current, new, DAY, DAY)
     assert result.current.services["ccas"].answered == n
@@ -298,7 +262,7 @@ def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Pat
 
 
 def test_period_before_start_is_refused() -> None:
-    rules = _rules(default_rules_path())
+    rules = rules_of(default_rules_path())
     with pytest.raises(WhatIfError, match="before"):
         what_if([], rules, rules, DAY, DAY - timedelta(days=1))
 
@@ -306,22 +270,8 @@ def test_period_before_start_is_refused() -> None:
 # --- the command -----------------------------------------------------------------------------
 
 
-def _database_with(records: list[CallRecord], tmp_path: Path) -> str:
-    from telephony.records.engine import open_store
-    from telephony.records.pseudonym import Pseudonymiser
-    from telephony.records.store import RecordStore
-
-    url = f"sqlite:///{tmp_path / 'records.db'}"
-    database = open_store(url)
-    try:
-        RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(records)
-    finally:
-        database.dispose()
-    return url
-
-
 def test_cli_json_is_one_object_with_every_part(tmp_path: Path) -> None:
-    url = _database_with(list(_recorded_bernay_day()), tmp_path)
+    url = database_with(list(_recorded_bernay_day()), tmp_path)
     rules = str(default_rules_path())
     result = CliRunner().invoke(
         whatif,
@@ -337,9 +287,9 @@ def test_cli_json_is_one_object_with_every_part(tmp_path: Path) -> None:
 
 
 def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
-    current, new = _ccas_rules(tmp_path, 6), _ccas_rules(tmp_path, 5)
-    recorded = replay(_ccas_traffic(_rules(current), 3), _rules(current))
-    url = _database_with(recorded, tmp_path)
+    current, new = ccas_rules(tmp_path, 6), ccas_rules(tmp_path, 5)
+    recorded = replay(ccas_traffic(rules_of(current), 3), rules_of(current))
+    url = database_with(recorded, tmp_path)
     result = CliRunner().invoke(
         whatif,
         ["--rules", str(new), "--current", str(current), "--from", "2026-10-14",
@@ -359,8 +309,8 @@ def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
 def test_cli_from_a_queue_log_sends_callers_to_their_queue(tmp_path: Path) -> None:
     from telephony.records.queue_log_export import queue_log_lines
 
-    current, new = _ccas_rules(tmp_path, 6), _ccas_rules(tmp_path, 5)
-    recorded = replay(_ccas_traffic(_rules(current), 3), _rules(current))
+    current, new = ccas_rules(tmp_path, 6), ccas_rules(tmp_path, 5)
+    recorded = replay(ccas_traffic(rules_of(current), 3), rules_of(current))
     log = tmp_path / "queue_log"
     log.write_text("\n".join(queue_log_lines(recorded)) + "\n", encoding="utf-8")
     text = log.read_text(encoding="utf-8").replace("|ccas|", "|q-ccas|")

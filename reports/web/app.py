@@ -27,6 +27,7 @@ from reports.live import LiveFeed
 from reports.presence import AgentPresence
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
+from reports.whatif_jobs import WhatIfJobs
 from telephony.records.engine import Database
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ ACCESS: dict[str, frozenset[Role]] = {
     "live": frozenset({Q, IT}),
     "live_stream": frozenset({Q, IT}),
     "system": frozenset({IT}),
+    "whatif": frozenset({IT}),
+    "whatif_post": frozenset({IT}),
+    "whatif_job": frozenset({IT}),
+    "whatif_file": frozenset({IT}),
     "agent": frozenset({AG}),
     "agent_presence": frozenset({AG}),
     "agent_callback": frozenset({AG}),
@@ -76,6 +81,8 @@ class WebDeps:
     survey_scales: dict[str, Any] = field(default_factory=dict)
     objectives: Any = None
     healthz: Callable[[], dict[str, object]] | None = None
+    # What-if simulations launched from the IT page (None: not offered by this process).
+    whatif: WhatIfJobs | None = None
 
     @property
     def auth(self) -> AuthSettings:
@@ -243,5 +250,11 @@ def create_app(deps: WebDeps) -> web.Application:
             task.cancel()
 
     app.on_shutdown.append(close_streams)
+
+    async def stop_simulation(app: web.Application) -> None:
+        if deps.whatif is not None:
+            await deps.whatif.close()
+
+    app.on_shutdown.append(stop_simulation)
     pages.add_routes(app)
     return app

@@ -38,6 +38,7 @@ from reports.web.app import (
     new_login_csrf,
     render,
 )
+from reports.web.whatif_pages import add_whatif_routes
 from telephony.records.errors import CallbackNotFound
 from telephony.records.store import PendingCallback
 
@@ -509,3 +510,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/agent", agent, name="agent")
     app.router.add_post("/agent/presence", agent_presence, name="agent_presence")
     app.router.add_post("/agent/rappel", agent_callback, name="agent_callback")
+    add_whatif_routes(app)

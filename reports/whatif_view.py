@@ -1,0 +1,153 @@
+"""The what-if comparison as the IT page shows it: rows per service from ``decroche whatif --json``.
+
+Pure: a result document in, rows of French text out. The document is the command's, read back
+from disk; a figure missing from it (an older version, a service absent from one side) shows as
+"—" rather than failing the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from analytics.definitions import Parameters
+from reports import format as fmt
+
+# (key in the indicators' JSON, French label, which way is better: +1 higher, -1 lower, 0 neither)
+FIGURES: tuple[tuple[str, str, int], ...] = (
+    ("offered", "Appels présentés", 0),
+    ("answered", "Répondus", +1),
+    ("abandoned", "Abandons", -1),
+    ("overflowed", "Débordés", -1),
+    ("answer_rate", "Taux de réponse", +1),
+    ("service_level", "Décrochés à temps", +1),
+    ("abandonment_rate", "Taux d'abandon", -1),
+    ("mean_wait_answered_s", "Attente moyenne (répondus)", -1),
+)
+TOTAL_KEY = "total"
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRow:
+    label: str
+    recorded: str
+    current: str
+    new: str
+    difference: str
+    effect: str  # "better", "worse", "same", or "" (no direction)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceComparison:
+    service_id: str
+    name: str
+    rows: tuple[FigureRow, ...]
+    changed: bool  # the new rules change at least one figure of this service
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonView:
+    calls: int
+    services: tuple[ServiceComparison, ...]
+    total: ServiceComparison
+    fidelity: tuple[FigureRow, ...]  # replay of the current rules against what was recorded
+    convention: str
+
+
+COUNTS = frozenset({"offered", "answered", "abandoned", "overflowed"})
+
+
+def _value(report: Mapping[str, Any], service: str, key: str) -> Any:
+    if not report:
+        return None
+    services = report.get("services", {})
+    side = report.get(TOTAL_KEY) if service == TOTAL_KEY else services.get(service)
+    if side is None:
+        # A service with no call on this side: none offered, none answered; rates undefined.
+        return 0 if key in COUNTS else None
+    return side.get(key)
+
+
+def _difference(key: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if key in fmt.RATES:
+        return f"{value * 100:+.1f} pt".replace(".", ",")
+    if key.endswith("_s"):
+        return f"{value:+.1f} s".replace(".", ",")
+    return f"{value:+g}".replace(".", ",")
+
+
+def _effect(direction: int, value: float | None) -> str:
+    if direction == 0 or value is None:
+        return ""
+    if abs(value) < 1e-9:
+        return "same"
+    return "better" if value * direction > 0 else "worse"
+
+
+def _delta(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else float(b) - float(a)
+
+
+def _comparison(result: Mapping[str, Any], service: str, name: str) -> ServiceComparison:
+    rows = []
+    changed = False
+    for key, label, direction in FIGURES:
+        recorded = _value(result.get("recorded", {}), service, key)
+        current = _value(result.get("current", {}), service, key)
+        new = _value(result.get("new", {}), service, key)
+        delta = _delta(current, new)
+        changed |= delta is not None and abs(delta) > 1e-9
+        rows.append(
+            FigureRow(
+                label,
+                fmt.indicator(key, recorded),
+                fmt.indicator(key, current),
+                fmt.indicator(key, new),
+                _difference(key, delta),
+                _effect(direction, delta),
+            )
+        )
+    return ServiceComparison(service, name, tuple(rows), changed)
+
+
+def comparison_view(result: Mapping[str, Any], names: Mapping[str, str]) -> ComparisonView:
+    """Rows for every service present in any of the three reports, by name, then the total."""
+    ids: set[str] = set()
+    for side in ("recorded", "current", "new"):
+        ids |= set(result.get(side, {}).get("services", {}))
+    services = sorted(
+        (_comparison(result, s, names.get(s, s)) for s in ids), key=lambda c: c.name.lower()
+    )
+    fidelity = []
+    for key, label, _ in FIGURES:
+        recorded = _value(result.get("recorded", {}), TOTAL_KEY, key)
+        current = _value(result.get("current", {}), TOTAL_KEY, key)
+        fidelity.append(
+            FigureRow(
+                label,
+                fmt.indicator(key, recorded),
+                fmt.indicator(key, current),
+                "",
+                _difference(key, _delta(recorded, current)),
+                "",
+            )
+        )
+    return ComparisonView(
+        int(result.get("calls", 0)),
+        tuple(services),
+        _comparison(result, TOTAL_KEY, "Total (chaque appel une fois)"),
+        tuple(fidelity),
+        _convention(result.get("recorded", {}).get("parameters", {})),
+    )
+
+
+def _convention(parameters: Mapping[str, Any]) -> str:
+    try:
+        return Parameters(
+            rings=int(parameters["rings"]), ring_seconds=float(parameters["ring_seconds"])
+        ).convention()
+    except (KeyError, TypeError, ValueError):
+        return ""

@@ -1,0 +1,75 @@
+"""Helpers of the browser tests: the web app served from a thread, screenshots, signing in.
+
+The ``browser`` fixture (one headless Chromium a module) is in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from aiohttp import web
+
+from reports.live import LiveSnapshot
+from reports.testing import PASSWORD
+from reports.web.app import WebDeps, create_app
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class Server:
+    """The app served on 127.0.0.1 from a thread with its own event loop."""
+
+    def __init__(self, deps: WebDeps) -> None:
+        self.deps = deps
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.port = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        runner = web.AppRunner(create_app(self.deps))
+        self.loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        self.loop.run_until_complete(site.start())
+        self.port = runner.addresses[0][1]
+        self.runner = runner
+        self.ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(runner.cleanup())
+        self.loop.close()
+
+    def start(self) -> str:
+        self.thread.start()
+        assert self.ready.wait(20), "the web app did not start"
+        return f"http://127.0.0.1:{self.port}"
+
+    def publish(self, snapshot: LiveSnapshot) -> None:
+        self.loop.call_soon_threadsafe(self.deps.live.publish, snapshot)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(20)
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, base: str, login: str) -> None:
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Identifiant").fill(login)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").press("Enter")  # keyboard works
+    page.wait_for_load_state("load")

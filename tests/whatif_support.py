@@ -1,0 +1,66 @@
+"""Helpers of the what-if tests: Bernay rules with the CCAS rung N times, a CCAS traffic whose
+agents pick up after 28 s, and a database holding given records."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from decroche.traffic import key_paths
+from decroche.whatif import AgentChange, ReplayCall, TrafficModel
+from ivr_prompts.catalogue import load_catalogue
+from routing_rules.compiled import CompiledRules
+from routing_rules.loader import default_rules_path, load_rules
+from telephony.records.model import CallRecord
+from telephony.simulator.scripts import AgentScript
+
+DAY = date(2026, 10, 14)  # a Wednesday: every Bernay service is open in the morning
+T0 = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris
+CCAS_MARKER = "    strategy: ring_all\n    rings: 5\n    hours: mairie"
+
+
+def rules_of(path: Path) -> CompiledRules:
+    return load_rules(path, load_catalogue().keys())
+
+
+def ccas_rules(tmp_path: Path, rings: int) -> Path:
+    text = default_rules_path().read_text(encoding="utf-8")
+    marker = CCAS_MARKER
+    assert marker in text  # the CCAS block of the Bernay file
+    path = tmp_path / f"ccas_{rings}.yaml"
+    path.write_text(text.replace(marker, marker.replace("rings: 5", f"rings: {rings}")), "utf-8")
+    return path
+
+
+def ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
+    keys = key_paths(rules)["ccas"]
+    calls = [
+        ReplayCall(
+            T0 + timedelta(minutes=3 * i),
+            "0232464646",
+            f"0611{i:06d}",
+            tuple((k, 1.0) for k in keys),
+            patience=600.0,
+            talk_time=60.0,
+        )
+        for i in range(n)
+    ]
+    agents = [
+        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=28.0))
+        for e in rules.services["ccas"].agents
+    ]
+    return TrafficModel(calls, agents)
+
+
+def database_with(records: list[CallRecord], tmp_path: Path) -> str:
+    from telephony.records.engine import open_store
+    from telephony.records.pseudonym import Pseudonymiser
+    from telephony.records.store import RecordStore
+
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    database = open_store(url)
+    try:
+        RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(records)
+    finally:
+        database.dispose()
+    return url
