@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-RATES = frozenset({"answer_rate", "service_level", "abandonment_rate", "callback_rate"})
+# Fractions shown as percentages (the survey's response rate and share of satisfied callers too).
+RATES = frozenset(
+    {"answer_rate", "service_level", "abandonment_rate", "callback_rate", "share_satisfied"}
+)
 
 
 def percent(value: float | None, digits: int = 1) -> str:

@@ -6,6 +6,7 @@ same code as ``decroche indicators``: the dashboard cannot disagree with the com
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from analytics.api import Dashboard, Indicators, ServiceAssessment
 from analytics.definitions import LABELS_FR, Counts
 from analytics.objectives import TREND_FR, Assessment, Trend
+from analytics.satisfaction import SatisfactionReport
 from reports import format as fmt
 from reports import svg
 from reports.periods import Period
@@ -159,14 +161,40 @@ def _answer_target(assessed: ServiceAssessment) -> float | None:
     return None
 
 
+SATISFACTION_ON_CARDS = "share_satisfied"  # the survey figure with an objective by default
+
+
+def _satisfaction(card: ServiceCard, report: SatisfactionReport | None) -> list[Assessment]:
+    """The card's survey assessment (share of satisfied callers), if any caller was asked."""
+    if report is None:
+        return []
+    group = report.total if card.service == TOTAL else report.services.get(card.service)
+    if group is None or group.figures.offered == 0:
+        return []
+    return [
+        dataclasses.replace(a, label="Satisfaction (part de satisfaits)")
+        for a in group.assessments
+        if a.indicator == SATISFACTION_ON_CARDS
+    ]
+
+
 def dashboard_view(
-    indicators: Indicators, period: Period, names: dict[str, str] | None = None
+    indicators: Indicators,
+    period: Period,
+    names: dict[str, str] | None = None,
+    satisfaction: SatisfactionReport | None = None,
 ) -> DashboardView:
+    """The dashboard; ``satisfaction`` (the survey's report of the same period) adds the share
+    of satisfied callers to each card that had callers surveyed, beside its objective."""
     names = names or {}
     board: Dashboard = indicators.dashboard(period.start, period.end)
     days = indicators.breakdown(period.start, period.end, "day")
     cards = [_card(s, names, days, _answer_target(s)) for s in board.services]
     total = _card(board.total, names, days, _answer_target(board.total))
+    surveyed: dict[str, list[Assessment]] = {}
+    for card in [*cards, total]:
+        surveyed[card.service] = _satisfaction(card, satisfaction)
+        card.assessments += [AssessmentView.of(a) for a in surveyed[card.service]]
     table = DataTable(
         name="tableau-de-bord",
         caption=f"Indicateurs par service — {period.label_fr}",
@@ -181,12 +209,18 @@ def dashboard_view(
         cards=cards,
         total=total,
         table=table,
-        objectives=objectives_table(board, names, period),
+        objectives=objectives_table(board, names, period, surveyed),
     )
 
 
-def objectives_table(board: Dashboard, names: dict[str, str], period: Period) -> DataTable:
-    """One line per service and indicator: value, objective, met or not, trend."""
+def objectives_table(
+    board: Dashboard,
+    names: dict[str, str],
+    period: Period,
+    surveyed: Mapping[str, list[Assessment]] | None = None,
+) -> DataTable:
+    """One line per service and indicator: value, objective, met or not, trend (the survey's
+    share of satisfied callers after the phone indicators, where callers were asked)."""
     table = DataTable(
         name="objectifs",
         caption=f"Objectifs et résultats — {period.label_fr}",
@@ -201,7 +235,8 @@ def objectives_table(board: Dashboard, names: dict[str, str], period: Period) ->
         ],
     )
     for assessed in [*board.services, board.total]:
-        for a in assessed.assessments:
+        survey = (surveyed or {}).get(assessed.service, [])
+        for a in [*assessed.assessments, *survey]:
             view = AssessmentView.of(a)
             table.rows.append(
                 [

@@ -198,12 +198,27 @@ def _period(request: web.Request) -> Period:
     return period_from_query(_query(request), deps.today())
 
 
+def dashboard_of(deps: WebDeps, period: Period) -> DashboardView:
+    """The dashboard of ``period``, with the survey's figures when the rules have a survey."""
+    survey = None
+    if deps.survey_scales:
+        from analytics.satisfaction import satisfaction_report
+
+        survey = satisfaction_report(
+            deps.database,
+            period.start,
+            period.end,
+            deps.survey_scales,
+            objectives=deps.objectives,
+            timezone=deps.timezone,
+        )
+    return dashboard_view(_indicators(deps, period), period, deps.service_names, survey)
+
+
 async def dashboard(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     period = _period(request)
-    view = await blocking(
-        lambda: dashboard_view(_indicators(deps, period), period, deps.service_names)
-    )
+    view = await blocking(lambda: dashboard_of(deps, period))
     return render(request, "dashboard.html", view=view, pq=period_query(period))
 
 
@@ -249,7 +264,7 @@ async def service(request: web.Request) -> web.Response:
 def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
     """The table ``name`` of the dashboard or of a service page, for the export links."""
     if name in ("tableau-de-bord", "objectifs"):
-        board: DashboardView = dashboard_view(_indicators(deps, period), period, deps.service_names)
+        board: DashboardView = dashboard_of(deps, period)
         return board.table if name == "tableau-de-bord" else board.objectives
     prefix, _, service_id = name.partition("-")
     if name in ("choix-menu", "rappels"):
