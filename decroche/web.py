@@ -226,6 +226,7 @@ async def demo_dashboard(config: Config) -> AsyncIterator[str]:
         async with running_web(create_app(deps), config.web.host, config.web.port) as url:
             logins = ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS)
             print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : {logins}")
+            print("Simulation « et si » des règles : informatique, page Système (/systeme/et-si)")
             yield url
     finally:
         database.dispose()

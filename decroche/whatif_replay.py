@@ -266,6 +266,8 @@ def what_if(
     if end < start:
         raise WhatIfError(f"--to {end} is before --from {start}")
     chosen = in_period(records, start, end, current.tz)
+    if not chosen:
+        raise WhatIfError(f"no call recorded from {start} to {end}: nothing to replay")
     if queue_map:
         chosen = [_renamed(r, queue_map) for r in chosen]
     model = traffic_from_records(chosen, direct=direct, rules=current, seed=seed)

@@ -173,7 +173,10 @@ class WhatIfJobs:
                 f"Une simulation est déjà en cours (lancée par {running.by}) : "
                 "attendez qu'elle se termine."
             )
-        self.validate(start, end, text, name)
+        # Checking a rules file parses YAML with positions: tens of milliseconds, off the loop.
+        await asyncio.to_thread(self.validate, start, end, text, name)
+        if self._running is not None:  # another request started one meanwhile
+            raise WhatIfRefused("Une simulation vient d'être lancée : attendez qu'elle se termine.")
         self._prune()
         job_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
         folder = self.directory / job_id

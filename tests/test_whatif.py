@@ -261,10 +261,13 @@ def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Pat
     assert result.gap["total"]["answered"] == 0
 
 
-def test_period_before_start_is_refused() -> None:
+def test_period_before_start_or_without_calls_is_refused() -> None:
     rules = rules_of(default_rules_path())
     with pytest.raises(WhatIfError, match="before"):
         what_if([], rules, rules, DAY, DAY - timedelta(days=1))
+    recorded = list(_recorded_bernay_day())
+    with pytest.raises(WhatIfError, match="no call recorded from 2026-10-15 to 2026-10-16"):
+        what_if(recorded, rules, rules, DAY + timedelta(days=1), DAY + timedelta(days=2))
 
 
 # --- the command -----------------------------------------------------------------------------

@@ -194,12 +194,12 @@ async def test_only_it_opens_the_simulations(client: TestClient, login: str) -> 
         assert response.status == 403, path
 
 
-async def test_form_is_prefilled_with_last_month_and_the_current_rules(
+async def test_form_is_prefilled_with_the_last_four_weeks_and_the_current_rules(
     client: TestClient, recorded: tuple[Path, Path, list[CallRecord]]
 ) -> None:
     await sign_in(client, "informatique")
     html = await (await client.get("/systeme/et-si")).text()
-    assert 'value="2026-10-01"' in html and 'value="2026-10-31"' in html
+    assert 'value="2026-10-05"' in html and 'value="2026-11-01"' in html  # NOW: 2 November
     assert "rings: 6" in html  # the textarea holds the rules in force, to edit
     system = await (await client.get("/systeme")).text()
     assert 'href="/systeme/et-si"' in system

@@ -23,9 +23,9 @@ def _jobs(deps: WebDeps) -> WhatIfJobs | None:
     return deps.whatif
 
 
-def _last_month(today: date) -> tuple[date, date]:
-    end = today.replace(day=1) - timedelta(days=1)
-    return end.replace(day=1), end
+def _last_four_weeks(today: date) -> tuple[date, date]:
+    # Recent calls, whole weeks (every weekday as often), today left out as it is not over.
+    return today - timedelta(days=28), today - timedelta(days=1)
 
 
 def _form_page(
@@ -37,7 +37,7 @@ def _form_page(
 ) -> web.Response:
     deps = request.app[DEPS]
     jobs = _jobs(deps)
-    start, end = _last_month(deps.today())
+    start, end = _last_four_weeks(deps.today())
     current_text = ""
     if jobs is not None:
         try:
