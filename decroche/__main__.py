@@ -1,5 +1,5 @@
 from decroche.cli import main
 
-# Guarded: worker processes (what-if replays) are spawned and import this module again.
+# Guarded: importing this module (a tool, a test) must not run the command.
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ on disk, refusals with reasons, one at a time, time limit, restart; then the pag
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import sys
@@ -27,6 +28,7 @@ from tests.whatif_support import DAY, ccas_rules, ccas_traffic, database_with, r
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 COMMAND = [sys.executable, "-m", "decroche", "whatif"]
+ONE_DAY = timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +84,27 @@ async def test_a_simulation_runs_apart_and_its_comparison_is_kept(
     assert (listed.id, listed.state, listed.request.by) == (job.id, JobState.DONE, "informatique")
     assert listed.result == job.result
     assert (again.directory / job.id / "rules.yaml").read_text(encoding="utf-8") == text
+
+
+async def test_a_period_of_several_days_replays_in_worker_processes(
+    tmp_path: Path, recorded: tuple[Path, Path, list[CallRecord]]
+) -> None:
+    # Two days: two quiet parts, replayed by two workers spawned from `python -m decroche`.
+    current, new, records = recorded
+    next_day = [
+        dataclasses.replace(r, call_id=r.call_id + "-j2", started_at=r.started_at + ONE_DAY,
+                            ended_at=r.ended_at + ONE_DAY, entries=[], ivr=[])
+        for r in records
+    ]  # fmt: skip
+    url = database_with(records + next_day, tmp_path)
+    jobs = _jobs(tmp_path, current, url, command=[*COMMAND, "--workers", "2"])
+    job = await jobs.launch(
+        DAY, DAY + ONE_DAY, new.read_text("utf-8"), "n.yaml", "informatique", NOW
+    )
+    await _finished(jobs, job.id)
+    assert job.state is JobState.DONE, job.error
+    assert job.result is not None and job.result["calls"] == 6
+    assert job.result["new"]["services"]["ccas"]["answered"] == 0
 
 
 async def test_invalid_rules_are_refused_with_their_line_and_nothing_starts(
