@@ -66,6 +66,7 @@ def test_it_tries_fewer_ccas_rings_and_reads_what_it_would_change(page, site) ->
     ccas_block = CCAS_MARKER.replace("rings: 5", "rings: 6")
     assert ccas_block in text  # the rules in force, ready to edit
     rules.fill(text.replace(ccas_block, CCAS_MARKER))  # the CCAS rung 5 times instead of 6
+    shot(page, "whatif-form")
     page.get_by_role("button", name="Lancer la simulation").click()
     page.wait_for_selector('[data-state="done"]', timeout=120_000)  # the page refreshes itself
     shot(page, "whatif-result")
