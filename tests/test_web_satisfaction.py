@@ -1,4 +1,5 @@
-"""Callers' satisfaction on the service page and the dashboard's cards, beside its objectives, and exported."""
+"""Callers' satisfaction on the service page and the dashboard's cards, beside its objectives,
+and exported."""
 
 from __future__ import annotations
 
