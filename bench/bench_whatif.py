@@ -3,7 +3,8 @@
 The month's "recorded" traffic is made once by playing generated Bernay traffic on the simulated
 PBX; then the what-if work is timed: rebuilding the traffic model from the records and replaying
 it through one rules set (a ``decroche whatif`` does that twice: current and new rules), with
-the quiet parts spread over one worker process a core as ``decroche whatif`` does. Target:
+the quiet parts spread over one worker process a core as ``decroche whatif`` does (REST calls
+in-process, events over the WebSocket; the first day is also replayed over HTTP). Target:
 under a minute per rules set. The reference for the ratio is the month's first day replayed in
 this process; the ratio is month time ÷ (day time × days with calls): ~1 when the replay scales
 linearly on one core, about 1 ÷ cores when the workers share the month well.
@@ -62,9 +63,13 @@ def main() -> None:
 
         first_day = generated.calls[0].at.astimezone(rules.tz).date()
         day_records = [r for r in recorded if r.started_at.astimezone(rules.tz).date() == first_day]
+        day_model = traffic_from_records(day_records, rules=rules)
         started = time.perf_counter()
-        replay(traffic_from_records(day_records, rules=rules), rules)
+        replay(day_model, rules)
         day_s = time.perf_counter() - started
+        started = time.perf_counter()
+        replay(day_model, rules, over_http=True)
+        http_s = time.perf_counter() - started
 
         started = time.perf_counter()
         model = traffic_from_records(recorded, rules=rules)
@@ -78,10 +83,12 @@ def main() -> None:
         f"model from records: {model_s:.2f} s; replay of {len(replayed)} calls: {replay_s:.1f} s "
         f"({1000 * replay_s / max(1, len(replayed)):.2f} ms a call, {workers} worker(s))"
     )
+    n = max(1, len(day_records))
     print(
         f"reference: first day ({len(day_records)} calls) replayed in this process in "
-        f"{day_s:.2f} s ({1000 * day_s / max(1, len(day_records)):.2f} ms a call); ratio "
-        f"period / (day × {open_days} days with calls) = {replay_s / (day_s * open_days):.2f}"
+        f"{day_s:.2f} s ({1000 * day_s / n:.2f} ms a call; REST over HTTP instead: "
+        f"{1000 * http_s / n:.2f} ms a call); ratio period / (day × {open_days} days with calls) "
+        f"= {replay_s / (day_s * open_days):.2f}"
     )
     label = "a month (~8,300 calls)" + (" extrapolated" if days != 31 else "")
     print(

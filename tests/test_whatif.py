@@ -205,6 +205,22 @@ def _outcomes(records: list[CallRecord]) -> list[tuple[object, ...]]:
     ]
 
 
+def test_in_process_rest_gives_the_records_http_gives() -> None:
+    rules = rules_of(default_rules_path())
+    model = _model_of_planned(rules, 40, seed=5)
+    over_http = replay(model, rules, over_http=True)
+    in_process = replay(model, rules)
+
+    def story(r: CallRecord) -> tuple[object, ...]:
+        legs = tuple((e.service_id, e.outcome, e.wait_seconds,
+                      tuple((leg.endpoint, leg.outcome, leg.ring_seconds) for leg in e.legs))
+                     for e in r.entries)  # fmt: skip
+        return (r.call_id, r.started_at, r.ended_at, r.outcome, legs, len(r.ivr))
+
+    assert len(in_process) == len(model.calls)
+    assert [story(r) for r in in_process] == [story(r) for r in over_http]
+
+
 def test_replaying_in_worker_processes_gives_what_one_process_gives() -> None:
     rules = rules_of(default_rules_path())
     day1 = _model_of_planned(rules, 25, seed=3)

@@ -91,11 +91,13 @@ class AriClient:
         *,
         session: aiohttp.ClientSession | None = None,
         timeout: float = 5.0,
+        transport: AriTransport | None = None,
     ) -> None:
         if not app:
             raise ValueError("the ARI application name must not be empty")
         self.app = app
-        self.transport = AriTransport(
+        # ``transport``: another way to the same REST API (the simulator's in-process one).
+        self.transport = transport or AriTransport(
             base_url, username, password, session=session, timeout=timeout
         )
 

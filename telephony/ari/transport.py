@@ -44,7 +44,8 @@ def basic_auth(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
-def _query(params: Mapping[str, QueryValue] | None) -> dict[str, str]:
+def query_strings(params: Mapping[str, QueryValue] | None) -> dict[str, str]:
+    """Query parameters as Asterisk reads them: booleans as true/false, None left out."""
     out: dict[str, str] = {}
     for key, value in (params or {}).items():
         if value is None:
@@ -142,7 +143,7 @@ class AriTransport:
             async with self.session.request(
                 method,
                 url,
-                params=_query(params),
+                params=query_strings(params),
                 json=body,
                 headers=self.auth_header,
                 timeout=aiohttp.ClientTimeout(total=seconds),

@@ -12,7 +12,7 @@ import binascii
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +80,18 @@ def _unauthorised() -> web.Response:
 
 
 class Call:
-    """One ARI request: path parameters and the merged query/body parameters."""
+    """One ARI request: path parameters and the merged query/body parameters (over HTTP, or
+    from :mod:`telephony.simulator.in_process`)."""
 
-    def __init__(self, request: web.Request, params: dict[str, Any], variables: dict[str, str]):
-        self.request = request
+    def __init__(
+        self, match_info: Mapping[str, str], params: dict[str, Any], variables: dict[str, str]
+    ) -> None:
+        self.match_info = match_info
         self.params = params
         self.variables = variables
 
     def path(self, name: str) -> str:
-        return self.request.match_info[name]
+        return self.match_info[name]
 
     def text(self, name: str) -> str | None:
         value = self.params.get(name)
@@ -108,23 +111,28 @@ class Call:
 
 async def _parse(request: web.Request) -> tuple[dict[str, Any], dict[str, str]]:
     params: dict[str, Any] = {k: v for k, v in request.query.items() if k != "api_key"}
+    raw = await request.read() if request.can_read_body else b""
+    return merge_body(params, raw)
+
+
+def merge_body(params: dict[str, Any], raw: bytes) -> tuple[dict[str, Any], dict[str, str]]:
+    """Query parameters merged with a JSON body's (the query wins, as in Asterisk), and the
+    body's ``variables``; Asterisk's 400 for a body that is not a JSON object."""
     variables: dict[str, str] = {}
-    if request.can_read_body:
-        raw = await request.read()
-        if raw.strip():
-            try:
-                body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise AriError(400, "Error parsing request body") from exc
-            if not isinstance(body, dict):
-                raise AriError(400, "Error parsing request body")
-            raw_vars = body.get("variables", {})
-            if not isinstance(raw_vars, dict):
-                raise AriError(400, "Error parsing request body")
-            variables = {str(k): str(v) for k, v in raw_vars.items()}
-            for key, value in body.items():
-                if key != "variables" and key not in params:
-                    params[key] = value
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AriError(400, "Error parsing request body") from exc
+        if not isinstance(body, dict):
+            raise AriError(400, "Error parsing request body")
+        raw_vars = body.get("variables", {})
+        if not isinstance(raw_vars, dict):
+            raise AriError(400, "Error parsing request body")
+        variables = {str(k): str(v) for k, v in raw_vars.items()}
+        for key, value in body.items():
+            if key != "variables" and key not in params:
+                params[key] = value
     return params, variables
 
 
@@ -343,7 +351,7 @@ class AriHandlers:
         return json_response(self.engine.channel(call.path("channelId")).to_json())
 
     async def originate(self, call: Call) -> web.StreamResponse:
-        channel_id = call.request.match_info.get("channelId") or call.text("channelId")
+        channel_id = call.match_info.get("channelId") or call.text("channelId")
         channel = self.engine.originate(
             call.text("endpoint"),
             app=call.text("app"),
@@ -416,7 +424,7 @@ class AriHandlers:
 
     def _play(self, call: Call, target: Channel | Bridge) -> web.StreamResponse:
         media = [m for m in (call.text("media") or "").split(",")] if call.text("media") else []
-        playback_id = call.request.match_info.get("playbackId") or call.text("playbackId")
+        playback_id = call.match_info.get("playbackId") or call.text("playbackId")
         playback = self.engine.play(target, media, call.text("lang"), playback_id)
         response = json_response(playback.to_json(), 201)
         response.headers["Location"] = f"/playbacks/{playback.id}"
@@ -445,7 +453,7 @@ class AriHandlers:
         return json_response([b.to_json() for b in self.engine.bridges.values()])
 
     async def create_bridge(self, call: Call) -> web.StreamResponse:
-        bridge_id = call.request.match_info.get("bridgeId") or call.text("bridgeId")
+        bridge_id = call.match_info.get("bridgeId") or call.text("bridgeId")
         bridge = self.engine.bridging.create(call.text("type"), bridge_id, call.text("name"))
         return json_response(bridge.to_json())
 
@@ -499,7 +507,7 @@ def _wrap(
             return _unauthorised()
         try:
             params, variables = await _parse(request)
-            return await handler(Call(request, params, variables))
+            return await handler(Call(request.match_info, params, variables))
         except AriError as error:
             return error_response(error)
 
