@@ -78,6 +78,9 @@ class EntryFrame:
     overflow_to: I32
     # Per call (indexed by the ``call`` code): pseudonymised caller code, -1 when unknown.
     caller: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Per call: the leg of a blind transfer (``CallRecord.transfer_of``). Its entries count for
+    # their services; the caller is counted once in the totals, on the first call. Empty: none.
+    transfer_leg: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         n = len(self.call)
@@ -88,6 +91,13 @@ class EntryFrame:
 
     def __len__(self) -> int:
         return len(self.call)
+
+    def counted_calls(self) -> Bool:
+        """Per call: counted in the totals (every call but the legs of blind transfers)."""
+        if len(self.transfer_leg) == 0:
+            return np.ones(self.n_calls, dtype=np.bool_)
+        counted: Bool = ~self.transfer_leg
+        return counted
 
     @property
     def n_calls(self) -> int:
@@ -140,11 +150,13 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
     agent: list[int] = []
     overflow_to: list[int] = []
     per_call_caller: list[int] = []
+    per_call_leg: list[bool] = []
     index = 0
     for record in records:
         if not record.entries:
             continue
         per_call_caller.append(callers.code(record.caller_number) if record.caller_number else -1)
+        per_call_leg.append(record.transfer_of is not None)
         for entry in sorted(record.entries, key=lambda e: e.entered_at):
             call.append(index)
             service.append(services.code(entry.service_id))
@@ -167,6 +179,7 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
         agent=np.asarray(agent, dtype=np.int32),
         overflow_to=np.asarray(overflow_to, dtype=np.int32),
         caller=np.asarray(per_call_caller, dtype=np.int64),
+        transfer_leg=np.asarray(per_call_leg, dtype=np.bool_),
     )
 
 

@@ -197,7 +197,7 @@ def compute_indicators(
     per_service = _entry_counts(
         frame, prep, rows, frame.service.astype(np.int64), len(frame.services)
     )
-    calls = rows[prep.first]
+    calls = rows[prep.first] & frame.counted_calls()
     (total,) = _call_counts(
         frame, prep, params, calls, np.zeros(int(calls.sum()), np.int64), 1
     ) or [Counts()]
@@ -261,7 +261,7 @@ def breakdown(
     n_services = max(1, len(frame.services))
     group = key_index * n_services + frame.service.astype(np.int64)
     per = _entry_counts(frame, prep, rows, np.where(rows, group, 0), len(unique) * n_services)
-    calls = rows[prep.first]
+    calls = rows[prep.first] & frame.counted_calls()
     totals = _call_counts(frame, prep, params, calls, key_index[prep.first][calls], len(unique))
     result: dict[str, dict[str, Counts]] = {}
     for k, key in enumerate(unique.tolist()):
@@ -329,7 +329,8 @@ def repeat_callers(
     if len(frame) == 0 or len(frame.caller) == 0:
         return {"calls": 0, "repeat_calls": 0, "distinct_callers": 0}
     first_time = frame.entered[prep.first]
-    callers = frame.caller
+    # A blind transfer's leg carries the same caller minutes later: not a second call.
+    callers = np.where(frame.counted_calls(), frame.caller, -1)
     known = callers >= 0
     order = np.lexsort((first_time, callers))
     sorted_callers = callers[order]

@@ -72,6 +72,7 @@ class DatabaseSource:
                 e.agent,
                 e.overflow_to,
                 calls.c.caller_pseudonym,
+                calls.c.transfer_of,
             )
             .select_from(service_entries.join(calls, calls.c.call_id == e.call_id))
             .where(and_(e.entered_at >= low, e.entered_at < high))
@@ -97,16 +98,18 @@ def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
     agent = np.empty(n, np.int32)
     overflow_to = np.empty(n, np.int32)
     per_call_caller: list[int] = []
+    per_call_leg: list[bool] = []
     previous_call: str | None = None
     index = -1
     for i, row in enumerate(rows):
-        call_id, service_id, t_in, t_answer, t_end, out, who, target, caller = row
+        call_id, service_id, t_in, t_answer, t_end, out, who, target, caller, leg_of = row
         if call_id != previous_call:
             previous_call = call_id
             index += 1
             per_call_caller.append(
                 callers.setdefault(caller, len(callers)) if caller is not None else -1
             )
+            per_call_leg.append(leg_of is not None)
         call[i] = index
         service[i] = services.setdefault(service_id, len(services))
         entered[i] = t_in
@@ -129,6 +132,7 @@ def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
         agent=agent,
         overflow_to=overflow_to,
         caller=np.asarray(per_call_caller, dtype=np.int64),
+        transfer_leg=np.asarray(per_call_leg, dtype=np.bool_),
     )
 
 

@@ -82,6 +82,9 @@ class ReplayCall:
     patience: float  # seconds from arrival
     talk_time: float
     service: str | None = None  # direct callers (queue_log): the service to go straight to
+    # The recorded call this one is the blind-transfer leg of: replayed as a call to the
+    # transfer's number, and linked again afterwards so that totals count the caller once.
+    transfer_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +269,7 @@ def traffic_from_records(
                 patience=_patience(record, means, rng),
                 talk_time=max(1.0, talk),
                 service=service if direct else None,
+                transfer_of=record.transfer_of,
             )
         )
     changes, default_ring = _agent_changes(ordered, rules)

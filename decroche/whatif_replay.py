@@ -138,7 +138,23 @@ def _replay_here(
     from telephony.virtual_time import VirtualTimeLoop
 
     with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
-        return runner.run(_replay(model, rules, progress, over_http))
+        records = runner.run(_replay(model, rules, progress, over_http))
+    return _relinked(records, model)
+
+
+def _relinked(records: list[CallRecord], model: TrafficModel) -> list[CallRecord]:
+    """Mark the replayed legs of blind transfers as such (the replayed agents do not transfer:
+    each leg was placed as a call of its own). A call is placed exactly at its arrival time in
+    virtual time, so caller and start time to the millisecond find it again."""
+    legs = {(c.caller_number, _ms(c.at)): c.transfer_of for c in model.calls if c.transfer_of}
+    if legs:
+        for record in records:
+            record.transfer_of = legs.get((record.caller_number, _ms(record.started_at)))
+    return records
+
+
+def _ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
 
 
 @dataclass(slots=True)

@@ -132,6 +132,26 @@ def test_overflow_chain_counts_each_entry_and_the_call_once() -> None:
     assert flows == {("ccas", "accueil"): 2, ("accueil", "message"): 1}
 
 
+def test_a_blind_transfer_counts_for_both_services_and_the_caller_once() -> None:
+    # The general desk answers in 10 s, then the agent transfers the caller to the police; the
+    # transferred leg comes back into decroche as a call of its own, linked to the first.
+    first = call(entry("accueil", 0, EntryOutcome.ANSWERED, answer=10.0, end=70.0))
+    leg = call(entry("police", 72.0, EntryOutcome.ABANDONED, end=140.0))
+    leg.transfer_of = first.call_id
+    result = report(first, leg)
+    assert result.services["accueil"].answered == 1
+    assert result.services["police"].offered == 1  # the police was offered the call
+    assert result.services["police"].abandoned == 1
+    total = result.total
+    assert (total.offered, total.answered, total.abandoned) == (1, 1, 0)  # one caller, answered
+    assert total.answered_within_target == 1
+    day = breakdown(frame_from_records([first, leg]), DAY, DAY, "day")
+    assert day[DAY.isoformat()]["total"].offered == 1
+    assert day[DAY.isoformat()]["police"].offered == 1
+    # The leg carries the same caller a minute later: not a repeat call.
+    assert repeat_callers(frame_from_records([first, leg]), DAY, DAY)["repeat_calls"] == 0
+
+
 def test_total_wait_spans_the_chain_against_the_target() -> None:
     record = call(
         entry("ccas", 0, EntryOutcome.OVERFLOW_TIMEOUT, end=20.0, overflow_to="accueil"),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from routing_rules.agents import Presence
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.events import parse_event_object
 from telephony.ari.models import StasisStart
 from telephony.clock import ScaledClock
-from telephony.flow.router import Router, endpoint_of_channel_name
+from telephony.flow.router import Router, endpoint_of_channel_name, local_pair
 from tests.flow_support import MemoryRecords
 
 
@@ -64,3 +66,19 @@ async def test_feature_codes_set_presence(traces_dir: Path) -> None:
     assert tracker.presence("ccas", "PJSIP/1101") is Presence.PAUSED
     assert ("answer", start_from(traces_dir, "x", []).channel.id) in client.calls
     assert router.counters.feature_codes == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "half", "pair"),
+    [
+        ("Local/0699000000@from-callers-00000011;2", 2, "Local/0699000000@from-callers-00000011"),
+        ("Local/0699000000@from-callers-00000011;1", 1, "Local/0699000000@from-callers-00000011"),
+        ("Local/0699000000@from-callers-00000011;1", 2, None),  # the other half
+        ("PJSIP/1101-0000001f", 1, None),
+        ("PJSIP/caller;2", 2, None),  # not a Local channel
+    ],
+)
+def test_local_pair_names_link_a_transfer_to_its_leg(
+    name: str, half: int, pair: str | None
+) -> None:
+    assert local_pair(name, half=half) == pair

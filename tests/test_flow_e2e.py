@@ -307,3 +307,6 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
     # The transferred leg came back into decroche as a call to the police's direct line.
     leg = [r for r in system.records.finished if r.call_id != original.call_id]
     assert leg and leg[0].entries[0].service_id == "police_municipale"
+    # ...linked to the caller's first call, so that the totals count the caller once.
+    assert leg[0].transfer_of == original.call_id
+    assert original.transfer_of is None

@@ -83,6 +83,25 @@ def test_purge_writes_daily_aggregates_then_deletes_details(store):
     assert (again.calls_deleted, again.aggregate_rows) == (0, 0)
 
 
+def test_a_transfer_leg_counts_for_the_service_it_reached(store):
+    """The aggregates are per service only (no per-call total, see docs/records.md): a transfer
+    leg's entries count there like any other; the "each call once" total needs the detail."""
+    day = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
+    leg = sample_record("leg.1", start=day + timedelta(seconds=150))
+    leg.transfer_of = "first.1"
+    leg.entries = leg.entries[1:]  # straight to the service, answered after 8.5 s
+    leg.entries[0].service_id = "urbanisme"
+    store.apply([Finished(1, sample_record("first.1", start=day)), Finished(2, leg)])
+    purge(store.database, date(2025, 2, 1), now=datetime(2025, 4, 1, tzinfo=UTC))
+    with store.database.engine.connect() as conn:
+        rows = {r["service_id"]: r for r in conn.execute(select(t.daily_service_stats)).mappings()}
+    assert set(rows) == {"etat-civil", "accueil-general", "urbanisme"}
+    urbanisme = rows["urbanisme"]
+    assert urbanisme["offered"] == 1
+    assert urbanisme["answered"] == urbanisme["answered_within_target"] == 1
+    assert rows["accueil-general"]["offered"] == 1  # the first call only
+
+
 def test_target_is_a_parameter(store):
     start = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
     store.apply([Finished(1, sample_record("a", start=start))])

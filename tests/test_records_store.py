@@ -8,11 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, inspect, select, text
 
 from telephony.records import schema as t
 from telephony.records.codec import Finished, Started, Touched
-from telephony.records.engine import current_revision, open_store
+from telephony.records.engine import (
+    MIGRATIONS_DIR,
+    current_revision,
+    open_store,
+    upgrade_schema,
+)
 from telephony.records.errors import CallbackNotFound, PseudonymError, RecordInputError
 from telephony.records.model import CallOutcome, CallStart
 from telephony.records.pseudonym import Pseudonymiser, load_or_create_secret, normalise_number
@@ -164,7 +169,7 @@ def test_schema_is_at_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.database.engine) == "0001"
+    assert current_revision(store.database.engine) == "0002"
     with store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -177,6 +182,132 @@ def test_deleting_a_call_cascades_to_its_parts(store):
     with store.database.engine.connect() as conn:
         for table in t.CALL_CHILDREN:
             assert conn.execute(select(table)).all() == [], table.name
+
+
+def transfer_leg(call_id: str = "leg.1", first: str = "first.1"):
+    """The call an agent's blind transfer brought back into decroche."""
+    record = sample_record(call_id, caller="0232000009")
+    record.transfer_of = first
+    return record
+
+
+def stored_transfer_of(store) -> dict[str, str | None]:
+    with store.database.engine.connect() as conn:
+        return dict(conn.execute(select(t.calls.c.call_id, t.calls.c.transfer_of)).all())
+
+
+def test_a_transfer_leg_round_trips(store):
+    store.apply([Finished(1, sample_record("first.1")), Finished(2, transfer_leg())])
+    assert stored_transfer_of(store) == {"first.1": None, "leg.1": "first.1"}
+
+    loaded = store.load_call("leg.1")
+    expected = transfer_leg()
+    expected.caller_number = Pseudonymiser(SECRET).pseudonym("0232000009") or ""
+    assert loaded == expected
+    first = store.load_call("first.1")
+    assert first is not None
+    assert first.transfer_of is None
+
+
+def test_a_started_call_has_no_transfer_of_until_its_finish_says_so(store):
+    store.apply([Started(1, CallStart("leg.1", T0, "0232000000", "0232000009"))])
+    assert stored_transfer_of(store) == {"leg.1": None}
+    store.apply([Finished(2, transfer_leg())])
+    assert stored_transfer_of(store) == {"leg.1": "first.1"}
+    # A newer finish rewrites the whole row: a value it no longer carries does not linger.
+    store.apply([Finished(3, sample_record("leg.1"))])
+    assert stored_transfer_of(store) == {"leg.1": None}
+
+
+def test_imported_records_keep_transfer_of(store):
+    result = store.import_records([sample_record("first.1"), transfer_leg()])
+    assert result.inserted == 2
+    assert stored_transfer_of(store) == {"first.1": None, "leg.1": "first.1"}
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def downgrade_schema(engine, revision):
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def calls_columns(database) -> set[str]:
+    return {column["name"] for column in inspect(database.engine).get_columns("calls")}
+
+
+def row_counts(database) -> dict[str, int]:
+    with database.engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in t.CALL_TABLES
+        }
+
+
+def write_as_at_0001(store, record, seq):
+    """Store a call with the columns revision 0001 has (the store now writes transfer_of)."""
+    rows = {table.name: [] for table in t.CALL_TABLES}
+    store._record_rows(record, seq, rows)
+    for row in rows["calls"]:
+        del row["transfer_of"]
+    with store.database.engine.begin() as conn:
+        for table in t.CALL_TABLES:
+            conn.execute(table.insert(), rows[table.name])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_made_at_0001_upgrades_keeping_its_calls(backend, tmp_path):
+    with temporary_database(backend, tmp_path, pg_url(), revision="0001") as database:
+        store = RecordStore(database, Pseudonymiser(SECRET))
+        assert current_revision(database.engine) == "0001"
+        assert "transfer_of" not in calls_columns(database)
+        write_as_at_0001(store, sample_record("old.1"), 7)
+        before = row_counts(database)
+        assert before["calls"] == 1
+        assert before["agent_legs"] == 4
+
+        upgrade_schema(database.engine)
+        assert current_revision(database.engine) == "0002"
+        assert "transfer_of" in calls_columns(database)
+        # Every part of the old call is still there (a table copy on SQLite could cascade).
+        assert row_counts(database) == before
+        expected = sample_record("old.1")
+        expected.caller_number = Pseudonymiser(SECRET).pseudonym(expected.caller_number) or ""
+        assert store.load_call("old.1") == expected  # transfer_of reads back as None
+
+        # The old call's journal sequence still guards against replays after the upgrade.
+        assert store.apply([Finished(7, sample_record("old.1"))]).skipped == 1
+        store.apply([Finished(8, transfer_leg(first="old.1"))])
+        assert stored_transfer_of(store) == {"old.1": None, "leg.1": "old.1"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_downgrading_to_0001_drops_transfer_of_and_keeps_every_row(backend, tmp_path):
+    with temporary_database(backend, tmp_path, pg_url()) as database:
+        store = RecordStore(database, Pseudonymiser(SECRET))
+        store.apply([Finished(1, sample_record("first.1")), Finished(2, transfer_leg())])
+        before = row_counts(database)
+        assert before["service_entries"] == 4
+
+        downgrade_schema(database.engine, "0001")
+        assert current_revision(database.engine) == "0001"
+        assert "transfer_of" not in calls_columns(database)
+        # SQLite drops the column in place: copying `calls` and dropping the original would
+        # have cascaded to every call's entries, legs, IVR path...
+        assert row_counts(database) == before
+
+        upgrade_schema(database.engine)
+        assert stored_transfer_of(store) == {"first.1": None, "leg.1": None}
+        leg = store.load_call("leg.1")
+        assert leg is not None
+        assert len(leg.entries) == 2
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):

@@ -279,3 +279,53 @@ def test_torn_last_line_is_skipped_and_garbage_set_aside(tmp_path):
     rejected = (tmp_path / "j.rejected").read_text().splitlines()
     assert len(rejected) == 1
     assert "journal line 2" in json.loads(rejected[0])["reason"]
+
+
+def transfer_leg(call_id: str = "leg.1"):
+    record = sample_record(call_id)
+    record.transfer_of = "first.1"
+    return record
+
+
+def test_the_journal_carries_transfer_of(tmp_path):
+    from telephony.records.codec import Finished
+
+    journal = Journal(tmp_path / "j")
+    journal.append([Finished(1, transfer_leg()), Finished(2, sample_record("first.1"))])
+    lines = [json.loads(raw) for raw in (tmp_path / "j").read_text().splitlines()]
+    assert [line["data"]["transfer_of"] for line in lines] == ["first.1", None]
+    records = [line.item.record for line in journal.read()]
+    assert records == [transfer_leg(), sample_record("first.1")]
+
+
+def test_a_journal_line_from_before_transfer_of_still_reads(tmp_path):
+    from telephony.records.codec import Finished, item_to_json
+
+    old = item_to_json(Finished(4, sample_record("old.1")))
+    del old["data"]["transfer_of"]  # what the writer journaled before the field existed
+    (tmp_path / "j").write_text(json.dumps(old) + "\n", encoding="utf-8")
+    lines = list(Journal(tmp_path / "j").read())
+    assert len(lines) == 1
+    assert lines[0].item == Finished(4, sample_record("old.1"))
+    assert not (tmp_path / "j.rejected").exists()
+
+
+async def test_a_journaled_transfer_leg_reaches_the_database_with_its_first_call(store, tmp_path):
+    flaky = FlakyStore(store)
+    flaky.down = True
+    writer = make_writer(flaky, tmp_path)
+    writer.start()
+    await writer.call_finished(sample_record("first.1"))
+    await writer.call_finished(transfer_leg())
+    assert await writer.drain()
+    assert writer.status().journal_backlog == 2
+    flaky.down = False
+    await writer.call_finished(sample_record("after"))
+    assert await writer.drain()
+    await writer.aclose()
+    leg = store.load_call("leg.1")
+    assert leg is not None
+    assert leg.transfer_of == "first.1"
+    first = store.load_call("first.1")
+    assert first is not None
+    assert first.transfer_of is None

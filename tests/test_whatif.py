@@ -277,6 +277,20 @@ def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Pat
     assert result.gap["total"]["answered"] == 0
 
 
+def test_transfer_legs_stay_linked_in_the_replay(tmp_path: Path) -> None:
+    current = rules_of(ccas_rules(tmp_path, 6))
+    first, second, third = replay(ccas_traffic(current, 3), current)
+    # The second CCAS call, as if the agent of the first had transferred the caller to the CCAS.
+    leg = dataclasses.replace(second, call_id="leg", caller_number=first.caller_number,
+                              transfer_of=first.call_id)  # fmt: skip
+    result = what_if([first, leg, third], current, current, DAY, DAY)
+    assert result.recorded.total.offered == 2  # the caller of the transfer counted once
+    assert result.recorded.services["ccas"].offered == 3
+    assert result.current.total.offered == 2
+    assert result.current.services["ccas"].offered == 3
+    assert result.gap["total"]["offered"] == 0
+
+
 def test_period_before_start_or_without_calls_is_refused() -> None:
     rules = rules_of(default_rules_path())
     with pytest.raises(WhatIfError, match="before"):

@@ -102,6 +102,15 @@ FEATURE_PRESENCE = {
 }
 
 
+def local_pair(name: str, *, half: int) -> str | None:
+    """``Local/0232464317@decroche-transfer-00000011`` for that pair's ``;1`` or ``;2`` channel
+    (``half``); None for any other channel."""
+    suffix = f";{half}"
+    if name.startswith("Local/") and name.endswith(suffix):
+        return name.removesuffix(suffix)
+    return None
+
+
 def endpoint_of_channel_name(name: str) -> str:
     """``PJSIP/1101-0000001f`` -> ``PJSIP/1101``."""
     base, _, suffix = name.rpartition("-")
@@ -136,6 +145,11 @@ class Router:
         )
         self._stories: dict[str, CallStory] = {}
         self._starts: dict[str, StasisStart] = {}
+        # Blind transfers: the agent's phone is replaced by a Local pair's ";1" half while the
+        # ";2" half enters Stasis as a call of its own. Both are keyed by the pair's name, in
+        # whichever order their StasisStart comes, to link the leg to the caller's first call.
+        self._local_legs: dict[str, str] = {}  # pair -> key of the call its ;2 half is
+        self._transferred: dict[str, str] = {}  # pair -> key of the call transferred into it
         self._accepting = True
         self._stream_task: asyncio.Task[StreamEnd] | None = None
 
@@ -253,9 +267,14 @@ class Router:
             lang=self.settings.lang,
             sound_prefix=self.settings.sound_prefix,
             transfer_context=self.settings.transfer_context,
+            on_transferred_into=lambda name: self._transferred_into(name, key),
         )
         self._stories[key] = story
         self._starts[key] = start
+        leg_of = local_pair(start.channel.name, half=2)
+        if leg_of is not None:
+            self._local_legs[leg_of] = key
+            story.transfer_of = self._transferred.get(leg_of)
         self.counters.calls_started += 1
         await self.records.call_started(
             CallStart(key, facts.at, facts.dialled, facts.caller_number)
@@ -290,8 +309,24 @@ class Router:
             _owe_callbacks(record)
             del self._stories[key]
             del self._starts[key]
+            self._forget_transfers(key, leg_of)
             self.counters.calls_finished += 1
             await self.records.call_finished(record)
+
+    def _transferred_into(self, local_name: str, key: str) -> None:
+        pair = local_pair(local_name, half=1)
+        if pair is None:
+            return  # not a Local channel: nothing of ours will come back
+        self._transferred[pair] = key
+        leg = self._local_legs.get(pair)
+        if leg is not None and leg in self._stories:
+            self._stories[leg].transfer_of = key
+
+    def _forget_transfers(self, key: str, leg_of: str | None) -> None:
+        if leg_of is not None:
+            self._local_legs.pop(leg_of, None)
+        for pair in [p for p, k in self._transferred.items() if k == key]:
+            del self._transferred[pair]
 
     # --- resync ----------------------------------------------------------------------------------
 

@@ -147,8 +147,12 @@ class CallSession:
         lang: str = "fr",
         sound_prefix: str = "sound:decroche/",
         transfer_context: str | None = None,
+        on_transferred_into: Callable[[str], None] | None = None,
     ) -> None:
         self.transfer_context = transfer_context
+        # Told the name of the Local channel a blind transfer swaps in for the agent: its other
+        # half may come back into decroche as a call of its own (see Router).
+        self._on_transferred_into = on_transferred_into
         self.call_id = call_id
         self.channel = channel
         self.channel_id = channel.id
@@ -507,6 +511,8 @@ class CallSession:
                 self._legs.pop(peer, None)
                 peer = event.channel.id
                 self._endpoints[peer] = event.channel.name
+                if self._on_transferred_into is not None:
+                    self._on_transferred_into(event.channel.name)
                 continue
             if isinstance(event, BridgeBlindTransfer) and on_transfer is not None:
                 on_transfer(event.timestamp, event.exten)

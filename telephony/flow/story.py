@@ -68,6 +68,7 @@ class CallStory:
         self.survey_offered = False
         self.survey_service: str | None = None
         self.survey_agent: str | None = None
+        self.transfer_of: str | None = None  # set by the router on a blind transfer's leg
         self._outcome: CallOutcome | None = None
 
     def _seen(self, at: datetime) -> datetime:
@@ -231,6 +232,7 @@ class CallStory:
             survey_offered=self.survey_offered,
             survey_service=self.survey_service,
             survey_agent=self.survey_agent,
+            transfer_of=self.transfer_of,
         )
 
     def _derive_outcome(self, caller_hung_up: bool) -> CallOutcome:

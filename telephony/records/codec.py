@@ -109,6 +109,7 @@ def record_to_json(record: CallRecord) -> dict[str, Any]:
         "survey_offered": record.survey_offered,
         "survey_service": record.survey_service,
         "survey_agent": record.survey_agent,
+        "transfer_of": record.transfer_of,
     }
 
 
@@ -161,6 +162,8 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
         survey_offered=data["survey_offered"],
         survey_service=data["survey_service"],
         survey_agent=data["survey_agent"],
+        # Absent from lines journaled by a version without the field, which marked no legs.
+        transfer_of=data.get("transfer_of"),
     )
 
 

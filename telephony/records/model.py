@@ -152,6 +152,10 @@ class CallRecord:
     survey_offered: bool = False
     survey_service: str | None = None
     survey_agent: str | None = None
+    # This call is the leg an agent's blind transfer brought back into decroche; the id is the
+    # call the caller first made. Its service entries count for their services, but the caller
+    # is counted once in the totals: on the first call.
+    transfer_of: str | None = None
 
     @property
     def duration_seconds(self) -> float:

@@ -99,6 +99,10 @@ class CallRow(Base):
     survey_offered: Mapped[bool] = mapped_column(Boolean, default=False)
     survey_service: Mapped[str | None] = mapped_column(String(64))
     survey_agent: Mapped[str | None] = mapped_column(String(80))
+    # Set on the leg an agent's blind transfer brought back into decroche: the call_id of the
+    # caller's first call, so totals count the caller once. No foreign key: a first call the
+    # writer set aside, or one purged before this leg, must not make this row unwritable.
+    transfer_of: Mapped[str | None] = mapped_column(String(80))
     # Sequence of the writer's item that last wrote this row: replays skip older or equal ones.
     journal_seq: Mapped[int] = mapped_column(BigInteger)
 

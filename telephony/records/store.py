@@ -211,6 +211,8 @@ class RecordStore:
             "survey_offered": False,
             "survey_service": None,
             "survey_agent": None,
+            # Unknown until the call ends: the finished record rewrites the whole row.
+            "transfer_of": None,
             "journal_seq": item.seq,
         }
 
@@ -233,6 +235,7 @@ class RecordStore:
                 "survey_offered": r.survey_offered,
                 "survey_service": r.survey_service,
                 "survey_agent": r.survey_agent,
+                "transfer_of": r.transfer_of,
                 "journal_seq": seq,
             }
         )
@@ -579,4 +582,5 @@ def _load_call(conn: Connection, call_id: str) -> CallRecord | None:
         survey_offered=row["survey_offered"],
         survey_service=row["survey_service"],
         survey_agent=row["survey_agent"],
+        transfer_of=row["transfer_of"],
     )

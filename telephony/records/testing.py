@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from telephony.records.engine import Database, create_store_engine, open_store
+from telephony.records.engine import Database, create_store_engine, open_store, upgrade_schema
 from telephony.records.model import (
     AgentLeg,
     CallbackRequest,
@@ -100,14 +100,23 @@ def sample_record(
 
 @contextmanager
 def temporary_database(
-    backend: str, tmp_path: Path, pg_url: str | None = None, *, busy_timeout_ms: int = 2000
+    backend: str,
+    tmp_path: Path,
+    pg_url: str | None = None,
+    *,
+    busy_timeout_ms: int = 2000,
+    revision: str = "head",
 ) -> Iterator[Database]:
-    """A fresh, migrated database: ``backend`` is ``sqlite`` or ``postgresql``."""
+    """A fresh database migrated up to ``revision``: ``backend`` is ``sqlite`` or
+    ``postgresql``."""
     if backend == "sqlite":
         database = open_store(
-            f"sqlite:///{(tmp_path / 'records.db').as_posix()}", busy_timeout_ms=busy_timeout_ms
+            f"sqlite:///{(tmp_path / 'records.db').as_posix()}",
+            busy_timeout_ms=busy_timeout_ms,
+            upgrade=False,
         )
         try:
+            upgrade_schema(database.engine, revision)
             yield database
         finally:
             database.dispose()
@@ -119,8 +128,9 @@ def temporary_database(
     try:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        database = open_store(pg_url, schema=schema)
+        database = open_store(pg_url, schema=schema, upgrade=False)
         try:
+            upgrade_schema(database.engine, revision)
             yield database
         finally:
             database.dispose()
