@@ -175,11 +175,23 @@ def whatif_jobs(config: Config, current_rules: Path) -> WhatIfJobs:
 
     return WhatIfJobs(
         config.data_dir / "et-si",
-        [sys.executable, "-m", "decroche", "whatif"],
+        whatif_command(),
         current_rules,
         check,
         env={"DECROCHE_WHATIF_DB": config.database_url()},
     )
+
+
+def whatif_command(cores: int | None = None) -> list[str]:
+    """``decroche whatif`` as the service runs it: niced, and leaving one core to the service,
+    so that a simulation never slows down the calls in progress."""
+    import os
+    import shutil
+
+    available = cores if cores is not None else len(os.sched_getaffinity(0))
+    command = [sys.executable, "-m", "decroche", "whatif", "--workers", str(max(1, available - 1))]
+    nice = shutil.which("nice")
+    return [nice, "-n", "10", *command] if nice else command
 
 
 async def publish_live(system: Decroche, live: InMemoryLiveFeed, every_s: float = 1.0) -> None:

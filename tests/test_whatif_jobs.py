@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -280,3 +281,14 @@ async def test_a_launched_simulation_shows_progress_then_the_comparison(
     assert location in listing and "terminée" in listing
     assert (await client.get("/systeme/et-si/20261102-090000-000000")).status == 404
     assert (await client.get("/systeme/et-si/..%2F..%2Fetc")).status == 404
+
+
+@pytest.mark.parametrize(("cores", "workers"), [(1, "1"), (2, "1"), (8, "7")])
+def test_the_service_runs_simulations_niced_leaving_it_a_core(cores: int, workers: str) -> None:
+    from decroche.web import whatif_command
+
+    command = whatif_command(cores)
+    assert command[command.index("--workers") + 1] == workers
+    assert command[-5:-1] == ["-m", "decroche", "whatif", "--workers"]
+    if shutil.which("nice"):
+        assert command[:3] == [shutil.which("nice"), "-n", "10"]
