@@ -1,6 +1,6 @@
 """ARI events: parsed and dispatched per second on one core, beside plain ``json.loads``.
 
-Every event frame of the recorded traces (``shared/ari/traces``), repeated, goes through
+Every event frame of the recorded traces (``tests/data/ari-traces``), repeated, goes through
 ``parse_event`` and ``Dispatcher.dispatch`` into per-call inboxes drained by one task per call;
 channel ids are suffixed per repetition so each pass opens fresh calls (about 40 calls per pass,
 as many live at once). Reference: ``json.loads`` of the same frames (the cost of merely decoding
@@ -22,7 +22,7 @@ from telephony.ari.dispatch import CallEnded, CallInbox, Dispatcher
 from telephony.ari.events import parse_event
 from telephony.ari.traces import trace_events
 
-TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "ari" / "traces"
+TRACES = Path(__file__).resolve().parent.parent / "tests" / "data" / "ari-traces"
 TARGET = 50_000
 
 

@@ -14,21 +14,14 @@ import pytest
 from tests import browser_support
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_ARI = REPO.parent / "shared" / "ari"
-TRACES_DIR = SHARED_ARI / "traces"
-API_DOCS_DIR = SHARED_ARI / "api-docs"
+# Recorded from a real Asterisk 22.10.1 (see the README there).
+TRACES_DIR = REPO / "tests" / "data" / "ari-traces"
 
 
 @pytest.fixture(scope="session")
 def traces_dir() -> Path:
-    assert TRACES_DIR.is_dir(), f"ARI traces not found at {TRACES_DIR}"
+    assert any(TRACES_DIR.glob("*.jsonl")), f"ARI traces not found in {TRACES_DIR}"
     return TRACES_DIR
-
-
-@pytest.fixture(scope="session")
-def api_docs_dir() -> Path:
-    assert API_DOCS_DIR.is_dir(), f"ARI api-docs not found at {API_DOCS_DIR}"
-    return API_DOCS_DIR
 
 
 def pg_url() -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from telephony.ari import models as m
+from telephony.ari.api_schema import load_api_schema
 from telephony.ari.errors import AriEventError
 from telephony.ari.events import EVENT_TYPES, UnknownEvent, parse_event, parse_event_object
 from telephony.ari.traces import trace_events
@@ -25,18 +27,21 @@ def _all_trace_events(traces_dir: Path) -> list[tuple[str, dict]]:
     return found
 
 
-def test_generated_models_are_up_to_date(api_docs_dir: Path) -> None:
+def test_generated_models_are_up_to_date() -> None:
+    # From the committed schema only, with a PATH that has no ruff: the generator needs Python.
     done = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "gen_ari_models.py"), str(api_docs_dir), "--check"],
+        [sys.executable, str(REPO / "tools" / "gen_ari_models.py"), "--no-docs", "--check"],
         capture_output=True,
         text=True,
         check=False,
+        env={**os.environ, "PATH": os.defpath},
     )
     assert done.returncode == 0, done.stderr
 
 
-def test_every_documented_event_has_a_class(api_docs_dir: Path) -> None:
-    documented = json.loads((api_docs_dir / "events.json").read_text())["models"]["Event"]
+def test_every_documented_event_has_a_class() -> None:
+    documented = load_api_schema()["models"]["Event"]
+    assert len(documented["subTypes"]) > 40
     assert set(documented["subTypes"]) == EVENT_TYPES
     for name in EVENT_TYPES:
         cls = m.EVENT_CLASSES[name]

@@ -12,6 +12,7 @@ Modules, by role:
 - ``stream``     ``EventStream``: the event WebSocket, reconnected fast; counters.
 - ``outbound``   ``OutboundEventEndpoint``: Asterisk 22.5+ connects to us instead.
 - ``dispatch``   ``Dispatcher``: one ordered inbox and one task per call.
+- ``api_schema`` Asterisk's ARI description, compact (``api_schema.json``, generated).
 - ``traces``     reading the recorded traces (tests, benchmarks, replay).
 
 Wiring (in the composition root)::

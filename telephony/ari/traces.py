@@ -1,4 +1,4 @@
-"""Reading the ARI traces recorded from a real Asterisk (``shared/ari/traces/*.jsonl``).
+"""Reading the ARI traces recorded from a real Asterisk (``tests/data/ari-traces/*.jsonl``).
 
 Two formats: ``{"kind": "event"|"rest"|"ws", ...}`` lines, and the older ``raw-*.jsonl`` files
 with one raw WebSocket event per line. Used by tests, benchmarks and replay tools.

@@ -1,9 +1,10 @@
 """The simulated Asterisk: channels, dialling, hang-ups, playbacks, scripted people.
 
 Every operation either raises :class:`AriError` with Asterisk's status and body, or changes the
-state and emits the events Asterisk 22 emits, in the same order (see ``/work/shared/ari`` READMEs
-and traces). Bridges live in ``bridging``; HTTP is in ``ari_http``. Timers are tasks sleeping on
-the clock, attached to the channel they concern and cancelled when it goes away.
+state and emits the events Asterisk 22 emits, in the same order (see the traces recorded from a
+real Asterisk in ``tests/data/ari-traces`` and their README). Bridges live in ``bridging``; HTTP
+is in ``ari_http``. Timers are tasks sleeping on the clock, attached to the channel they concern
+and cancelled when it goes away.
 """
 
 from __future__ import annotations

@@ -96,5 +96,5 @@ OPERATIONS: tuple[Operation, ...] = (
 
 
 def resource_of(operation: Operation) -> str:
-    """The api-docs file (``channels``, ``bridges``...) an operation belongs to."""
+    """The ARI resource (``channels``, ``bridges``...) an operation belongs to."""
     return operation.path.split("/")[1]

@@ -1,4 +1,5 @@
-"""A small validator for ARI JSON against Asterisk's Swagger 1.1 models (``api-docs/*.json``).
+"""A small validator for ARI JSON against Asterisk's models (``telephony/ari/api_schema.json``,
+generated from Asterisk's Swagger 1.1 ``api-docs``).
 
 Checks what matters to a client: required fields present, no field the model does not define,
 types (string, int/long, double, boolean, Date, object, List[...], nested models) and allowed
@@ -7,10 +8,11 @@ values. Events are validated against their own model plus ``Event`` and ``Messag
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
+
+from telephony.ari.api_schema import API_SCHEMA_PATH, load_api_schema
 
 _DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d{4}|[+-]\d\d:\d\d|Z)$")
 
@@ -20,11 +22,8 @@ class SwaggerModels:
         self.models = models
 
     @classmethod
-    def load(cls, api_docs: Path) -> SwaggerModels:
-        models: dict[str, dict[str, Any]] = {}
-        for path in sorted(api_docs.glob("*.json")):
-            document = json.loads(path.read_text(encoding="utf-8"))
-            models.update(document.get("models", {}))
+    def load(cls, schema: Path = API_SCHEMA_PATH) -> SwaggerModels:
+        models: dict[str, dict[str, Any]] = load_api_schema(schema)["models"]
         return cls(models)
 
     def validate(self, value: Any, type_name: str, where: str = "$") -> list[str]:
@@ -65,7 +64,7 @@ class SwaggerModels:
                     problems.append(f"{where}.{name}: required field missing")
                 continue
             problems += self.validate(value[name], spec["type"], f"{where}.{name}")
-            allowed = spec.get("allowableValues", {}).get("values")
+            allowed = spec.get("allowableValues")
             if allowed and value[name] not in allowed:
                 problems.append(f"{where}.{name}: {value[name]!r} not one of {allowed}")
         for name in value:
