@@ -1,12 +1,15 @@
 """Shared fixtures.
 
-Database tests run on SQLite always, and on PostgreSQL too when ``DECROCHE_TEST_PG_URL`` is set
-(``.ci/run`` starts a throwaway PostgreSQL on 127.0.0.1 and sets it).
+Database tests run on SQLite and on PostgreSQL (``DECROCHE_TEST_PG_URL``; ``make test`` starts a
+throwaway PostgreSQL on 127.0.0.1 for the run with ``tools/with-postgres`` and sets it).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,58 @@ def pg_url() -> str | None:
     return os.environ.get("DECROCHE_TEST_PG_URL") or None
 
 
+# Every database test runs on both; without DECROCHE_TEST_PG_URL the PostgreSQL half says so.
+BACKENDS = ["sqlite", "postgresql"]
+CHROMIUM = Path(os.environ.get("DECROCHE_TEST_CHROMIUM", "/usr/bin/chromium"))
+
+
+# --- What a test needs from the machine ------------------------------------------------------
+# A test that cannot run here says why: a skip naming the Debian package to install (shown in
+# the summary by -ra). Under `make test`, which installs the packages and starts PostgreSQL first,
+# DECROCHE_TEST_STRICT=1 turns a missing need into a failure: nothing passes there by skipping.
+
+
+@functools.cache
+def _weasyprint_loads() -> bool:
+    try:
+        importlib.import_module("weasyprint")
+    except OSError:  # Pango missing: WeasyPrint's import loads it and fails
+        return False
+    return True
+
+
+def _missing_needs(item: pytest.Item) -> list[str]:
+    missing: list[str] = []
+    fixtures = getattr(item, "fixturenames", ())
+    if ("browser" in fixtures or item.get_closest_marker("browser")) and not os.access(
+        CHROMIUM, os.X_OK
+    ):
+        missing.append(f"Chromium ({CHROMIUM}; paquet chromium)")
+    if item.get_closest_marker("audio"):
+        missing += [f"{tool} (paquet {tool})" for tool in ("espeak-ng", "sox") if not shutil.which(tool)]
+    if item.get_closest_marker("pdf") and not _weasyprint_loads():
+        missing.append("Pango pour WeasyPrint (paquets libpango-1.0-0 libpangoft2-1.0-0)")
+    if item.get_closest_marker("pdf_images") and not shutil.which("pdftoppm"):
+        missing.append("pdftoppm (paquet poppler-utils)")
+    callspec = getattr(item, "callspec", None)
+    wants_pg = item.get_closest_marker("postgres") or (
+        callspec is not None and "postgresql" in callspec.params.values()
+    )
+    if wants_pg and pg_url() is None:
+        missing.append("PostgreSQL (DECROCHE_TEST_PG_URL non défini ; make test en démarre un)")
+    return missing
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = _missing_needs(item)
+    if not missing:
+        return
+    reason = "manque : " + ", ".join(missing)
+    if os.environ.get("DECROCHE_TEST_STRICT") == "1":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """A headless Chromium (Debian's) for a module's browser tests. Not for the whole session:
@@ -37,7 +92,7 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=browser_support.CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=browser_support.CHROMIUM_ARGS
         )
         try:
             yield chromium

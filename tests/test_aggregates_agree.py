@@ -14,10 +14,8 @@ from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.retention import AggregateParameters, compute_day_stats
 from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 from tests.test_analytics_sources import generated_records
-
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -12,9 +12,8 @@ from telephony.records.model import CallOutcome
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import RecordStore
 from telephony.records.testing import sample_record, temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 DAY = date(2025, 3, 10)  # sample_record's day
 
 

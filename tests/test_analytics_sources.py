@@ -16,9 +16,7 @@ from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, Servi
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
-from tests.conftest import pg_url
-
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+from tests.conftest import BACKENDS, pg_url
 
 
 def generated_records(n: int, seed: int = 7) -> list[CallRecord]:

@@ -28,10 +28,9 @@ from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
 from telephony.records.writer import RecordWriter
 from telephony.simulator.scripts import AgentScript
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 from tests.flow_support import running_system
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 DAY = date(2026, 10, 14)  # a Wednesday
 
 

@@ -25,6 +25,7 @@ def _run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
+@pytest.mark.audio
 def test_build_then_nothing_to_do(catalogue, tmp_path):
     out = tmp_path / "sons"
     first = _run("prompts", "build", "--catalogue", str(catalogue), "--out", str(out))
@@ -37,6 +38,7 @@ def test_build_then_nothing_to_do(catalogue, tmp_path):
     assert "0 message(s) fabriqué(s), 2 à jour." in second.output
 
 
+@pytest.mark.audio
 def test_build_names_odd_recordings(catalogue, tmp_path):
     recorded = tmp_path / "enregistrements"
     recorded.mkdir()
@@ -51,6 +53,7 @@ def test_build_names_odd_recordings(catalogue, tmp_path):
     assert "bienvenu.wav ne correspond à aucun message du catalogue" in result.output
 
 
+@pytest.mark.audio
 def test_build_default_out_is_under_the_configured_data_dir(catalogue, tmp_path):
     config = tmp_path / "decroche.yaml"
     config.write_text(f"data_dir: {tmp_path / 'donnees'}\n", encoding="utf-8")
@@ -70,6 +73,7 @@ def test_missing_tools_give_the_debian_packages(catalogue, tmp_path):
     assert not (tmp_path / "o" / "bienvenue.wav").exists()
 
 
+@pytest.mark.audio
 def test_failed_prompts_make_the_command_fail(catalogue, tmp_path):
     recorded = tmp_path / "enregistrements"
     recorded.mkdir()
@@ -96,6 +100,7 @@ def test_bad_catalogue_is_a_clear_error(tmp_path):
     assert "YAML invalide" in result.output
 
 
+@pytest.mark.audio
 def test_durations_json_measured_or_estimated(catalogue, tmp_path):
     out = tmp_path / "o"
     before = _run(
@@ -117,6 +122,7 @@ def test_durations_json_measured_or_estimated(catalogue, tmp_path):
     assert "sound:decroche/bienvenue" in table.output and " s" in table.output
 
 
+@pytest.mark.audio
 def test_force_renders_everything_again(catalogue, tmp_path):
     out = str(tmp_path / "o")
     assert _run("prompts", "build", "--catalogue", str(catalogue), "--out", out).exit_code == 0

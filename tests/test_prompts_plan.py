@@ -176,6 +176,7 @@ def test_missing_tools_are_named_with_their_debian_package(tmp_path):
         AudioTools.locate(search_path=str(tmp_path))
 
 
+@pytest.mark.audio
 def test_only_the_needed_tools_are_required(tmp_path):
     sox = shutil.which("sox")
     assert sox is not None, "the Debian package sox is a test requirement"

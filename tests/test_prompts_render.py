@@ -33,6 +33,9 @@ def _mtimes(directory: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in directory.iterdir()}
 
 
+pytestmark = pytest.mark.audio
+
+
 @pytest.fixture
 def built(tmp_path):
     out = tmp_path / "sounds" / "fr" / "decroche"

@@ -12,9 +12,8 @@ from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.queue_log import QueueLogParser, iter_queue_log, parse_queue_log
 from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 
 SAMPLE = """\
 1700000000|1700000000.1|NONE|NONE|DID|0232000000

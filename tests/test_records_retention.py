@@ -20,9 +20,7 @@ from telephony.records.retention import (
 )
 from telephony.records.store import RecordStore
 from telephony.records.testing import sample_record, temporary_database
-from tests.conftest import pg_url
-
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
+from tests.conftest import BACKENDS, pg_url
 
 
 @pytest.fixture(params=BACKENDS)

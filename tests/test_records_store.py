@@ -1,6 +1,6 @@
 """Call records storage: round trip, idempotent writes, pseudonyms, callbacks, schema.
 
-Every test runs on SQLite and, when DECROCHE_TEST_PG_URL is set, on PostgreSQL.
+Every test runs on SQLite and on PostgreSQL (DECROCHE_TEST_PG_URL).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from telephony.records.model import CallOutcome, CallStart
 from telephony.records.pseudonym import Pseudonymiser, load_or_create_secret, normalise_number
 from telephony.records.store import RecordStore
 from telephony.records.testing import T0, sample_record, temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 SECRET = b"0123456789abcdef-test-secret"
 
 

@@ -18,9 +18,8 @@ from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import ApplyResult, RecordStore
 from telephony.records.testing import T0, sample_record, temporary_database
 from telephony.records.writer import RecordWriter, WriterState
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 SECRET = b"0123456789abcdef-test-secret"
 
 

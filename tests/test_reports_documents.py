@@ -100,6 +100,8 @@ def test_unknown_kind_is_refused(documents) -> None:
         )
 
 
+@pytest.mark.pdf
+@pytest.mark.pdf_images
 def test_pdf_renders_with_its_charts(documents, tmp_path: Path) -> None:
     document: ReportDocument = documents["monthly"]
     files = write_report(document, tmp_path)

@@ -21,9 +21,8 @@ from reports.schedule import (
 )
 from reports.testing import fill, town_calls
 from telephony.records.testing import temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 NOW = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
 
 

@@ -27,9 +27,8 @@ from telephony.records.model import CallOutcome, CallRecord, SurveyAnswer
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import RecordStore
 from telephony.records.testing import sample_record, temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 Q1, Q2 = "enquete_question_accueil", "enquete_question_resolu"
 SCALES = {Q1: Scale.ONE_TO_FIVE, Q2: Scale.YES_NO}
 # Tuesday 14 October 2026, 08:00 UTC = 10:00 in Paris.

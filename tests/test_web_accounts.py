@@ -11,9 +11,8 @@ from sqlalchemy import inspect
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
 from reports.errors import AccountError, AuthenticationFailed
 from telephony.records.testing import temporary_database
-from tests.conftest import pg_url
+from tests.conftest import BACKENDS, pg_url
 
-BACKENDS = ["sqlite"] + (["postgresql"] if pg_url() else [])
 NOW = datetime(2026, 10, 20, 8, 0, tzinfo=UTC)
 PASSWORD = "un-mot-de-passe"
 
