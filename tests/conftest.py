@@ -59,7 +59,8 @@ def _missing_needs(item: pytest.Item) -> list[str]:
     ):
         missing.append(f"Chromium ({CHROMIUM}; paquet chromium)")
     if item.get_closest_marker("audio"):
-        missing += [f"{tool} (paquet {tool})" for tool in ("espeak-ng", "sox") if not shutil.which(tool)]
+        tools = ("espeak-ng", "sox")
+        missing += [f"{tool} (paquet {tool})" for tool in tools if not shutil.which(tool)]
     if item.get_closest_marker("pdf") and not _weasyprint_loads():
         missing.append("Pango pour WeasyPrint (paquets libpango-1.0-0 libpangoft2-1.0-0)")
     if item.get_closest_marker("pdf_images") and not shutil.which("pdftoppm"):

@@ -14,7 +14,6 @@ from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
 from tests.conftest import BACKENDS, pg_url
 
-
 SAMPLE = """\
 1700000000|1700000000.1|NONE|NONE|DID|0232000000
 1700000000|1700000000.1|etat-civil|NONE|ENTERQUEUE||0612345678|1
