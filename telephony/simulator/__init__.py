@@ -1,13 +1,15 @@
 """Simulated Asterisk 22 PBX speaking ARI (REST + WebSocket), with scripted people.
 
 Modules: ``pbx`` (composition root, Python API), ``engine`` (channels, dialling, playbacks),
-``bridging``, ``stasis`` (apps and event delivery), ``people`` (scripted callers at run time),
-``scripts`` (caller/agent scripts as data), ``media`` (durations), ``resources`` (objects and
-their ARI JSON), ``operations`` (served ARI operations), ``ari_http`` / ``control_http`` (HTTP),
-``swagger`` (validator of ARI models), ``cli`` (``decroche sim serve``).
+``bridging``, ``stasis`` (apps and event delivery), ``latency`` (Asterisk's own delays),
+``people`` (scripted callers at run time), ``scripts`` (caller/agent scripts as data), ``media``
+(durations), ``resources`` (objects and their ARI JSON), ``operations`` (served ARI operations),
+``ari_http`` / ``control_http`` (HTTP), ``swagger`` (validator of ARI models), ``cli``
+(``decroche sim serve``).
 """
 
 from .errors import AriError, ScriptError, SimulatorError
+from .latency import StasisWindow
 from .pbx import SimulatedPbx
 from .people import CallHandle
 from .scripts import AgentScript, CallerScript, KeyPress
@@ -21,4 +23,5 @@ __all__ = [
     "ScriptError",
     "SimulatedPbx",
     "SimulatorError",
+    "StasisWindow",
 ]

@@ -10,6 +10,7 @@ import click
 
 from telephony.clock import ScaledClock
 
+from .latency import StasisWindow
 from .pbx import SimulatedPbx
 from .scripts import AgentScript
 
@@ -47,6 +48,15 @@ def sim() -> None:
     metavar="ENDPOINT",
     help="Declare a registered agent phone that answers after 3 s, e.g. PJSIP/1042.",
 )
+@click.option(
+    "--stasis-window-ms",
+    default="0.5-3",
+    show_default=True,
+    metavar="MS|MIN-MAX",
+    help="How long a channel made by channels/create takes to enter the app (a dial before "
+    "is refused with 409, as on Asterisk); 0 enters right after the 200.",
+)
+@click.option("--seed", type=int, default=None, help="Seed of the random delays (repeatable runs).")
 def serve(
     host: str,
     port: int,
@@ -55,16 +65,22 @@ def serve(
     username: str,
     password: str,
     agents: tuple[str, ...],
+    stasis_window_ms: str,
+    seed: int | None,
 ) -> None:
     """Serve the ARI on http://HOST:PORT/ari and the control API on /sim."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        window = StasisWindow.parse_ms(stasis_window_ms, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--stasis-window-ms") from exc
     scripts = []
     for endpoint in agents:
         try:
             scripts.append(AgentScript(endpoint=endpoint))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--agent") from exc
-    asyncio.run(_serve(host, port, speed, app, username, password, scripts))
+    asyncio.run(_serve(host, port, speed, app, username, password, scripts, window))
 
 
 async def _serve(
@@ -75,15 +91,25 @@ async def _serve(
     username: str,
     password: str,
     agents: list[AgentScript],
+    window: StasisWindow,
 ) -> None:
-    pbx = SimulatedPbx(clock=ScaledClock(speed), app=app, username=username, password=password)
+    pbx = SimulatedPbx(
+        clock=ScaledClock(speed),
+        app=app,
+        username=username,
+        password=password,
+        stasis_window=window,
+    )
     for agent in agents:
         pbx.add_agent(agent)
     try:
         bound = await pbx.start(host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    click.echo(f"simulated PBX on http://{host}:{bound}/ari (app {app}, speed {speed})")
+    click.echo(
+        f"simulated PBX on http://{host}:{bound}/ari (app {app}, speed {speed}, "
+        f"channels/create -> StasisStart {window!r})"
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

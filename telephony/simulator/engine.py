@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from telephony.clock import Clock
 
 from .errors import AriError, ScriptError, allocation_failed, channel_not_found, not_in_stasis
+from .latency import StasisWindow
 from .media import UNSUPPORTED, MediaCatalogue
 from .people import CallerRun, CallHandle
 from .resources import (
@@ -79,12 +80,16 @@ class Engine:
         media: MediaCatalogue | None = None,
         dialplan: DialplanConfig | None = None,
         default_app: str = "decroche",
+        stasis_window: StasisWindow | None = None,
     ) -> None:
         self.clock = clock
         self.dispatcher = dispatcher
         self.media = media or MediaCatalogue()
         self.dialplan = dialplan or DialplanConfig()
         self.default_app = default_app
+        # Between channels/create's 200 and the channel's StasisStart (see ``latency``); a test
+        # may swap it for another at any time.
+        self.stasis_window = stasis_window or StasisWindow()
         self.ids = Ids(clock)
         self.channels: dict[str, Channel] = {}
         self.bridges: dict[str, Bridge] = {}
@@ -157,6 +162,9 @@ class Engine:
         self._idle.clear()
         if channel.endpoint is not None:
             channel.endpoint.channel_ids.append(channel.id)
+            # Asterisk republishes the endpoint's snapshot whenever a channel comes or goes: apps
+            # subscribed to the endpoint get it as an EndpointStateChange with its channel_ids.
+            self._emit_endpoint_state(channel.endpoint)
             self._update_device(channel.endpoint)
 
     # ------------------------------------------------------------------ endpoints & agents
@@ -293,6 +301,7 @@ class Engine:
         if channel.endpoint is not None:
             if channel.id in channel.endpoint.channel_ids:
                 channel.endpoint.channel_ids.remove(channel.id)
+                self._emit_endpoint_state(channel.endpoint)
             self._update_device(channel.endpoint)
         run = self.runs.pop(channel.id, None)
         if run is not None:
@@ -464,9 +473,10 @@ class Engine:
         return channel.variables[name]
 
     def set_variable(self, channel_id: str, name: str | None, value: str) -> None:
-        channel = self.channel(channel_id)
         if not name:
             raise AriError(400, "Variable name is required")
+        # Unlike reading one, setting a variable goes through the app's control of the channel.
+        channel = self.stasis_channel(channel_id)
         channel.variables[name] = value
         if not name.endswith(")"):
             # Writing a dialplan function (PJSIP_TRANSFER_HANDLING()...) sets no variable: no
@@ -560,7 +570,13 @@ class Engine:
         args = app_args.split(",") if app_args else []
 
         async def enter() -> None:
-            await asyncio.sleep(0)  # after the 200, as on the recordings
+            # After the 200, and after Asterisk's own delay: until the StasisStart, a dial (or
+            # any operation needing the channel in the app) is refused with 409.
+            delay = self.stasis_window.draw()
+            if delay > 0:
+                await self.clock.sleep(delay)
+            else:
+                await asyncio.sleep(0)
             self.emit_channel(
                 channel,
                 "ChannelDialplan",

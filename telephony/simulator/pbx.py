@@ -13,6 +13,7 @@ from telephony.clock import Clock, ScaledClock
 from .ari_http import Credentials, add_ari_routes, ari_errors
 from .control_http import add_control_routes
 from .engine import DialplanConfig, Engine
+from .latency import StasisWindow
 from .media import MediaCatalogue
 from .people import CallHandle
 from .resources import JsonDict
@@ -26,7 +27,9 @@ class SimulatedPbx:
     """A PBX speaking Asterisk 22's ARI, with scripted callers and agents.
 
     ``clock`` drives every timer (``ScaledClock(200)`` runs a day in minutes); ``app`` is the
-    Stasis application inbound calls enter by default.
+    Stasis application inbound calls enter by default; ``stasis_window`` is how long a channel
+    made by ``channels/create`` takes to enter its application (0.5 to 3 ms at random by
+    default, see :mod:`telephony.simulator.latency`).
     """
 
     def __init__(
@@ -39,12 +42,18 @@ class SimulatedPbx:
         asterisk_id: str = DEFAULT_ASTERISK_ID,
         media: MediaCatalogue | None = None,
         dialplan: DialplanConfig | None = None,
+        stasis_window: StasisWindow | None = None,
     ) -> None:
         self.clock: Clock = clock or ScaledClock(1.0)
         self.credentials = Credentials(username, password)
         self.dispatcher = Dispatcher(self.clock, asterisk_id)
         self.engine = Engine(
-            self.clock, self.dispatcher, media=media, dialplan=dialplan, default_app=app
+            self.clock,
+            self.dispatcher,
+            media=media,
+            dialplan=dialplan,
+            default_app=app,
+            stasis_window=stasis_window,
         )
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
