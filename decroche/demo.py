@@ -34,6 +34,7 @@ from ivr_prompts.catalogue import load_catalogue
 from telephony.clock import Clock, ScaledClock
 from telephony.flow.router import RouterSettings
 from telephony.records.engine import upgrade_schema
+from telephony.simulator.latency import StasisWindow
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.virtual_time import LoopClock, VirtualTimeLoop
 
@@ -91,7 +92,12 @@ async def _simulate(
     clock: Clock = ScaledClock(speed=speed, origin=origin) if speed else LoopClock(origin)
     password = config.ari.password.get_secret_value() or "decroche"
     pbx = SimulatedPbx(
-        clock=clock, app=config.ari.app, username=config.ari.username, password=password
+        clock=clock,
+        app=config.ari.app,
+        username=config.ari.username,
+        password=password,
+        # Asterisk's create/StasisStart window, drawn from the demo's seed: a run is repeatable.
+        stasis_window=StasisWindow(seed=seed),
     )
     port = await pbx.start(port=0)
     ari = config.ari.model_copy(

@@ -186,11 +186,14 @@ async def _replay(
     from telephony.ari.client import AriClient
     from telephony.flow.router import Router, RouterSettings
     from telephony.simulator.in_process import InProcessTransport
+    from telephony.simulator.latency import StasisWindow
     from telephony.simulator.pbx import SimulatedPbx
     from telephony.virtual_time import LoopClock
 
     clock = LoopClock(model.calls[0].at - timedelta(seconds=5))
-    pbx = SimulatedPbx(clock=clock, app="decroche-whatif")
+    # Asterisk's create/StasisStart window at random, but the same draws on every replay: a
+    # replay is repeatable to the millisecond.
+    pbx = SimulatedPbx(clock=clock, app="decroche-whatif", stasis_window=StasisWindow(seed=0))
     await pbx.start(port=0)
     pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
     first: dict[str, AgentScript] = {}

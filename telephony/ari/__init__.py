@@ -34,10 +34,13 @@ A call's coroutine reads its events in Asterisk's order::
     agent_id = f"agent-{uuid4().hex[:12]}"
     dispatcher.bind(agent_id, inbox.key)        # before the request: events may come first
     await client.create_channel("PJSIP/agent1", channel_id=agent_id, app_args=["agent"])
-    await client.dial(agent_id, caller=inbox.key, ring_timeout=20)
     while True:
         event = await wait_for(clock, inbox.get(), seconds=25)   # CallEnded after StasisEnd
         match event:
+            case StasisStart() if event.channel.id == agent_id:
+                # Not before: the 200 of create comes before the channel is in the app, and a
+                # dial in between is refused (409 "Channel not in Stasis application").
+                await client.dial(agent_id, caller=inbox.key, ring_timeout=20)
             case Dial(dialstatus="ANSWER"): ...
             case ChannelDestroyed(cause=17): ...   # busy: no final Dial event exists
 

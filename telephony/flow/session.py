@@ -46,6 +46,13 @@ log = logging.getLogger(__name__)
 # How long cleanup may take in total, in real seconds, before it gives up on Asterisk.
 CLEANUP_TIMEOUT_S = 5.0
 
+# How long, in real seconds, a channel made by channels/create may take to enter the application
+# before we dial it anyway. Asterisk answers the create before the channel is in the app, and a
+# dial sent before its StasisStart is refused (409 "Channel not in Stasis application"); that
+# StasisStart takes a millisecond or so, more under load. A longer wait means it was lost (the
+# WebSocket dropped meanwhile), not late: the dial then tells which.
+ENTER_TIMEOUT_S = 1.0
+
 
 class CallerHungUp(Exception):
     """The caller hung up (or left the application); ``at`` is the event's time."""
@@ -113,6 +120,7 @@ class RingResult:
 class _Leg:
     endpoint: str
     channel_id: str
+    dialled: bool = False  # the dial request was sent (after the channel's StasisStart)
     ringing: bool = False
     ended: bool = False
     outcome: LegOutcome | None = None
@@ -360,55 +368,35 @@ class CallSession:
         report: LegReport,
         outcomes: list[LegOutcome],
     ) -> RingResult | None:
-        legs: dict[str, _Leg] = {}
-        variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
-        if self.transfer_context:
-            # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
-            variables["TRANSFER_CONTEXT"] = self.transfer_context
-        for endpoint in stage.endpoints:
-            channel_id = self._new_id("a")
-            self._bind(channel_id)
-            try:
-                await self.ari.create_channel(
-                    endpoint,
-                    app_args=f"agent,{self.call_id}",
-                    channel_id=channel_id,
-                    variables=variables,
-                )
-            except AriHttpError as exc:
-                # 500 {"error": "Allocation failed"}: the endpoint is not registered.
-                outcome = (
-                    LegOutcome.UNREACHABLE if isinstance(exc, ServerError) else LegOutcome.FAILED
-                )
-                log.info("call %s: cannot reach %s: %s", self.call_id, endpoint, exc)
-                report.failed(self.last_event_at, endpoint, outcome)
-                outcomes.append(outcome)
-                continue
-            leg = _Leg(endpoint, channel_id)
-            self._endpoints[channel_id] = endpoint
-            legs[channel_id] = leg
-            self._legs[channel_id] = leg
-            report.started(self.last_event_at, endpoint, channel_id)
-            try:
-                # Asterisk's own timeout is a safety net a little after ours.
-                await self.ari.dial(
-                    channel_id, caller=self.channel_id, ring_timeout=int(stage.seconds) + 5
-                )
-            except AriHttpError as exc:
-                log.warning("call %s: dialling %s failed: %s", self.call_id, endpoint, exc)
-                self._end_leg(leg, self.last_event_at, LegOutcome.FAILED, None, report)
+        legs = await self._create_legs(stage, caller_id_name, caller_id_number, report, outcomes)
+        # Asterisk's own timeout is a safety net a little after ours.
+        ring_timeout = int(stage.seconds) + 5
         limit = self.deadline(stage.seconds)
+        entering = self.deadline(self._clock.speed * ENTER_TIMEOUT_S)
         try:
             while any(leg.outcome is None for leg in legs.values()):
-                event = await self.next_event(limit())
+                undialled = [
+                    leg for leg in legs.values() if leg.outcome is None and not leg.dialled
+                ]
+                event = await self.next_event(min(limit(), entering()) if undialled else limit())
                 if event is None:
+                    if undialled and limit() > 0:
+                        # No StasisStart within ENTER_TIMEOUT_S: dial once anyway. Either the
+                        # event was lost and the channel is in the app (it rings), or it is not
+                        # and the 409 fails the leg, which is hung up at once.
+                        for leg in undialled:
+                            await self._dial_leg(leg, ring_timeout, report)
+                        continue
                     break  # stage timeout: the finally hangs up who still rings
                 channel = _channel_of(event)
                 current = legs.get(channel) if channel else None
                 if current is None or current.outcome is not None:
                     continue
                 leg = current
-                if _is_ringing(event):
+                if isinstance(event, StasisStart):
+                    if not leg.dialled:
+                        await self._dial_leg(leg, ring_timeout, report)
+                elif _is_ringing(event):
                     leg.ringing = True
                 elif isinstance(event, ChannelStateChange) and event.channel.state == "Up":
                     leg.outcome = LegOutcome.ANSWERED
@@ -427,14 +415,80 @@ class CallSession:
             for leg in legs.values():
                 if leg.outcome is None:
                     # Still ringing: another agent answered (cancelled), or the stage's time ran
-                    # out, or the caller left (no answer). We hang it up.
-                    outcome = LegOutcome.CANCELLED if answered else LegOutcome.NO_ANSWER
+                    # out, or the caller left (no answer); never dialled: it never rang. We hang
+                    # it up.
+                    if answered:
+                        outcome = LegOutcome.CANCELLED
+                    else:
+                        outcome = LegOutcome.NO_ANSWER if leg.dialled else LegOutcome.FAILED
                     self._end_leg(leg, self.last_event_at, outcome, None, report)
                     if not leg.ended:
                         await self._hangup_leg(leg.channel_id)
                 if leg.outcome is not LegOutcome.ANSWERED:
                     outcomes.append(leg.outcome or LegOutcome.FAILED)
         return None
+
+    async def _create_legs(
+        self,
+        stage: RingStage,
+        caller_id_name: str,
+        caller_id_number: str,
+        report: LegReport,
+        outcomes: list[LegOutcome],
+    ) -> dict[str, _Leg]:
+        """Create the stage's agent channels, all at once: the first phone then rings one round
+        trip after the decision, whatever the number of agents. They are dialled as each one's
+        StasisStart arrives (see :meth:`_ring_stage`)."""
+        variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+        if self.transfer_context:
+            # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
+            variables["TRANSFER_CONTEXT"] = self.transfer_context
+        planned = [_Leg(endpoint, self._new_id("a")) for endpoint in stage.endpoints]
+        for leg in planned:
+            # Bound and owned before the request: its events may come before the answer, and
+            # cleanup hangs it up whatever happens from here on.
+            self._bind(leg.channel_id)
+            self._legs[leg.channel_id] = leg
+            self._endpoints[leg.channel_id] = leg.endpoint
+        refused = await asyncio.gather(*(self._create_channel(leg, variables) for leg in planned))
+        legs: dict[str, _Leg] = {}
+        for leg, error in zip(planned, refused, strict=True):
+            if error is None:
+                legs[leg.channel_id] = leg
+                report.started(self.last_event_at, leg.endpoint, leg.channel_id)
+                continue
+            # 500 {"error": "Allocation failed"}: the endpoint is not registered.
+            outcome = (
+                LegOutcome.UNREACHABLE if isinstance(error, ServerError) else LegOutcome.FAILED
+            )
+            log.info("call %s: cannot reach %s: %s", self.call_id, leg.endpoint, error)
+            del self._legs[leg.channel_id], self._endpoints[leg.channel_id]
+            report.failed(self.last_event_at, leg.endpoint, outcome)
+            outcomes.append(outcome)
+        return legs
+
+    async def _create_channel(self, leg: _Leg, variables: dict[str, str]) -> AriHttpError | None:
+        try:
+            await self.ari.create_channel(
+                leg.endpoint,
+                app_args=f"agent,{self.call_id}",
+                channel_id=leg.channel_id,
+                variables=variables,
+            )
+        except AriHttpError as exc:
+            return exc
+        return None
+
+    async def _dial_leg(self, leg: _Leg, ring_timeout: int, report: LegReport) -> None:
+        leg.dialled = True
+        try:
+            await self.ari.dial(leg.channel_id, caller=self.channel_id, ring_timeout=ring_timeout)
+        except AriHttpError as exc:
+            log.warning("call %s: dialling %s failed: %s", self.call_id, leg.endpoint, exc)
+            self._end_leg(leg, self.last_event_at, LegOutcome.FAILED, None, report)
+            # At once: a dead channel left on the phone until the caller's call ends would make
+            # the agent look busy to every other call meanwhile.
+            await self._hangup_leg(leg.channel_id)
 
     async def _end_unanswered(self, legs: dict[str, _Leg], report: LegReport) -> None:
         """The stage's time ran out: hang up who still rings, and date the end of each leg by
