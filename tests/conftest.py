@@ -99,3 +99,20 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+# --- virtual time -------------------------------------------------------------------------------
+# Tests marked ``virtual_time`` (call flows, the simulated PBX) run on a VirtualTimeLoop, their
+# async fixtures too (aiohttp servers and clients included): time stands still while anything
+# runs and jumps to the next timer when all is idle, so their timings are exact and the same on
+# a loaded machine. The others keep asyncio's default loop.
+
+
+def pytest_asyncio_loop_factories(config, item):
+    import asyncio
+
+    from telephony.virtual_time import VirtualTimeLoop
+
+    if item.get_closest_marker("virtual_time") is not None:
+        return {"virtual_time": VirtualTimeLoop}
+    return {"asyncio": asyncio.new_event_loop}

@@ -1,5 +1,10 @@
 """A whole telephony system in one process, for end-to-end tests: the simulated PBX, the typed
-ARI client over real HTTP/WebSocket, and the router with the Bernay rules."""
+ARI client over real HTTP/WebSocket, and the router with the Bernay rules.
+
+It runs in virtual time (tests marked ``virtual_time``, see ``conftest.py``): the router and the
+PBX share a :class:`LoopClock` on a :class:`VirtualTimeLoop`, so every ring, prompt and timeout
+lasts exactly what the rules and scripts say, whatever the machine's load, and a test can assert
+a wait of 25 s to the millisecond."""
 
 from __future__ import annotations
 
@@ -13,11 +18,11 @@ from pathlib import Path
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
-from telephony.clock import ScaledClock
 from telephony.flow.router import RecordSink, Router, RouterSettings
 from telephony.records.model import CallRecord, CallStart
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript
+from telephony.virtual_time import LoopClock, VirtualTimeLoop
 
 # Wednesday 14 October 2026, 10:00 in Paris: every Bernay service is open.
 OPEN_HOURS = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)
@@ -71,10 +76,11 @@ class System:
     pbx: SimulatedPbx
     router: Router
     records: MemoryRecords
-    clock: ScaledClock
+    clock: LoopClock
 
-    async def settle(self, n_calls: int, timeout_s: float = 30.0) -> None:
-        """Wait until ``n_calls`` are recorded and the PBX holds no channel nor bridge."""
+    async def settle(self, n_calls: int, timeout_s: float = 3600.0) -> None:
+        """Wait until ``n_calls`` are recorded and the PBX holds no channel nor bridge (within
+        ``timeout_s`` of virtual time: a call that never ends fails the test at once)."""
         async with asyncio.timeout(timeout_s):
             while len(self.records.finished) < n_calls:
                 self.records.arrived.clear()
@@ -92,13 +98,14 @@ async def running_system(
     agents: Iterable[AgentScript] | None = None,
     *,
     at: datetime = OPEN_HOURS,
-    speed: float = 25.0,
     rules_path: Path | None = None,
     default_agent: AgentScript | None = None,
     sink: RecordSink | None = None,
     transfer_context: str | None = "decroche-transfer",
 ) -> AsyncIterator[System]:
-    clock = ScaledClock(speed=speed, origin=at)
+    if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
+        raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
+    clock = LoopClock(at)
     pbx = SimulatedPbx(clock=clock, app="decroche")
     await pbx.start(port=0)
     given = {a.endpoint: a for a in agents or ()}
@@ -118,7 +125,13 @@ async def running_system(
         records=records if sink is None else _Tee(records, sink),
         clock=clock,
         # Tests settle their calls before leaving; whatever is left is handed back quickly.
-        settings=RouterSettings(drain_timeout_s=1.0, transfer_context=transfer_context),
+        # In virtual time nothing gets lost on loopback: keep-alives would only add timers.
+        settings=RouterSettings(
+            drain_timeout_s=1.0,
+            transfer_context=transfer_context,
+            heartbeat_s=3600,
+            ping_interval_s=3600,
+        ),
     )
     await router.start()
     try:

@@ -31,6 +31,8 @@ from telephony.simulator.scripts import AgentScript
 from tests.conftest import BACKENDS, pg_url
 from tests.flow_support import running_system
 
+pytestmark = pytest.mark.virtual_time
+
 DAY = date(2026, 10, 14)  # a Wednesday
 
 
@@ -58,12 +60,12 @@ async def test_a_day_of_calls_is_recorded_as_it_happened(backend: str, tmp_path:
         writer = RecordWriter(store, Journal(tmp_path / "journal"))
         writer.start()
         try:
-            async with running_system(agents, at=at, speed=40.0, sink=writer) as system:
+            async with running_system(agents, at=at, sink=writer) as system:
                 handles = []
                 for i, call in enumerate(planned):
                     await system.clock.sleep(3.0 if i else 0.0)
                     handles.append(system.pbx.place_call(call.script))
-                await system.settle(len(planned), timeout_s=120)
+                await system.settle(len(planned))
             assert await writer.drain(10.0)
         finally:
             await writer.aclose()

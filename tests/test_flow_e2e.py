@@ -1,14 +1,22 @@
-"""Callers through the Bernay rules, end to end: simulated PBX <-HTTP/WS-> router."""
+"""Callers through the Bernay rules, end to end: simulated PBX <-HTTP/WS-> router.
+
+In virtual time (see ``flow_support``): every prompt lasts 2 s (the simulator's default), a key
+is heard when its 280 ms tone ends, and the times asserted are the exact ones the rules give."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from routing_rules.loader import default_rules_path
+from telephony.clock import parse_ari_timestamp
 from telephony.records.model import CallOutcome, EntryOutcome, IvrEventKind, LegOutcome
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
 from tests.flow_support import running_system
+
+pytestmark = pytest.mark.virtual_time
 
 
 async def test_ivr_to_ccas_answered() -> None:
@@ -35,11 +43,14 @@ async def test_ivr_to_ccas_answered() -> None:
     assert entry.service_id == "ccas"
     assert entry.outcome is EntryOutcome.ANSWERED
     assert entry.agent in {"PJSIP/1101", "PJSIP/1102", "PJSIP/1103"}
-    assert entry.wait_seconds > 2.5  # the agents ring 3 s
+    assert entry.entered_at == record.ivr[-1].at  # the key 1 sends the caller there at once
+    assert entry.wait_seconds == 3.0  # the agents ring 3 s
     answered = [leg for leg in entry.legs if leg.outcome is LegOutcome.ANSWERED]
     assert len(answered) == 1
     assert {leg.outcome for leg in entry.legs} <= {LegOutcome.ANSWERED, LegOutcome.CANCELLED}
-    assert ended is not None
+    # The caller hung up after their 20 s of talk.
+    assert ended["how"] == "talked"
+    assert parse_ari_timestamp(ended["at"]) == answered[0].answered_at + timedelta(seconds=20)
     assert system.pbx.state()["channels"] == []
 
 
@@ -88,7 +99,7 @@ async def test_invalid_key_then_success_and_no_key_at_all() -> None:
         system.pbx.place_call(
             CallerScript(caller_number="0611111111", keys=keys("9", "0"), talk_time=5.0)
         )
-        system.pbx.place_call(CallerScript(caller_number="0622222222", talk_time=5.0))
+        silent_call = system.pbx.place_call(CallerScript(caller_number="0622222222", talk_time=5.0))
         await system.settle(2)
     invalid = system.records.by_caller("0611111111")
     assert [(e.kind, e.key) for e in invalid.ivr] == [
@@ -108,9 +119,16 @@ async def test_invalid_key_then_success_and_no_key_at_all() -> None:
     ]
     assert silent.entries[0].service_id == "accueil_general"
     assert silent.outcome is CallOutcome.ANSWERED
-    # Timeouts are 6 s apart at least (menu timeout), measured on the events' own times.
+    # Each timeout comes exactly the menu's 6 s after its prompt ended (measured on the events'
+    # own times); the "no key" message and the menu then play again (2 s each).
+    menu_ends = [
+        parse_ari_timestamp(item["ended"])
+        for item in silent_call.heard
+        if item["media"] == "sound:decroche/menu_principal"
+    ]
     timeouts = [e.at for e in silent.ivr if e.kind is IvrEventKind.TIMEOUT]
-    assert (timeouts[1] - timeouts[0]).total_seconds() >= 6.0
+    assert [(t - m).total_seconds() for t, m in zip(timeouts, menu_ends, strict=True)] == [6.0] * 3
+    assert [(t - silent.started_at).total_seconds() for t in timeouts] == [10.0, 20.0, 30.0]
 
 
 CCAS = ("PJSIP/1101", "PJSIP/1102", "PJSIP/1103")
@@ -151,7 +169,7 @@ async def test_overflow_after_n_rings_then_answered() -> None:
     assert (ccas.service_id, ccas.outcome) == ("ccas", EntryOutcome.OVERFLOW_TIMEOUT)
     assert ccas.overflow_to == "accueil_general"
     # 5 rings x 5 s: the ring time is measured on the events' timestamps.
-    assert 25.0 <= ccas.wait_seconds < 27.0
+    assert ccas.wait_seconds == 25.0
     assert {leg.outcome for leg in ccas.legs} == {LegOutcome.NO_ANSWER}
     assert len(ccas.legs) == 3
     assert (general.service_id, general.outcome) == ("accueil_general", EntryOutcome.ANSWERED)
@@ -193,8 +211,10 @@ async def test_caller_hangs_up_in_prompt_while_ringing_and_while_bridged() -> No
     in_prompt = system.records.by_caller("0677777771")
     assert in_prompt.outcome is CallOutcome.IVR_HANGUP
     assert in_prompt.entries == []
+    assert (in_prompt.ended_at - in_prompt.started_at).total_seconds() == 1.0  # their patience
     ringing = system.records.by_caller("0677777772")
     assert ringing.outcome is CallOutcome.ABANDONED
+    assert (ringing.ended_at - ringing.started_at).total_seconds() == 12.0
     (entry,) = ringing.entries
     assert entry.outcome is EntryOutcome.ABANDONED
     assert entry.legs and all(leg.outcome is LegOutcome.NO_ANSWER for leg in entry.legs)
@@ -221,8 +241,10 @@ async def test_agent_hangs_up_first() -> None:
     assert entry.outcome is EntryOutcome.ANSWERED
     answered = next(leg for leg in entry.legs if leg.outcome is LegOutcome.ANSWERED)
     talk = (answered.ended_at - answered.answered_at).total_seconds()
-    assert 2.9 <= talk < 4.0  # the agent hung up after 3 s, well before the caller's 60 s
-    assert ended["by"] != "caller" if "by" in ended else True
+    assert talk == 3.0  # the agent hung up after 3 s, well before the caller's 60 s
+    # ...and decroche hung the caller up at that very moment: the caller did not hang up.
+    assert ended["how"] == "hung_up_by_app"
+    assert parse_ari_timestamp(ended["at"]) == answered.ended_at
 
 
 async def test_callback_request_with_presented_number() -> None:
@@ -302,8 +324,9 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
     assert transfer.destination == "0232464317"
     assert transfer.from_service == "accueil_general"
     assert transfer.by_agent == entry.agent
-    # The caller was not hung up at the transfer: the conversation went on with the target.
-    assert (original.ended_at - transfer.at).total_seconds() >= 3.0
+    # The caller was not hung up at the transfer: the conversation went on with the target,
+    # whose phone rang 2 s and talked 4 s.
+    assert (original.ended_at - transfer.at).total_seconds() == 6.0
     # The transferred leg came back into decroche as a call to the police's direct line.
     leg = [r for r in system.records.finished if r.call_id != original.call_id]
     assert leg and leg[0].entries[0].service_id == "police_municipale"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from telephony.records.model import CallOutcome, EntryOutcome
 from telephony.simulator.scripts import CallerScript, KeyPress
 from tests.flow_support import running_system
 
+pytestmark = pytest.mark.virtual_time
+
 
 async def test_call_that_ended_while_events_were_lost_is_closed_by_resync() -> None:
-    async with running_system(speed=25.0) as system:
+    async with running_system() as system:
         app = system.pbx.engine.dispatcher.apps["decroche"]
         leaving = system.pbx.place_call(CallerScript(caller_number="0611000001", patience=3.0))
         system.pbx.place_call(

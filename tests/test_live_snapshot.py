@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from decroche.web import live_snapshot
 from reports.live import AgentState
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
 from tests.flow_support import running_system
 
+pytestmark = pytest.mark.virtual_time
+
 
 async def test_snapshot_follows_calls() -> None:
     ccas = [AgentScript(endpoint=e, ring_time=60.0) for e in ("PJSIP/1101", "PJSIP/1102")]
     async with running_system(
-        [*ccas, AgentScript(endpoint="PJSIP/1103", registered=False)], speed=20.0
+        [*ccas, AgentScript(endpoint="PJSIP/1103", registered=False)]
     ) as system:
         view = SimpleNamespace(router=system.router, clock=system.clock, rules=system.router.rules)
         system.pbx.place_call(CallerScript(caller_number="0611000011", patience=300))

@@ -107,12 +107,15 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
         assert "decroche_calls_total 1" in text
         assert 'decroche_calls_in_progress{phase="talking"} 0' in text
         service.send_signal(signal.SIGHUP)  # reload the (unchanged) rules: still healthy
-        time.sleep(0.5)
+        reloaded = '"message": "rules reloaded (SIGHUP)'
+        deadline = time.monotonic() + 20
+        while reloaded not in (tmp_path / "serve.log").read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline, "SIGHUP did not reload the rules"
+            time.sleep(0.1)
         assert http(f"http://127.0.0.1:{web_port}/healthz")[0] == 200
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=30) == 0
         stderr = (tmp_path / "serve.log").read_text(encoding="utf-8")
-        assert '"message": "rules reloaded (SIGHUP)' in stderr
         assert '"message": "stopped"' in stderr
     finally:
         for process in (service, sim):

@@ -1,20 +1,27 @@
-"""Control API, Python API and scripted behaviours of the simulated PBX."""
+"""Control API, Python API and scripted behaviours of the simulated PBX (in virtual time: the
+scripted rings, talks and SIP timers last exactly what they say, whatever the machine's load)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from telephony.clock import ScaledClock
 from telephony.simulator import AgentScript, CallerScript, KeyPress, SimulatedPbx
+from telephony.virtual_time import LoopClock
+
+pytestmark = pytest.mark.virtual_time
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"decroche:decroche").decode()}
+# Bound of every wait, in the PBX's (virtual) seconds: past any scripted delay here (SIP timer B
+# of an unreachable phone is 32 s).
+WAIT = 60.0
 
 
 class Harness:
@@ -23,6 +30,7 @@ class Harness:
         self.session = session
         self.events: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
+        self.readers: dict[aiohttp.ClientWebSocketResponse, asyncio.Task[None]] = {}
 
     async def connect(self, query: str = "app=decroche") -> aiohttp.ClientWebSocketResponse:
         ws = await self.session.ws_connect(f"{self.pbx.url}/ari/events?{query}", headers=AUTH)
@@ -32,7 +40,7 @@ class Harness:
                 self.events.append(json.loads(message.data))
                 self.arrived.set()
 
-        asyncio.get_running_loop().create_task(read())
+        self.readers[ws] = asyncio.get_running_loop().create_task(read())
         return ws
 
     async def wait_for(self, kind: str, count: int = 1, **match: Any) -> list[dict[str, Any]]:
@@ -47,7 +55,7 @@ class Harness:
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        return await asyncio.wait_for(until(), 5)
+        return await asyncio.wait_for(until(), WAIT)
 
     async def ari(self, method: str, path: str, **params: Any) -> tuple[int, Any]:
         async with self.session.request(
@@ -59,7 +67,7 @@ class Harness:
 
 @pytest.fixture
 async def harness() -> Any:
-    pbx = SimulatedPbx(clock=ScaledClock(50))
+    pbx = SimulatedPbx(clock=LoopClock(datetime(2026, 10, 14, 8, 0, tzinfo=UTC)))
     await pbx.start("127.0.0.1", 0)
     async with aiohttp.ClientSession() as session:
         yield Harness(pbx, session)
@@ -98,7 +106,7 @@ async def test_scripted_caller_presses_keys_per_digit_and_hangs_up_after_talk(
     await harness.wait_for("Dial", dialstatus="ANSWER")
     await harness.ari("POST", "/bridges", bridgeId="b")
     await harness.ari("POST", "/bridges/b/addChannel", channel=f"{caller},ag")
-    ended = await asyncio.wait_for(handle.wait(), 5)
+    ended = await asyncio.wait_for(handle.wait(), WAIT)
     assert ended["how"] == "talked"
     (request,) = await harness.wait_for("ChannelHangupRequest")
     assert "cause" not in request  # the caller's BYE carries no cause
@@ -144,7 +152,8 @@ async def test_second_websocket_replaces_the_first(harness: Harness) -> None:
     await harness.connect()
     (replaced,) = await harness.wait_for("ApplicationReplaced")
     assert replaced["application"] == "decroche"
-    await asyncio.sleep(0.05)
+    # ...then Asterisk closes the first socket: its reader ends.
+    await asyncio.wait_for(harness.readers[first], WAIT)
     assert first.closed
 
 

@@ -7,6 +7,9 @@ people of the recording. We then compare statuses (and error bodies) and the seq
 types per channel, ignoring ids, times and ChannelVarset. Every body and event the simulator sent
 is validated against the api-docs models.
 
+The replays run in virtual time: each request goes out at its recorded offset exactly, and the
+scripted people act at their recorded delays, whatever the machine's load.
+
 Not replayed: the three raw-* files (no REST lines). ``;2`` halves of Local channels are
 dialplan-side noise the simulator does not reproduce, so they are left out of the comparison,
 except in the blind transfers where the ``;2`` half enters Stasis as a new call and is driven by
@@ -21,6 +24,7 @@ import contextlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,12 +34,16 @@ import aiohttp
 import pytest
 
 from telephony.ari.api_schema import load_api_schema
-from telephony.clock import ScaledClock
 from telephony.simulator import AgentScript, CallerScript, KeyPress, SimulatedPbx
 from telephony.simulator.operations import OPERATIONS, resource_of
 from telephony.simulator.swagger import SwaggerModels
+from telephony.virtual_time import LoopClock
 
-SPEED = 10.0
+pytestmark = pytest.mark.virtual_time
+
+# Bounds in the PBX's (virtual) seconds: a replay's longest silence, a whole replay.
+WAIT = 60.0
+REPLAY_LIMIT = 600.0
 APP = "bernay-test"
 USER, PASSWORD = "ceo", "ceo-secret"
 ONE = {"caller_name": "Caller One", "caller_number": "0600000001", "endpoint": "PJSIP/caller1"}
@@ -206,7 +214,7 @@ class Replay:
         self.lines = lines
         self.setup = setup
         self.models = models
-        self.clock = ScaledClock(SPEED)
+        self.clock = LoopClock(datetime.fromisoformat(lines[0]["at"]))
         self.pbx = SimulatedPbx(clock=self.clock, app=APP, username=USER, password=PASSWORD)
         self.live_events: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
@@ -252,7 +260,15 @@ class Replay:
             await self.ws.close()
             await self.reader
             self.ws = None
-            await asyncio.sleep(0.02)  # let the server run its disconnect
+            # The server has run its disconnect: Asterisk drops the events of an app away.
+            await self._until(lambda: not self.pbx.dispatcher.is_active(APP), "app away")
+
+    async def _until(self, done: Callable[[], bool], what: str) -> None:
+        """Wait for a state of the PBX it has no event for (a few virtual milliseconds)."""
+        async with asyncio.timeout(WAIT):
+            while not done():  # noqa: ASYNC110 - polling the simulator's state
+                await asyncio.sleep(0.001)
+        assert done(), f"{self.name}: {what}"
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for message in ws:
@@ -267,7 +283,7 @@ class Replay:
             self.arrived.set()
 
     async def _wait_events(self, count: int, what: str) -> None:
-        deadline = asyncio.get_running_loop().time() + 60.0 / SPEED + 2.0
+        deadline = asyncio.get_running_loop().time() + WAIT
         while sum(1 for e in self.live_events if self.comparable(e)) < count:
             self.arrived.clear()
             remaining = deadline - asyncio.get_running_loop().time()
@@ -289,12 +305,12 @@ class Replay:
                 self.ids.see("rec", channel)
         for offset, script in self.setup.callers:
             asyncio.get_running_loop().call_later(
-                offset / SPEED, lambda s=script: self.handles.append(self.pbx.place_call(s))
+                offset, lambda s=script: self.handles.append(self.pbx.place_call(s))
             )
         for line in self.lines:
             if line["kind"] == "event":
                 continue
-            due = start_live + (at(line) - start_rec) / SPEED
+            due = start_live + (at(line) - start_rec)
             await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
             before = sum(1 for e in recorded if at(e) < at(line) and self.comparable(e["data"]))
             await self._wait_events(before, f"{line.get('method')} {line.get('path')}")
@@ -307,7 +323,8 @@ class Replay:
             await self._rest(line)
         total = sum(1 for e in recorded if self.comparable(e["data"]))
         await self._wait_events(total, "the end")
-        await asyncio.sleep(0.3 / SPEED + 0.05)  # anything extra would show up now
+        # Anything the PBX would still send (a phone hangs up 0.3 s after a NOTIFY) shows up now.
+        await asyncio.sleep(1.0)
 
     async def _rest(self, line: dict[str, Any]) -> None:
         path = self.ids.apply(line["path"])
@@ -319,8 +336,10 @@ class Replay:
             return
         match = re.match(r"/ari/applications/([^/]+)$", path)
         if match and line["status"] == 404 and match.group(1) in self.extra_ws:
-            await self.extra_ws.pop(match.group(1)).close()
-            await asyncio.sleep(0.02)
+            name = match.group(1)
+            await self.extra_ws.pop(name).close()
+            # Nobody listens to it any more: Asterisk destroys the app.
+            await self._until(lambda: name not in self.pbx.dispatcher.apps, f"{name} destroyed")
         body = line["body"]
         data: Any = None
         if isinstance(body, str):
@@ -355,6 +374,8 @@ class Replay:
             self.extra_ws[query["app"]] = ws
             status = 101
             try:
+                # Virtual time stands still until what the server sent on connecting has
+                # arrived: 50 ms of it tell that nothing was sent.
                 await asyncio.wait_for(ws.receive(), 0.05)
                 self.problems.append("a message arrived on a new WebSocket")
             except TimeoutError:
@@ -438,7 +459,7 @@ async def test_trace_replays_identically(
 ) -> None:
     lines = load(traces_dir / f"{scenario}.jsonl")
     replay = Replay(scenario, lines, SETUPS[scenario], models)
-    await asyncio.wait_for(replay.run(), 60)
+    await asyncio.wait_for(replay.run(), REPLAY_LIMIT)
 
     mismatched = [
         (what, rec, live, rec_body, live_body)
@@ -465,7 +486,7 @@ async def test_websocket_down_drops_events_and_declines_new_calls(
         SETUPS["websocket-reconnect"],
         models,
     )
-    await asyncio.wait_for(replay.run(), 60)
+    await asyncio.wait_for(replay.run(), REPLAY_LIMIT)
     first, second = replay.handles
     assert second.ended["how"] == "rejected_app_not_active"
     assert second.channel_id is None

@@ -3,6 +3,9 @@
 The recorded scenarios themselves are replayed in ``test_sim_traces``; these tests pin the
 details around them: the fields of the events, which context the target runs in, hang-ups
 crossing the Local pair, the ari-only reports and their errors, and bad scripts.
+
+They run in virtual time: the scripted delays (1 s of talk before the REFER, the phone's hang-up
+0.3 s after the NOTIFY) last exactly that long, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -11,17 +14,24 @@ import asyncio
 import base64
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from telephony.clock import ScaledClock
 from telephony.simulator import AgentScript, CallerScript, SimulatedPbx
+from telephony.virtual_time import LoopClock
+
+pytestmark = pytest.mark.virtual_time
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"decroche:decroche").decode()}
 TARGET = "0699000000"
+WAIT = 60.0  # bound of every wait, in the PBX's (virtual) seconds
+# A device state only this test sets: its change, sent on the app's WebSocket after every event
+# sent before it, tells that those have all arrived.
+BARRIER = "Stasis:test-barrier"
 
 
 class App:
@@ -32,16 +42,24 @@ class App:
         self.session = session
         self.events: list[dict[str, Any]] = []
         self.arrived = asyncio.Event()
+        self.barriers = 0  # barrier events received
 
     async def connect(self) -> None:
         ws = await self.session.ws_connect(f"{self.pbx.url}/ari/events?app=decroche", headers=AUTH)
 
         async def read() -> None:
             async for message in ws:
-                self.events.append(json.loads(message.data))
+                event = json.loads(message.data)
+                if event.get("device_state", {}).get("name") == BARRIER:
+                    self.barriers += 1
+                else:
+                    self.events.append(event)
                 self.arrived.set()
 
         asyncio.get_running_loop().create_task(read())
+        await self.ok(
+            "POST", "/applications/decroche/subscription", eventSource=f"deviceState:{BARRIER}"
+        )
 
     def of(self, kind: str, channel_id: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -63,7 +81,7 @@ class App:
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        return await asyncio.wait_for(until(), 5)
+        return await asyncio.wait_for(until(), WAIT)
 
     async def answered(self, channel_id: str) -> None:
         """Wait for the Dial ANSWER of a dialled channel."""
@@ -73,7 +91,7 @@ class App:
                 self.arrived.clear()
                 await self.arrived.wait()
 
-        await asyncio.wait_for(until(), 5)
+        await asyncio.wait_for(until(), WAIT)
 
     async def ari(
         self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any
@@ -91,9 +109,19 @@ class App:
         assert status in (200, 204), (method, path, status, answer)
         return answer
 
-    async def settle(self) -> None:
-        """Let the simulated second or so after an action pass (clock at x50)."""
-        await asyncio.sleep(0.05)
+    async def settle(self, seconds: float = 1.0) -> None:
+        """Let ``seconds`` of the PBX's time pass (by default past the phone's hang-up 0.3 s after
+        a NOTIFY), then wait until every event the PBX sent meanwhile has arrived."""
+        await asyncio.sleep(seconds)
+        expected = self.barriers + 1
+        await self.ok("PUT", f"/deviceStates/{BARRIER}", deviceState="NOT_INUSE")
+
+        async def until() -> None:
+            while self.barriers < expected:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(until(), WAIT)
 
 
 def subject(event: dict[str, Any]) -> str | None:
@@ -105,7 +133,7 @@ def subject(event: dict[str, Any]) -> str | None:
 
 @pytest.fixture
 async def app() -> Any:
-    pbx = SimulatedPbx(clock=ScaledClock(50))
+    pbx = SimulatedPbx(clock=LoopClock(datetime(2026, 10, 14, 8, 0, tzinfo=UTC)))
     await pbx.start("127.0.0.1", 0)
     async with aiohttp.ClientSession() as session:
         application = App(pbx, session)
@@ -242,7 +270,7 @@ async def test_without_transfer_context_the_target_runs_in_the_agents_context(ap
 
 async def test_refer_to_an_unknown_context_changes_nothing(app: App) -> None:
     caller, agent, bridge = await bridged_call(app, {"TRANSFER_CONTEXT": "no-such-context"})
-    await asyncio.sleep(1.5 / 50 + 0.05)
+    await app.settle(1.5)  # the phone REFERs after 1 s of talk
     assert not app.of("BridgeBlindTransfer") and not app.of("ChannelUnhold")
     _, found = await app.ari("GET", f"/bridges/{bridge}")
     assert found["channels"] == [caller, agent]
@@ -271,8 +299,7 @@ async def test_ari_only_hands_the_refer_to_the_app(app: App) -> None:
     echoes = app.of("ChannelTransfer")
     assert [e.get("state") for e in echoes] == [None, "channel_progress", "channel_answered"]
     assert "bridge" not in echoes[2]["referred_by"]  # the agent had left the bridge
-    await app.settle()
-    assert app.of("ChannelDestroyed", agent)  # still the app's channel: destroyed as usual
+    await app.wait_for("ChannelDestroyed", agent)  # still the app's channel: destroyed as usual
     # A report on a channel without a REFER (the caller's) notifies nobody.
     await app.ok("POST", f"/channels/{caller}/transfer_progress", states="channel_answered")
     await app.settle()

@@ -13,6 +13,8 @@ from telephony.records.model import CallOutcome, CallRecord, EntryOutcome
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
 from tests.flow_support import running_system
 
+pytestmark = pytest.mark.virtual_time
+
 GENERAL = ("PJSIP/1001", "PJSIP/1002", "PJSIP/1003", "PJSIP/1004")
 SURVEY_BLOCK = """surveys:
   satisfaction:
@@ -94,8 +96,8 @@ async def test_full_answers(tmp_path: Path) -> None:
     entry = record.entries[0]
     first, second = record.survey
     assert entry.ended_at <= first.at < second.at <= record.ended_at
-    # The consent is not counted in the service's waiting time (the agents ring 2 s).
-    assert entry.wait_seconds < 3.5
+    # The consent (2 s) is not counted in the service's waiting time: the agents ring 2 s.
+    assert entry.wait_seconds == 2.0
 
 
 async def test_partial_answers_then_no_key(tmp_path: Path) -> None:
@@ -105,8 +107,8 @@ async def test_partial_answers_then_no_key(tmp_path: Path) -> None:
     assert_answered_by_general(record)
     assert answers(record) == [(1, Q1, 5), (2, Q2, None)]
     q1, q2 = record.survey
-    # No key: the question waits the survey's timeout (6 s) after its prompt before moving on.
-    assert (q2.at - q1.at).total_seconds() >= 6.0
+    # No key: the question waits the survey's timeout (6 s) after its 2 s prompt, then moves on.
+    assert (q2.at - q1.at).total_seconds() == 2.0 + 6.0
     assert media[-1] == THANKS
 
 
@@ -116,6 +118,10 @@ async def test_no_key_at_all_moves_on_to_the_thanks(tmp_path: Path) -> None:
     record, media = await run_one(rules_with(tmp_path), script, agents_hanging_up_first())
     assert_answered_by_general(record)
     assert answers(record) == [(1, Q1, None), (2, Q2, None)]
+    # Each question: its 2 s prompt, then the 6 s timeout.
+    q1, q2 = record.survey
+    assert (q1.at - record.entries[0].ended_at).total_seconds() == 2.0 + 6.0
+    assert (q2.at - q1.at).total_seconds() == 2.0 + 6.0
     assert media.count("sound:decroche/" + Q1) == 1  # no key: not repeated
     assert media[-1] == THANKS
 
