@@ -100,7 +100,11 @@ def live_snapshot(system: Decroche) -> LiveSnapshot:
             if router.agents.device(a) is DeviceState.NOT_INUSE
             and router.agents.presence(service_id, a) is Presence.SIGNED_IN
         )
-        longest = max(((now - c.started_at).total_seconds() for c in waiting), default=None)
+        # Waiting counts from entering the service, as in the records: not the menus before.
+        longest = max(
+            ((now - c.entered_at).total_seconds() for c in waiting if c.entered_at is not None),
+            default=None,
+        )
         services.append(ServiceLive(service_id, len(waiting), talking, longest, free))
     agents = []
     for snap in router.agents.snapshot():

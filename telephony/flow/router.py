@@ -93,6 +93,7 @@ class LiveCall:
     phase: str  # ivr | waiting | talking
     service_id: str | None
     agent: str | None
+    entered_at: datetime | None = None  # when it entered ``service_id``
 
 
 FEATURE_PRESENCE = {
@@ -357,7 +358,14 @@ class Router:
 
     def live_calls(self) -> list[LiveCall]:
         return [
-            LiveCall(key, story.started_at, story.phase, story.current_service, story.answered_by)
+            LiveCall(
+                key,
+                story.started_at,
+                story.phase,
+                story.current_service,
+                story.answered_by,
+                story.service_entered_at,
+            )
             for key, story in self._stories.items()
         ]
 

@@ -97,6 +97,12 @@ class CallStory:
         return "talking" if self._current.answered_at is not None else "waiting"
 
     @property
+    def service_entered_at(self) -> datetime | None:
+        """When the call entered the service it is in now: its waiting time counts from there,
+        as in the call record (the menus and earlier services are not waiting for this one)."""
+        return self._current.entered_at if self._current else None
+
+    @property
     def answered_by(self) -> str | None:
         """The endpoint of the agent who answered the last service entry, if any."""
         if self._current is not None:
