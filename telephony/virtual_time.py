@@ -23,6 +23,11 @@ from typing import Any
 # Real time granted to in-flight I/O (a loopback write not yet readable on the other side, a
 # worker thread about to wake the loop) before the clock jumps.
 _SETTLE_S = 0.0
+# Where the loop's clock starts: the same whole number on every run, as aiohttp rounds its
+# longer deadlines (keep-alive, timeouts over 5 s) up to whole seconds of loop time. Starting at
+# the real monotonic time would put those at a different offset from the simulation's own
+# timers on each run, and simultaneous events could then come in another order.
+_START_S = 0.0
 
 
 class _JumpingSelector(selectors.BaseSelector):
@@ -65,7 +70,7 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # Frozen: the work the process does takes no virtual time, so a replay gives the same
         # timings on any machine and under any load (a real clock here would leak milliseconds
         # of processing into every wait).
-        self._now = super().time()
+        self._now = _START_S
         self._selector = _JumpingSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:
