@@ -20,12 +20,16 @@ from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
 from telephony.flow.router import RecordSink, Router, RouterSettings
 from telephony.records.model import CallRecord, CallStart
+from telephony.simulator.latency import StasisWindow
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript
 from telephony.virtual_time import LoopClock, VirtualTimeLoop
 
 # Wednesday 14 October 2026, 10:00 in Paris: every Bernay service is open.
 OPEN_HOURS = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)
+# Asterisk puts a channel made by channels/create in the app a millisecond or so after answering
+# the create (telephony.simulator.latency): always 2 ms here, so that timings repeat exactly.
+STASIS_WINDOW_S = 0.002
 
 
 @dataclass
@@ -106,7 +110,11 @@ async def running_system(
     if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
         raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
     clock = LoopClock(at)
-    pbx = SimulatedPbx(clock=clock, app="decroche")
+    pbx = SimulatedPbx(
+        clock=clock,
+        app="decroche",
+        stasis_window=StasisWindow(STASIS_WINDOW_S, STASIS_WINDOW_S),
+    )
     await pbx.start(port=0)
     given = {a.endpoint: a for a in agents or ()}
     for endpoint in bernay_agents():

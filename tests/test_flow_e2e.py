@@ -1,7 +1,8 @@
 """Callers through the Bernay rules, end to end: simulated PBX <-HTTP/WS-> router.
 
 In virtual time (see ``flow_support``): every prompt lasts 2 s (the simulator's default), a key
-is heard when its 280 ms tone ends, and the times asserted are the exact ones the rules give."""
+is heard when its 280 ms tone ends, an agent's channel is in the app 2 ms after its creation
+(``STASIS_WINDOW_S``) and the times asserted are the exact ones the rules give."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from routing_rules.loader import default_rules_path
 from telephony.clock import parse_ari_timestamp
 from telephony.records.model import CallOutcome, EntryOutcome, IvrEventKind, LegOutcome
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
-from tests.flow_support import running_system
+from tests.flow_support import STASIS_WINDOW_S, running_system
 
 pytestmark = pytest.mark.virtual_time
 
@@ -44,7 +45,7 @@ async def test_ivr_to_ccas_answered() -> None:
     assert entry.outcome is EntryOutcome.ANSWERED
     assert entry.agent in {"PJSIP/1101", "PJSIP/1102", "PJSIP/1103"}
     assert entry.entered_at == record.ivr[-1].at  # the key 1 sends the caller there at once
-    assert entry.wait_seconds == 3.0  # the agents ring 3 s
+    assert entry.wait_seconds == STASIS_WINDOW_S + 3.0  # the agents ring 3 s
     answered = [leg for leg in entry.legs if leg.outcome is LegOutcome.ANSWERED]
     assert len(answered) == 1
     assert {leg.outcome for leg in entry.legs} <= {LegOutcome.ANSWERED, LegOutcome.CANCELLED}
@@ -326,7 +327,7 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
     assert transfer.by_agent == entry.agent
     # The caller was not hung up at the transfer: the conversation went on with the target,
     # whose phone rang 2 s and talked 4 s.
-    assert (original.ended_at - transfer.at).total_seconds() == 6.0
+    assert (original.ended_at - transfer.at).total_seconds() == STASIS_WINDOW_S + 2.0 + 4.0
     # The transferred leg came back into decroche as a call to the police's direct line.
     leg = [r for r in system.records.finished if r.call_id != original.call_id]
     assert leg and leg[0].entries[0].service_id == "police_municipale"
