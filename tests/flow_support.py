@@ -92,6 +92,12 @@ class System:
             await self.pbx.wait_idle()
 
 
+def simulated_pbx(clock: LoopClock) -> SimulatedPbx:
+    """The simulated PBX of these tests, on the given clock."""
+    window = StasisWindow(STASIS_WINDOW_S, STASIS_WINDOW_S)
+    return SimulatedPbx(clock=clock, app="decroche", stasis_window=window)
+
+
 def bernay_agents() -> list[str]:
     holder = RulesHolder(default_rules_path())
     return sorted({a for s in holder.current.services.values() for a in s.agents})
@@ -110,11 +116,7 @@ async def running_system(
     if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
         raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
     clock = LoopClock(at)
-    pbx = SimulatedPbx(
-        clock=clock,
-        app="decroche",
-        stasis_window=StasisWindow(STASIS_WINDOW_S, STASIS_WINDOW_S),
-    )
+    pbx = simulated_pbx(clock)
     await pbx.start(port=0)
     given = {a.endpoint: a for a in agents or ()}
     for endpoint in bernay_agents():

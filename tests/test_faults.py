@@ -9,9 +9,8 @@ import pytest
 
 from telephony.ari.models import Event
 from telephony.records.model import CallOutcome
-from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
-from tests.flow_support import bernay_agents, running_system
+from tests.flow_support import bernay_agents, running_system, simulated_pbx
 
 pytestmark = pytest.mark.virtual_time
 
@@ -80,7 +79,7 @@ async def test_asterisk_crash_and_restart() -> None:
         for app in pbx.dispatcher.apps.values():
             app.sink = None
         await pbx.stop()
-        restarted = SimulatedPbx(clock=system.clock, app="decroche")
+        restarted = simulated_pbx(system.clock)
         for endpoint in bernay_agents():
             restarted.add_agent(AgentScript(endpoint=endpoint, ring_time=2.0))
         await restarted.start(port=port)
