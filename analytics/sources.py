@@ -5,7 +5,7 @@ Analytics reads the records' tables (``telephony.records.schema``) and nothing u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,16 @@ from analytics.frame import (
     outcome_code,
     overflow_code,
 )
+from analytics.staffing.legs import (
+    PRESENT_OUTCOMES,
+    LegFrame,
+    LegRow,
+    legs_from_records,
+    legs_from_rows,
+)
 from telephony.records.engine import Database, open_store
-from telephony.records.model import EntryOutcome
-from telephony.records.schema import calls, service_entries
+from telephony.records.model import EntryOutcome, LegOutcome
+from telephony.records.schema import agent_legs, calls, service_entries
 
 
 def _outcome_codes() -> dict[str, int]:
@@ -81,6 +88,37 @@ class DatabaseSource:
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
         return LoadedFrame(_frame_from_rows(rows))
+
+    def load_legs(self, start: date, end: date) -> LegFrame:
+        """The agent legs of the entries entered in the period (bounds widened as ``load``)."""
+        dialect = self._database.dialect
+        low, high = _bounds(start, end)
+        e, g = service_entries.c, agent_legs.c
+        query = (
+            select(
+                g.call_id,
+                g.entry_position,
+                e.service_id,
+                _epoch(e.entered_at, dialect),
+                _epoch(e.ended_at, dialect),
+                e.outcome,
+                _epoch(g.ring_started_at, dialect),
+                _epoch(g.answered_at, dialect),
+                g.endpoint,
+                g.outcome,
+            )
+            .select_from(
+                agent_legs.join(
+                    service_entries,
+                    and_(e.call_id == g.call_id, e.position == g.entry_position),
+                )
+            )
+            .where(and_(e.entered_at >= low, e.entered_at < high))
+            .order_by(g.call_id, g.entry_position, g.position)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return legs_from_rows(_leg_rows(rows))
 
 
 def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
@@ -145,6 +183,31 @@ class QueueLogSource:
         with path.open(encoding="utf-8", errors="replace") as lines:
             records, report = parse_queue_log(lines)
         self._loaded = LoadedFrame(frame_from_records(records), report.malformed_count)
+        self._legs = legs_from_records(records)
 
     def load(self, start: date, end: date) -> LoadedFrame:
         return self._loaded
+
+    def load_legs(self, start: date, end: date) -> LegFrame:
+        return self._legs
+
+
+def _leg_rows(rows: Sequence[Any]) -> Iterator[LegRow]:
+    codes = _outcome_codes()
+    entry = -1
+    previous: tuple[str, int] | None = None
+    for call_id, position, service, entered, ended, out, ring, answered, endpoint, leg in rows:
+        if (call_id, position) != previous:
+            previous = (call_id, position)
+            entry += 1
+        yield (
+            entry,
+            service,
+            entered,
+            ended,
+            codes[out],
+            ring,
+            np.nan if answered is None else answered,
+            endpoint,
+            LegOutcome(leg) in PRESENT_OUTCOMES,
+        )

@@ -106,26 +106,26 @@ class CompiledSchedule:
     subdivision: str | None
     exceptions: Mapping[date, tuple[tuple[Span, ...], str | None]]
 
+    def day_rule(self, day: date) -> tuple[tuple[Span, ...], DayKind, str | None]:
+        """The spans of one local day, which rule gave them, and its label."""
+        exception = self.exceptions.get(day)
+        if exception is not None:
+            spans, label = exception
+            return spans, DayKind.EXCEPTION, label
+        holiday = (
+            public_holidays(self.country, self.subdivision, day.year).get(day)
+            if self.holidays_closed
+            else None
+        )
+        if holiday is not None:
+            return (), DayKind.HOLIDAY, holiday
+        return self.weekly[day.weekday()], DayKind.WEEKLY, None
+
     def state_at(self, now: datetime) -> OpeningState:
         if now.tzinfo is None:
             raise RoutingInputError(f"opening hours need an aware datetime, got {now!r}")
         local = now.astimezone(self.tz)
-        day = local.date()
-        exception = self.exceptions.get(day)
-        label: str | None
-        if exception is not None:
-            spans, label = exception
-            kind = DayKind.EXCEPTION
-        else:
-            holiday = (
-                public_holidays(self.country, self.subdivision, day.year).get(day)
-                if self.holidays_closed
-                else None
-            )
-            if holiday is not None:
-                spans, label, kind = (), holiday, DayKind.HOLIDAY
-            else:
-                spans, label, kind = self.weekly[day.weekday()], None, DayKind.WEEKLY
+        spans, kind, label = self.day_rule(local.date())
         second = local.hour * 3600 + local.minute * 60 + local.second
         is_open = any(start <= second < end for start, end in spans)
         return OpeningState(is_open, self.id, local, kind, spans, label)
