@@ -11,7 +11,7 @@ import pytest
 from analytics.definitions import Parameters
 from analytics.frame import frame_from_records
 from analytics.objectives import Objective, ObjectivesConfig
-from analytics.sources import QueueLogSource
+from analytics.sources import DatabaseSource, QueueLogSource
 from analytics.staffing.api import RulesOpeningHours, Staffing, StaffingSettings
 from analytics.staffing.erlang import erlang_b
 from analytics.staffing.legs import legs_from_records
@@ -26,6 +26,11 @@ from telephony.records.model import (
     LegOutcome,
     ServiceEntry,
 )
+from telephony.records.pseudonym import Pseudonymiser
+from telephony.records.queue_log import iter_queue_log
+from telephony.records.store import RecordStore
+from telephony.records.testing import temporary_database
+from tests.conftest import BACKENDS, pg_url
 from tests.staffing_support import PARIS, erlang_c_agents_by_hand, stationary_queue_log
 
 FEB = date(2025, 2, 3)  # a Monday; no public holiday in France until Easter
@@ -420,3 +425,37 @@ def test_staffing_settings_reach_the_plan(tmp_path: Path) -> None:
     assert after.traffic.mean_handle_s == pytest.approx(before.traffic.mean_handle_s + 120.0)
     assert after.agents_needed > before.agents_needed
     assert np.isfinite(after.expected.service_level)
+
+
+# --- the same plan from the database as from the queue_log it was imported from ---------------
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    with temporary_database(request.param, tmp_path, pg_url()) as database:
+        yield RecordStore(database, Pseudonymiser(b"0123456789abcdef-secret"))
+
+
+def test_database_legs_and_plan_equal_the_queue_logs(store, tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    log.write_text(stationary_queue_log(FEB, weeks=1))
+    store.import_records(iter_queue_log(log.read_text().splitlines()))
+    end = FEB + timedelta(days=6)
+    from_file = QueueLogSource(log)
+    from_db = DatabaseSource(store.database)
+    a = from_file.load_legs(FEB, end)
+    b = from_db.load_legs(FEB, end)
+    assert len(a) == len(b) > 0
+    order_a = np.lexsort((a.ring_started, a.entered))
+    order_b = np.lexsort((b.ring_started, b.entered))
+    np.testing.assert_allclose(a.ring_started[order_a], b.ring_started[order_b], atol=1e-3)
+    np.testing.assert_allclose(a.answered[order_a], b.answered[order_b], atol=1e-3)
+    assert [a.endpoints[i] for i in a.endpoint[order_a]] == [
+        b.endpoints[i] for i in b.endpoint[order_b]
+    ]
+    assert a.present.all() and b.present.all()
+    plans = [
+        Staffing(source, AlwaysOpen(), queue_log=True).plan(FEB, end).to_json()
+        for source in (from_file, from_db)
+    ]
+    assert plans[0] == plans[1]
