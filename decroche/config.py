@@ -103,13 +103,16 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
     """Read the file (if any), apply environment overrides, validate everything at once."""
-    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
+
+    from routing_rules import yaml_guard
 
     raw: dict[str, Any] = {}
     if path is not None:
         try:
-            loaded = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+            loaded = yaml_guard.load(path.read_text(encoding="utf-8"))
+        except yaml_guard.YamlRefused as exc:
+            raise ConfigError(f"{path}:{exc.line}:{exc.column}: {exc.message}") from exc
         except (OSError, YAMLError) as exc:
             raise ConfigError(f"{path}: {exc}") from exc
         if loaded is None:

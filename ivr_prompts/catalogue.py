@@ -9,7 +9,9 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from routing_rules import yaml_guard
 
 
 class CatalogueError(Exception):
@@ -22,7 +24,17 @@ def default_catalogue_path() -> Path:
 
 def load_catalogue(path: Path | None = None) -> dict[str, str]:
     source = path or default_catalogue_path()
-    data = YAML(typ="safe").load(source.read_text(encoding="utf-8"))
+    try:
+        data = yaml_guard.load(source.read_text(encoding="utf-8"))
+    except yaml_guard.YamlRefused as exc:
+        raise CatalogueError(f"{source}:{exc.line}:{exc.column}: {exc.message}") from exc
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}:{mark.column + 1}:" if mark is not None else ""
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise CatalogueError(f"{source}:{where} YAML invalide : {what}") from exc
+    except YAMLError as exc:
+        raise CatalogueError(f"{source}: YAML invalide : {exc}") from exc
     if not isinstance(data, dict):
         raise CatalogueError(f"{source}: expected a mapping of prompt id to text")
     catalogue: dict[str, str] = {}

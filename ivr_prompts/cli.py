@@ -40,14 +40,10 @@ _CONFIG = click.option(
 
 
 def _catalogue(path: Path | None) -> dict[str, str]:
-    from ruamel.yaml.error import YAMLError
-
     try:
         return load_catalogue(path)
     except (CatalogueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
-    except YAMLError as exc:
-        raise click.ClickException(f"{path or 'catalogue'}: YAML invalide : {exc}") from exc
 
 
 def _sounds_dir(out_dir: Path | None, config_path: Path | None) -> Path:

@@ -4,6 +4,8 @@ Every problem is collected (YAML syntax stops the reading, as nothing after it c
 and reported as ``FILE:LINE:COL: message`` naming the bad value. The YAML is composed with
 ruamel.yaml's round-trip parser and converted here, node by node, so that each value keeps its
 position and duplicate keys are all found (ruamel's constructor stops at the first one).
+The text is composed within :mod:`routing_rules.yaml_guard`'s bounds (size, values, depth,
+expansion by aliases), so a small hostile file is refused before it can take memory or time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from routing_rules.checks import check_rules
 from routing_rules.compiled import CompiledRules, compile_rules
 from routing_rules.errors import Problem, RulesInvalid
 from routing_rules.model import RulesFile
+from routing_rules.yaml_guard import DEFAULT_LIMITS, YamlRefused, compose, size_message
 
 YamlPath = tuple[str | int, ...]
 
@@ -134,7 +137,9 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
     """Plain Python data, where each value is, and the YAML-level problems."""
     locator = Locator(file)
     try:
-        node = YAML(typ="rt").compose(text)
+        node = compose(text)
+    except YamlRefused as exc:
+        return None, locator, [Problem(file, exc.line, exc.column, exc.message)]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -203,7 +208,11 @@ def validate_text(
 def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
     """Read, validate and compile a rules file; the version is the hash of its bytes."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:  # never more than the limit and a byte
+            raw = stream.read(DEFAULT_LIMITS.max_bytes + 1)
+            if len(raw) > DEFAULT_LIMITS.max_bytes:
+                size = path.stat().st_size
+                raise RulesInvalid([Problem(str(path), 1, 1, size_message(size))])
     except OSError as exc:
         raise RulesInvalid([Problem(str(path), 1, 1, f"cannot read the file: {exc}")]) from exc
     try:
