@@ -125,3 +125,29 @@ async def test_a_lost_stasis_start_costs_a_moment_not_the_ring(
     record = system.records.by_caller("0611111111")
     assert record.outcome is CallOutcome.ANSWERED
     assert record.entries[0].agent in POLICE
+
+
+async def test_a_caller_hanging_up_as_the_ringing_starts_is_an_abandon_not_a_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with running_system() as system:
+        client, engine = system.router.client, system.pbx.engine
+        ring = client.ring
+
+        async def ring_then_caller_leaves(channel_id: str) -> None:
+            await ring(channel_id)
+            # The caller hangs up just after the ring-back started, before any agent channel is
+            # created: their StasisEnd reaches the router while the flow still runs.
+            run = engine.runs[channel_id]
+            engine.caller_hangup(run, "gave_up")
+            await asyncio.sleep(0.05)
+
+        monkeypatch.setattr(client, "ring", ring_then_caller_leaves)
+        system.pbx.place_call(CallerScript(caller_number="0611111111", dialled=POLICE_LINE))
+        await system.settle(1)
+    record = system.records.by_caller("0611111111")
+    assert record.outcome is CallOutcome.ABANDONED
+    assert record.entries[0].outcome is EntryOutcome.ABANDONED
+    assert record.entries[0].legs == []
+    assert system.router.counters.calls_failed == 0
+    assert system.pbx.state()["channels"] == []

@@ -443,6 +443,10 @@ class CallSession:
         if self.transfer_context:
             # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
             variables["TRANSFER_CONTEXT"] = self.transfer_context
+        if self._events.ended:
+            # The caller's StasisEnd came while we were busy (say, during the ring-back request):
+            # nothing can be bound to the call any more, and nobody is left to ring for.
+            await self._drain_until_gone()
         planned = [_Leg(endpoint, self._new_id("a")) for endpoint in stage.endpoints]
         for leg in planned:
             # Bound and owned before the request: its events may come before the answer, and
