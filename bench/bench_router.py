@@ -15,7 +15,8 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -101,20 +102,18 @@ async def _post(session: aiohttp.ClientSession, url: str, body: dict[str, Any]) 
             raise RuntimeError(f"POST {url}: {response.status} {await response.text()}")
 
 
-async def _measure(in_progress: int) -> list[float]:
-    """The simulated PBX runs in its own process, as Asterisk would; this process is the
-    router's alone (plus the few control requests that place the calls)."""
-    rules = RulesHolder(default_rules_path())
-    endpoints = sorted({a for s in rules.current.services.values() for a in s.agents})
+@asynccontextmanager
+async def pbx_process(endpoints: list[str], *options: str) -> AsyncIterator[str]:
+    """``decroche sim serve`` in a process of its own, as Asterisk would be, with ``endpoints``
+    as registered agents; yields its base URL once it answers, stops it at the end."""
     port = _free_port()
     agents = [arg for e in endpoints for arg in ("--agent", e)]
     sim = subprocess.Popen(  # noqa: ASYNC220 - starting it does not block
-        [sys.executable, "-m", "decroche", "sim", "serve", "--port", str(port), *agents],
+        [sys.executable, "-m", "decroche", "sim", "serve", "--port", str(port), *agents, *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    client = AriClient(base, "decroche", "decroche", "decroche")
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(100):
@@ -125,6 +124,20 @@ async def _measure(in_progress: int) -> list[float]:
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
+        yield base
+    finally:
+        sim.terminate()
+        sim.wait(10)
+
+
+async def _measure(in_progress: int) -> list[float]:
+    """The simulated PBX runs in its own process, as Asterisk would; this process is the
+    router's alone (plus the few control requests that place the calls)."""
+    rules = RulesHolder(default_rules_path())
+    endpoints = sorted({a for s in rules.current.services.values() for a in s.agents})
+    async with pbx_process(endpoints) as base, aiohttp.ClientSession() as session:
+        client = AriClient(base, "decroche", "decroche", "decroche")
+        try:
             router = Router(
                 client=client, rules=rules, records=_NullRecords(), clock=ScaledClock(speed=1.0)
             )
@@ -154,10 +167,8 @@ async def _measure(in_progress: int) -> list[float]:
             result = list(delays)
             await router.dispatcher.aclose(grace=2.0)
             router.stream.stop()
-    finally:
-        await client.close()
-        sim.terminate()
-        sim.wait(10)
+        finally:
+            await client.close()
     return result
 
 
