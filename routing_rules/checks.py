@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from routing_rules import model as m
-from routing_rules.compiled import normalise_number
+from routing_rules.compiled import (
+    CALLER_ID_MAX,
+    CALLER_ID_NAME_MAX,
+    CALLER_ID_NUMBER_MAX,
+    normalise_number,
+)
 from routing_rules.errors import Problem
 from routing_rules.hours import Span, format_span, overlaps, parse_slot
 
 if TYPE_CHECKING:
     from routing_rules.loader import Locator, YamlPath
 
-_CALLER_ID_FIELDS = frozenset({"tag", "number", "name"})
 
 Action = m.ServiceTarget | m.MenuTarget | m.MessageTarget | m.CallbackTarget
 
@@ -83,18 +87,11 @@ class _Checker:
             self.add((*path, "holidays_country"), f"unknown country {s.holidays_country!r}")
         except ValueError as exc:
             self.add((*path, "holidays_subdivision"), f"unusable holidays subdivision: {exc}")
-        try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(s.caller_id_format) if f}
-        except ValueError as exc:
-            self.add((*path, "caller_id_format"), f"caller_id_format: {exc}")
-        else:
-            unknown = sorted(fields - _CALLER_ID_FIELDS)
-            if unknown:
-                self.add(
-                    (*path, "caller_id_format"),
-                    f"caller_id_format: unknown placeholder(s) {', '.join(unknown)}"
-                    " (use {tag}, {number}, {name})",
-                )
+        longest_tag = max((len(service.tag) for service in self.rules.services.values()), default=0)
+        for message in caller_id_format_problems(
+            s.caller_id_format, longest_tag, len(s.anonymous_number)
+        ):
+            self.add((*path, "caller_id_format"), message)
         self.prompt((*path, "invalid_prompt"), s.invalid_prompt)
         self.prompt((*path, "timeout_prompt"), s.timeout_prompt)
 
@@ -272,6 +269,47 @@ class _Checker:
         for sid in self.rules.services:
             if sid not in state:
                 visit(sid)
+
+
+def caller_id_format_problems(text: str, longest_tag: int, anonymous: int) -> list[str]:
+    """What is wrong with a caller id format, in French (empty when it is usable).
+
+    The format is filled for every routed call: each placeholder must be one of the three known
+    fields written plainly (``{number:d}`` fails on text, ``{tag:>99999999}`` builds 100 MB),
+    and the longest caller id it can give must stay short enough for a phone's display.
+    """
+    fields = "{tag}, {number}, {name}"
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        return [
+            "caller_id_format : accolade seule ou non fermée (pour afficher une accolade,"
+            " doublez-la : {{ ou }})"
+        ]
+    problems: list[str] = []
+    longest = 0
+    number = max(CALLER_ID_NUMBER_MAX, anonymous)
+    widths = {"tag": longest_tag, "number": number, "name": CALLER_ID_NAME_MAX}
+    for literal, field, spec, conversion in parts:
+        longest += len(literal)
+        if field is None:
+            continue
+        written = "{" + field + (f"!{conversion}" if conversion else "")
+        written += (f":{spec}" if spec else "") + "}"
+        if field not in widths:
+            problems.append(f"caller_id_format : champ {written} inconnu (permis : {fields})")
+        elif conversion or spec:
+            problems.append(
+                f"caller_id_format : {written} doit s'écrire {{{field}}}, sans conversion ni format"
+            )
+        else:
+            longest += widths[field]
+    if not problems and longest > CALLER_ID_MAX:
+        problems.append(
+            f"caller_id_format : l'affichage peut atteindre {longest} caractères (étiquette la"
+            f" plus longue, numéro et nom de l'appelant au plus long) : {CALLER_ID_MAX} au plus"
+        )
+    return problems
 
 
 def check_rules(rules: m.RulesFile, locator: Locator, catalogue: frozenset[str]) -> list[Problem]:

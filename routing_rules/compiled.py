@@ -17,6 +17,13 @@ from routing_rules import model as m
 from routing_rules.hours import DAYS, CompiledSchedule, Span, parse_slot
 from routing_rules.model import NumberChoice, Scale, Strategy
 
+# What agents' phones show: the caller's number and name (from the network) are cut to these
+# lengths when the caller id is made, and a format must not be able to give more than
+# CALLER_ID_MAX characters with them (checked at load).
+CALLER_ID_MAX = 100
+CALLER_ID_NUMBER_MAX = 32
+CALLER_ID_NAME_MAX = 32
+
 
 @dataclass(frozen=True, slots=True)
 class ToService:

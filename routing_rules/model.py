@@ -146,7 +146,8 @@ class Settings(_Strict):
     )
     caller_id_format: str = Field(
         default="[{tag}] {number}",
-        description="Caller id shown on agents' phones; placeholders {tag}, {number}, {name}.",
+        description="Caller id shown on agents' phones; placeholders {tag}, {number}, {name}"
+        " written plainly (no conversion or format), 100 characters at most once filled.",
     )
     anonymous_number: str = Field(
         default="anonyme", description="What {number} shows when the caller's number is hidden."

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 
 from routing_rules.agents import ABSENT_STATES, AgentsView, DeviceState, Presence
 from routing_rules.compiled import (
+    CALLER_ID_NAME_MAX,
+    CALLER_ID_NUMBER_MAX,
     CompiledRules,
     EntryRule,
     OverflowReason,
@@ -210,10 +212,11 @@ def _absence(view: AgentsView, service_id: str, endpoint: str) -> str | None:
 
 
 def caller_id_for(rules: CompiledRules, service: ServiceRules, facts: CallFacts) -> str:
+    """The caller id agents see; the format was checked at load to stay within CALLER_ID_MAX."""
     return rules.caller_id_format.format(
         tag=service.tag,
-        number=facts.caller_number or rules.anonymous_number,
-        name=facts.caller_name or "",
+        number=(facts.caller_number or "")[:CALLER_ID_NUMBER_MAX] or rules.anonymous_number,
+        name=(facts.caller_name or "")[:CALLER_ID_NAME_MAX],
     ).strip()
 
 

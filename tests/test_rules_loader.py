@@ -180,6 +180,66 @@ CASES = [
 ]
 
 
+def _format(text: str) -> tuple[str, str]:
+    """The edit setting caller_id_format (line 3, its value at column 21)."""
+    return (
+        "  invalid_prompt: invalid\n",
+        f"  invalid_prompt: invalid\n  caller_id_format: {text}\n",
+    )
+
+
+# A caller id format is filled for every routed call: it is checked completely at load.
+CASES += [
+    pytest.param(
+        _format('"[{tag}] {number:d}"'),
+        "rules.yaml:3:21: caller_id_format : {number:d} doit s'écrire {number}, sans conversion"
+        " ni format",
+        id="caller-id-format-spec",
+    ),
+    pytest.param(
+        _format('"{tag:>99999999}"'),
+        "rules.yaml:3:21: caller_id_format : {tag:>99999999} doit s'écrire {tag}, sans"
+        " conversion ni format",
+        id="caller-id-huge-width",
+    ),
+    pytest.param(
+        _format('"{number!r}"'),
+        "rules.yaml:3:21: caller_id_format : {number!r} doit s'écrire {number}, sans conversion"
+        " ni format",
+        id="caller-id-conversion",
+    ),
+    pytest.param(
+        _format('"[{}] {number}"'),
+        "rules.yaml:3:21: caller_id_format : champ {} inconnu (permis : {tag}, {number}, {name})",
+        id="caller-id-positional",
+    ),
+    pytest.param(
+        _format('"{tag.upper}"'),
+        "rules.yaml:3:21: caller_id_format : champ {tag.upper} inconnu (permis : {tag},"
+        " {number}, {name})",
+        id="caller-id-attribute",
+    ),
+    pytest.param(
+        _format('"[{tag] {number}"'),
+        "rules.yaml:3:21: caller_id_format : accolade seule ou non fermée (pour afficher une"
+        " accolade, doublez-la : {{ ou }})",
+        id="caller-id-unclosed",
+    ),
+    pytest.param(
+        _format(f'"{"x" * 69}{{tag}}{{number}}"'),
+        "rules.yaml:3:21: caller_id_format : l'affichage peut atteindre 102 caractères (étiquette"
+        " la plus longue, numéro et nom de l'appelant au plus long) : 100 au plus",
+        id="caller-id-too-long",
+    ),
+]
+
+
+def test_a_plain_caller_id_format_with_braces_shown_is_accepted():
+    old, new = _format('"{{{tag}}} {name} {number}"')
+    rules = validate_text(VALID.replace(old, new, 1), "rules.yaml", PROMPTS)
+    assert rules.caller_id_format == "{{{tag}}} {name} {number}"
+
+
 @pytest.mark.parametrize(("edit", "expected"), CASES)
 def test_each_problem_is_located_and_named(edit, expected):
     old, new = edit

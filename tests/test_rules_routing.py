@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -364,6 +365,14 @@ def test_hidden_number_is_tagged_too():
     decision = service_decision(R, "front", at(MONDAY_10), view(), CallFacts(None))
     assert isinstance(decision, Ring)
     assert decision.plan.caller_id == "[ACCUEIL] anonyme"
+
+
+def test_caller_number_and_name_from_the_network_are_cut_in_the_caller_id():
+    facts = CallFacts("06" * 100, "N" * 500)
+    rules = dataclasses.replace(R, caller_id_format="[{tag}] {name} {number}")
+    decision = service_decision(rules, "front", at(MONDAY_10), view(), facts)
+    assert isinstance(decision, Ring)
+    assert decision.plan.caller_id == f"[ACCUEIL] {'N' * 32} {'06' * 16}"
 
 
 def test_unknown_service_is_a_clear_error():
