@@ -509,7 +509,9 @@ class CallSession:
             if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
                 ended = waiting.pop(event.channel.id, None)
                 if ended is not None:
-                    self._end_leg(ended, event.timestamp, LegOutcome.NO_ANSWER, None, report)
+                    # A leg never dialled (its StasisStart still awaited) never rang.
+                    outcome = LegOutcome.NO_ANSWER if ended.dialled else LegOutcome.FAILED
+                    self._end_leg(ended, event.timestamp, outcome, None, report)
         for leg in ringing:
             self._legs.pop(leg.channel_id, None)
 
