@@ -5,12 +5,14 @@ Every test runs on SQLite and on PostgreSQL (DECROCHE_TEST_PG_URL).
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select, text
 
 from telephony.records import schema as t
+from telephony.records.bounds import bounded_record, dialable
 from telephony.records.codec import Finished, Started, Touched
 from telephony.records.engine import (
     MIGRATIONS_DIR,
@@ -78,6 +80,70 @@ def test_the_clear_caller_number_is_not_stored(store):
     assert "232000001" not in dumped
     assert row["caller_pseudonym"] == Pseudonymiser(SECRET).pseudonym("+33 2 32 00 00 01")
     assert len(row["caller_pseudonym"]) == 64
+
+
+def hostile_record(call_id: str = "h" * 120):
+    """Values a caller or a SIP peer controls, as PostgreSQL used to refuse them."""
+    record = sample_record(call_id, caller="06\x0012345678" + "9" * 40)
+    record.dialled = "0232" + "0" * 100 + "\x00\ud800"
+    record.callbacks[0].number = record.caller_number  # an abandoned call is owed a callback
+    record.ivr[3].key = "1234567890#"
+    record.entries[0].legs[0].channel_id = "chan\x00" + "c" * 100
+    record.entries[0].legs[1].hangup_cause = 2**40
+    record.transfers[0].destination = "2301\n" + "9" * 200
+    record.transfer_of = "f" * 120
+    return record
+
+
+def test_values_from_the_network_are_bounded_the_same_on_every_database(store):
+    record = hostile_record()
+    start = CallStart(record.call_id, T0, record.dialled, record.caller_number)
+    result = store.apply([Started(1, start)])
+    assert result.written == 1
+    store.apply([Touched(2, record.call_id, T0 + timedelta(seconds=5))])
+    assert store.apply([Finished(3, record)]).written == 1
+
+    call_id = "h" * 63 + "~" + hashlib.sha256(b"h" * 120).hexdigest()[:16]
+    assert store.call_status(call_id) == "done"
+    assert store.count_calls() == 1
+    loaded = store.load_call(call_id)
+    assert loaded is not None
+    assert loaded.dialled == "0232" + "0" * 60
+    assert loaded.ivr[3].key == "12345678"
+    leg = loaded.entries[0].legs[0]
+    assert leg.channel_id is not None and len(leg.channel_id) == 80
+    assert leg.channel_id.startswith("chan\ufffdccc") and "~" in leg.channel_id
+    assert loaded.entries[0].legs[1].hangup_cause is None
+    assert loaded.transfers[0].destination == "2301\ufffd" + "9" * 75
+    assert loaded.transfer_of == "f" * 63 + "~" + hashlib.sha256(b"f" * 120).hexdigest()[:16]
+    # The caller's pseudonym is made from the cleaned number, the same on both databases.
+    assert loaded.caller_number == Pseudonymiser(SECRET).pseudonym("06\ufffd12345678" + "9" * 40)
+    # No one can dial that number back: the request is kept, closed at once, without a number.
+    assert store.pending_callbacks() == []
+    with store.database.engine.connect() as conn:
+        callback = conn.execute(select(t.callback_requests)).mappings().one()
+    assert (callback["status"], callback["number"]) == ("expired", None)
+    assert callback["closed_at"] == record.callbacks[0].at
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("06 12 34 56 78", "06 12 34 56 78"),
+        ("+33 (0)6 12.34.56-78", "+33 (0)6 12.34.56-78"),
+        ("0612345678" * 4, ""),  # 40 digits: no one's number
+        ("06\x0012345678", ""),
+        ("sip:alice@example.com", ""),
+        ("*51", ""),
+    ],
+)
+def test_a_callback_keeps_a_number_only_if_it_can_be_dialled(given, kept):
+    assert dialable(given) == kept
+
+
+def test_bounding_twice_changes_nothing():
+    once = bounded_record(hostile_record())
+    assert bounded_record(once) == once
 
 
 def test_replaying_the_same_items_writes_each_call_once(store):

@@ -271,7 +271,11 @@ async def test_a_refused_record_is_set_aside_without_blocking_the_others(store, 
     assert writer.status().rejected == 1
     rejected = (tmp_path / "records.journal.rejected").read_text().splitlines()
     assert len(rejected) == 1
-    assert '"bad"' in json.loads(rejected[0])["line"]
+    line = json.loads(rejected[0])["line"]
+    assert '"bad"' in line
+    # Kept for a person to read: never a clear caller or callback number.
+    assert "[masqué]" in line
+    assert "32 00 00 01" not in line and "06 12 34 56 78" not in line
 
 
 def test_torn_last_line_is_skipped_and_garbage_set_aside(tmp_path):
@@ -280,13 +284,41 @@ def test_torn_last_line_is_skipped_and_garbage_set_aside(tmp_path):
 
     journal.append([Finished(1, sample_record("ok"))])
     with (tmp_path / "j").open("ab") as handle:
-        handle.write(b"not json\n")
+        handle.write(b"not json, caller +33 6 12 34 56 78\n")
         handle.write(b'{"seq": 3, "kind": "fin')  # cut by a crash
     items = [line.item.seq for line in journal.read()]
     assert items == [1]
     rejected = (tmp_path / "j.rejected").read_text().splitlines()
     assert len(rejected) == 1
     assert "journal line 2" in json.loads(rejected[0])["reason"]
+    assert json.loads(rejected[0])["line"] == "not json, caller [masqué]"
+
+
+async def test_values_from_the_network_go_through_the_journal_to_the_database(store, tmp_path):
+    """A NUL, a lone surrogate or an over-long number from the network: journaled while the
+    database is down, then stored on either database; nothing refused, held or set aside."""
+    flaky = FlakyStore(store)
+    writer = make_writer(flaky, tmp_path)
+    flaky.down = True
+    writer.start()
+    record = sample_record("hostile", caller="06\x00" + "1" * 40)
+    record.dialled = "0232\ud800" + "0" * 100
+    record.callbacks[0].number = record.caller_number
+    await writer.call_started(CallStart("hostile", T0, record.dialled, record.caller_number))
+    await writer.call_finished(record)
+    assert await writer.drain()
+    status = writer.status()
+    assert (status.journal_backlog, status.held_in_memory) == (2, 0)
+    flaky.down = False
+    async with asyncio.timeout(10):
+        while writer.status().state is not WriterState.OK:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    await writer.aclose()
+    assert store.call_status("hostile") == "done"
+    assert writer.status().rejected == 0
+    assert not (tmp_path / "records.journal.rejected").exists()
+    loaded = store.load_call("hostile")
+    assert loaded is not None and loaded.dialled == "0232\ufffd" + "0" * 59
 
 
 def transfer_leg(call_id: str = "leg.1"):

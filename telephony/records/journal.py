@@ -11,7 +11,9 @@ reported as journaled) is skipped with a warning; any other unreadable line is m
 ``.rejected`` file beside the journal, with its line number, and never silently dropped.
 
 The journal holds clear caller numbers until replayed (the store pseudonymises on writing): it
-is created owner-only (0600) and emptied as soon as the database is back.
+is created owner-only (0600) and emptied as soon as the database is back. The ``.rejected``
+file is kept for a person to read, so it never holds a caller or callback number: they are
+masked in what is set aside (in an unreadable line, every run of digits that could be one).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,40 @@ from telephony.records.codec import WriteItem, item_from_json, item_to_json
 from telephony.records.errors import JournalError, RecordInputError
 
 log = logging.getLogger(__name__)
+
+MASK = "[masqué]"
+# In a line that cannot be read as an item: anything that could be a phone number.
+_NUMBER_LIKE = re.compile(r"\+?\d[\d .\-()/]{4,}\d")
+
+
+def redact(data: object) -> object:
+    """An item's JSON with the caller's and callback numbers masked (what else is unchanged)."""
+    if not isinstance(data, dict):
+        return data
+    payload = data.get("data")
+    if not isinstance(payload, dict):
+        return data
+    masked = dict(payload)
+    if "caller_number" in masked:
+        masked["caller_number"] = MASK
+    callbacks = masked.get("callbacks")
+    if isinstance(callbacks, list):
+        masked["callbacks"] = [
+            [*c[:2], MASK, *c[3:]] if isinstance(c, list) and len(c) > 2 else MASK
+            for c in callbacks
+        ]
+    return {**data, "data": masked}
+
+
+def redact_line(raw: str) -> str:
+    """A journal line fit for the ``.rejected`` file: no caller or callback number in it."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return _NUMBER_LIKE.sub(MASK, raw)
+    if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+        return _NUMBER_LIKE.sub(MASK, raw)
+    return json.dumps(redact(data), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +140,13 @@ class Journal:
             "%s: line %d unreadable (%s), moved to %s", self.path, number, exc, self.rejected_path
         )
         self.set_aside(
-            [raw.decode("utf-8", "replace").rstrip("\n")], f"journal line {number}: {exc}"
+            [redact_line(raw.decode("utf-8", "replace").rstrip("\n"))],
+            f"journal line {number}: {exc}",
         )
 
     def set_aside(self, lines: Sequence[str], reason: str) -> None:
-        """Keep lines the database refused, with why, for a person to look at."""
+        """Keep lines the database refused, with why, for a person to look at (the lines must
+        hold no clear number: see :func:`redact`)."""
         try:
             fd = os.open(self.rejected_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(fd, "a", encoding="utf-8") as out:
@@ -121,7 +160,9 @@ class Journal:
             raise JournalError(f"{self.rejected_path}: cannot set lines aside: {exc}") from exc
 
     def set_aside_items(self, items: Sequence[WriteItem], reason: str) -> None:
-        self.set_aside([json.dumps(item_to_json(i), ensure_ascii=False) for i in items], reason)
+        self.set_aside(
+            [json.dumps(redact(item_to_json(i)), ensure_ascii=False) for i in items], reason
+        )
 
     def clear(self) -> None:
         """Every journaled item is in the database: empty the journal."""

@@ -28,6 +28,7 @@ from sqlalchemy.exc import (
 )
 
 from telephony.records import schema as t
+from telephony.records.bounds import bounded_item, bounded_record
 from telephony.records.codec import Finished, Started, Touched, WriteItem
 from telephony.records.engine import Database
 from telephony.records.errors import (
@@ -112,6 +113,7 @@ class RecordStore:
 
     def apply(self, items: Sequence[WriteItem]) -> ApplyResult:
         """Write a batch of writer items in one transaction, skipping those already applied."""
+        items = [bounded_item(item) for item in items]
         try:
             with self.database.engine.begin() as conn:
                 return self._apply(conn, items)
@@ -308,6 +310,8 @@ class RecordStore:
                 }
             )
         for pos, cb in enumerate(r.callbacks):
+            # No number anyone can dial (bounds.dialable): kept, and closed at once as expired.
+            callable_ = bool(cb.number)
             rows["callback_requests"].append(
                 {
                     "call_id": cid,
@@ -315,10 +319,10 @@ class RecordStore:
                     "at": cb.at,
                     "service_id": cb.service_id,
                     "kind": cb.kind,
-                    "number": cb.number,
+                    "number": cb.number if callable_ else None,
                     "number_pseudonym": self._pseudonymiser.pseudonym(cb.number),
-                    "status": "pending",
-                    "closed_at": None,
+                    "status": "pending" if callable_ else "expired",
+                    "closed_at": None if callable_ else cb.at,
                     "done_by": None,
                 }
             )
@@ -399,7 +403,7 @@ class RecordStore:
             batch.clear()
 
         for record in records:
-            batch.append(record)
+            batch.append(bounded_record(record))
             if len(batch) >= batch_size:
                 flush()
         if batch:

@@ -29,6 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from telephony.records.bounds import bounded_item
 from telephony.records.codec import Finished, Started, Touched, WriteItem
 from telephony.records.errors import JournalError, RecordInputError, StoreUnavailable
 from telephony.records.journal import Journal
@@ -135,6 +136,9 @@ class RecordWriter:
         self._put(Touched(self._seq.next(), call_id, at))
 
     def _put(self, item: WriteItem) -> None:
+        # Bounded before the journal too: a value PostgreSQL would refuse (NUL, too long) or
+        # that cannot be written as UTF-8 (a lone surrogate) must not stop a batch.
+        item = bounded_item(item)
         with self._idle:
             self._submitted += 1
         self._queue.put(item)
