@@ -152,4 +152,14 @@ LABELS_FR: dict[str, str] = {
     "service_level": "Niveau de service",
     "abandonment_rate": "Taux d'abandon",
     "mean_wait_answered_s": "Attente moyenne (s)",
+    # Staffing (decroche staffing, its page, the annual review)
+    "calls_per_hour": "Appels par heure",
+    "mean_handle_s": "Durée de traitement moyenne",
+    "mean_patience_s": "Patience moyenne",
+    "agents_needed": "Agents nécessaires",
+    "agents_needed_erlang_c": "Agents nécessaires selon Erlang C (file, appelants patients)",
+    "agents_observed": "Agents présents",
+    "expected_service_level": "Niveau de service attendu",
+    "expected_answer_rate": "Taux de décroché attendu",
+    "agents_missing": "Agents manquants",
 }

@@ -5,7 +5,7 @@ Analytics reads the records' tables (``telephony.records.schema``) and nothing u
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from analytics.staffing.legs import (
     legs_from_rows,
 )
 from telephony.records.engine import Database, open_store
-from telephony.records.model import EntryOutcome, LegOutcome
+from telephony.records.model import EntryOutcome
 from telephony.records.schema import agent_legs, calls, service_entries
 
 
@@ -192,22 +192,27 @@ class QueueLogSource:
         return self._legs
 
 
-def _leg_rows(rows: Sequence[Any]) -> Iterator[LegRow]:
+def _leg_rows(rows: Sequence[Any]) -> list[LegRow]:
     codes = _outcome_codes()
+    present = {outcome.value for outcome in PRESENT_OUTCOMES}
+    result: list[LegRow] = []
     entry = -1
     previous: tuple[str, int] | None = None
     for call_id, position, service, entered, ended, out, ring, answered, endpoint, leg in rows:
         if (call_id, position) != previous:
             previous = (call_id, position)
             entry += 1
-        yield (
-            entry,
-            service,
-            entered,
-            ended,
-            codes[out],
-            ring,
-            np.nan if answered is None else answered,
-            endpoint,
-            LegOutcome(leg) in PRESENT_OUTCOMES,
+        result.append(
+            (
+                entry,
+                service,
+                entered,
+                ended,
+                codes[out],
+                ring,
+                np.nan if answered is None else answered,
+                endpoint,
+                leg in present,
+            )
         )
+    return result

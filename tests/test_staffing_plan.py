@@ -16,6 +16,7 @@ from analytics.staffing.api import RulesOpeningHours, Staffing, StaffingSettings
 from analytics.staffing.erlang import erlang_b
 from analytics.staffing.legs import legs_from_records
 from analytics.staffing.plan import QueueSetup, Targets, staffing_plan
+from analytics.staffing.text import format_plan
 from analytics.staffing.traffic import AlwaysOpen, service_traffic
 from routing_rules.loader import validate_text
 from telephony.records.model import (
@@ -334,7 +335,8 @@ def test_pickup_shares_of_callers_put_through() -> None:
     ]
     pickup = _traffic(records, day, day)["accueil"].pickup
     assert (pickup.rung, pickup.answered, pickup.answered_within) == (3, 2, 1)
-    assert sorted(pickup.delays_s) == pytest.approx([8.0, 30.0])
+    assert pickup.mean_delay_s == pytest.approx(19.0)
+    assert (min(pickup.delay_deciles), max(pickup.delay_deciles)) == pytest.approx((9.1, 28.9))
 
 
 # --- the agents needed --------------------------------------------------------------------------
@@ -459,3 +461,20 @@ def test_database_legs_and_plan_equal_the_queue_logs(store, tmp_path: Path) -> N
         for source in (from_file, from_db)
     ]
     assert plans[0] == plans[1]
+
+
+def test_french_table_names_services_and_marks_short_slots_in_words(tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    log.write_text(stationary_queue_log(FEB, weeks=1, agents=2))
+    plan = Staffing(
+        QueueLogSource(log), AlwaysOpen(), names={"accueil": "Accueil général"}, queue_log=True
+    ).plan(FEB, FEB + timedelta(days=6))
+    text = format_plan(plan)
+    assert "Accueil général — modèle : journal queue_log" in text
+    assert "Erlang A (M/M/n+M)" in text
+    assert "lundi     09:00-10:00" in text
+    # Two agents seen where three are needed: said in words beside the symbol.
+    assert "▲ sous-effectif : 1 agent manquant" in text
+    assert "Créneaux en sous-effectif : 15 sur 15" in text
+    assert "accueil " not in text.replace("Accueil", "")  # the id never shows, the name does
+    assert all(len(line) <= 140 for line in text.splitlines() if line.startswith("  "))

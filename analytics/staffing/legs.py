@@ -57,30 +57,27 @@ LegRow = tuple[int, str, float, float, int, float, float, str, bool]
 
 
 def legs_from_rows(rows: Iterable[LegRow]) -> LegFrame:
+    """A frame from rows, column by column (a year of a town is some 150,000 legs)."""
+    materialised = list(rows)
+    if not materialised:
+        columns: list[tuple[object, ...]] = [()] * 9
+    else:
+        columns = list(zip(*materialised, strict=True))
     services: dict[str, int] = {}
     endpoints: dict[str, int] = {}
-    columns: list[list[float]] = [[] for _ in range(9)]
-    for entry, service, entered, ended, outcome, ring, answered, endpoint, present in rows:
-        columns[0].append(entry)
-        columns[1].append(services.setdefault(service, len(services)))
-        columns[2].append(entered)
-        columns[3].append(ended)
-        columns[4].append(outcome)
-        columns[5].append(ring)
-        columns[6].append(answered)
-        columns[7].append(endpoints.setdefault(endpoint, len(endpoints)))
-        columns[8].append(present)
+    service_codes = [services.setdefault(str(s), len(services)) for s in columns[1]]
+    endpoint_codes = [endpoints.setdefault(str(e), len(endpoints)) for e in columns[7]]
     return LegFrame(
         services=list(services),
         endpoints=list(endpoints),
         entry=np.asarray(columns[0], dtype=np.int64),
-        service=np.asarray(columns[1], dtype=np.int32),
+        service=np.asarray(service_codes, dtype=np.int32),
         entered=np.asarray(columns[2], dtype=np.float64),
         entry_ended=np.asarray(columns[3], dtype=np.float64),
         entry_outcome=np.asarray(columns[4], dtype=np.int8),
         ring_started=np.asarray(columns[5], dtype=np.float64),
         answered=np.asarray(columns[6], dtype=np.float64),
-        endpoint=np.asarray(columns[7], dtype=np.int32),
+        endpoint=np.asarray(endpoint_codes, dtype=np.int32),
         present=np.asarray(columns[8], dtype=np.bool_),
     )
 

@@ -221,7 +221,7 @@ def _evaluator(
     service_s = slot.mean_handle_s + pickup.mean_delay_s
     # The caller's wait = the queue's + the agent's ring-to-answer: within the target when the
     # queue's wait is within the target less that ring time (each decile equally likely).
-    budgets: F64 = targets.wait_s - pickup.delay_quantiles()
+    budgets: F64 = targets.wait_s - np.asarray(pickup.delay_deciles)
 
     def figures(agents: int) -> Figures:
         if erlang_c:

@@ -111,7 +111,16 @@ class Pickup:
     rung: int = 0
     answered: int = 0
     answered_within: int = 0  # within the target wait, counted from entering the service
-    delays_s: tuple[float, ...] = ()  # ring-to-answer of the answered legs
+    mean_delay_s: float = 0.0  # ring-to-answer of the answered legs
+    # Ten equally likely ring-to-answer times (the mid-deciles), for convolution with a wait.
+    delay_deciles: tuple[float, ...] = (0.0,)
+
+    @classmethod
+    def of(cls, rung: int, answered: int, within: int, delays: F64) -> Pickup:
+        if len(delays) == 0:
+            return cls(rung, answered, within)
+        deciles = np.quantile(delays, (np.arange(10) + 0.5) / 10)
+        return cls(rung, answered, within, float(delays.mean()), tuple(float(d) for d in deciles))
 
     @property
     def answered_share(self) -> float:
@@ -120,18 +129,6 @@ class Pickup:
     @property
     def within_share(self) -> float:
         return self.answered_within / self.rung if self.rung else 1.0
-
-    @property
-    def mean_delay_s(self) -> float:
-        return float(np.mean(self.delays_s)) if self.delays_s else 0.0
-
-    def delay_quantiles(self, count: int = 10) -> F64:
-        """``count`` equally likely ring-to-answer times (the mid-quantiles), for convolution."""
-        if not self.delays_s:
-            return np.zeros(1)
-        levels = (np.arange(count) + 0.5) / count
-        quantiles: F64 = np.quantile(np.asarray(self.delays_s), levels)
-        return quantiles
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +140,13 @@ class ServiceTraffic:
     mean_talk_s: float | None
     after_call_work_s: float
     pickup: Pickup = field(default_factory=Pickup)
+    # What became of the arrivals (the callers counted in the slots), with the agents there.
+    answered: int = 0
+    answered_within: int = 0
+
+    @property
+    def arrivals(self) -> int:
+        return sum(slot.calls for slot in self.slots)
 
     @property
     def mean_patience_s(self) -> float | None:
@@ -295,6 +299,8 @@ def service_traffic(
                 )
             )
         here = counted & (service == code)
+        taken = mine & (frame.outcome == Outcome.ANSWERED) & (exposure[cell] > 0)
+        in_time = taken & (frame.answered - frame.entered <= params.target_s + _EPS)
         result[name] = ServiceTraffic(
             service=name,
             slots=tuple(slots),
@@ -303,6 +309,8 @@ def service_traffic(
             mean_talk_s=service_talk,
             after_call_work_s=extra,
             pickup=pickups.get(name, Pickup()),
+            answered=int(taken.sum()),
+            answered_within=int(in_time.sum()),
         )
     return result
 
@@ -390,10 +398,5 @@ def _pickups(
         within = got & (answer - legs.entered[mine][first] <= params.target_s + _EPS)
         picked = mine & np.isfinite(answered_at)
         delays = np.maximum(legs.answered[picked] - legs.ring_started[picked], 0.0)
-        result[name] = Pickup(
-            rung=len(entries),
-            answered=int(got.sum()),
-            answered_within=int(within.sum()),
-            delays_s=tuple(float(d) for d in delays),
-        )
+        result[name] = Pickup.of(len(entries), int(got.sum()), int(within.sum()), delays)
     return result
