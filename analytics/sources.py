@@ -180,7 +180,7 @@ class QueueLogSource:
     def __init__(self, path: Path) -> None:
         from telephony.records.queue_log import parse_queue_log
 
-        with path.open(encoding="utf-8", errors="replace") as lines:
+        with path.open("rb") as lines:  # UTF-8, else Windows-1252, line by line
             records, report = parse_queue_log(lines)
         self._loaded = LoadedFrame(frame_from_records(records), report.malformed_count)
         self._legs = legs_from_records(records)

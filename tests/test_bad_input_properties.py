@@ -90,3 +90,13 @@ def test_any_queue_log_lines_are_parsed_or_counted(lines: list[str]) -> None:
     for record in records:
         for entry in record.entries:
             assert entry.ended_at >= entry.entered_at
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=80), max_size=20))
+def test_any_queue_log_bytes_are_parsed_or_counted(lines: list[bytes]) -> None:
+    records, report = parse_queue_log(lines)
+    assert report.lines == len(lines)
+    for record in records:
+        for text in (record.call_id, record.dialled, *(e.service_id for e in record.entries)):
+            assert "\x00" not in text

@@ -11,7 +11,7 @@ from telephony.records.model import CallOutcome, EntryOutcome, LegOutcome
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.queue_log import QueueLogParser, iter_queue_log, parse_queue_log
 from telephony.records.store import RecordStore
-from telephony.records.testing import temporary_database
+from telephony.records.testing import sample_record, temporary_database
 from tests.conftest import BACKENDS, pg_url
 
 SAMPLE = """\
@@ -99,12 +99,12 @@ def test_events_become_calls_entries_and_legs():
 def test_malformed_lines_are_skipped_with_their_numbers():
     _records, report = parse_queue_log(SAMPLE.splitlines())
     assert report.skipped == 3
-    assert [(m.line, m.reason.split(":")[0]) for m in report.malformed] == [
-        (11, "1 field(s), at least 5 expected"),
+    assert [(m.line, m.reason.split(" : ")[0]) for m in report.malformed] == [
+        (11, "1 champ(s), 5 au moins attendus"),
         (15, "CONNECT"),
-        (18, "time is not an epoch"),
+        (18, "horodatage illisible"),
     ]
-    assert "holdtime is not a number" in report.malformed[1].reason
+    assert report.malformed[1].reason == "CONNECT : holdtime n'est pas un nombre : 'twelve'"
     assert report.lines == len(SAMPLE.splitlines())
 
 
@@ -142,6 +142,67 @@ def test_importing_twice_does_not_duplicate(store):
     assert loaded.caller_number == Pseudonymiser(b"0123456789abcdef-secret").pseudonym("0612345678")
 
 
+def hostile_lines() -> list[bytes]:
+    """SAMPLE as bytes, with lines PostgreSQL used to refuse, aborting the whole import."""
+    lines = [line.encode("utf-8") + b"\n" for line in SAMPLE.splitlines()]
+    return [
+        *lines[:3],
+        b"1700000012|1700000000.1|etat-civil|PJSIP/1043|RINGNOANSWER|2000\x00|x\n",  # 4
+        b"1700000900|" + b"9" * 81 + b"|accueil|NONE|ENTERQUEUE||0633333333|1\n",  # 5
+        b"1700000901|1700000901.8|" + b"q" * 65 + b"|NONE|ENTERQUEUE||0633333334|1\n",  # 6
+        b"1700000902|1700000902.9|accueil|" + b"a" * 81 + b"|CONNECT|1|x|1\n",  # 7
+        *lines[3:],
+    ]
+
+
+def test_a_line_the_database_could_not_hold_is_skipped_with_its_number(store):
+    parser = QueueLogParser()
+    result = store.import_records(iter_queue_log(hostile_lines(), parser))
+    # The same six calls as SAMPLE alone, on SQLite as on PostgreSQL: nothing aborted.
+    assert (result.inserted, result.rejected) == (6, ())
+    assert store.count_calls() == 6
+    assert [(m.line, m.reason) for m in parser.report.malformed[:4]] == [
+        (4, "caractère de contrôle NUL dans la ligne"),
+        (5, "identifiant d'appel de 81 caractères (80 au plus)"),
+        (6, "nom de file de 65 caractères (64 au plus)"),
+        (7, "nom d'agent de 81 caractères (80 au plus)"),
+    ]
+    assert parser.report.skipped == 7
+    assert [m.line for m in parser.report.malformed[4:]] == [15, 19, 22]
+
+
+def test_a_call_the_database_refuses_is_left_out_and_the_rest_imported(store):
+    naive = sample_record("naive", start=datetime(2025, 1, 1, 9, 0))
+    records = [sample_record("good.1"), naive, sample_record("good.2")]
+    result = store.import_records(records)
+    assert result.inserted == 2
+    assert [call_id for call_id, _ in result.rejected] == ["naive"]
+    assert "naive datetime" in result.rejected[0][1]
+    assert store.count_calls() == 2
+
+
+LATIN_1 = (
+    "1700009000|1700009000.1|état_civil|NONE|ENTERQUEUE||0612345678|1\n"
+    "1700009005|1700009000.1|état_civil|NONE|ABANDON|1|1|5\n"
+)
+UTF_8 = "1700000100|1700000100.2|élections|NONE|ENTERQUEUE||0612345679|1\n"
+
+
+def test_a_latin_1_queue_log_keeps_its_accents_and_says_so():
+    raw = (LATIN_1.encode("latin-1") + UTF_8.encode("utf-8")).splitlines(keepends=True)
+    records, report = parse_queue_log(raw)
+    assert sorted(e.service_id for r in records for e in r.entries) == ["élections", "état_civil"]
+    assert (report.recoded_lines, report.first_recoded_line) == (2, 1)
+    assert report.skipped == 0
+
+
+def test_a_utf_8_queue_log_with_a_byte_order_mark_reads_as_is():
+    raw = ("\ufeff" + LATIN_1).encode("utf-8").splitlines(keepends=True)
+    records, report = parse_queue_log(raw)
+    assert [e.service_id for r in records for e in r.entries] == ["état_civil"]
+    assert (report.recoded_lines, report.skipped) == (0, 0)
+
+
 def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     from telephony.records.cli import db, import_group, purge
 
@@ -166,3 +227,13 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     bad = runner.invoke(purge, ["--before", "janvier", "--db", url])
     assert bad.exit_code != 0
     assert "AAAA-MM-JJ" in bad.output
+
+    latin = tmp_path / "queue_log.latin1"
+    latin.write_bytes(LATIN_1.encode("latin-1"))
+    third = runner.invoke(import_group, ["queue-log", str(latin), "--db", url])
+    assert third.exit_code == 0, third.output
+    assert (
+        "2 ligne(s) hors UTF-8 (la première : ligne 1) lue(s) en Windows-1252 (latin-1)"
+        in third.output
+    )
+    assert "1 appel(s) importé(s)" in third.output

@@ -93,12 +93,12 @@ def dialable(number: str) -> str:
     return stripped
 
 
-_CALL_ID = _length(t.calls.c.call_id)
+CALL_ID_MAX = _length(t.calls.c.call_id)
 _DIALLED = _length(t.calls.c.dialled)
 _SOURCE = _length(t.calls.c.source)
 _RULES_VERSION = _length(t.calls.c.rules_version)
-_SERVICE = _length(t.service_entries.c.service_id)
-_AGENT = _length(t.service_entries.c.agent)
+SERVICE_MAX = _length(t.service_entries.c.service_id)
+AGENT_MAX = _length(t.service_entries.c.agent)
 _OVERFLOW_TO = _length(t.service_entries.c.overflow_to)
 _MENU = _length(t.ivr_events.c.menu_id)
 _KEY = _length(t.ivr_events.c.key)
@@ -112,7 +112,7 @@ _CAUSE_MAX = 65535
 
 def bounded_start(start: CallStart) -> CallStart:
     return CallStart(
-        call_id=fit_id(start.call_id, _CALL_ID),
+        call_id=fit_id(start.call_id, CALL_ID_MAX),
         started_at=start.started_at,
         dialled=fit(start.dialled, _DIALLED),
         caller_number=fit(start.caller_number, CALLER_NUMBER_MAX),
@@ -132,8 +132,8 @@ def _leg(leg: AgentLeg) -> AgentLeg:
 def _entry(entry: ServiceEntry) -> ServiceEntry:
     return dataclasses.replace(
         entry,
-        service_id=fit(entry.service_id, _SERVICE),
-        agent=_opt_fit(entry.agent, _AGENT),
+        service_id=fit(entry.service_id, SERVICE_MAX),
+        agent=_opt_fit(entry.agent, AGENT_MAX),
         overflow_to=_opt_fit(entry.overflow_to, _OVERFLOW_TO),
         legs=[_leg(leg) for leg in entry.legs],
     )
@@ -143,7 +143,7 @@ def bounded_record(record: CallRecord) -> CallRecord:
     """The record with every text clean and within its column (see the module's docstring)."""
     return dataclasses.replace(
         record,
-        call_id=fit_id(record.call_id, _CALL_ID),
+        call_id=fit_id(record.call_id, CALL_ID_MAX),
         dialled=fit(record.dialled, _DIALLED),
         caller_number=fit(record.caller_number, CALLER_NUMBER_MAX),
         source=fit(record.source, _SOURCE),
@@ -155,16 +155,16 @@ def bounded_record(record: CallRecord) -> CallRecord:
         transfers=[
             Transfer(
                 x.at,
-                _opt_fit(x.from_service, _SERVICE),
-                _opt_fit(x.to_service, _SERVICE),
+                _opt_fit(x.from_service, SERVICE_MAX),
+                _opt_fit(x.to_service, SERVICE_MAX),
                 fit(x.destination, _DESTINATION),
-                _opt_fit(x.by_agent, _AGENT),
+                _opt_fit(x.by_agent, AGENT_MAX),
             )
             for x in record.transfers
         ],
         callbacks=[
             CallbackRequest(
-                c.at, fit(c.service_id, _SERVICE), dialable(c.number), fit(c.kind, _KIND)
+                c.at, fit(c.service_id, SERVICE_MAX), dialable(c.number), fit(c.kind, _KIND)
             )
             for c in record.callbacks
         ],
@@ -172,9 +172,9 @@ def bounded_record(record: CallRecord) -> CallRecord:
             SurveyAnswer(s.question, fit(s.prompt_id, _PROMPT), s.at, s.score)
             for s in record.survey
         ],
-        survey_service=_opt_fit(record.survey_service, _SERVICE),
-        survey_agent=_opt_fit(record.survey_agent, _AGENT),
-        transfer_of=_opt_id(record.transfer_of, _CALL_ID),
+        survey_service=_opt_fit(record.survey_service, SERVICE_MAX),
+        survey_agent=_opt_fit(record.survey_agent, AGENT_MAX),
+        transfer_of=_opt_id(record.transfer_of, CALL_ID_MAX),
     )
 
 
@@ -184,4 +184,4 @@ def bounded_item(item: WriteItem) -> WriteItem:
         return Finished(item.seq, bounded_record(item.record))
     if isinstance(item, Started):
         return Started(item.seq, bounded_start(item.start))
-    return Touched(item.seq, fit_id(item.call_id, _CALL_ID), item.at)
+    return Touched(item.seq, fit_id(item.call_id, CALL_ID_MAX), item.at)

@@ -55,7 +55,7 @@ def import_queue_log(file: Path, db: str | None, config_path: Path | None) -> No
         database = open_store(url)
         store = RecordStore(database, pseudonymiser_from_config(secret, data_dir))
         parser = QueueLogParser()
-        with file.open(encoding="utf-8", errors="replace") as lines:
+        with file.open("rb") as lines:  # decoded line by line: UTF-8, else Windows-1252
             result = store.import_records(parser.parse(lines))
         database.dispose()
     except RecordsError as exc:
@@ -67,6 +67,14 @@ def import_queue_log(file: Path, db: str | None, config_path: Path | None) -> No
         click.echo(f"{report.unfinished_calls} appel(s) inachevé(s) enregistré(s) « interrompu ».")
     if report.rebuilt_entries:
         click.echo(f"{report.rebuilt_entries} entrée(s) reconstituée(s) sans leur ENTERQUEUE.")
+    if report.recoded_lines:
+        click.echo(
+            f"{report.recoded_lines} ligne(s) hors UTF-8 (la première : ligne"
+            f" {report.first_recoded_line}) lue(s) en Windows-1252 (latin-1), l'encodage"
+            " qu'écrit Asterisk sur un système qui n'est pas en UTF-8."
+        )
+    for call_id, why in result.rejected:
+        click.echo(f"Appel {call_id} refusé par la base, non importé : {why}")
     if report.malformed_count:
         click.echo(f"{report.malformed_count} ligne(s) mal formée(s) ignorée(s) :")
         for bad in report.malformed[:50]:

@@ -38,17 +38,27 @@ an exit event without its ENTERQUEUE rebuilds the entry from its ``waittime``/``
 
 The parser streams: a call is handed out once it has been quiet for ``idle_close_s`` (all its
 entries closed) or ``stale_close_s`` (an entry still open: closed as ``interrupted``), or at the
-end of the input. Malformed lines are skipped and counted with their line numbers, never fatal.
+end of the input. Malformed lines are skipped and counted with their line numbers, never fatal;
+so is a line the call records could not hold as it is: a control character (NUL...), or a call
+id, queue or agent name longer than its column (an over-long call id, cut, could merge calls).
+
+Lines given as bytes are decoded one by one: UTF-8 if they are valid UTF-8, else Windows-1252
+(a superset of latin-1, what Asterisk writes on a system whose locale is not UTF-8), counted in
+the report so that the import says so.
+Reading the whole file as UTF-8 with replacement characters silently made ``état_civil`` a
+service ``�tat_civil``.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 
+from telephony.records.bounds import AGENT_MAX, CALL_ID_MAX, SERVICE_MAX
 from telephony.records.model import (
     AgentLeg,
     CallOutcome,
@@ -60,6 +70,7 @@ from telephony.records.model import (
 )
 
 MAX_DETAILS = 1000  # malformed lines described one by one in the report (all are counted)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,8 @@ class QueueLogReport:
     rebuilt_entries: int = 0  # exit events whose ENTERQUEUE was not in the input
     unfinished_calls: int = 0  # closed as interrupted (input ended or went quiet mid-call)
     calls_without_queue: int = 0  # callids that never entered a queue (DID only): not calls here
+    recoded_lines: int = 0  # lines that were not UTF-8, read as Windows-1252
+    first_recoded_line: int | None = None
 
     @property
     def skipped(self) -> int:
@@ -166,9 +179,9 @@ def _number(data: list[str], index: int, what: str) -> float:
     try:
         return float(data[index])
     except IndexError:
-        raise _Malformed(f"missing {what}") from None
+        raise _Malformed(f"{what} manquant") from None
     except ValueError:
-        raise _Malformed(f"{what} is not a number: {data[index]!r}") from None
+        raise _Malformed(f"{what} n'est pas un nombre : {data[index]!r}") from None
 
 
 def _ts(epoch: float) -> datetime:
@@ -186,35 +199,67 @@ class QueueLogParser:
         self._last_sweep = 0.0
         self._now = 0.0
 
-    def parse(self, lines: Iterable[str]) -> Iterator[CallRecord]:
+    def _decode(self, raw: bytes, number: int) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        report = self.report
+        report.recoded_lines += 1
+        if report.first_recoded_line is None:
+            report.first_recoded_line = number
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
+            return raw.decode("latin-1")
+
+    def parse(self, lines: Iterable[str] | Iterable[bytes]) -> Iterator[CallRecord]:
         for line in lines:
             yield from self.feed(line)
         yield from self.finish()
 
-    def feed(self, line: str) -> list[CallRecord]:
+    def feed(self, line: str | bytes) -> list[CallRecord]:
         report = self.report
         report.lines += 1
         number = report.lines
+        if isinstance(line, bytes):
+            line = self._decode(line, number)
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a byte order mark some editors write
         text = line.rstrip("\r\n")
         if not text.strip():
             return []
+        control = _CONTROL.search(text)
+        if control is not None:
+            what = "NUL" if control.group() == "\x00" else f"U+{ord(control.group()):04X}"
+            report.add_malformed(number, f"caractère de contrôle {what} dans la ligne", text)
+            return []
         fields = text.split("|")
         if len(fields) < 5:
-            report.add_malformed(number, f"{len(fields)} field(s), at least 5 expected", text)
+            report.add_malformed(number, f"{len(fields)} champ(s), 5 au moins attendus", text)
             return []
         try:
             epoch = float(fields[0])
         except ValueError:
-            report.add_malformed(number, f"time is not an epoch: {fields[0]!r}", text)
+            report.add_malformed(number, f"horodatage illisible : {fields[0]!r}", text)
             return []
         if not 0 < epoch < 1e11:
-            report.add_malformed(number, f"time out of range: {fields[0]!r}", text)
+            report.add_malformed(number, f"horodatage hors limites : {fields[0]!r}", text)
             return []
         callid, queue, agent, event = fields[1], fields[2], fields[3], fields[4]
+        for value, most, what in (
+            (callid, CALL_ID_MAX, "identifiant d'appel"),
+            (queue, SERVICE_MAX, "nom de file"),
+            (agent, AGENT_MAX, "nom d'agent"),
+        ):
+            if len(value) > most:
+                reason = f"{what} de {len(value)} caractères ({most} au plus)"
+                report.add_malformed(number, reason, text)
+                return []
         try:
             self._event(epoch, callid, queue, agent, event, fields[5:])
         except _Malformed as exc:
-            report.add_malformed(number, f"{event}: {exc}", text)
+            report.add_malformed(number, f"{event} : {exc}", text)
             return []
         if epoch > self._now:
             self._now = epoch
@@ -228,7 +273,7 @@ class QueueLogParser:
     ) -> None:
         if event == "ENTERQUEUE":
             if not callid or callid == "NONE" or not queue or queue == "NONE":
-                raise _Malformed("no callid or queue")
+                raise _Malformed("ni identifiant d'appel ni file")
             call = self._call(callid, epoch)
             if len(data) > 1 and data[1] and not call.caller:
                 call.caller = data[1]
@@ -265,7 +310,7 @@ class QueueLogParser:
             else:
                 hold_at = 2
             if hold_at < 0:
-                raise _Malformed("missing holdtime")
+                raise _Malformed("holdtime manquant")
             hold = _number(data, hold_at, "holdtime")
             talk = _number(data, hold_at + 1, "calltime")
             answered = epoch - talk
@@ -313,12 +358,12 @@ class QueueLogParser:
 
     def _entry(self, callid: str, queue: str, epoch: float, wait: float | None) -> _Entry:
         if not callid or callid == "NONE":
-            raise _Malformed("no callid")
+            raise _Malformed("pas d'identifiant d'appel")
         call = self._call(callid, epoch)
         entry = call.open_entry(queue)
         if entry is None:
             if wait is None:
-                raise _Malformed(f"no ENTERQUEUE for {callid} in {queue} and no wait time")
+                raise _Malformed(f"ni ENTERQUEUE pour {callid} dans {queue}, ni temps d'attente")
             # The file starts mid-call (rotation): rebuild the entry from Asterisk's wait time.
             entry = _Entry(queue, epoch - wait)
             call.entries.append(entry)
@@ -422,13 +467,15 @@ def _call_outcome(last: EntryOutcome) -> CallOutcome:
 
 
 def iter_queue_log(
-    lines: Iterable[str], parser: QueueLogParser | None = None
+    lines: Iterable[str] | Iterable[bytes], parser: QueueLogParser | None = None
 ) -> Iterator[CallRecord]:
     """Stream call records out of queue_log lines; ``parser.report`` fills as it goes."""
     return (parser or QueueLogParser()).parse(lines)
 
 
-def parse_queue_log(lines: Iterable[str]) -> tuple[list[CallRecord], QueueLogReport]:
+def parse_queue_log(
+    lines: Iterable[str] | Iterable[bytes],
+) -> tuple[list[CallRecord], QueueLogReport]:
     """Every call record of the lines, and the report (malformed lines with their numbers)."""
     parser = QueueLogParser()
     records = list(parser.parse(lines))

@@ -97,6 +97,7 @@ class PendingCallback:
 class ImportResult:
     inserted: int
     already_present: int
+    rejected: tuple[tuple[str, str], ...] = ()  # (call_id, why) the database refused
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -376,30 +377,43 @@ class RecordStore:
         """Insert records (queue_log imports...) whose call_id is not stored yet.
 
         Importing the same records again inserts nothing. Imported calls carry sequence 0, so
-        a live record of the same call (from the writer) would replace them.
+        a live record of the same call (from the writer) would replace them. A batch the
+        database refuses for its content is retried call by call: only the calls refused are
+        left out (named in ``rejected``), the rest is imported.
         """
         inserted = present = 0
+        rejected: list[tuple[str, str]] = []
         batch: list[CallRecord] = []
 
-        def flush() -> None:
+        def write(records: list[CallRecord]) -> None:
             nonlocal inserted, present
             try:
                 with self.database.engine.begin() as conn:
-                    known = self._existing_seqs(conn, [r.call_id for r in batch])
+                    known = self._existing_seqs(conn, [r.call_id for r in records])
                     fresh: dict[str, CallRecord] = {}
-                    for r in batch:
+                    for r in records:
                         if r.call_id not in known:
                             fresh.setdefault(r.call_id, r)
-                    present += len(batch) - len(fresh)
                     rows: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.CALL_TABLES}
                     for r in fresh.values():
                         self._record_rows(r, 0, rows)
                     for table in t.CALL_TABLES:
                         if rows[table.name]:
                             conn.execute(table.insert(), rows[table.name])
-                    inserted += len(fresh)
             except SQLAlchemyError as exc:
                 raise translate_db_error(exc, "importing call records") from exc
+            present += len(records) - len(fresh)
+            inserted += len(fresh)
+
+        def flush() -> None:
+            try:
+                write(batch)
+            except (RecordRejected, RecordInputError):
+                for record in batch:
+                    try:
+                        write([record])
+                    except (RecordRejected, RecordInputError) as exc:
+                        rejected.append((record.call_id, str(exc)))
             batch.clear()
 
         for record in records:
@@ -408,7 +422,7 @@ class RecordStore:
                 flush()
         if batch:
             flush()
-        return ImportResult(inserted, present)
+        return ImportResult(inserted, present, tuple(rejected))
 
     # --- reads ----------------------------------------------------------------------------
 
