@@ -6,9 +6,10 @@ target, at most 5 ms added at p95. The router's share is measured here on the po
 line (no menu: the service is chosen at the StasisStart): answer, ring-back, ``channels/create``,
 the wait for the agent channel's StasisStart, ``dial``, each step shown apart. The simulated PBX
 runs in its own process with Asterisk's create/StasisStart window (0.5 to 3 ms at random); the
-reference is the same measure with no window, in the same run. 60 calls are kept in progress
-meanwhile (menus, ringing, talking). Probe callers who hear a survey consent (one in five) are
-left out: the consent comes before the ringing (defect 8 of issue 15, not this measure).
+reference is the same measure with no window, its probes interleaved with the others in the same
+run (set through the simulator's control API), so that both see the same load. 60 calls are kept
+in progress meanwhile (menus, ringing, talking). Probe callers who hear a survey consent (one in
+five) are left out: the consent comes before the ringing (defect 8 of issue 15, not this measure).
 
 The simulated PBX carries out each REST request at once: only the HTTP round trips count here,
 not Asterisk's own request times (answer 2.4 ms, create 1.4 ms, ring and dial 0.5 ms medians in
@@ -39,7 +40,9 @@ POLICE_LINE = "0232464317"
 # The router's clock starts on a Wednesday at 10:00 in Paris, when the police answer (the
 # simulated PBX keeps its own clock: only its event timestamps differ).
 OPEN = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)
-PROBES = 200
+PROBES = 150  # of each kind
+# Asterisk's create/StasisStart window: none (the reference), then as a loaded Asterisk has it.
+WINDOWS = ("0", "0.5-3")
 IN_PROGRESS = 60
 
 
@@ -48,6 +51,7 @@ class _Probe:
     """One probe call's moments (perf_counter seconds), as the router saw them."""
 
     start: float
+    window: str  # the create/StasisStart window the PBX had for this call
     create: float | None = None  # first channels/create sent
     entered: dict[str, float] = field(default_factory=dict)  # agent channel -> StasisStart
     dial: float | None = None  # first dial sent
@@ -65,8 +69,10 @@ class Samples:
     undialled: int = 0  # probes left out: no dial before the caller left (should be none)
 
 
-def _hook(router: Router, client: AriClient, probes: dict[str, _Probe]) -> None:
-    """Time the router's steps for the probe calls (their caller numbers start with 06)."""
+def _hook(
+    router: Router, client: AriClient, probes: dict[str, _Probe], windows: dict[str, str]
+) -> None:
+    """Time the router's steps for the probe calls (``windows``: caller number -> window)."""
     dispatch = router.dispatcher.dispatch
     create, dial, play = client.create_channel, client.dial, client.play
     owner: dict[str, str] = {}  # agent channel -> probe call
@@ -79,8 +85,8 @@ def _hook(router: Router, client: AriClient, probes: dict[str, _Probe]) -> None:
                 probe = probes.get(owner.get(event.channel.id, ""))
                 if probe is not None:
                     probe.entered[event.channel.id] = now
-            elif event.channel.caller.number.startswith("06"):
-                probes[event.channel.id] = _Probe(now)
+            elif event.channel.caller.number in windows:
+                probes[event.channel.id] = _Probe(now, windows[event.channel.caller.number])
         dispatch(event)
 
     async def creating(endpoint: str, **options: Any) -> Any:
@@ -110,13 +116,15 @@ def _hook(router: Router, client: AriClient, probes: dict[str, _Probe]) -> None:
     client.play = playing  # type: ignore[method-assign]
 
 
-async def _measure(window_ms: str) -> Samples:
+async def _measure() -> dict[str, Samples]:
+    """Probes with and without the window, interleaved in one run (as the figures of the real
+    PBX were): both see the same load, whatever else the machine does meanwhile."""
     rules = RulesHolder(default_rules_path())
     endpoints = sorted({a for s in rules.current.services.values() for a in s.agents})
-    options = ("--stasis-window-ms", window_ms)
-    async with pbx_process(endpoints, *options) as base, aiohttp.ClientSession() as session:
+    async with pbx_process(endpoints) as base, aiohttp.ClientSession() as session:
         client = AriClient(base, "decroche", "decroche", "decroche")
         probes: dict[str, _Probe] = {}
+        windows: dict[str, str] = {}
         try:
             router = Router(
                 client=client,
@@ -126,16 +134,21 @@ async def _measure(window_ms: str) -> Samples:
                 settings=RouterSettings(drain_timeout_s=0.5),
             )
             await router.start()
-            _hook(router, client, probes)
+            _hook(router, client, probes, windows)
             for i in range(IN_PROGRESS):  # menus, then ringing, then talking: not the police
                 await _post(
                     session, f"{base}/sim/calls", {"caller_number": f"07{i:08d}", "patience": 3600}
                 )
             await asyncio.sleep(1.0)
-            for i in range(PROBES):
+            for i in range(2 * PROBES):
+                window = WINDOWS[i % 2]
+                async with session.put(f"{base}/sim/stasis-window", json={"ms": window}) as answer:
+                    answer.raise_for_status()
+                number = f"06{i:08d}"
+                windows[number] = window
                 # The caller gives up before an agent answers (3 s): the police's phones are
                 # free again for the next one.
-                body = {"caller_number": f"06{i:08d}", "dialled": POLICE_LINE, "patience": 0.25}
+                body = {"caller_number": number, "dialled": POLICE_LINE, "patience": 0.25}
                 await _post(session, f"{base}/sim/calls", body)
                 await asyncio.sleep(0.3)
             await asyncio.sleep(0.5)
@@ -144,20 +157,21 @@ async def _measure(window_ms: str) -> Samples:
             await router.stop()
         finally:
             await client.close()
-    samples = Samples()
+    samples = {window: Samples() for window in WINDOWS}
     for probe in probes.values():
+        sample = samples[probe.window]
         if probe.consent:
-            samples.consent += 1
+            sample.consent += 1
             continue
         if probe.dial is None or probe.create is None or probe.dialled is None:
-            samples.undialled += 1
+            sample.undialled += 1
             continue
-        samples.total.append(probe.dial - probe.start)
-        samples.before.append(probe.create - probe.start)
+        sample.total.append(probe.dial - probe.start)
+        sample.before.append(probe.create - probe.start)
         entered = probe.entered.get(probe.dialled)
         if entered is not None:
-            samples.waiting.append(entered - probe.create)
-            samples.reaction.append(probe.dial - entered)
+            sample.waiting.append(entered - probe.create)
+            sample.reaction.append(probe.dial - entered)
     return samples
 
 
@@ -166,17 +180,17 @@ def _line(values: list[float]) -> str:
 
 
 def main() -> bool:
-    reference = asyncio.run(_measure("0"))
-    measured = asyncio.run(_measure("0.5-3"))
-    for name, samples in (("no window (reference)", reference), ("window 0.5-3 ms", measured)):
+    samples = asyncio.run(_measure())
+    reference, measured = samples[WINDOWS[0]], samples[WINDOWS[1]]
+    for name, sample in (("no window (reference)", reference), ("window 0.5-3 ms", measured)):
         print(
-            f"{name}: {len(samples.total)} probes (left out: {samples.consent} heard a survey "
-            f"consent first, {samples.undialled} not dialled)"
+            f"{name}: {len(sample.total)} probes (left out: {sample.consent} heard a survey "
+            f"consent first, {sample.undialled} not dialled)"
         )
-        print(f"  StasisStart -> dial sent           {_line(samples.total)}")
-        print(f"    answer, ring-back -> create sent {_line(samples.before)}")
-        print(f"    create -> agent's StasisStart    {_line(samples.waiting)}")
-        print(f"    agent's StasisStart -> dial sent {_line(samples.reaction)}")
+        print(f"  StasisStart -> dial sent           {_line(sample.total)}")
+        print(f"    answer, ring-back -> create sent {_line(sample.before)}")
+        print(f"    create -> agent's StasisStart    {_line(sample.waiting)}")
+        print(f"    agent's StasisStart -> dial sent {_line(sample.reaction)}")
     p95 = _p(measured.total, 0.95)
     print(
         f"router's share at p95: {p95:.2f} ms with the window, "

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import aiohttp
 import pytest
 from click.testing import CliRunner
 
@@ -146,3 +147,31 @@ def test_a_bad_window_is_refused_naming_it(bad: str) -> None:
     assert result.exit_code == 2
     assert "--stasis-window-ms" in result.output
     assert "stasis window" in result.output
+
+
+def test_the_control_api_sets_the_window_for_the_next_channels() -> None:
+    async def scenario() -> None:
+        async with (
+            _Listening(StasisWindow.none()) as (pbx, client, listening),
+            aiohttp.ClientSession() as session,
+        ):
+            url = f"{pbx.url}/sim/stasis-window"
+            async with session.put(url, json={"ms": "40", "seed": 3}) as response:
+                assert response.status == 200
+                assert await response.json() == {"min_ms": 40.0, "max_ms": 40.0}
+            created = await client.create_channel("PJSIP/1001", channel_id="a-1", app_args="agent")
+            start = await listening.first(StasisStart, "a-1")
+            assert (start.timestamp - created.creationtime).total_seconds() == 0.04
+            for bad, says in (
+                ({"ms": "3-1"}, "stasis window"),
+                ({"ms": "2", "max": 3}, "unknown keys"),
+                ({"ms": "2", "seed": "x"}, "seed must be an integer"),
+                ({}, "ms must be"),
+            ):
+                async with session.put(url, json=bad) as response:
+                    assert response.status == 400, bad
+                    assert says in (await response.json())["error"]
+            async with session.get(url) as response:
+                assert await response.json() == {"min_ms": 40.0, "max_ms": 40.0}
+
+    in_virtual_time(scenario)

@@ -14,6 +14,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from .errors import ScriptError
+from .latency import StasisWindow
 from .scripts import AgentScript, CallerScript
 
 if TYPE_CHECKING:
@@ -129,6 +130,24 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
             pbx.engine.media.default_duration = float(default)
         return await get_media(request)
 
+    async def get_stasis_window(request: web.Request) -> web.StreamResponse:
+        window = pbx.engine.stasis_window
+        return _json({"min_ms": window.min_s * 1000, "max_ms": window.max_s * 1000})
+
+    async def put_stasis_window(request: web.Request) -> web.StreamResponse:
+        """``{"ms": "0.5-3", "seed": 15}``: the created channels' delay from now on."""
+        body = await _body(request)
+        unknown = set(body) - {"ms", "seed"}
+        if unknown:
+            raise ScriptError(f"unknown keys in the stasis window: {sorted(unknown)}")
+        ms, seed = body.get("ms"), body.get("seed")
+        if not isinstance(ms, str | int | float) or isinstance(ms, bool):
+            raise ScriptError('ms must be a delay in ms (2) or a range ("0.5-3")')
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise ScriptError("seed must be an integer")
+        pbx.engine.stasis_window = StasisWindow.parse_ms(str(ms), seed=seed)
+        return await get_stasis_window(request)
+
     async def wait_idle(request: web.Request) -> web.StreamResponse:
         try:
             timeout = float(request.query.get("timeout", "60"))
@@ -150,6 +169,8 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
         ("GET", "/sim/media", get_media),
         ("PUT", "/sim/media", put_media),
         ("POST", "/sim/wait-idle", wait_idle),
+        ("GET", "/sim/stasis-window", get_stasis_window),
+        ("PUT", "/sim/stasis-window", put_stasis_window),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _guard(handler))
