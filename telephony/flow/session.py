@@ -351,11 +351,14 @@ class CallSession:
         The caller must already hear ringback. Busy, no answer and unreachable are told apart
         by hang-up causes, as Asterisk sends no final Dial status.
         """
+        # Set on each agent channel as it is created.
+        variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+        if self.transfer_context:
+            # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
+            variables["TRANSFER_CONTEXT"] = self.transfer_context
         outcomes: list[LegOutcome] = []
         for stage in stages:
-            result = await self._ring_stage(
-                stage, caller_id_name, caller_id_number, report, outcomes
-            )
+            result = await self._ring_stage(stage, variables, report, outcomes)
             if result is not None:
                 return result
         return RingResult(ring_end_of(outcomes), self.last_event_at)
@@ -363,12 +366,11 @@ class CallSession:
     async def _ring_stage(
         self,
         stage: RingStage,
-        caller_id_name: str,
-        caller_id_number: str,
+        variables: dict[str, str],
         report: LegReport,
         outcomes: list[LegOutcome],
     ) -> RingResult | None:
-        legs = await self._create_legs(stage, caller_id_name, caller_id_number, report, outcomes)
+        legs = await self._create_legs(stage, variables, report, outcomes)
         # Asterisk's own timeout is a safety net a little after ours.
         ring_timeout = int(stage.seconds) + 5
         limit = self.deadline(stage.seconds)
@@ -431,18 +433,13 @@ class CallSession:
     async def _create_legs(
         self,
         stage: RingStage,
-        caller_id_name: str,
-        caller_id_number: str,
+        variables: dict[str, str],
         report: LegReport,
         outcomes: list[LegOutcome],
     ) -> dict[str, _Leg]:
         """Create the stage's agent channels, all at once: the first phone then rings one round
         trip after the decision, whatever the number of agents. They are dialled as each one's
         StasisStart arrives (see :meth:`_ring_stage`)."""
-        variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
-        if self.transfer_context:
-            # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
-            variables["TRANSFER_CONTEXT"] = self.transfer_context
         if self._events.ended:
             # The caller's StasisEnd came while we were busy (say, during the ring-back request):
             # nothing can be bound to the call any more, and nobody is left to ring for.
