@@ -33,7 +33,7 @@ def _percentile(values: list[float], q: float) -> float:
 async def _page_times(deps, requests: int) -> list[float]:
     from aiohttp.test_utils import TestClient, TestServer
 
-    from reports.testing import PASSWORD
+    from decroche.testing import PASSWORD
     from reports.web.app import create_app
 
     client = TestClient(TestServer(create_app(deps)))
@@ -60,10 +60,11 @@ async def _page_times(deps, requests: int) -> list[float]:
 def main() -> bool:
     from analytics.api import Indicators
     from analytics.sources import DatabaseSource
+    from decroche.testing import web_deps
     from reports.documents import build_report, render_pdf
     from reports.periods import month_period, year_period
-    from reports.testing import fill, town_calls, web_deps
     from telephony.records.engine import open_store
+    from telephony.records.testing import fill, town_calls
 
     per_day = int(os.environ.get("BENCH_WEB_PER_DAY", "400"))
     requests = int(os.environ.get("BENCH_WEB_REQUESTS", "30"))

@@ -20,11 +20,11 @@ import time
 from datetime import datetime, timedelta
 
 from decroche.traffic import agents_for, plan_day
-from decroche.whatif import AgentChange, ReplayCall, TrafficModel, traffic_from_records
-from decroche.whatif_replay import default_workers, replay, replay_pool
 from ivr_prompts.catalogue import load_catalogue
 from routing_rules.compiled import CompiledRules
 from routing_rules.loader import default_rules_path, load_rules
+from whatif.replay import default_workers, replay, replay_pool
+from whatif.traffic import AgentChange, ReplayCall, TrafficModel, traffic_from_records
 
 CALLS_PER_WEEKDAY = 380  # ~100,000 calls a year with light Saturdays and closed Sundays
 

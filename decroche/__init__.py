@@ -7,8 +7,10 @@ The top-level packages follow the data flow, one way:
       -> reports (pages and PDF)
 
 ``routing_rules`` holds the rules IT edits and the pure routing decisions; ``ivr_prompts`` the
-French prompt catalogue. This package is the composition root: configuration, the ``decroche``
-command, and the code that builds and wires the long-lived objects.
+French prompt catalogue; ``whatif`` replays recorded traffic through other rules. This package
+is the composition root (:mod:`decroche.app`): the configuration, the ``decroche`` command and
+its subcommands (:mod:`decroche.commands`), the running service, its jobs and the web wiring.
+Nothing below it imports it.
 """
 
 __version__ = "0.1.0"

@@ -1,159 +1,347 @@
-"""The composition root: builds every long-lived object from the configuration, once.
+"""The composition root: everything decroche runs is built here, from one :class:`Config`, once.
 
-:class:`Decroche` owns the call records (store and writer), the rules (holder and watcher), the
-ARI client and the router; ``decroche serve`` and ``decroche demo`` both run one. Nothing else in
-the code base constructs these objects or reads the configuration.
+An :class:`App` is made per process (``decroche serve``, ``decroche demo``, each command, the
+what-if child process) and hands out the parts, each built on first use and kept:
+
+- the call records database, its :class:`RecordStore` and pseudonymiser;
+- the routing rules in force (:class:`RulesHolder`), hence the services' names and the time zone;
+- the indicators (:class:`analytics.api.Indicators`) with the configured objectives;
+- the reports' settings (town, time zone), the scheduled jobs, the web app's dependencies;
+- the running service (:class:`decroche.service.Service`: ARI client, router, record writer).
+
+Nothing else in the code base reads the configuration or opens the database: a command that
+built its own ``Indicators`` with defaults would print figures the dashboard contradicts.
+Heavy modules (SQLAlchemy, the web stack, WeasyPrint) are imported by the part that needs them,
+so that ``decroche rules check`` starts without them.
+
+Errors a person must act on are :class:`AppError`, in French.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from decroche.config import Config
-from routing_rules.holder import RulesHolder, RulesWatcher
-from routing_rules.loader import default_rules_path
-from telephony.ari.client import AriClient
-from telephony.clock import Clock, RealClock
-from telephony.flow.router import Router, RouterSettings
-from telephony.records.engine import Database, open_store
-from telephony.records.journal import Journal
-from telephony.records.pseudonym import pseudonymiser_from_config
-from telephony.records.store import RecordStore
-from telephony.records.writer import RecordWriter
+from decroche.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from analytics.api import Indicators
+    from analytics.definitions import Parameters
+    from decroche.jobs import Maintenance
+    from decroche.service import Service
+    from reports.documents import ReportSettings
+    from reports.jobs import MonthlyReportJob
+    from reports.live import InMemoryLiveFeed
+    from reports.web import WebDeps
+    from routing_rules.holder import RulesHolder
+    from routing_rules.model import Scale
+    from telephony.clock import Clock
+    from telephony.flow.router import RouterSettings
+    from telephony.records.engine import Database
+    from telephony.records.model import CallRecord
+    from telephony.records.pseudonym import Pseudonymiser
+    from telephony.records.store import RecordStore
+    from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Decroche:
-    config: Config
-    clock: Clock
-    database: Database
-    store: RecordStore
-    writer: RecordWriter
-    rules: RulesHolder
-    client: AriClient
-    router: Router
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+class AppError(Exception):
+    """Something the person running decroche must fix; the message is French and says what."""
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, fit for a message."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(adresse de base de données invalide)"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+class App:
+    """Every part of decroche, built from ``config`` (see the module's text).
+
+    ``database_url`` replaces the configuration's database (the commands' ``--db``).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        config_path: Path | None = None,
+        database_url: str | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = config_path
+        self._database_url = database_url
+        self._database: Database | None = None
+        self._pseudonymiser: Pseudonymiser | None = None
+        self._store: RecordStore | None = None
+        self._rules: RulesHolder | None = None
 
     @classmethod
-    def build(
-        cls, config: Config, *, clock: Clock | None = None, router: RouterSettings | None = None
-    ) -> Decroche:
-        data_dir = config.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        clock = clock or RealClock()
-        # The service starts even with the database down: the writer journals until it is back.
-        database = open_store(config.database_url(), upgrade=False)
-        pseudonymiser = pseudonymiser_from_config(
-            config.storage.pseudonym_secret.get_secret_value(), data_dir
+    def load(cls, config_path: Path | None = None, *, database_url: str | None = None) -> App:
+        """The app of a configuration file (or of the defaults and the environment alone)."""
+        return cls(load_config(config_path), config_path=config_path, database_url=database_url)
+
+    # --- call records -----------------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        return self._database_url or self.config.database_url()
+
+    def database(self, *, create: bool = False) -> Database:
+        """The call records database, its schema brought up to date.
+
+        ``create=False`` (every command that reads records): a SQLite file that does not exist is
+        refused with a clear message instead of being created empty — "0 appels" from a wrong
+        path would look like a real figure.
+        """
+        if self._database is not None:
+            return self._database
+        from telephony.records.engine import open_store
+        from telephony.records.errors import RecordsError
+
+        url = self.database_url
+        file = self.database_missing()
+        if not create and file is not None:
+            raise AppError(
+                f"la base des appels {file} n'existe pas : vérifiez --db, ou storage.url et "
+                "data_dir dans la configuration (« decroche db upgrade » crée une base vide)"
+            )
+        try:
+            self._database = open_store(url)
+        except RecordsError as exc:
+            raise AppError(f"base des appels {safe_url(url)} inutilisable : {exc}") from exc
+        except OSError as exc:  # the SQLite file's folder cannot be created or read
+            raise AppError(f"base des appels {safe_url(url)} inaccessible : {exc}") from exc
+        return self._database
+
+    def database_missing(self) -> Path | None:
+        """The SQLite file of the records when it does not exist (None: it exists, or the
+        database is a server's)."""
+        file = _sqlite_file(self.database_url)
+        return file if file is not None and not file.is_file() else None
+
+    def schema_status(self) -> tuple[str | None, int | None]:
+        """The database's schema revision and its number of calls, read without upgrading
+        anything (None, None: an empty database)."""
+        from telephony.records.engine import current_revision, open_store
+        from telephony.records.errors import RecordsError
+
+        try:
+            database = open_store(self.database_url, upgrade=False)
+            try:
+                revision = current_revision(database.engine)
+                if revision is None:
+                    return None, None
+                from sqlalchemy import func, select
+
+                from telephony.records.schema import calls
+
+                with database.engine.connect() as connection:
+                    count = connection.execute(select(func.count()).select_from(calls))
+                    return revision, int(count.scalar_one())
+            finally:
+                database.dispose()
+        except RecordsError as exc:
+            raise AppError(f"base des appels {safe_url(self.database_url)} : {exc}") from exc
+
+    def recorded_calls(self, start: date, end: date) -> list[CallRecord]:
+        """The stored calls of the local days ``start``..``end`` (one day of margin each side:
+        the caller keeps the exact local dates)."""
+        from telephony.records.errors import RecordsError
+        from telephony.records.store import calls_started_between
+
+        low = datetime.combine(start - timedelta(days=1), time.min, UTC)
+        high = datetime.combine(end + timedelta(days=2), time.min, UTC)
+        try:
+            return calls_started_between(self.database(), low, high)
+        except RecordsError as exc:
+            raise AppError(
+                f"lecture des appels de {safe_url(self.database_url)} impossible : {exc}"
+            ) from exc
+
+    def service_database(self) -> Database:
+        """The database as the service opens it: nothing connects yet, so the service starts
+        with the database down (the record writer journals until it is back)."""
+        if self._database is None:
+            from telephony.records.engine import open_store
+
+            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            self._database = open_store(self.database_url, upgrade=False)
+        return self._database
+
+    @property
+    def pseudonymiser(self) -> Pseudonymiser:
+        if self._pseudonymiser is None:
+            from telephony.records.errors import PseudonymError
+            from telephony.records.pseudonym import pseudonymiser_from_config
+
+            storage = self.config.storage
+            try:
+                self._pseudonymiser = pseudonymiser_from_config(
+                    storage.pseudonym_secret.get_secret_value(), self.config.data_dir
+                )
+            except PseudonymError as exc:
+                raise AppError(f"clé de pseudonymisation inutilisable : {exc}") from exc
+        return self._pseudonymiser
+
+    def store(self, *, create: bool = False) -> RecordStore:
+        """The record store over :meth:`database` (the service's when it runs)."""
+        if self._store is None:
+            from telephony.records.store import RecordStore
+
+            database = self._database or self.database(create=create)
+            self._store = RecordStore(database, self.pseudonymiser)
+        return self._store
+
+    # --- routing rules ----------------------------------------------------------------------
+
+    @property
+    def rules_path(self) -> Path:
+        from routing_rules.loader import default_rules_path
+
+        return self.config.rules.file or default_rules_path()
+
+    @property
+    def rules(self) -> RulesHolder:
+        """The rules in force (reloaded by the service on change or SIGHUP)."""
+        if self._rules is None:
+            from routing_rules.errors import RulesInvalid
+            from routing_rules.holder import RulesHolder
+
+            try:
+                self._rules = RulesHolder(self.rules_path)
+            except RulesInvalid as exc:
+                problems = "\n".join(str(p) for p in exc.problems)
+                raise AppError(
+                    f"règles de routage {self.rules_path} refusées "
+                    f"({len(exc.problems)} erreur(s)) :\n{problems}"
+                ) from exc
+        return self._rules
+
+    def names(self) -> dict[str, str]:
+        """Each service's name by id, from the rules in force now (a reload renames)."""
+        return {s.id: s.name for s in self.rules.current.services.values()}
+
+    @property
+    def timezone(self) -> str:
+        return str(self.rules.current.tz)
+
+    # --- indicators -------------------------------------------------------------------------
+
+    def parameters(self, **changes: float) -> Parameters:
+        """The thresholds of the indicators, in the rules' time zone (``changes``: a command's
+        --rings and the like)."""
+        from analytics.definitions import Parameters
+
+        return Parameters(timezone=self.timezone, **changes)  # type: ignore[arg-type]
+
+    def indicators(self, parameters: Parameters | None = None) -> Indicators:
+        """The indicators over the call records, beside the configured objectives, in the rules'
+        time zone, with the survey's scales of the rules in force."""
+        from analytics.api import Indicators
+        from analytics.sources import DatabaseSource
+
+        return Indicators(
+            DatabaseSource(self.database()), parameters or self.parameters(), self.config.objectives
         )
-        store = RecordStore(database, pseudonymiser)
-        writer = RecordWriter(store, Journal(data_dir / "records.journal"))
-        rules = RulesHolder(config.rules.file or default_rules_path())
-        client = AriClient(
-            config.ari.url,
-            config.ari.username,
-            config.ari.password.get_secret_value(),
-            config.ari.app,
-            timeout=config.ari.request_timeout_s,
+
+    def survey_scales(self) -> dict[str, Scale]:
+        """The scale of each survey question of the rules in force."""
+        from analytics.satisfaction import SatisfactionError, scales_of
+
+        try:
+            return scales_of(self.rules.current)
+        except SatisfactionError as exc:
+            raise AppError(f"enquête des règles {self.rules_path} illisible : {exc}") from exc
+
+    # --- reports and jobs -------------------------------------------------------------------
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where reports are written and where the dashboard lists them."""
+        return self.config.data_dir / "rapports"
+
+    def report_settings(self) -> ReportSettings:
+        from reports.documents import ReportSettings
+
+        return ReportSettings(town=self.config.web.town, timezone=self.timezone)
+
+    def monthly_report_job(
+        self,
+        out_dir: Path | None = None,
+        *,
+        now: Callable[[], datetime] | None = None,
+        pdf: bool = True,
+    ) -> MonthlyReportJob:
+        """The monthly report job: each run asks for the indicators, names, town and time zone
+        of that day (a rules reload renames services in the next report)."""
+        from reports.jobs import MonthlyReportJob
+
+        return MonthlyReportJob(
+            self.database(),
+            out_dir or self.reports_dir,
+            indicators=self.indicators,
+            settings=self.report_settings,
+            names=self.names,
+            scales=self.survey_scales,
+            now=now or (lambda: datetime.now(UTC)),
+            pdf=pdf,
         )
-        return cls(
-            config=config,
-            clock=clock,
-            database=database,
-            store=store,
-            writer=writer,
-            rules=rules,
-            client=client,
-            router=Router(client=client, rules=rules, records=writer, clock=clock, settings=router),
-        )
 
-    async def start(self) -> None:
-        self.writer.start()
-        await self.router.start()
-        watcher = RulesWatcher(self.rules)
-        self._tasks.append(asyncio.create_task(watcher.run(), name="rules-watcher"))
-        log.info(
-            "decroche started: ARI %s app %s, rules %s, records %s",
-            self.config.ari.url,
-            self.config.ari.app,
-            self.rules.version[:12],
-            self.database.dialect,
-        )
+    def maintenance(self) -> Maintenance:
+        from decroche.jobs import Maintenance
 
-    async def stop(self) -> None:
-        """Drain calls, then flush the records; safe to call once after start()."""
-        await self.router.stop()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.writer.aclose()
-        await self.client.close()
-        self.database.dispose()
+        return Maintenance(self)
 
-    def reload_rules(self) -> None:
-        from routing_rules.holder import Trigger
+    # --- the web app ------------------------------------------------------------------------
 
-        outcome = self.rules.reload(Trigger.SIGHUP)
-        if outcome.ok:
-            log.info("rules reloaded (SIGHUP): %s", outcome.version)
-        else:
-            for problem in outcome.problems:
-                log.error("rules refused (SIGHUP): %s", problem)
+    def web_deps(self, service: Service | None, live: InMemoryLiveFeed) -> WebDeps:
+        from decroche.web import build_web_deps
 
-    # --- health and metrics --------------------------------------------------------------------
+        return build_web_deps(self, service, live)
 
-    def health(self) -> dict[str, object]:
-        status = self.writer.status()
-        return {
-            "ari_connected": self.router.stream.connected,
-            "accepting_calls": self.router.accepting,
-            "rules_version": self.rules.version,
-            "records": status.state.value,
-            "journal_backlog": status.journal_backlog,
-        }
+    def whatif_jobs(self) -> WhatIfJobs:
+        from decroche.web import whatif_jobs
 
-    def metrics(self) -> str:
-        """Prometheus text exposition."""
-        live = self.router.live_calls()
-        status = self.writer.status()
-        stream = self.router.stream.counters
-        lines = [
-            "# HELP decroche_calls_in_progress Calls in the application now, by phase.",
-            "# TYPE decroche_calls_in_progress gauge",
-        ]
-        for phase in ("ivr", "waiting", "talking"):
-            count = sum(1 for c in live if c.phase == phase)
-            lines.append(f'decroche_calls_in_progress{{phase="{phase}"}} {count}')
-        lines += [
-            "# HELP decroche_waiting_calls Calls waiting for a service now.",
-            "# TYPE decroche_waiting_calls gauge",
-        ]
-        waiting: dict[str, int] = {}
-        for call in live:
-            if call.phase == "waiting" and call.service_id:
-                waiting[call.service_id] = waiting.get(call.service_id, 0) + 1
-        for service, count in sorted(waiting.items()):
-            lines.append(f'decroche_waiting_calls{{service="{service}"}} {count}')
-        counters = self.router.counters
-        lines += [
-            "# TYPE decroche_calls_total counter",
-            f"decroche_calls_total {counters.calls_finished}",
-            "# TYPE decroche_calls_failed_total counter",
-            f"decroche_calls_failed_total {counters.calls_failed}",
-            "# TYPE decroche_ari_reconnects_total counter",
-            f"decroche_ari_reconnects_total {stream.reconnects}",
-            "# TYPE decroche_ari_malformed_frames_total counter",
-            f"decroche_ari_malformed_frames_total {stream.malformed}",
-            "# TYPE decroche_journal_backlog gauge",
-            f"decroche_journal_backlog {status.journal_backlog}",
-            "# TYPE decroche_rules_info gauge",
-            f'decroche_rules_info{{version="{self.rules.version}"}} 1',
-        ]
-        return "\n".join(lines) + "\n"
+        return whatif_jobs(self)
+
+    # --- the running service ----------------------------------------------------------------
+
+    def service(
+        self, *, clock: Clock | None = None, router: RouterSettings | None = None
+    ) -> Service:
+        from decroche.service import Service
+
+        return Service.build(self, clock=clock, router=router)
+
+    def close(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
+            self._store = None
+
+
+__all__ = ["App", "AppError", "ConfigError", "safe_url"]

@@ -1,8 +1,5 @@
-"""The ``decroche`` command.
-
-Subcommands live next to the code they drive and are loaded lazily, so ``decroche --help`` does
-not import the web stack, SQLAlchemy or the simulator.
-"""
+"""The ``decroche`` command: the group, its shared options, and the lazy loading of its
+subcommands (:mod:`decroche.commands`)."""
 
 from __future__ import annotations
 
@@ -11,52 +8,36 @@ from typing import Any
 
 import click
 
-# name -> (module, attribute): each is a click command or group owned by its package.
-_COMMANDS: dict[str, tuple[str, str]] = {
-    "sim": ("telephony.simulator.cli", "sim"),
-    "demo": ("decroche.demo", "demo"),
-    "whatif": ("decroche.whatif_cli", "whatif"),
-    "serve": ("decroche.serve", "serve"),
-    "rules": ("routing_rules.cli", "rules"),
-    "prompts": ("ivr_prompts.cli", "prompts"),
-    "import": ("telephony.records.cli", "import_group"),
-    "purge": ("telephony.records.cli", "purge"),
-    "db": ("telephony.records.cli", "db"),
-    "indicators": ("analytics.cli", "indicators"),
-    "survey": ("analytics.survey_cli", "survey"),
-    "report": ("reports.cli", "report"),
-    "users": ("reports.cli", "users"),
-    "web": ("reports.cli", "web"),
-}
+from decroche.commands import COMMANDS, SUMMARIES, context, french
+
+french.install()
 
 
-class _LazyGroup(click.Group):
+class _LazyGroup(context.CommandGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in _COMMANDS if self._load(name) is not None)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._load(cmd_name)
-
-    @staticmethod
-    def _load(name: str) -> click.Command | None:
-        target = _COMMANDS.get(name)
+        target = COMMANDS.get(cmd_name)
         if target is None:
             return None
         module_name, attr = target
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # A subcommand whose module is not part of this build is simply not offered; any
-            # other import error is a bug and must surface.
-            if exc.name is not None and module_name.startswith(exc.name):
-                return None
-            raise
-        command: Any = getattr(module, attr)
+        command: Any = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The summaries are written here, so that --help imports no command's module.
+        rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commandes"):
+            formatter.write_dl(rows)
 
-@click.group(cls=_LazyGroup)
+
+@click.group(cls=_LazyGroup, subcommand_metavar="COMMANDE [ARGS]...")
 @click.version_option(package_name="decroche")
+@context.with_app
 def main() -> None:
-    """decroche — la téléphonie de l'accueil de la mairie (Asterisk ARI)."""
+    """decroche — la téléphonie de l'accueil de la mairie (Asterisk ARI).
+
+    --config et --db se donnent avant ou après la commande.
+    """

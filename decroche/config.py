@@ -1,8 +1,11 @@
 """Service configuration: one file (YAML), environment variables for secrets and overrides.
 
 Every setting has an embedded default so that ``make demo`` runs with no file at all. Secrets
-(ARI password, pseudonymisation key, web session key) are read from the environment when set:
+(ARI password, pseudonymisation key) are read from the environment when set:
 ``DECROCHE_<SECTION>__<FIELD>``, e.g. ``DECROCHE_ARI__PASSWORD``. They are never in the code.
+
+Only the composition root (:mod:`decroche.app`) reads a :class:`Config`; every error is a
+:class:`ConfigError` whose text is French, one line per problem, naming the file and the key.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 
 from analytics.objectives import ObjectivesConfig
 
@@ -19,7 +23,8 @@ ENV_PREFIX = "DECROCHE_"
 
 
 class ConfigError(Exception):
-    """The configuration file or an environment override is invalid; the message says where."""
+    """The configuration file or an environment override is invalid; the message (French) says
+    what and where, one line per problem."""
 
 
 class _Section(BaseModel):
@@ -33,10 +38,13 @@ class AriConfig(_Section):
     username: str = "decroche"
     password: SecretStr = SecretStr("")
     app: str = "decroche"
-    # Timeouts of every REST call and of the WebSocket keep-alive, in seconds.
-    request_timeout_s: float = 5.0
-    ping_interval_s: float = 5.0
-    reconnect_max_backoff_s: float = 1.0
+    # Timeout of every REST call, in seconds.
+    request_timeout_s: float = Field(default=5.0, gt=0)
+    # WebSocket keep-alive: a ping every so many seconds; a link whose pong does not come back
+    # is closed and reconnected.
+    ping_interval_s: float = Field(default=5.0, gt=0)
+    # Longest wait between two reconnection attempts (the first retry is immediate).
+    reconnect_max_backoff_s: float = Field(default=1.0, gt=0)
 
 
 class StorageConfig(_Section):
@@ -58,8 +66,11 @@ class WebConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    session_secret: SecretStr = SecretStr("")
-    town: str = "Ville de Bernay"
+    # The town's name on the pages and in the reports.
+    town: str = Field(default="Ville de Bernay", min_length=1)
+    # Sign-in cookies only over HTTPS (the ``Secure`` flag): true behind the HTTPS proxy of
+    # production; false for a dashboard reached in plain HTTP (the demo, a test machine).
+    secure_cookies: bool = False
     # Agent accounts of the web app -> their phone, so the agents' page drives routing.
     agent_phones: dict[str, str] = Field(default_factory=dict)
 
@@ -76,6 +87,14 @@ class Config(_Section):
         if self.storage.url:
             return self.storage.url
         return f"sqlite:///{(self.data_dir / 'decroche.db').as_posix()}"
+
+
+# Settings that existed once: naming them says what to do instead of "unknown key".
+REMOVED = {
+    ("web", "session_secret"): "réglage supprimé : les sessions n'utilisent pas de clé "
+    "(jetons aléatoires, seule leur empreinte est gardée) ; retirez-le "
+    "(et DECROCHE_WEB__SESSION_SECRET de l'environnement)",
+}
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
@@ -101,31 +120,78 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read the file (if any), apply environment overrides, validate everything at once."""
-    from ruamel.yaml.error import YAMLError
+def _french(error: ErrorDetails) -> str:
+    """Pydantic's error in French (the common kinds; others keep pydantic's words)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    given = error.get("input")
+    shown = f" (reçu {given!r})" if isinstance(given, str | int | float | bool) else ""
+    messages = {
+        "extra_forbidden": "clé inconnue (faute de frappe ?)",
+        "missing": "valeur manquante",
+        "int_parsing": f"nombre entier attendu{shown}",
+        "int_type": f"nombre entier attendu{shown}",
+        "int_from_float": f"nombre entier attendu{shown}",
+        "float_parsing": f"nombre attendu{shown}",
+        "float_type": f"nombre attendu{shown}",
+        "bool_parsing": f"true ou false attendu{shown}",
+        "bool_type": f"true ou false attendu{shown}",
+        "string_type": f"texte attendu{shown}",
+        "string_too_short": "ne peut pas être vide",
+        "dict_type": "section attendue (des clés et leurs valeurs)",
+        "model_type": "section attendue (des clés et leurs valeurs)",
+        "model_attributes_type": "section attendue (des clés et leurs valeurs)",
+        "path_type": f"chemin de fichier attendu{shown}",
+        "greater_than": f"doit être supérieur à {ctx.get('gt')}{shown}",
+        "greater_than_equal": f"doit être au moins {ctx.get('ge')}{shown}",
+        "less_than": f"doit être inférieur à {ctx.get('lt')}{shown}",
+        "less_than_equal": f"doit être au plus {ctx.get('le')}{shown}",
+        "literal_error": f"valeur attendue parmi {ctx.get('expected')}{shown}",
+    }
+    return messages.get(kind, f"valeur refusée : {error['msg']}")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     from routing_rules import yaml_guard
 
-    raw: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml_guard.load(path.read_text(encoding="utf-8"))
-        except yaml_guard.YamlRefused as exc:
-            raise ConfigError(f"{path}:{exc.line}:{exc.column}: {exc.message}") from exc
-        except (OSError, YAMLError) as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: the configuration must be a mapping of sections")
-        raw = loaded
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} : le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
+    try:
+        # Read within bounds, like every YAML file people write (alias bombs, deep nesting).
+        loaded = yaml_guard.load(text)
+    except yaml_guard.YamlRefused as exc:
+        raise ConfigError(f"{path}:{exc.line}:{exc.column} : {exc.message}") from exc
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise ConfigError(f"{where} : YAML invalide ({exc.problem or exc.context})") from exc
+    except YAMLError as exc:
+        raise ConfigError(f"{path} : YAML invalide ({exc})") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path} : la configuration doit être une suite de sections (clé: …)")
+    return loaded
+
+
+def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the file (if any), apply environment overrides, validate everything at once."""
+    raw = _read(path) if path is not None else {}
     raw = _merge(raw, _env_overrides(dict(os.environ if environ is None else environ)))
+    where = str(path) if path is not None else "configuration"
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        where = str(path) if path is not None else "configuration"
-        lines = [
-            f"{where}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        ]
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            removed = REMOVED.get(tuple(str(p) for p in err["loc"]))  # type: ignore[arg-type]
+            lines.append(f"{where} : {key} : {removed or _french(err)}")
         raise ConfigError("\n".join(lines)) from exc

@@ -10,24 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-import shutil
 import sys
 import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from pydantic import SecretStr
 
-from analytics.api import Indicators
-from analytics.cli import format_table
-from analytics.sources import DatabaseSource
-from decroche.app import Decroche
-from decroche.config import Config, load_config
+from decroche.app import App
+from decroche.commands.text import indicators_table
+from decroche.config import Config
 from decroche.traffic import PlannedCall, agents_for, plan_day
 from ivr_prompts.build import media_durations, prompt_durations
 from ivr_prompts.catalogue import load_catalogue
@@ -104,9 +100,10 @@ async def _simulate(
         update={"url": f"http://127.0.0.1:{port}/ari", "password": SecretStr(password)}
     )
     config = config.model_copy(update={"ari": ari})
+    app = App(config)
     # In virtual time nothing can get lost on loopback: keep-alives would only cost time.
-    settings = RouterSettings() if speed else RouterSettings(heartbeat_s=3600, ping_interval_s=3600)
-    system = Decroche.build(config, clock=clock, router=settings)
+    settings = None if speed else RouterSettings(heartbeat_s=3600, ping_interval_s=3600)
+    system = app.service(clock=clock, router=settings)
     upgrade_schema(system.database.engine)
     rules = system.rules.current
     for agent in agents_for(rules, rng):
@@ -145,11 +142,14 @@ def run_demo(
         played = runner.run(_simulate(config, days, speed, calls_per_day, seed))
     config = played.config
     click.echo(f"{played.placed} appels joués en {played.seconds:.0f} s.")
-    source = DatabaseSource(config.database_url())
-    report = Indicators(source, objectives=config.objectives).report(played.first, played.last)
-    click.echo("")
-    click.echo(format_table(report))
-    recorded = _count_recorded(config)
+    app = App(config)
+    try:
+        report = app.indicators().report(played.first, played.last)
+        click.echo("")
+        click.echo(indicators_table(report, app.names()))
+        recorded = app.store().count_calls()
+    finally:
+        app.close()
     click.echo("")
     if recorded < played.placed:
         click.echo(
@@ -161,20 +161,6 @@ def run_demo(
         click.echo(f"Tableau de bord : {dashboard.url} (Ctrl-C pour arrêter)")
         dashboard.wait_for_interrupt()
     return 0
-
-
-def _count_recorded(config: Config) -> int:
-    from sqlalchemy import func, select
-
-    from telephony.records.engine import open_store
-    from telephony.records.schema import calls
-
-    database = open_store(config.database_url())
-    try:
-        with database.engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(calls)).scalar_one())
-    finally:
-        database.dispose()
 
 
 class _Dashboard:
@@ -203,7 +189,7 @@ class _Dashboard:
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with demo_dashboard(self._config) as url:
+        async with demo_dashboard(App(self._config)) as url:
             self.url = url
             self.ready.set()
             await self._stop.wait()
@@ -221,35 +207,3 @@ class _Dashboard:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(5.0)
-
-
-@click.command("demo")
-@click.option("--days", type=click.IntRange(1, 60), default=6, show_default=True)
-@click.option(
-    "--speed",
-    type=click.FloatRange(0, 5000),
-    default=0.0,
-    show_default=True,
-    help="0: virtual time (as fast as the machine goes, timings exact); otherwise how many "
-    "times faster than real time the simulated clock runs (to watch the live view).",
-)
-@click.option("--calls-per-day", type=click.IntRange(1, 5000), default=120, show_default=True)
-@click.option("--seed", type=int, default=2026, show_default=True)
-@click.option(
-    "--data-dir", type=click.Path(path_type=Path), default=Path("data/demo"), show_default=True
-)
-@click.option(
-    "--exit",
-    "exit_after",
-    is_flag=True,
-    help="Stop after printing the table (non-zero if a call is missing).",
-)
-def demo(
-    days: int, speed: float, calls_per_day: int, seed: int, data_dir: Path, exit_after: bool
-) -> None:
-    """Démonstration : PBX simulé, trafic de la mairie de Bernay, indicateurs, tableau de bord."""
-    if data_dir.exists():
-        shutil.rmtree(data_dir)  # a demo always starts from empty records
-    config = load_config(None).model_copy(update={"data_dir": data_dir})
-    code = run_demo(config, days, speed, calls_per_day, seed, not exit_after)
-    sys.exit(code)

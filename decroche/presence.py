@@ -35,7 +35,7 @@ class RouterPresence:
         endpoint = self._phones.get(agent)
         if endpoint is None:
             raise PresenceError(
-                f"no phone is configured for the agent {agent!r} (web.agent_phones)"
+                f"aucun poste n'est configuré pour l'agent « {agent} » (web.agent_phones)"
             )
         return endpoint
 
@@ -54,7 +54,7 @@ class RouterPresence:
     async def sign_in(self, agent: str, service: str, allowed: frozenset[str]) -> PresenceState:
         endpoint = self._endpoint(agent)
         if service not in allowed or service not in self._services(endpoint):
-            raise PresenceError(f"{agent} does not answer for the service {service!r}")
+            raise PresenceError(f"{agent} ne répond pas pour le service « {service} »")
         current = await self.state(agent)
         target = Presence.PAUSED if current.paused else Presence.SIGNED_IN
         self._tracker.set_presence(service, endpoint, target)
@@ -63,7 +63,7 @@ class RouterPresence:
     async def sign_out(self, agent: str, service: str) -> PresenceState:
         endpoint = self._endpoint(agent)
         if service not in (await self.state(agent)).signed_in:
-            raise PresenceError(f"{agent} is not signed in to the service {service!r}")
+            raise PresenceError(f"{agent} n'est pas connecté au service « {service} »")
         self._tracker.set_presence(service, endpoint, Presence.SIGNED_OUT)
         return await self.state(agent)
 
@@ -71,9 +71,9 @@ class RouterPresence:
         endpoint = self._endpoint(agent)
         current = await self.state(agent)
         if not current.signed_in:
-            raise PresenceError(f"{agent} is signed in to no service: nothing to pause")
+            raise PresenceError(f"{agent} n'est connecté à aucun service : pas de pause possible")
         if reason is not None and reason not in PAUSE_REASONS_FR:
-            raise PresenceError(f"unknown pause reason {reason!r}")
+            raise PresenceError(f"motif de pause inconnu « {reason} »")
         for service in current.signed_in:
             self._tracker.set_presence(service, endpoint, Presence.PAUSED)
         self._reasons[agent] = reason

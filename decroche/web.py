@@ -14,23 +14,17 @@ from pathlib import Path
 from aiohttp import web
 
 from analytics.api import Indicators
-from analytics.satisfaction import scales_of
 from analytics.sources import DatabaseSource
-from decroche.app import Decroche
-from decroche.config import Config
+from decroche.app import App
 from decroche.presence import RouterPresence
-from reports.accounts import AccountStore, Role, upgrade_web_schema
+from decroche.service import Service
+from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
-from reports.whatif_jobs import WhatIfJobs
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
-from routing_rules.holder import RulesHolder
-from routing_rules.loader import default_rules_path
-from telephony.records.engine import Database, open_store
-from telephony.records.pseudonym import pseudonymiser_from_config
-from telephony.records.store import RecordStore
+from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +39,11 @@ DEMO_PASSWORD = "bernay-demo"
 class ServiceStatus:
     """What the IT page shows of the running service (``reports.web.status.SystemStatus``)."""
 
-    def __init__(self, system: Decroche) -> None:
-        self._system = system
+    def __init__(self, service: Service) -> None:
+        self._service = service
 
     def rules(self) -> RulesStatus | None:
-        holder = self._system.rules
+        holder = self._service.rules
         history = holder.history
         reloads = tuple(
             ReloadEvent(
@@ -65,7 +59,7 @@ class ServiceStatus:
         return RulesStatus(holder.version, loaded, str(holder.path), reloads)
 
     def health(self) -> list[HealthCheck]:
-        h = self._system.health()
+        h = self._service.health()
         return [
             HealthCheck(
                 "Connexion à Asterisk (ARI)",
@@ -85,18 +79,18 @@ class ServiceStatus:
         ]
 
 
-def live_snapshot(system: Decroche) -> LiveSnapshot:
-    router = system.router
+def live_snapshot(service: Service) -> LiveSnapshot:
+    router = service.router
     calls = router.live_calls()
-    now = system.clock.now()
-    rules = system.rules.current
+    now = service.clock.now()
+    rules = service.rules.current
     services = []
-    for service_id, service in rules.services.items():
+    for service_id, config in rules.services.items():
         waiting = [c for c in calls if c.service_id == service_id and c.phase == "waiting"]
         talking = sum(1 for c in calls if c.service_id == service_id and c.phase == "talking")
         free = sum(
             1
-            for a in service.agents
+            for a in config.agents
             if router.agents.device(a) is DeviceState.NOT_INUSE
             and router.agents.presence(service_id, a) is Presence.SIGNED_IN
         )
@@ -126,47 +120,41 @@ def live_snapshot(system: Decroche) -> LiveSnapshot:
     )
 
 
-def web_deps(
-    config: Config, database: Database, system: Decroche | None, live: InMemoryLiveFeed
-) -> WebDeps:
+def build_web_deps(app: App, service: Service | None, live: InMemoryLiveFeed) -> WebDeps:
+    """The web app's dependencies: with the running ``service`` (live view, agents' presence,
+    IT status, /metrics, /healthz), or without (``decroche web``, the demo's dashboard)."""
+    database = app.database() if service is None else service.database
+    rules = app.rules.current
     source = DatabaseSource(database)
-    rules = (
-        system.rules.current
-        if system is not None
-        else RulesHolder(config.rules.file or default_rules_path()).current
-    )
-    names = {s.id: s.name for s in rules.services.values()}
     return WebDeps(
         database=database,
-        indicators=Indicators(source, objectives=config.objectives),
+        indicators=Indicators(source, app.parameters(), app.config.objectives),
         source=source,
-        accounts=AccountStore(database.engine),
+        accounts=AccountStore(
+            database.engine, AuthSettings(cookie_secure=app.config.web.secure_cookies)
+        ),
         live=live,
         presence=(
             RouterPresence(
-                system.router.agents, lambda: system.rules.current, config.web.agent_phones
+                service.router.agents, lambda: service.rules.current, app.config.web.agent_phones
             )
-            if system is not None
+            if service is not None
             else InMemoryAgentPresence()
         ),
-        callbacks=RecordStore(
-            database,
-            pseudonymiser_from_config(
-                config.storage.pseudonym_secret.get_secret_value(), config.data_dir
-            ),
-        ),
-        system=ServiceStatus(system) if system is not None else NoRouterStatus(),
-        service_names=names,
-        reports_dir=config.data_dir / "rapports",
-        metrics=system.metrics if system is not None else None,
-        survey_scales=dict(scales_of(rules)),
-        objectives=config.objectives,
-        healthz=system.health if system is not None else None,
-        whatif=whatif_jobs(config, Path(rules.source)),
+        callbacks=app.store(),
+        system=ServiceStatus(service) if service is not None else NoRouterStatus(),
+        service_names=app.names(),
+        reports_dir=app.reports_dir,
+        metrics=service.metrics if service is not None else None,
+        survey_scales=dict(app.survey_scales()),
+        objectives=app.config.objectives,
+        healthz=service.health if service is not None else None,
+        timezone=app.timezone,
+        whatif=whatif_jobs(app, Path(rules.source)),
     )
 
 
-def whatif_jobs(config: Config, current_rules: Path) -> WhatIfJobs:
+def whatif_jobs(app: App, current_rules: Path | None = None) -> WhatIfJobs:
     """The IT page's simulations: ``decroche whatif`` run by this Python on this database,
     against the rules in force; proposed rules are checked like a reload would check them."""
     from ivr_prompts.catalogue import load_catalogue
@@ -177,12 +165,17 @@ def whatif_jobs(config: Config, current_rules: Path) -> WhatIfJobs:
     def check(text: str, name: str) -> None:
         validate_text(text, name, catalogue)
 
+    command = whatif_command()
+    if app.config_path is not None:
+        command += ["--config", str(app.config_path)]
     return WhatIfJobs(
-        config.data_dir / "et-si",
-        whatif_command(),
-        current_rules,
+        app.config.data_dir / "et-si",
+        command,
+        current_rules or app.rules_path,
         check,
-        env={"DECROCHE_WHATIF_DB": config.database_url()},
+        # The child builds its own App from the same configuration; the database travels in
+        # the environment (as a configuration override), out of the process list.
+        env={"DECROCHE_STORAGE__URL": app.database_url},
     )
 
 
@@ -198,11 +191,11 @@ def whatif_command(cores: int | None = None) -> list[str]:
     return [nice, "-n", "10", *command] if nice else command
 
 
-async def publish_live(system: Decroche, live: InMemoryLiveFeed, every_s: float = 1.0) -> None:
+async def publish_live(service: Service, live: InMemoryLiveFeed, every_s: float = 1.0) -> None:
     """Publish a live snapshot every ``every_s`` real seconds (the live view's push)."""
     while True:
         try:
-            live.publish(live_snapshot(system))
+            live.publish(live_snapshot(service))
         except Exception:
             log.exception("live snapshot failed")
         await asyncio.sleep(every_s)
@@ -228,24 +221,25 @@ async def running_web(app: web.Application, host: str, port: int) -> AsyncIterat
 
 
 @asynccontextmanager
-async def demo_dashboard(config: Config) -> AsyncIterator[str]:
+async def demo_dashboard(app: App) -> AsyncIterator[str]:
     """The dashboard over the demo's records, with demo accounts."""
-    database = open_store(config.database_url())
+    database = app.database(create=True)
     upgrade_web_schema(database.engine)
     accounts = AccountStore(database.engine)
     existing = {user.login for user in accounts.users()}
     for login, role, services in DEMO_USERS:
         if login not in existing:
             accounts.add_user(login, DEMO_PASSWORD, role, services, now=now_utc())
-    deps = web_deps(config, database, None, InMemoryLiveFeed())
+    deps = build_web_deps(app, None, InMemoryLiveFeed())
+    web_config = app.config.web
     try:
-        async with running_web(create_app(deps), config.web.host, config.web.port) as url:
+        async with running_web(create_app(deps), web_config.host, web_config.port) as url:
             logins = ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS)
             print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : {logins}")
             print("Simulation « et si » des règles : informatique, page Système (/systeme/et-si)")
             yield url
     finally:
-        database.dispose()
+        app.close()
 
 
 def now_utc() -> datetime:

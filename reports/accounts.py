@@ -74,7 +74,9 @@ def upgrade_web_schema(engine: Engine) -> None:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise ReportsError(f"cannot create or upgrade the web app's tables: {exc}") from exc
+        raise ReportsError(
+            f"impossible de créer ou de mettre à jour les tables du tableau de bord : {exc}"
+        ) from exc
 
 
 def parse_services(value: str | None) -> tuple[str, ...]:
@@ -83,7 +85,9 @@ def parse_services(value: str | None) -> tuple[str, ...]:
     services = tuple(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
     for service in services:
         if not _SERVICE.match(service):
-            raise InputError(f"--services: {service!r} is not a service id (a-z, 0-9, _ and -)")
+            raise InputError(
+                f"--services : « {service} » n'est pas un identifiant de service (a-z, 0-9, _ et -)"
+            )
     return services
 
 
@@ -114,19 +118,20 @@ class AccountStore:
     ) -> User:
         if not _LOGIN.match(login):
             raise InputError(
-                f"login {login!r}: 2 to 64 characters among a-z, 0-9, '.', '_' and '-'"
+                f"identifiant « {login} » : de 2 à 64 caractères parmi a-z, 0-9, "
+                "« . », « _ » et « - »"
             )
         try:
             role = Role(role)
         except ValueError as exc:
             choices = ", ".join(r.value for r in Role)
-            raise InputError(f"role {role!r} is not one of {choices}") from exc
+            raise InputError(f"rôle « {role} » inconnu (au choix : {choices})") from exc
         if len(password) < MIN_PASSWORD:
-            raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+            raise InputError(f"le mot de passe doit compter au moins {MIN_PASSWORD} caractères")
         if role is Role.AGENT and not services:
-            raise InputError("an agent needs --services (the services they answer for)")
+            raise InputError("un agent a besoin de --services (les services auxquels il répond)")
         if role is not Role.AGENT and services:
-            raise InputError("--services only applies to agents")
+            raise InputError("--services ne s'applique qu'aux agents")
         try:
             with self._engine.begin() as conn:
                 conn.execute(
@@ -140,12 +145,12 @@ class AccountStore:
                     )
                 )
         except IntegrityError as exc:
-            raise AccountError(f"the account {login!r} already exists") from exc
+            raise AccountError(f"le compte « {login} » existe déjà") from exc
         return User(login, role, services)
 
     def set_password(self, login: str, password: str) -> None:
         if len(password) < MIN_PASSWORD:
-            raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
+            raise InputError(f"le mot de passe doit compter au moins {MIN_PASSWORD} caractères")
         with self._engine.begin() as conn:
             changed = conn.execute(
                 update(web_users)
@@ -155,14 +160,14 @@ class AccountStore:
             # A new password closes every open session of that account.
             conn.execute(delete(web_sessions).where(web_sessions.c.login == login))
         if changed.rowcount != 1:
-            raise AccountError(f"no account {login!r}")
+            raise AccountError(f"aucun compte « {login} »")
 
     def remove_user(self, login: str) -> None:
         with self._engine.begin() as conn:
             conn.execute(delete(web_sessions).where(web_sessions.c.login == login))
             removed = conn.execute(delete(web_users).where(web_users.c.login == login))
         if removed.rowcount != 1:
-            raise AccountError(f"no account {login!r}")
+            raise AccountError(f"aucun compte « {login} »")
 
     def users(self) -> list[User]:
         u = web_users.c

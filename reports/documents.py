@@ -8,10 +8,11 @@ ends with the definitions of the indicators (``docs/indicateurs.md``) as an appe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -30,6 +31,7 @@ from reports.views import (
     counts_cells,
     counts_columns,
     objectives_table,
+    satisfaction_table,
     service_label,
 )
 from telephony.records.engine import Database
@@ -45,6 +47,10 @@ class ReportSettings:
     town: str = "Ville de Bernay"
     definitions: Path = DEFINITIONS
     timezone: str = "Europe/Paris"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +75,7 @@ def definitions_html(path: Path) -> Markup:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ReportGenerationError(
-            f"{path}: cannot read the definitions of the indicators for the appendix: {exc}"
+            f"{path} : définitions des indicateurs illisibles (annexe du rapport) : {exc}"
         ) from exc
     html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
     for level in (4, 3, 2, 1):
@@ -130,16 +136,17 @@ def build_report(
     kind: str,
     *,
     database: Database | None = None,
-    names: dict[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    scales: Mapping[str, Any] | None = None,
     settings: ReportSettings | None = None,
     generated_at: datetime,
     progress: Progress = _noop,
 ) -> ReportDocument:
     """The HTML of the monthly report (``kind="monthly"``) or annual review (``"annual"``)."""
     if kind not in ("monthly", "annual"):
-        raise ReportGenerationError(f"unknown report kind {kind!r} (monthly or annual)")
+        raise ReportGenerationError(f"type de rapport inconnu « {kind} » (monthly ou annual)")
     settings = settings or ReportSettings()
-    names = names or {}
+    names = dict(names or {})
     progress("indicateurs et objectifs")
     board = indicators.dashboard(period.start, period.end)
     target = board.total.assessments[0].objective
@@ -230,7 +237,9 @@ def build_report(
 
         extra = [t for t in detail_tables(database, period, settings.timezone) if t is not None]
         progress("satisfaction")
-        survey = _satisfaction(database, period, settings.timezone)
+        survey = satisfaction_table(
+            database, period, TOTAL, scales or {}, indicators.objectives, settings.timezone
+        )
         if survey is not None:
             extra.append(survey)
     progress("mise en page")
@@ -276,25 +285,13 @@ def build_report(
     return ReportDocument(kind, period, title, html)
 
 
-def _satisfaction(database: Database, period: Period, timezone: str) -> DataTable | None:
-    """The callers' satisfaction over the period (all services), when surveys were offered.
-    The questions' scales come from the routing rules in use (the default Bernay rules)."""
-    from analytics.satisfaction import scales_of
-    from reports.views import satisfaction_table
-    from routing_rules.holder import RulesHolder
-    from routing_rules.loader import default_rules_path
-
-    scales = scales_of(RulesHolder(default_rules_path()).current)
-    return satisfaction_table(database, period, TOTAL, scales, timezone=timezone)
-
-
 def render_pdf(document: ReportDocument) -> bytes:
     try:
         from weasyprint import HTML
 
         pdf: bytes = HTML(string=document.html, base_url=".").write_pdf()
     except Exception as exc:  # WeasyPrint raises many kinds; the caller needs one
-        raise ReportGenerationError(f"{document.stem}: PDF rendering failed: {exc}") from exc
+        raise ReportGenerationError(f"{document.stem} : échec du rendu PDF : {exc}") from exc
     return pdf
 
 
@@ -305,7 +302,9 @@ def write_report(
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ReportGenerationError(f"{out_dir}: cannot create the reports folder: {exc}") from exc
+        raise ReportGenerationError(
+            f"{out_dir} : impossible de créer le dossier des rapports : {exc}"
+        ) from exc
     written: list[Path] = []
     outputs: list[tuple[str, bytes]] = [("html", document.html.encode("utf-8"))]
     if pdf:
@@ -318,7 +317,9 @@ def write_report(
             partial.write_bytes(body)
             partial.replace(final)
         except OSError as exc:
-            raise ReportGenerationError(f"{final}: cannot write the report: {exc}") from exc
+            raise ReportGenerationError(
+                f"{final} : impossible d'écrire le rapport : {exc}"
+            ) from exc
         written.append(final)
         log.info("report written: %s", final)
     return written

@@ -36,7 +36,9 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InputError(f"period ends ({self.end}) before it starts ({self.start})")
+            raise InputError(
+                f"la période finit ({self.end:%d/%m/%Y}) avant de commencer ({self.start:%d/%m/%Y})"
+            )
 
     @property
     def is_month(self) -> bool:
@@ -64,10 +66,10 @@ def month_period(value: str, where: str = "month") -> Period:
     """``2026-10`` -> 1st..31st October 2026."""
     match = _MONTH.match(value.strip())
     if match is None:
-        raise InputError(f"{where}: {value!r} is not a month YYYY-MM")
+        raise InputError(f"{where} : « {value} » n'est pas un mois AAAA-MM")
     year, month = int(match[1]), int(match[2])
     if not 1 <= month <= 12 or year < 1970:
-        raise InputError(f"{where}: {value!r} is not a valid month")
+        raise InputError(f"{where} : « {value} » n'est pas un mois valide")
     first = date(year, month, 1)
     return Period(first, month_end(first))
 
@@ -75,7 +77,7 @@ def month_period(value: str, where: str = "month") -> Period:
 def year_period(value: str | int, where: str = "year") -> Period:
     match = _YEAR.match(str(value).strip())
     if match is None or int(match[1]) < 1970:
-        raise InputError(f"{where}: {value!r} is not a year YYYY")
+        raise InputError(f"{where} : « {value} » n'est pas une année AAAA")
     year = int(match[1])
     return Period(date(year, 1, 1), date(year, 12, 31))
 
@@ -84,7 +86,7 @@ def parse_day(value: str, where: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise InputError(f"{where}: {value!r} is not a date YYYY-MM-DD") from exc
+        raise InputError(f"{where} : « {value} » n'est pas une date AAAA-MM-JJ") from exc
 
 
 def current_month(today: date) -> Period:
@@ -114,7 +116,7 @@ def period_from_query(query: dict[str, str], today: date) -> Period:
         start = parse_day(query.get("du", ""), "du")
         end = parse_day(query.get("au", ""), "au")
         if (end - start).days > 400:
-            raise InputError("au: a period of more than 400 days is too long for one page")
+            raise InputError("au : une période de plus de 400 jours est trop longue pour une page")
         return Period(start, end)
     if query.get("mois"):
         return month_period(query["mois"], "mois")

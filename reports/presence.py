@@ -47,7 +47,7 @@ class InMemoryAgentPresence:
 
     async def sign_in(self, agent: str, service: str, allowed: frozenset[str]) -> PresenceState:
         if service not in allowed:
-            raise PresenceError(f"{agent} does not answer for the service {service!r}")
+            raise PresenceError(f"{agent} ne répond pas pour le service « {service} »")
         current = await self.state(agent)
         return self._set(
             PresenceState(
@@ -58,7 +58,7 @@ class InMemoryAgentPresence:
     async def sign_out(self, agent: str, service: str) -> PresenceState:
         current = await self.state(agent)
         if service not in current.signed_in:
-            raise PresenceError(f"{agent} is not signed in to the service {service!r}")
+            raise PresenceError(f"{agent} n'est pas connecté au service « {service} »")
         return self._set(
             PresenceState(
                 agent, current.signed_in - {service}, current.paused, current.pause_reason
@@ -68,9 +68,9 @@ class InMemoryAgentPresence:
     async def pause(self, agent: str, reason: str | None = None) -> PresenceState:
         current = await self.state(agent)
         if not current.signed_in:
-            raise PresenceError(f"{agent} is signed in to no service: nothing to pause")
+            raise PresenceError(f"{agent} n'est connecté à aucun service : pas de pause possible")
         if reason is not None and reason not in PAUSE_REASONS_FR:
-            raise PresenceError(f"unknown pause reason {reason!r}")
+            raise PresenceError(f"motif de pause inconnu « {reason} »")
         return self._set(PresenceState(agent, current.signed_in, True, reason))
 
     async def resume(self, agent: str) -> PresenceState:

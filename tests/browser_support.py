@@ -11,8 +11,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from decroche.testing import PASSWORD
 from reports.live import LiveSnapshot
-from reports.testing import PASSWORD
 from reports.web.app import WebDeps, create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"

@@ -42,7 +42,7 @@ async def test_sign_out_pause_resume_drive_routing() -> None:
     assert "PJSIP/1101" not in ringing(rules, tracker)
     await presence.resume("marie")
     assert ringing(rules, tracker) == set(CCAS)
-    with pytest.raises(PresenceError, match="does not answer for the service 'police"):
+    with pytest.raises(PresenceError, match="ne répond pas pour le service « police"):
         await presence.sign_in("marie", "police_municipale", frozenset({"police_municipale"}))
-    with pytest.raises(PresenceError, match="no phone is configured for the agent 'paul'"):
+    with pytest.raises(PresenceError, match="aucun poste n'est configuré pour l'agent « paul »"):
         await presence.pause("paul")

@@ -204,33 +204,33 @@ def test_a_utf_8_queue_log_with_a_byte_order_mark_reads_as_is():
 
 
 def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
-    from telephony.records.cli import db, import_group, purge
+    from decroche.cli import main
 
     monkeypatch.setenv("DECROCHE_STORAGE__PSEUDONYM_SECRET", "a-long-enough-test-secret")
     log = tmp_path / "queue_log"
     log.write_text(SAMPLE, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    first = runner.invoke(import_group, ["queue-log", str(log), "--db", url])
+    first = runner.invoke(main, ["import", "queue-log", str(log), "--db", url])
     assert first.exit_code == 0, first.output
     assert "6 appel(s) importé(s), 0 déjà présent(s)" in first.output
     assert "ligne 11" in first.output
     assert "3 ligne(s) mal formée(s)" in first.output
-    second = runner.invoke(import_group, ["queue-log", str(log), "--db", url])
+    second = runner.invoke(main, ["import", "queue-log", str(log), "--db", url])
     assert "0 appel(s) importé(s), 6 déjà présent(s)" in second.output
 
-    status = runner.invoke(db, ["status", "--db", url])
+    status = runner.invoke(main, ["db", "status", "--db", url])
     assert "Révision 0002 ; 6 appel(s)" in status.output
-    purged = runner.invoke(purge, ["--before", "2024-01-01", "--db", url])
+    purged = runner.invoke(main, ["purge", "--before", "2024-01-01", "--db", url])
     assert purged.exit_code == 0, purged.output
     assert "6 appel(s) antérieur(s) au 2024-01-01 supprimé(s)" in purged.output
-    bad = runner.invoke(purge, ["--before", "janvier", "--db", url])
+    bad = runner.invoke(main, ["purge", "--before", "janvier", "--db", url])
     assert bad.exit_code != 0
     assert "AAAA-MM-JJ" in bad.output
 
     latin = tmp_path / "queue_log.latin1"
     latin.write_bytes(LATIN_1.encode("latin-1"))
-    third = runner.invoke(import_group, ["queue-log", str(latin), "--db", url])
+    third = runner.invoke(main, ["import", "queue-log", str(latin), "--db", url])
     assert third.exit_code == 0, third.output
     assert (
         "2 ligne(s) hors UTF-8 (la première : ligne 1) lue(s) en Windows-1252 (latin-1)"

@@ -12,8 +12,8 @@ from decroche.cli import main
 from reports.accounts import AccountStore, Role
 from reports.errors import InputError
 from reports.periods import month_period, period_from_query, year_period
-from reports.testing import fill, town_calls
 from telephony.records.engine import open_store
+from telephony.records.testing import fill, town_calls
 
 
 @pytest.fixture
@@ -63,12 +63,12 @@ def test_users_add_list_passwd_remove(db_url: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["x", "--role", "boss"], "Invalid value for '--role'"),
-        (["marie", "--role", "quality"], "at least 10 characters"),
-        (["Marie!", "--role", "quality"], "login 'Marie!'"),
-        (["paul", "--role", "agent"], "an agent needs --services"),
-        (["paul", "--role", "it", "--services", "ccas"], "--services only applies to agents"),
-        (["paul", "--role", "agent", "--services", "CCAS!"], "'CCAS!' is not a service id"),
+        (["x", "--role", "boss"], "Valeur invalide pour '--role'"),
+        (["marie", "--role", "quality"], "au moins 10 caractères"),
+        (["Marie!", "--role", "quality"], "identifiant « Marie! »"),
+        (["paul", "--role", "agent"], "un agent a besoin de --services"),
+        (["paul", "--role", "it", "--services", "ccas"], "--services ne s'applique qu'aux agents"),
+        (["paul", "--role", "agent", "--services", "CCAS!"], "« CCAS! » n'est pas un identifiant"),
     ],
 )
 def test_users_add_refuses_bad_input_clearly(db_url: str, args: list[str], message: str) -> None:
@@ -82,7 +82,7 @@ def test_users_add_twice_is_an_error(db_url: str) -> None:
     assert run("users", "add", "ann", "--role", "it", "--db", db_url, input="a" * 12).exit_code == 0
     result = run("users", "add", "ann", "--role", "it", "--db", db_url, input="a" * 12)
     assert result.exit_code == 1
-    assert "the account 'ann' already exists" in result.output
+    assert "le compte « ann » existe déjà" in result.output
 
 
 def test_report_monthly_writes_once_then_needs_force(db_url: str, tmp_path: Path) -> None:
@@ -94,10 +94,10 @@ def test_report_monthly_writes_once_then_needs_force(db_url: str, tmp_path: Path
     assert (out / "bilan-mensuel-2026-10.html").is_file()
     again = run(*args, "--no-pdf")
     assert again.exit_code == 1
-    assert "already generated" in again.output
+    assert "déjà produit" in again.output
     assert run(*args, "--no-pdf", "--force").exit_code == 0
     bad = run("report", "monthly", "--month", "2026-13", "--db", db_url, "--out", str(out))
-    assert bad.exit_code == 1 and "'2026-13' is not a valid month" in bad.output
+    assert bad.exit_code == 1 and "« 2026-13 » n'est pas un mois valide" in bad.output
 
 
 def test_report_annual_and_due(db_url: str, tmp_path: Path) -> None:
@@ -117,9 +117,9 @@ def test_periods_parse_and_refuse() -> None:
         period_from_query({"du": "2026-10-01", "au": "2026-10-07"}, date(2026, 10, 20)).label_fr
         == "du 01/10/2026 au 07/10/2026"
     )
-    with pytest.raises(InputError, match="du: 'hier' is not a date"):
+    with pytest.raises(InputError, match="du : « hier » n'est pas une date"):
         period_from_query({"du": "hier", "au": "2026-10-07"}, date(2026, 10, 20))
-    with pytest.raises(InputError, match="too long"):
+    with pytest.raises(InputError, match="trop longue"):
         period_from_query({"du": "2024-01-01", "au": "2026-10-07"}, date(2026, 10, 20))
 
 
@@ -127,11 +127,11 @@ def test_commands_are_wired_into_decroche() -> None:
     listed = run("--help").output
     for name in ("report", "users", "web"):
         assert name in listed
-    assert "--reports-dir" in run("web", "--help").output
+    assert "--host" in run("web", "--help").output
     assert "--month" in run("report", "monthly", "--help").output
 
 
 def test_web_refuses_an_unreachable_database_clearly(tmp_path: Path) -> None:
     result = run("web", "--db", "sqlite:////proc/no-such-dir/records.db")
     assert result.exit_code == 1, result.exception
-    assert "cannot open the database sqlite:////proc/no-such-dir/records.db" in result.output
+    assert "la base des appels /proc/no-such-dir/records.db n'existe pas" in result.output

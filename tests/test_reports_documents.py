@@ -21,8 +21,7 @@ from reports.documents import (
 )
 from reports.errors import ReportGenerationError
 from reports.periods import month_period, year_period
-from reports.testing import fill, town_calls
-from telephony.records.testing import temporary_database
+from telephony.records.testing import fill, temporary_database, town_calls
 
 GENERATED = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
@@ -85,12 +84,12 @@ def test_annual_review_is_by_month_against_the_previous_year(documents) -> None:
 
 
 def test_missing_definitions_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ReportGenerationError, match=r"nope\.md: cannot read the definitions"):
+    with pytest.raises(ReportGenerationError, match=r"nope\.md : définitions des indicateurs"):
         definitions_html(tmp_path / "nope.md")
 
 
 def test_unknown_kind_is_refused(documents) -> None:
-    with pytest.raises(ReportGenerationError, match="unknown report kind 'weekly'"):
+    with pytest.raises(ReportGenerationError, match="type de rapport inconnu « weekly »"):
         build_report(
             None,  # type: ignore[arg-type]
             month_period("2026-10"),
@@ -139,5 +138,5 @@ def test_pdf_renders_with_its_charts(documents, tmp_path: Path) -> None:
 def test_write_report_names_an_unwritable_folder(documents, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(ReportGenerationError, match="cannot create the reports folder"):
+    with pytest.raises(ReportGenerationError, match="impossible de créer le dossier des rapports"):
         write_report(documents["monthly"], blocker / "sub", pdf=False)

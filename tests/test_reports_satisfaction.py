@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from analytics.api import Indicators
+from analytics.satisfaction import scales_of
 from analytics.sources import DatabaseSource
 from reports.documents import build_report
 from reports.periods import month_period
-from reports.testing import fill
+from routing_rules.holder import RulesHolder
+from routing_rules.loader import default_rules_path
 from telephony.records.model import SurveyAnswer
-from telephony.records.testing import sample_record, temporary_database
+from telephony.records.testing import fill, sample_record, temporary_database
 
 
 def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
@@ -28,11 +30,13 @@ def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
     with temporary_database("sqlite", tmp_path) as database:
         fill(database, iter([record]))
         indicators = Indicators(DatabaseSource(database))
+        scales = scales_of(RulesHolder(default_rules_path()).current)
         october = build_report(
             indicators,
             month_period("2026-10"),
             "monthly",
             database=database,
+            scales=scales,
             generated_at=datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
         )
         september = build_report(
@@ -40,6 +44,7 @@ def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
             month_period("2026-09"),
             "monthly",
             database=database,
+            scales=scales,
             generated_at=datetime(2026, 10, 1, 5, 0, tzinfo=UTC),
         )
     assert "Enquête de satisfaction : 1 appelants sollicités, 1 ont répondu" in october.html

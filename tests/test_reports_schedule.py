@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from decroche.app import App
+from decroche.config import Config
 from reports.accounts import upgrade_web_schema
-from reports.jobs import MonthlyReportJob
 from reports.periods import Period, month_period
 from reports.schedule import (
     MONTHLY,
@@ -19,8 +20,7 @@ from reports.schedule import (
     run_due_reports,
     schedule_monthly_reports,
 )
-from reports.testing import fill, town_calls
-from telephony.records.testing import temporary_database
+from telephony.records.testing import fill, temporary_database, town_calls
 from tests.conftest import BACKENDS, pg_url
 
 NOW = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)
@@ -92,10 +92,12 @@ def test_monthly_job_writes_last_months_report_once(tmp_path: Path) -> None:
     with temporary_database("sqlite", tmp_path) as database:
         upgrade_web_schema(database.engine)
         fill(database, town_calls(date(2026, 10, 1), 31, 2))
-        job = MonthlyReportJob(database, tmp_path / "out", now=lambda: NOW, pdf=False)
+        app = App(Config(data_dir=tmp_path / "data"), database_url=database.url)
+        job = app.monthly_report_job(tmp_path / "out", now=lambda: NOW, pdf=False)
         assert keys(job()) == ["2026-10"]
         assert job() == []
         assert (tmp_path / "out" / "bilan-mensuel-2026-10.html").is_file()
+        app.close()
 
 
 def test_trigger_fires_on_the_first_at_six_paris_time_across_dst() -> None:

@@ -87,7 +87,7 @@ def test_police_closed_on_sunday_gives_its_own_message():
         (["--agents-state", "PJSIP/1001=SLEEPY"], "unknown state 'SLEEPY'"),
         (["--agents-state", "PJSIP/1001"], "expected ENDPOINT=STATE"),
         (["--agents-state", "PJSIP/1001=paused@mars"], "unknown service 'mars'"),
-        (["--at", "Noël"], "'Noël' is not a date and time"),
+        (["--at", "Noël"], "« Noël » n'est pas une date et heure"),
         (["--keys", "x"], "not a DTMF key: 'x'"),
     ],
 )

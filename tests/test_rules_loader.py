@@ -335,7 +335,7 @@ def test_cli_check_ok_and_errors(tmp_path: Path):
     runner = CliRunner()
     ok = runner.invoke(main, ["rules", "check", str(default_rules_path())])
     assert ok.exit_code == 0, ok.output
-    assert "OK (version" in ok.output and "13 services" in ok.output
+    assert "règles valides (version" in ok.output and "13 services" in ok.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(VALID.replace("prompt: menu", "prompt: menu\n    colour: red"), "utf-8")
     catalogue = tmp_path / "fr.yaml"

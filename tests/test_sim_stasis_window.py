@@ -13,11 +13,11 @@ import aiohttp
 import pytest
 from click.testing import CliRunner
 
+from decroche.cli import main
 from telephony.ari.client import AriClient
 from telephony.ari.errors import Conflict, NotFound
 from telephony.ari.models import ChannelDestroyed, Event, StasisStart
 from telephony.ari.stream import EventStream
-from telephony.simulator.cli import sim
 from telephony.simulator.latency import StasisWindow
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.virtual_time import LoopClock, VirtualTimeLoop
@@ -143,7 +143,7 @@ def test_windows_are_drawn_in_their_range_and_repeatable_with_a_seed() -> None:
 def test_a_bad_window_is_refused_naming_it(bad: str) -> None:
     with pytest.raises(ValueError, match="stasis window"):
         StasisWindow.parse_ms(bad)
-    result = CliRunner().invoke(sim, ["serve", "--port", "0", "--stasis-window-ms", bad])
+    result = CliRunner().invoke(main, ["sim", "serve", "--port", "0", "--stasis-window-ms", bad])
     assert result.exit_code == 2
     assert "--stasis-window-ms" in result.output
     assert "stasis window" in result.output

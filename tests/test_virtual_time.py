@@ -50,4 +50,7 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "temps virtuel" in result.output
     assert "appels simulés sont tous enregistrés" in result.output
-    assert "TOTAL (chaque appel une fois)" in result.output
+    assert "Tous services (chaque appel une fois)" in result.output
+    # A person reads the table: services by name, never by id.
+    assert "Accueil général – état civil" in result.output
+    assert "accueil_general" not in result.output

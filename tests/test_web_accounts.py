@@ -59,5 +59,5 @@ def test_removing_an_account_closes_its_sessions(accounts: AccountStore) -> None
     token, _ = accounts.open_session(user, now=NOW)
     accounts.remove_user("ann")
     assert accounts.session(token, now=NOW) is None
-    with pytest.raises(AccountError, match="no account 'ann'"):
+    with pytest.raises(AccountError, match="aucun compte « ann »"):
         accounts.remove_user("ann")

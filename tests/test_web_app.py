@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from reports.testing import PASSWORD, fill, town_calls, web_deps
+from decroche.testing import PASSWORD, web_deps
 from reports.web.app import ACCESS, PUBLIC, WebDeps, create_app
-from telephony.records.testing import temporary_database
+from telephony.records.testing import fill, temporary_database, town_calls
 
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
 
@@ -215,7 +215,7 @@ async def test_bad_period_is_a_clear_400(client: TestClient) -> None:
     await sign_in(client, "qualite")
     response = await client.get("/tableau-de-bord?mois=2026-13")
     assert response.status == 400
-    assert "mois: &#39;2026-13&#39; is not a valid month" in await response.text()
+    assert "mois : « 2026-13 » n&#39;est pas un mois valide" in await response.text()
     response = await client.get("/tableau-de-bord?du=2026-10-05&au=2026-10-01")
     assert response.status == 400
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from decroche.testing import web_deps
 from reports.live import AgentLive, AgentState, LiveSnapshot, ServiceLive
-from reports.testing import fill, town_calls, web_deps
 from telephony.records.engine import open_store
+from telephony.records.testing import fill, town_calls
 from tests.browser_support import Server, shot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -55,8 +56,8 @@ def test_dashboard_figures_equal_the_indicators_command(page, site) -> None:
     page.goto(f"{base}/tableau-de-bord?mois=2026-10")
     shot(page, "qualite-tableau-de-bord")
     result = CliRunner().invoke(
-        __import__("analytics.cli", fromlist=["indicators"]).indicators,
-        ["--db", url, "--from", "2026-10-01", "--to", "2026-10-31", "--json"],
+        __import__("decroche.cli", fromlist=["main"]).main,
+        ["indicators", "--db", url, "--from", "2026-10-01", "--to", "2026-10-31", "--json"],
     )
     assert result.exit_code == 0, result.output
     expected = json.loads(result.output)

@@ -10,9 +10,9 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reports.testing import fill, town_calls, web_deps
+from decroche.testing import web_deps
 from reports.web.app import create_app
-from telephony.records.testing import temporary_database
+from telephony.records.testing import fill, temporary_database, town_calls
 from tests.test_web_app import NOW, sign_in
 
 PATHS = [

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from decroche.testing import web_deps
 from reports.errors import PresenceError
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
-from reports.testing import fill, town_calls, web_deps
 from reports.web.app import WebDeps, create_app
-from telephony.records.testing import temporary_database
+from telephony.records.testing import fill, temporary_database, town_calls
 from tests.test_web_app import NOW, csrf_of, sign_in
 
 
@@ -106,16 +106,16 @@ async def test_in_memory_presence_rules() -> None:
     allowed = frozenset({"ccas"})
     state = await presence.sign_in("a", "ccas", allowed)
     assert state.signed_in == {"ccas"}
-    with pytest.raises(PresenceError, match="does not answer for the service 'police'"):
+    with pytest.raises(PresenceError, match="ne répond pas pour le service « police »"):
         await presence.sign_in("a", "police", allowed)
     assert (await presence.pause("a", "réunion")).paused
-    with pytest.raises(PresenceError, match="unknown pause reason"):
+    with pytest.raises(PresenceError, match="motif de pause inconnu"):
         await presence.pause("a", "sieste")
     assert not (await presence.resume("a")).paused
     assert (await presence.sign_out("a", "ccas")).signed_in == frozenset()
-    with pytest.raises(PresenceError, match="nothing to pause"):
+    with pytest.raises(PresenceError, match="pas de pause possible"):
         await presence.pause("a")
-    with pytest.raises(PresenceError, match="not signed in"):
+    with pytest.raises(PresenceError, match="pas connecté au service"):
         await presence.sign_out("a", "ccas")
 
 

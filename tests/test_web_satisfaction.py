@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from reports.testing import fill, web_deps
+from decroche.testing import web_deps
 from reports.web.app import WebDeps, create_app
 from routing_rules.model import Scale
 from telephony.records.engine import Database
-from telephony.records.testing import sample_record, temporary_database
+from telephony.records.testing import fill, sample_record, temporary_database
 from tests.test_web_app import NOW, sign_in
 
 SCALES = {"survey.q1": Scale.ONE_TO_FIVE, "survey.q2": Scale.YES_NO}

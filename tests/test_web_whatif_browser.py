@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from decroche.testing import web_deps
 from decroche.web import whatif_jobs
-from decroche.whatif_replay import replay
-from reports.testing import fill, web_deps
 from telephony.records.engine import open_store
+from telephony.records.testing import fill
 from tests.browser_support import Server, shot, sign_in
 from tests.whatif_support import CCAS_MARKER, ccas_rules, ccas_traffic, database_with, rules_of
+from whatif.replay import replay
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +24,7 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from decroche.app import App
     from decroche.config import Config
 
     tmp = tmp_path_factory.mktemp("whatif-browser")
@@ -36,7 +38,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deps = web_deps(database, fill(database, iter(())), now=NOW)
     # The composition root's own wiring: this Python, this database, these rules.
     config = Config.model_validate({"data_dir": str(tmp / "data"), "storage": {"url": url}})
-    deps.whatif = whatif_jobs(config, current)
+    deps.whatif = whatif_jobs(App(config), current)
     deps.service_names = {"ccas": "CCAS", "accueil_general": "Accueil général"}
     server = Server(deps)
     try:

@@ -12,19 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from decroche.cli import main
 from decroche.traffic import agents_for, plan_day
-from decroche.whatif import (
-    AgentChange,
-    ReplayCall,
-    TrafficModel,
-    UnknownQueue,
-    WhatIfError,
-    quiet_parts,
-    traffic_from_records,
-    with_direct_entries,
-)
-from decroche.whatif_cli import whatif
-from decroche.whatif_replay import replay, replay_pool, what_if
 from routing_rules.compiled import CompiledRules
 from routing_rules.loader import default_rules_path
 from telephony.records.model import (
@@ -39,6 +28,17 @@ from telephony.records.model import (
 )
 from telephony.simulator.scripts import AgentScript
 from tests.whatif_support import DAY, T0, ccas_rules, ccas_traffic, database_with, rules_of
+from whatif.errors import UnknownQueue, WhatIfError
+from whatif.parts import quiet_parts
+from whatif.replay import replay, replay_pool
+from whatif.run import what_if
+from whatif.traffic import (
+    AgentChange,
+    ReplayCall,
+    TrafficModel,
+    traffic_from_records,
+    with_direct_entries,
+)
 
 
 def _model_of_planned(rules: CompiledRules, calls_per_day: int, seed: int) -> TrafficModel:
@@ -293,10 +293,10 @@ def test_transfer_legs_stay_linked_in_the_replay(tmp_path: Path) -> None:
 
 def test_period_before_start_or_without_calls_is_refused() -> None:
     rules = rules_of(default_rules_path())
-    with pytest.raises(WhatIfError, match="before"):
+    with pytest.raises(WhatIfError, match="précède le début"):
         what_if([], rules, rules, DAY, DAY - timedelta(days=1))
     recorded = list(_recorded_bernay_day())
-    with pytest.raises(WhatIfError, match="no call recorded from 2026-10-15 to 2026-10-16"):
+    with pytest.raises(WhatIfError, match="aucun appel enregistré du 15/10/2026 au 16/10/2026"):
         what_if(recorded, rules, rules, DAY + timedelta(days=1), DAY + timedelta(days=2))
 
 
@@ -307,9 +307,9 @@ def test_cli_json_is_one_object_with_every_part(tmp_path: Path) -> None:
     url = database_with(list(_recorded_bernay_day()), tmp_path)
     rules = str(default_rules_path())
     result = CliRunner().invoke(
-        whatif,
-        ["--rules", rules, "--current", rules, "--from", "2026-10-14", "--to", "2026-10-14",
-         "--db", url, "--json"],
+        main,
+        ["whatif", "--rules", rules, "--current", rules, "--from", "2026-10-14",
+         "--to", "2026-10-14", "--db", url, "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -324,15 +324,15 @@ def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
     recorded = replay(ccas_traffic(rules_of(current), 3), rules_of(current))
     url = database_with(recorded, tmp_path)
     result = CliRunner().invoke(
-        whatif,
-        ["--rules", str(new), "--current", str(current), "--from", "2026-10-14",
+        main,
+        ["whatif", "--rules", str(new), "--current", str(current), "--from", "2026-10-14",
          "--to", "2026-10-14", "--db", url],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Enregistré" in out and "Règles actuelles" in out and "Nouvelles" in out
     lines = out.splitlines()
-    at = next(i for i, line in enumerate(lines) if line.startswith("ccas"))
+    at = next(i for i, line in enumerate(lines) if line.startswith("CCAS "))
     assert lines[at].split()[-4:] == ["3", "3", "3", "+0"]  # offered: the same three calls
     answered = lines[at + 1]
     assert "Répondus" in answered
@@ -350,10 +350,10 @@ def test_cli_from_a_queue_log_sends_callers_to_their_queue(tmp_path: Path) -> No
     log.write_text(text, encoding="utf-8")
     args = ["--rules", str(new), "--current", str(current), "--from", "2026-10-14",
             "--to", "2026-10-14", "--queue-log", str(log), "--json"]  # fmt: skip
-    refused = CliRunner().invoke(whatif, args)
+    refused = CliRunner().invoke(main, ["whatif", *args])
     assert refused.exit_code != 0
     assert "q-ccas" in refused.output and "--queue-map" in refused.output
-    result = CliRunner().invoke(whatif, [*args, "--queue-map", "q-ccas=ccas"])
+    result = CliRunner().invoke(main, ["whatif", *args, "--queue-map", "q-ccas=ccas"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["recorded"]["services"]["ccas"]["answered"] == 3

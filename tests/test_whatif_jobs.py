@@ -16,16 +16,17 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from decroche.whatif_replay import replay
-from reports.testing import fill, web_deps
+from decroche.testing import web_deps
 from reports.web.app import WebDeps, create_app
-from reports.whatif_jobs import MAX_DAYS, JobState, WhatIfJobs, WhatIfRefused
 from routing_rules.errors import RulesInvalid
 from routing_rules.loader import validate_text
 from telephony.records.engine import open_store
 from telephony.records.model import CallRecord
+from telephony.records.testing import fill
 from tests.test_web_app import csrf_of, sign_in
 from tests.whatif_support import DAY, ccas_rules, ccas_traffic, database_with, rules_of
+from whatif.jobs import MAX_DAYS, JobState, WhatIfJobs, WhatIfRefused
+from whatif.replay import replay
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 COMMAND = [sys.executable, "-m", "decroche", "whatif"]
@@ -52,7 +53,7 @@ def _jobs(tmp_path: Path, current: Path, url: str, **options: object) -> WhatIfJ
         options.pop("command", COMMAND),  # type: ignore[arg-type]
         current,
         _check,
-        env={"DECROCHE_WHATIF_DB": url},
+        env={"DECROCHE_STORAGE__URL": url},
         **options,  # type: ignore[arg-type]
     )
 
@@ -171,7 +172,8 @@ async def test_a_failing_simulation_keeps_the_reason(
     job = await jobs.launch(DAY, DAY, new.read_text("utf-8"), "n.yaml", "informatique", NOW)
     await _finished(jobs, job.id)
     assert job.state is JobState.FAILED
-    assert job.error is not None and "call records" in job.error
+    assert job.error is not None and "la base des appels" in job.error
+    assert "n'existe pas" in job.error
     assert "Traceback" not in job.error
 
 

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from decroche.traffic import key_paths
-from decroche.whatif import AgentChange, ReplayCall, TrafficModel
 from ivr_prompts.catalogue import load_catalogue
 from routing_rules.compiled import CompiledRules
 from routing_rules.loader import default_rules_path, load_rules
 from telephony.records.model import CallRecord
 from telephony.simulator.scripts import AgentScript
+from whatif.traffic import AgentChange, ReplayCall, TrafficModel
 
 DAY = date(2026, 10, 14)  # a Wednesday: every Bernay service is open in the morning
 T0 = datetime(2026, 10, 14, 8, 0, tzinfo=UTC)  # 10:00 in Paris

@@ -27,8 +27,8 @@ from reports.live import LiveFeed
 from reports.presence import AgentPresence
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
-from reports.whatif_jobs import WhatIfJobs
 from telephony.records.engine import Database
+from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
 

@@ -90,8 +90,16 @@ async def login(request: web.Request) -> web.Response:
         suite=request.query.get("suite", ""),
         error=None,
     )
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
+    _login_cookie(request, response, token)
     return response
+
+
+def _login_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    """The sign-in form's anti-CSRF cookie (``Secure`` like the session's, when configured)."""
+    secure = request.app[DEPS].auth.cookie_secure
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/"
+    )
 
 
 async def login_post(request: web.Request) -> web.StreamResponse:
@@ -122,7 +130,7 @@ async def login_post(request: web.Request) -> web.StreamResponse:
             suite=suite if isinstance(suite, str) else "",
             error=str(exc),
         )
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="Strict", path="/")
+        _login_cookie(request, response, token)
         return response
     token, _ = await blocking(lambda: deps.accounts.open_session(user, now=deps.now()))
     target = _safe_next(suite if isinstance(suite, str) else None, user.role)
@@ -231,7 +239,7 @@ def _indicators(deps: WebDeps, period: Period) -> Indicators:
 def _service_id(request: web.Request) -> str:
     service = request.match_info["service"]
     if not _SERVICE_ID.match(service):
-        raise InputError(f"service: {service!r} is not a service id")
+        raise InputError(f"service : « {service} » n'est pas un identifiant de service")
     return service
 
 
@@ -472,7 +480,7 @@ async def agent_presence(request: web.Request) -> web.StreamResponse:
             await deps.presence.resume(user.login)
             message = "Fin de pause : les appels vous sont de nouveau présentés."
         else:
-            raise InputError(f"action: {action!r} is not sign_in, sign_out, pause or resume")
+            raise InputError(f"action {action!r} inconnue")
     except PresenceError as exc:
         message = f"Impossible : {exc}"
     raise _back(message)
@@ -484,7 +492,7 @@ async def agent_callback(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     call_id, position = form.get("call_id"), form.get("position")
     if not isinstance(call_id, str) or not isinstance(position, str) or not position.isdigit():
-        raise InputError("call_id and position are required to mark a callback done")
+        raise InputError("rappel non précisé : rechargez la page")
     index = int(position)
 
     def mark() -> str:

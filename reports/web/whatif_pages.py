@@ -10,8 +10,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from reports.web.app import DEPS, SESSION, WebDeps, render
-from reports.whatif_jobs import Job, JobState, WhatIfJobs, WhatIfRefused
 from reports.whatif_view import comparison_view
+from whatif.jobs import Job, JobState, WhatIfJobs, WhatIfRefused
 
 _JOB_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{6}$")
 _FILES = {"resultat.json": ("result.json", "application/json"),

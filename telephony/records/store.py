@@ -490,6 +490,21 @@ class RecordStore:
         return int(expired.rowcount)
 
 
+def calls_started_between(database: Database, low: datetime, high: datetime) -> list[CallRecord]:
+    """The stored calls started in ``low`` ≤ t < ``high`` (UTC), oldest first; reading needs no
+    pseudonymiser (``caller_number`` holds the stored pseudonym)."""
+    _require_aware(low, "start of the period")
+    _require_aware(high, "end of the period")
+    c = t.calls.c
+    query = select(c.call_id).where(c.started_at >= low, c.started_at < high)
+    try:
+        with database.engine.connect() as conn:
+            ids = [row[0] for row in conn.execute(query.order_by(c.started_at, c.call_id))]
+            return [record for i in ids if (record := _load_call(conn, i)) is not None]
+    except SQLAlchemyError as exc:
+        raise translate_db_error(exc, "reading calls") from exc
+
+
 def _bind(name: str) -> Any:
     from sqlalchemy import bindparam
 

@@ -1,17 +1,21 @@
 """Helpers for tests of code that produces or reads call records (here and in other packages).
 
 ``sample_record`` builds a full, realistic CallRecord (IVR, two services with an overflow,
-agent legs, a transfer, a survey, a callback request); ``temporary_database`` opens a fresh
-database on SQLite (a file) or PostgreSQL (a schema of its own, dropped afterwards).
+agent legs, a transfer, a survey, a callback request); ``town_calls`` a town's calls at random
+over days (for pages, reports and benchmarks), ``fill`` stores them; ``temporary_database``
+opens a fresh database on SQLite (a file) or PostgreSQL (a schema of its own, dropped
+afterwards).
 """
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -29,6 +33,8 @@ from telephony.records.model import (
     SurveyAnswer,
     Transfer,
 )
+from telephony.records.pseudonym import Pseudonymiser
+from telephony.records.store import RecordStore
 
 T0 = datetime(2025, 3, 10, 9, 0, 0, 123456, tzinfo=UTC)
 
@@ -138,3 +144,88 @@ def temporary_database(
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+SERVICES = ("accueil", "ccas", "etat_civil", "urbanisme")
+MENU_KEYS = {"1": "etat_civil", "2": "ccas", "3": "urbanisme", "0": "accueil"}
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def town_calls(first: date, days: int, per_day: int, seed: int = 11) -> Iterator[CallRecord]:
+    """Calls on working hours of ``days`` days from ``first``: menu, one to three services with
+    overflows, answers within or beyond 25 s, abandons (some short), callbacks."""
+    rng = random.Random(seed)
+    serial = 0
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for _ in range(per_day):
+            serial += 1
+            local = datetime(day.year, day.month, day.day, 8, 30, tzinfo=PARIS) + timedelta(
+                seconds=rng.uniform(0, 9 * 3600)
+            )
+            start = local.astimezone(UTC)
+            key = rng.choice(list(MENU_KEYS))
+            ivr = [
+                IvrEvent(start + timedelta(seconds=1), "accueil", IvrEventKind.MENU),
+                IvrEvent(start + timedelta(seconds=6), "accueil", IvrEventKind.KEY, key),
+            ]
+            t = start + timedelta(seconds=7)
+            service = MENU_KEYS[key]
+            entries: list[ServiceEntry] = []
+            callbacks: list[CallbackRequest] = []
+            for hop in range(3):
+                last = hop == 2 or rng.random() < 0.8
+                wait = rng.choice([2.0, 8.0, 15.0, 22.0, 25.0, 31.0, 48.0, 70.0])
+                if not last:
+                    outcome = EntryOutcome.OVERFLOW_TIMEOUT
+                else:
+                    outcome = rng.choices(
+                        [EntryOutcome.ANSWERED, EntryOutcome.ABANDONED, EntryOutcome.CALLBACK],
+                        [0.82, 0.14, 0.04],
+                    )[0]
+                answered = t + timedelta(seconds=wait) if outcome is EntryOutcome.ANSWERED else None
+                ended = t + timedelta(seconds=wait + (rng.uniform(30, 400) if answered else 0))
+                target = None if last else ("accueil" if service != "accueil" else "ccas")
+                entries.append(
+                    ServiceEntry(
+                        service_id=service,
+                        entered_at=t,
+                        ended_at=ended,
+                        outcome=outcome,
+                        ringing_at=t,
+                        answered_at=answered,
+                        agent=f"PJSIP/10{rng.randrange(10):02d}" if answered else None,
+                        overflow_to=target,
+                    )
+                )
+                if outcome is EntryOutcome.CALLBACK:
+                    callbacks.append(
+                        CallbackRequest(ended, service, f"06{rng.randrange(10**8):08d}")
+                    )
+                t = ended
+                if last:
+                    break
+                service = target or "accueil"
+            final = entries[-1].outcome
+            yield CallRecord(
+                call_id=f"{int(start.timestamp())}.{serial}",
+                started_at=start,
+                ended_at=entries[-1].ended_at + timedelta(seconds=1),
+                dialled="0232464646",
+                caller_number=f"02320{rng.randrange(3000):05d}",
+                outcome={
+                    EntryOutcome.ANSWERED: CallOutcome.ANSWERED,
+                    EntryOutcome.ABANDONED: CallOutcome.ABANDONED,
+                }.get(final, CallOutcome.CALLBACK),
+                ivr=ivr,
+                entries=entries,
+                callbacks=callbacks,
+            )
+
+
+def fill(database: Database, records: Iterable[CallRecord]) -> RecordStore:
+    store = RecordStore(database, Pseudonymiser(b"k" * 32))
+    store.import_records(records)
+    return store

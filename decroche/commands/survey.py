@@ -13,105 +13,39 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import click
 
-from analytics.definitions import DEFAULT_TIMEZONE
-from analytics.objectives import ObjectivesConfig
 from analytics.satisfaction import (
     LABELS_FR,
     Granularity,
     Group,
-    SatisfactionError,
     SatisfactionReport,
     SurveyedCall,
     is_satisfied,
-    satisfaction_report,
-    scales_of,
-    surveyed_calls,
 )
+from decroche.app import App, AppError
+from decroche.commands import context
+from decroche.commands.text import decimal, name_of, parse_period, percent, table
 from routing_rules.model import Scale
-from telephony.records.engine import Database
 
 
-@dataclass(frozen=True, slots=True)
-class SurveyContext:
-    """What reading the answers needs besides the records."""
-
-    scales: Mapping[str, Scale]
-    objectives: ObjectivesConfig
-
-
-def load_context(config_path: Path | None, rules_path: Path | None) -> SurveyContext:
-    """Scales from the rules (``rules_path``, else the configuration's, else Bernay's) and the
-    objectives from the configuration. Raises :class:`click.ClickException` naming the file."""
-    from decroche.config import ConfigError, load_config
+def _scales(app: App, rules_path: Path | None) -> Mapping[str, Scale]:
+    """The scales of the rules in force, or of ``--rules``."""
+    if rules_path is None:
+        return app.survey_scales()
+    from analytics.satisfaction import SatisfactionError, scales_of
     from routing_rules.errors import RulesError
     from routing_rules.holder import RulesHolder
-    from routing_rules.loader import default_rules_path
 
     try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    path = rules_path or config.rules.file or default_rules_path()
-    try:
-        rules = RulesHolder(path).current
-        scales = scales_of(rules)
+        return scales_of(RulesHolder(rules_path).current)
     except (RulesError, SatisfactionError) as exc:
-        raise click.ClickException(f"cannot read the survey scales from {path}: {exc}") from exc
-    return SurveyContext(scales, config.objectives)
-
-
-def database_url(db: str | None, config_path: Path | None) -> str:
-    if db is not None:
-        return db
-    from decroche.config import ConfigError, load_config
-
-    try:
-        return load_config(config_path).database_url()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-@contextmanager
-def opened(url: str) -> Iterator[Database]:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from telephony.records.engine import open_store
-    from telephony.records.errors import RecordsError
-
-    try:
-        database = open_store(url)
-    except (RecordsError, SQLAlchemyError, ValueError) as exc:
-        raise click.ClickException(f"cannot open the call records database: {exc}") from exc
-    try:
-        yield database
-    except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot read the call records database: {exc}") from exc
-    finally:
-        database.dispose()
-
-
-def _parse_day(value: str, option: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=option) from exc
-
-
-def _period(start: str, end: str) -> tuple[date, date]:
-    first, last = _parse_day(start, "--from"), _parse_day(end, "--to")
-    if last < first:
-        raise click.BadParameter(f"{end} is before --from {start}", param_hint="--to")
-    return first, last
+        raise AppError(f"échelles de l'enquête illisibles dans {rules_path} :\n{exc}") from exc
 
 
 # --- French text -------------------------------------------------------------------------------
@@ -125,58 +59,40 @@ def answer_fr(scale: Scale | None, score: int | None) -> str:
     return str(score)
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %".replace(".", ",")
-
-
-def _score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}".replace(".", ",")
-
-
 def _status(group: Group) -> str:
     share = next(a for a in group.assessments if a.indicator == "share_satisfied")
     return share.status_fr
 
 
-_HEADERS = [
-    "",
-    LABELS_FR["offered"],
-    LABELS_FR["reached"],
-    LABELS_FR["responded"],
-    LABELS_FR["response_rate"],
-    LABELS_FR["mean_score"],
-    LABELS_FR["share_satisfied"],
-    "Objectif satisfaction",
-]
-
-
-def _table(title: str, groups: Mapping[str, Group]) -> list[str]:
+def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str]) -> list[str]:
+    headers = [
+        title,
+        *(
+            LABELS_FR[key]
+            for key in ("offered", "reached", "responded", "response_rate", "mean_score")
+        ),
+        LABELS_FR["share_satisfied"],
+        "Objectif satisfaction",
+    ]
     rows = [
         [
-            name,
+            label(name),
             str(g.figures.offered),
             str(g.figures.reached),
             str(g.figures.responded),
-            _percent(g.figures.response_rate),
-            _score(g.figures.mean_score),
-            _percent(g.figures.share_satisfied),
+            percent(g.figures.response_rate),
+            decimal(g.figures.mean_score),
+            percent(g.figures.share_satisfied),
             _status(g),
         ]
         for name, g in groups.items()
     ]
-    headers = [title, *_HEADERS[1:]]
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
-        cells.append(row[-1])
-        lines.append("  ".join(cells))
-    return lines
+    return table(headers, rows)
 
 
-def format_calls(calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo) -> str:
+def format_calls(
+    calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo, names: Mapping[str, str]
+) -> str:
     lines = []
     for call in calls:
         when = call.started_at.astimezone(zone)
@@ -189,24 +105,28 @@ def format_calls(calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: Z
         else:
             answers = "raccroché avant les questions"
         lines.append(
-            f"{when:%d/%m/%Y %H:%M}  {call.call_id}  {call.service or '—'}  "
+            f"{when:%d/%m/%Y %H:%M}  {call.call_id}  {name_of(call.service, names)}  "
             f"{call.agent or '—'}  {answers}"
         )
     return "\n".join(lines)
 
 
-def format_report(report: SatisfactionReport) -> str:
-    total_title = "TOTAL"
+def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
+    total = "Tous services"
+
+    def service(key: str) -> str:
+        return key if key == total else name_of(key, names)
+
     lines = [
         f"Enquête de satisfaction du {report.start:%d/%m/%Y} au {report.end:%d/%m/%Y}",
         "Satisfaits : note 4 ou 5 sur 5, ou « oui ». Taux de réponse : enquêtes répondues sur "
         "appels décrochés après proposition.",
         "",
-        *_table("Service", {**report.services, total_title: report.total}),
+        *_table("Service", {**report.services, total: report.total}, service),
         "",
-        *_table("Agent", report.agents),
+        *_table("Agent", report.agents, str),
         "",
-        *_table("Période", report.periods),
+        *_table("Période", report.periods, str),
     ]
     return "\n".join(lines)
 
@@ -214,16 +134,16 @@ def format_report(report: SatisfactionReport) -> str:
 # --- the commands ------------------------------------------------------------------------------
 
 _common = [
-    click.option("--from", "start", required=True, metavar="YYYY-MM-DD"),
-    click.option("--to", "end", required=True, metavar="YYYY-MM-DD"),
-    click.option("--db", "db", metavar="URL", help="Call records database (default: config)."),
-    click.option("--config", "config_path", type=click.Path(path_type=Path), default=None),
+    context.with_app,
+    click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour."),
+    click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour."),
     click.option(
         "--rules",
         "rules_path",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         default=None,
-        help="Routing rules giving each question's scale (default: the configuration's).",
+        metavar="FICHIER",
+        help="Règles donnant l'échelle de chaque question (défaut : celles en vigueur).",
     ),
 ]
 
@@ -246,34 +166,40 @@ def survey() -> None:
     type=click.Choice(get_args(Granularity)),
     default="month",
     show_default=True,
-    help="Periods of the figures.",
+    help="Périodes des indicateurs (jour, semaine, mois).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Un seul objet JSON.")
 def list_command(
-    start: str,
-    end: str,
-    db: str | None,
-    config_path: Path | None,
-    rules_path: Path | None,
-    by: Granularity,
-    as_json: bool,
+    start: str, end: str, rules_path: Path | None, by: Granularity, as_json: bool
 ) -> None:
     """Les appels enquêtés et les indicateurs par service, agent et période."""
-    first, last = _period(start, end)
-    context = load_context(config_path, rules_path)
-    zone = ZoneInfo(DEFAULT_TIMEZONE)
-    with opened(database_url(db, config_path)) as database:
-        calls = surveyed_calls(database, first, last)
-        report = satisfaction_report(
-            database, first, last, context.scales, objectives=context.objectives, by=by
-        )
+    from analytics.satisfaction import satisfaction_report, surveyed_calls
+
+    first, last = parse_period(start, end)
+    app = context.app()
+    scales = _scales(app, rules_path)
+    database = app.database()
+    timezone = app.timezone
+    calls = surveyed_calls(database, first, last, timezone)
+    report = satisfaction_report(
+        database,
+        first,
+        last,
+        scales,
+        objectives=app.config.objectives,
+        by=by,
+        timezone=timezone,
+    )
+    names = app.names()
     if as_json:
         document = report.as_dict()
+        document["names"] = {s: name_of(s, names) for s in report.services}
         document["calls"] = [
             {
                 "call_id": c.call_id,
                 "started_at": c.started_at.isoformat(),
                 "service": c.service,
+                "service_name": name_of(c.service, names) if c.service else None,
                 "agent": c.agent,
                 "answers": [[a.question, a.prompt_id, a.score] for a in c.answers],
             }
@@ -285,9 +211,9 @@ def list_command(
     if not calls:
         click.echo(f"Aucune enquête proposée du {first:%d/%m/%Y} au {last:%d/%m/%Y}.")
         return
-    click.echo(format_calls(calls, context.scales, zone))
+    click.echo(format_calls(calls, scales, ZoneInfo(timezone), names))
     click.echo("")
-    click.echo(format_report(report))
+    click.echo(format_report(report, names))
 
 
 EXPORT_COLUMNS = (
@@ -309,7 +235,8 @@ EXPORT_COLUMNS = (
 def export_rows(
     calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo
 ) -> Iterator[list[str]]:
-    """One row per answer; a surveyed call without answers still has one row (no question)."""
+    """One row per answer; a surveyed call without answers still has one row (no question).
+    Services by id: a spreadsheet groups and joins on them."""
     for call in calls:
         when = call.started_at.astimezone(zone)
         head = [
@@ -360,23 +287,19 @@ def to_csv(rows: Iterator[list[str]]) -> tuple[bytes, int]:
     "out",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="CSV file to write (';' separated, UTF-8).",
+    metavar="FICHIER",
+    help="Fichier CSV à écrire (séparateur « ; », UTF-8).",
 )
-def export_command(
-    start: str,
-    end: str,
-    db: str | None,
-    config_path: Path | None,
-    rules_path: Path | None,
-    out: Path,
-) -> None:
+def export_command(start: str, end: str, rules_path: Path | None, out: Path) -> None:
     """Les réponses à l'enquête dans un fichier CSV, une ligne par réponse."""
-    first, last = _period(start, end)
-    context = load_context(config_path, rules_path)
-    zone = ZoneInfo(DEFAULT_TIMEZONE)
-    with opened(database_url(db, config_path)) as database:
-        calls = surveyed_calls(database, first, last)
-    data, count = to_csv(export_rows(calls, context.scales, zone))
+    from analytics.satisfaction import surveyed_calls
+
+    first, last = parse_period(start, end)
+    app = context.app()
+    scales = _scales(app, rules_path)
+    timezone = app.timezone
+    calls = surveyed_calls(app.database(), first, last, timezone)
+    data, count = to_csv(export_rows(calls, scales, ZoneInfo(timezone)))
     # Written beside, then renamed: a failed write never leaves half a file under the name.
     partial = out.with_name(out.name + ".partial")
     try:
@@ -385,5 +308,5 @@ def export_command(
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {out}: {exc}") from exc
+        raise click.ClickException(f"impossible d'écrire {out} : {exc}") from exc
     click.echo(f"{count} ligne(s) écrite(s) dans {out} ({len(calls)} appel(s) enquêté(s)).")

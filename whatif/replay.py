@@ -1,7 +1,7 @@
 """What-if replays, the I/O half: traffic models played on the simulated PBX against the real
 router, in virtual time, in as many processes as the machine has cores.
 
-A model is cut into quiet parts (:func:`decroche.whatif.quiet_parts`: nights, mostly) and each
+A model is cut into quiet parts (:func:`whatif.parts.quiet_parts`: nights, mostly) and each
 part is replayed on a PBX and a router of its own; with one part or one core everything stays
 in this process. Parts go to the workers pickled (the compiled rules hold read-only mappings,
 which the standard pickle refuses: :func:`_dumps` sends them as plain dicts) and the records
@@ -13,36 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import copyreg
-import dataclasses
 import io
 import logging
 import os
 import pickle
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from multiprocessing import get_context
 from types import MappingProxyType
 from typing import Any
 
-from analytics.definitions import Parameters
-from decroche.whatif import (
-    ReplayCall,
-    TrafficModel,
-    WhatIfError,
-    WhatIfResult,
-    direct_number,
-    in_period,
-    indicators_of,
-    quiet_parts,
-    traffic_from_records,
-    with_direct_entries,
-)
 from routing_rules.compiled import CompiledRules
 from telephony.records.model import CallRecord, CallStart
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
+from whatif.parts import quiet_parts
+from whatif.traffic import ReplayCall, TrafficModel, direct_number, with_direct_entries
 
 log = logging.getLogger(__name__)
 
@@ -266,61 +254,3 @@ def _script(call: ReplayCall, numbers: Mapping[str, str]) -> CallerScript:
         patience=call.patience,
         talk_time=call.talk_time,
     )
-
-
-# --- the whole what-if -------------------------------------------------------------------------
-
-
-def what_if(
-    records: Sequence[CallRecord],
-    current: CompiledRules,
-    new: CompiledRules,
-    start: date,
-    end: date,
-    *,
-    direct: bool = False,
-    queue_map: Mapping[str, str] | None = None,
-    params: Parameters | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    seed: int = 2026,
-    workers: int | None = None,
-) -> WhatIfResult:
-    """Recorded, replayed-current and replayed-new indicators of ``start``..``end``.
-
-    ``workers``: processes to replay in (default: one a core; 1 keeps everything here).
-    """
-    if end < start:
-        raise WhatIfError(f"--to {end} is before --from {start}")
-    chosen = in_period(records, start, end, current.tz)
-    if not chosen:
-        raise WhatIfError(f"no call recorded from {start} to {end}: nothing to replay")
-    if queue_map:
-        chosen = [_renamed(r, queue_map) for r in chosen]
-    model = traffic_from_records(chosen, direct=direct, rules=current, seed=seed)
-
-    def step(label: str) -> Progress | None:
-        if progress is None:
-            return None
-        report = progress
-        return lambda done, total: report(label, done, total)
-
-    parts = len(quiet_parts(model)) if model.calls else 0
-    with replay_pool(min(parts, workers or default_workers())) as pool:
-        replay_current = replay(model, current, step("règles actuelles"), pool=pool)
-        replay_new = replay(model, new, step("nouvelles règles"), pool=pool)
-    return WhatIfResult(
-        start,
-        end,
-        indicators_of(chosen, start, end, params),
-        indicators_of(replay_current, start, end, params),
-        indicators_of(replay_new, start, end, params),
-        len(model.calls),
-    )
-
-
-def _renamed(record: CallRecord, queue_map: Mapping[str, str]) -> CallRecord:
-    entries = [
-        dataclasses.replace(e, service_id=queue_map.get(e.service_id, e.service_id))
-        for e in record.entries
-    ]
-    return dataclasses.replace(record, entries=entries)

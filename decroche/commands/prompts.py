@@ -1,7 +1,4 @@
-"""``decroche prompts``: build the prompt audio Asterisk plays, and list each prompt's duration.
-
-Messages are in French (read by the town's IT).
-"""
+"""``decroche prompts``: build the prompt audio Asterisk plays, and list each prompt's duration."""
 
 from __future__ import annotations
 
@@ -10,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from decroche.commands import context
 from ivr_prompts.build import (
     MEDIA_PREFIX,
     PromptBuildError,
@@ -25,6 +23,7 @@ _CATALOGUE = click.option(
     "catalogue_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
+    metavar="FICHIER",
     help="Catalogue YAML (défaut : ivr_prompts/fr.yaml).",
 )
 _OUT = click.option(
@@ -32,10 +31,8 @@ _OUT = click.option(
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
+    metavar="DOSSIER",
     help="Dossier des sons (défaut : <data_dir>/sounds/fr/decroche).",
-)
-_CONFIG = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), default=None, help="Fichier YAML."
 )
 
 
@@ -46,15 +43,8 @@ def _catalogue(path: Path | None) -> dict[str, str]:
         raise click.ClickException(str(exc)) from exc
 
 
-def _sounds_dir(out_dir: Path | None, config_path: Path | None) -> Path:
-    if out_dir is not None:
-        return out_dir
-    from decroche.config import ConfigError, load_config
-
-    try:
-        return default_sounds_dir(load_config(config_path).data_dir)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+def _sounds_dir(out_dir: Path | None) -> Path:
+    return out_dir if out_dir is not None else default_sounds_dir(context.app().config.data_dir)
 
 
 @click.group("prompts")
@@ -70,20 +60,17 @@ def prompts() -> None:
     "recorded_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
+    metavar="DOSSIER",
     help="Dossier d'enregistrements <id>.wav qui remplacent la synthèse vocale.",
 )
 @click.option("--force", is_flag=True, help="Tout refaire, même ce qui est à jour.")
-@_CONFIG
+@context.with_config
 def build(
-    catalogue_path: Path | None,
-    out_dir: Path | None,
-    recorded_dir: Path | None,
-    force: bool,
-    config_path: Path | None,
+    catalogue_path: Path | None, out_dir: Path | None, recorded_dir: Path | None, force: bool
 ) -> None:
     """Fabriquer les sons manquants ou périmés (WAV 8 kHz et sln16) pour Asterisk."""
     catalogue = _catalogue(catalogue_path)
-    sounds_dir = _sounds_dir(out_dir, config_path)
+    sounds_dir = _sounds_dir(out_dir)
     try:
         result = build_prompts(catalogue, sounds_dir, recorded_dir, force=force)
     except PromptBuildError as exc:
@@ -112,16 +99,14 @@ def build(
 @_CATALOGUE
 @_OUT
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON {média: secondes}.")
-@_CONFIG
-def durations(
-    catalogue_path: Path | None, out_dir: Path | None, as_json: bool, config_path: Path | None
-) -> None:
+@context.with_config
+def durations(catalogue_path: Path | None, out_dir: Path | None, as_json: bool) -> None:
     """Durée de chaque message (mesurée sur le son fabriqué, sinon estimée d'après le texte)."""
     catalogue = _catalogue(catalogue_path)
-    seconds = prompt_durations(catalogue, _sounds_dir(out_dir, config_path))
+    seconds = prompt_durations(catalogue, _sounds_dir(out_dir))
     if as_json:
         click.echo(json.dumps(media_durations(seconds), indent=1, ensure_ascii=False))
         return
     width = max((len(pid) for pid in seconds), default=0)
     for pid, value in seconds.items():
-        click.echo(f"{MEDIA_PREFIX}{pid:<{width}}  {value:6.2f} s")
+        click.echo(f"{MEDIA_PREFIX}{pid:<{width}}  {value:6.2f} s".replace(".", ","))

@@ -1,14 +1,8 @@
-"""What-if replays: last period's callers, played again through other routing rules.
+"""The traffic model of a what-if (pure): call records in, the callers and phones to replay out.
 
-Two halves, as everywhere in the house:
-
-- **pure**: :func:`traffic_from_records` rebuilds a :class:`TrafficModel` from call records —
-  arrival times, number dialled, keys pressed (the IVR's KEY and INVALID events, in order), how
-  long each caller was willing to wait, and how each agent's phone behaved over time;
-  :func:`quiet_parts` cuts it where nobody is on the line, so that parts replay apart; and the
-  comparison of the indicators;
-- **I/O** (:mod:`decroche.whatif_replay`): a model played on the simulated PBX against the real
-  router with some rules, in virtual time, giving the records the call flow produced.
+:func:`traffic_from_records` rebuilds a :class:`TrafficModel` from call records — arrival
+times, number dialled, keys pressed (the IVR's KEY and INVALID events, in order), how long each
+caller was willing to wait, and how each agent's phone behaved over time.
 
 Patience: a caller who hung up waiting gave it exactly (call end − arrival). A caller who was
 answered, or left on a message or a callback, was still willing to wait: that patience is
@@ -22,11 +16,6 @@ calls after a longer ring, the median of those is used, otherwise the phone does
 and declined legs are replayed as such, an unreachable one as an unregistered phone. During the
 replay each phone behaves as its observation nearest in time. Agents never observed (new agents
 in the new rules) answer after the median ring time of everyone.
-
-Error hierarchy::
-
-    WhatIfError            anything this module refuses, with what and where
-    └── UnknownQueue       a queue_log queue that is no service of the rules
 """
 
 from __future__ import annotations
@@ -37,13 +26,9 @@ import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
-from analytics.definitions import Counts, Parameters
-from analytics.frame import frame_from_records
-from analytics.indicators import IndicatorReport, compute_indicators
 from routing_rules.compiled import CompiledRules, EntryRule, ToService
 from telephony.records.model import (
     CallOutcome,
@@ -53,6 +38,7 @@ from telephony.records.model import (
     LegOutcome,
 )
 from telephony.simulator.scripts import AgentScript
+from whatif.errors import UnknownQueue
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +46,6 @@ DEFAULT_PATIENCE_S = 300.0  # a service where nobody ever hung up waiting
 DEFAULT_TALK_S = 120.0  # nobody was answered at all
 DEFAULT_RING_S = 8.0  # nobody ever answered a phone
 DIRECT_PREFIX = "99990"  # dialled numbers of queue_log callers: 99990 + service index
-
-
-class WhatIfError(Exception):
-    """A what-if replay cannot be done; the message says what and where."""
-
-
-class UnknownQueue(WhatIfError):
-    pass
 
 
 # --- the traffic model (pure) --------------------------------------------------------------------
@@ -295,63 +273,6 @@ def _patience(record: CallRecord, means: Mapping[str, float], rng: random.Random
     return max(0.5, waited + rng.expovariate(1.0 / mean))
 
 
-# --- cutting a model into parts that can be replayed apart (pure) ------------------------------
-
-# A call can still be going on this long after its caller's patience and talk are spent: the
-# survey, a message, an agent finishing a transfer; the simulator ends any call after an hour.
-_CALL_MARGIN_S = 900.0
-_CALL_LONGEST_S = 3600.0 + _CALL_MARGIN_S
-
-
-def _end_bound(call: ReplayCall) -> datetime:
-    """A time by which ``call`` has certainly ended, whatever the rules do with it."""
-    lasts = sum(after for _, after in call.keys) + call.patience + call.talk_time
-    return call.at + timedelta(seconds=min(_CALL_LONGEST_S, lasts + _CALL_MARGIN_S))
-
-
-def quiet_parts(model: TrafficModel) -> list[TrafficModel]:
-    """``model`` cut wherever nobody can still be on the line: nights, mostly.
-
-    Each part starts with every agent's phone as it was at that moment, so replaying the parts
-    one after the other (or side by side in several processes) gives what one replay of the
-    whole gives. The cut depends only on the traffic, never on the number of processes, so a
-    replay is the same on every machine.
-    """
-    groups: list[list[ReplayCall]] = []
-    quiet_from: datetime | None = None
-    for call in model.calls:
-        if quiet_from is None or call.at > quiet_from:
-            groups.append([])
-            quiet_from = _end_bound(call)
-        else:
-            quiet_from = max(quiet_from, _end_bound(call))
-        groups[-1].append(call)
-    if len(groups) <= 1:
-        return [model]
-    parts: list[TrafficModel] = []
-    for i, calls in enumerate(groups):
-        start = calls[0].at
-        end = groups[i + 1][0].at if i + 1 < len(groups) else None
-        parts.append(
-            dataclasses.replace(model, calls=calls, agent_changes=_changes_in(model, start, end))
-        )
-    return parts
-
-
-def _changes_in(model: TrafficModel, start: datetime, end: datetime | None) -> list[AgentChange]:
-    """Each phone's change in force at ``start`` (moved to the front), then those until ``end``."""
-    in_force: dict[str, AgentChange] = {}
-    later: list[AgentChange] = []
-    for change in model.agent_changes:  # by time
-        if change.at <= start:
-            in_force[change.script.endpoint] = change
-        elif end is None or change.at < end:
-            later.append(change)
-        else:
-            break
-    return [*in_force.values(), *later]
-
-
 # --- queue_log callers: one entry route per service (pure) ---------------------------------------
 
 
@@ -365,91 +286,11 @@ def with_direct_entries(rules: CompiledRules, services: Sequence[str]) -> Compil
     unknown = [s for s in services if s not in rules.services]
     if unknown:
         raise UnknownQueue(
-            f"queue(s) {', '.join(unknown)} of the queue_log are not services of the rules "
-            f"({rules.source}); map them with --queue-map QUEUE=SERVICE"
+            f"file(s) du queue_log inconnue(s) des règles ({rules.source}) : "
+            f"{', '.join(unknown)} ; associez-les à un service avec --queue-map FILE=SERVICE"
         )
     extra = tuple(
         EntryRule(0, frozenset({direct_number(i)}), ToService(s), None, None)
         for i, s in enumerate(services)
     )
     return dataclasses.replace(rules, entry=extra + tuple(rules.entry))
-
-
-# --- comparison (pure) ---------------------------------------------------------------------------
-
-
-COMPARED = (
-    "offered",
-    "answered",
-    "abandoned",
-    "overflowed",
-    "answer_rate",
-    "service_level",
-    "abandonment_rate",
-    "mean_wait_answered_s",
-)
-
-
-def indicators_of(
-    records: Iterable[CallRecord], start: date, end: date, params: Parameters | None = None
-) -> IndicatorReport:
-    return compute_indicators(frame_from_records(records), start, end, params)
-
-
-def _difference(a: Counts, b: Counts) -> dict[str, float | None]:
-    da, db = a.as_dict(), b.as_dict()
-    out: dict[str, float | None] = {}
-    for key in COMPARED:
-        x, y = da[key], db[key]
-        out[key] = None if x is None or y is None else round(y - x, 6)
-    return out
-
-
-def compare(before: IndicatorReport, after: IndicatorReport) -> dict[str, Any]:
-    """``after − before`` per service and in total, for the compared figures."""
-    names = sorted(set(before.services) | set(after.services))
-    return {
-        "services": {
-            n: _difference(before.services.get(n, Counts()), after.services.get(n, Counts()))
-            for n in names
-        },
-        "total": _difference(before.total, after.total),
-    }
-
-
-@dataclass(slots=True)
-class WhatIfResult:
-    start: date
-    end: date
-    recorded: IndicatorReport
-    current: IndicatorReport
-    new: IndicatorReport
-    calls: int
-
-    @property
-    def gap(self) -> dict[str, Any]:
-        """How far the replay of the current rules is from what was recorded."""
-        return compare(self.recorded, self.current)
-
-    @property
-    def difference(self) -> dict[str, Any]:
-        """What the new rules change, against the replay of the current ones."""
-        return compare(self.current, self.new)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
-            "calls": self.calls,
-            "recorded": self.recorded.to_json(),
-            "current": self.current.to_json(),
-            "new": self.new.to_json(),
-            "gap": self.gap,
-            "difference": self.difference,
-        }
-
-
-def in_period(records: Iterable[CallRecord], start: date, end: date, tz: Any) -> list[CallRecord]:
-    low = datetime.combine(start, time.min, tz).astimezone(UTC)
-    high = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
-    return [r for r in records if low <= r.started_at < high]

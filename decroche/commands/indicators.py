@@ -1,0 +1,110 @@
+"""``decroche indicators``: the phone indicators of a period, as a French table or JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from decroche.commands import context
+from decroche.commands.text import indicators_table, parse_period
+
+
+def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
+    """``services[<id>]["satisfaction"]``: the survey figures of each service of the report
+    (only the services offered the survey in the period: a database of imported queue_logs
+    gives the same document as the queue_log itself)."""
+    for service, counts in document["services"].items():
+        group = report.services.get(service)
+        if group is not None:
+            counts["satisfaction"] = group.as_dict()
+
+
+@click.command("indicators")
+@context.with_app
+@click.option(
+    "--queue-log",
+    "queue_log",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FICHIER",
+    help="Calculer depuis un fichier queue_log d'Asterisk au lieu de la base des appels.",
+)
+@click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour.")
+@click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour (inclus).")
+@click.option(
+    "--rings",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="Objectif « décroché en N sonneries ».",
+)
+@click.option(
+    "--ring-seconds",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    metavar="S",
+    help="Durée d'un cycle de sonnerie, en secondes.",
+)
+@click.option(
+    "--short-abandon",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="S",
+    help="Un abandon après moins de S secondes est un abandon court (exclu de la base).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Un seul objet JSON (services par identifiant)."
+)
+def indicators(
+    queue_log: Path | None,
+    start: str,
+    end: str,
+    rings: int,
+    ring_seconds: float,
+    short_abandon: float,
+    as_json: bool,
+) -> None:
+    """Indicateurs téléphoniques par service, du --from au --to inclus (dates locales)."""
+    first, last = parse_period(start, end)
+    app = context.app()
+    if queue_log is not None and context.database_given():
+        raise click.UsageError("--db et --queue-log s'excluent : une seule source d'appels")
+    parameters = app.parameters(
+        rings=rings, ring_seconds=ring_seconds, short_abandon_s=short_abandon
+    )
+    if queue_log is not None:
+        from analytics.api import Indicators
+        from analytics.sources import QueueLogSource
+
+        engine = Indicators(QueueLogSource(queue_log), parameters, app.config.objectives)
+    else:
+        engine = app.indicators(parameters)
+    report = engine.report(first, last)
+    names = app.names()
+    if not as_json:
+        click.echo(indicators_table(report, names))
+        return
+    document = report.to_json()
+    for service, counts in document["services"].items():
+        counts["name"] = names.get(service, service)
+    if queue_log is None:
+        # The survey is in the call records only (a queue_log knows nothing of it).
+        from analytics.satisfaction import satisfaction_report
+
+        survey = satisfaction_report(
+            app.database(),
+            first,
+            last,
+            app.survey_scales(),
+            objectives=app.config.objectives,
+            timezone=parameters.timezone,
+        )
+        _add_satisfaction(document, survey)
+    json.dump(document, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
