@@ -167,11 +167,11 @@ def _read(path: Path) -> dict[str, Any]:
         # Read within bounds, like every YAML file people write (alias bombs, deep nesting).
         loaded = yaml_guard.load(text)
     except yaml_guard.YamlRefused as exc:
-        raise ConfigError(f"{path}:{exc.line}:{exc.column} : {exc.message}") from exc
+        raise ConfigError(f"{path}:{exc.line}:{exc.column}: {exc.message}") from exc
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where} : YAML invalide ({exc.problem or exc.context})") from exc
+        raise ConfigError(f"{where}: YAML invalide ({exc.problem or exc.context})") from exc
     except YAMLError as exc:
         raise ConfigError(f"{path} : YAML invalide ({exc})") from exc
     if loaded is None:

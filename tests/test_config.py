@@ -29,7 +29,7 @@ def test_environment_overrides_secrets(tmp_path: Path) -> None:
         ("storage:\n  retention_months: 0\n", r"storage\.retention_months : doit être au moins 1"),
         ("web:\n  secure_cookies: peut-être\n", r"web\.secure_cookies : true ou false attendu"),
         ("ari: [1, 2]\n", r"c\.yaml : ari : section attendue"),
-        ("ari:\n  url: [x\n", r"c\.yaml:\d+:\d+ : YAML invalide"),
+        ("ari:\n  url: [x\n", r"c\.yaml:\d+:\d+: YAML invalide"),
         ("- a\n- b\n", r"la configuration doit être une suite de sections"),
         ("web:\n  session_secret: x\n", r"web\.session_secret : réglage supprimé"),
     ],
