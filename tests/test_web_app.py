@@ -13,7 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from decroche.testing import PASSWORD, web_deps
+from reports.throttle import HashGate
 from reports.web.app import ACCESS, PUBLIC, WebDeps, create_app
+from reports.web.pages import SIGN_IN_GUARD
 from telephony.records.testing import fill, temporary_database, town_calls
 
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
@@ -184,6 +186,134 @@ async def test_sign_in_never_redirects_to_another_site(client: TestClient) -> No
         allow_redirects=False,
     )
     assert response.headers["Location"] == "/tableau-de-bord"
+
+
+@pytest.mark.parametrize(
+    "suite",
+    [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r/evil.example",
+        "/\\evil.example",
+        "/\x00/evil.example",
+        "/ /evil.example",
+        "https://evil.example/",
+        "//evil.example",
+    ],
+)
+async def test_no_sign_in_target_leads_to_another_site(client: TestClient, suite: str) -> None:
+    page = await client.get("/connexion")
+    response = await client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(await page.text()),
+            "login": "qualite",
+            "password": PASSWORD,
+            "suite": suite,
+        },
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    assert response.headers["Location"] == "/tableau-de-bord"
+
+
+async def test_a_tab_in_the_link_to_sign_in_does_not_redirect_elsewhere(
+    client: TestClient,
+) -> None:
+    # The link as an attacker would send it; the form carries the decoded target on.
+    page = await client.get("/connexion?suite=/%09/evil.example")
+    html = await page.text()
+    suite = re.search(r'name="suite" value="([^"]*)"', html)
+    assert suite is not None and suite.group(1) == "/\t/evil.example"
+    response = await client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(html),
+            "login": "qualite",
+            "password": PASSWORD,
+            "suite": suite.group(1),
+        },
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/tableau-de-bord"
+
+
+async def test_sign_in_goes_on_to_the_page_asked_for(client: TestClient) -> None:
+    page = await client.get("/connexion?suite=/rapports")
+    response = await client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(await page.text()),
+            "login": "qualite",
+            "password": PASSWORD,
+            "suite": "/rapports?mois=2026-09",
+        },
+        allow_redirects=False,
+    )
+    assert response.headers["Location"] == "/rapports?mois=2026-09"
+
+
+async def attempt(
+    client: TestClient, login: str, password: str, address: str | None = None
+) -> tuple[int, str]:
+    page = await client.get("/connexion")
+    headers = {"X-Forwarded-For": address} if address else {}
+    response = await client.post(
+        "/connexion",
+        data={
+            "csrf": csrf_of(await page.text()),
+            "login": login,
+            "password": password,
+            "suite": "",
+        },
+        headers=headers,
+        allow_redirects=False,
+    )
+    return response.status, await response.text()
+
+
+async def test_guessing_a_password_is_slowed_then_the_account_opens_again(
+    client: TestClient, deps: WebDeps
+) -> None:
+    for _ in range(5):
+        assert (await attempt(client, "qualite", "mauvais-mot-de-passe"))[0] == 401
+    status, html = await attempt(client, "qualite", "mauvais-mot-de-passe")
+    assert status == 429
+    assert "Trop d&#39;essais de connexion pour ce compte : réessayez dans une minute." in html
+    # While it waits, even the right password is refused, unchecked: a guess is never told.
+    assert (await attempt(client, "qualite", PASSWORD))[0] == 429
+    # Another account from the same office is not held up by this one.
+    assert (await attempt(client, "informatique", PASSWORD))[0] == 303
+    deps.now.now += timedelta(seconds=61)  # type: ignore[attr-defined]
+    assert (await attempt(client, "qualite", "encore-faux"))[0] == 401
+    # The sixth failure doubles the wait.
+    status, html = await attempt(client, "qualite", PASSWORD)
+    assert status == 429 and "réessayez dans 2 minutes" in html
+    deps.now.now += timedelta(minutes=2)  # type: ignore[attr-defined]
+    assert (await attempt(client, "qualite", PASSWORD))[0] == 303
+    # A success clears the count: a typo later is not held against the account.
+    assert (await attempt(client, "qualite", "faute-de-frappe"))[0] == 401
+    assert (await attempt(client, "qualite", PASSWORD))[0] == 303
+
+
+async def test_guessing_many_accounts_from_one_address_is_slowed(
+    client: TestClient, deps: WebDeps
+) -> None:
+    for i in range(20):
+        assert (await attempt(client, f"inconnu{i}", "devine", "203.0.113.9"))[0] == 401
+    status, html = await attempt(client, "qualite", PASSWORD, "203.0.113.9")
+    assert status == 429
+    assert "depuis ce poste : réessayez dans une minute" in html
+    assert (await attempt(client, "qualite", PASSWORD, "203.0.113.10"))[0] == 303
+
+
+async def test_sign_ins_beyond_what_the_server_can_check_are_refused_in_french(
+    client: TestClient,
+) -> None:
+    client.app[SIGN_IN_GUARD].gate = HashGate(slots=0, max_waiting=0)  # the server is full
+    status, html = await attempt(client, "qualite", PASSWORD)
+    assert status == 503
+    assert "Trop de connexions en même temps : réessayez dans quelques secondes." in html
 
 
 async def test_dashboard_shows_each_indicator_with_objective_status_and_trend(

@@ -7,7 +7,7 @@ import hmac
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -20,6 +20,7 @@ from reports.live import AGENT_STATE_FR, LiveSnapshot
 from reports.periods import Period, period_from_query
 from reports.presence import PAUSE_REASONS_FR
 from reports.tables import DataTable, to_csv, to_xlsx
+from reports.throttle import GateBusy, SignInGuard, Throttled
 from reports.views import (
     TOTAL,
     DashboardView,
@@ -75,10 +76,32 @@ def period_query(period: Period) -> str:
 
 
 def _safe_next(value: str | None, role: Role) -> str:
-    # Only a path of this site: never an open redirect to another host.
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
+    # Only a path of this site: never an open redirect to another host. Browsers drop tabs and
+    # line breaks from a URL and read "\" as "/", so "/\t/evil.example" would become
+    # "//evil.example": any control character, space or backslash refuses the target outright.
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and not _UNSAFE_IN_TARGET.search(value)
+    ):
+        parts = urlsplit(value)
+        if not parts.scheme and not parts.netloc:
+            return value
     return HOME[role]
+
+
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f\\]")
+SIGN_IN_GUARD = web.AppKey("sign_in_guard", SignInGuard)
+
+
+def _client_address(request: web.Request) -> str:
+    """The browser's address; behind a proxy on this machine, the one the proxy added last."""
+    remote = request.remote or ""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and remote in ("127.0.0.1", "::1"):
+        return forwarded.rsplit(",", 1)[-1].strip() or remote
+    return remote
 
 
 async def login(request: web.Request) -> web.Response:
@@ -118,20 +141,36 @@ async def login_post(request: web.Request) -> web.StreamResponse:
         )
     if not isinstance(login_name, str) or not isinstance(password, str):
         raise web.HTTPBadRequest(text="login and password are required")
+    name = login_name.strip()
+    guard = request.app[SIGN_IN_GUARD]
+    address = _client_address(request)
     try:
-        user = await blocking(lambda: deps.accounts.authenticate(login_name.strip(), password))
-    except AuthenticationFailed as exc:
+        # The throttle is asked inside the slot: attempts sent at once are counted in turn.
+        async with guard.gate.slot():
+            guard.throttle.check(name, address, deps.now())
+            user = await blocking(lambda: deps.accounts.authenticate(name, password))
+    except (AuthenticationFailed, Throttled, GateBusy) as exc:
+        status, retry = 401, None
+        if isinstance(exc, AuthenticationFailed):
+            guard.throttle.failed(name, address, deps.now())
+        elif isinstance(exc, Throttled):
+            status, retry = 429, exc.retry_after_s
+        else:
+            status, retry = 503, 5
         token = new_login_csrf()
         response = render(
             request,
             "login.html",
-            status=401,
+            status=status,
             csrf=token,
             suite=suite if isinstance(suite, str) else "",
             error=str(exc),
         )
+        if retry is not None:
+            response.headers["Retry-After"] = str(retry)
         _login_cookie(request, response, token)
         return response
+    guard.throttle.succeeded(name)
     token, _ = await blocking(lambda: deps.accounts.open_session(user, now=deps.now()))
     target = _safe_next(suite if isinstance(suite, str) else None, user.role)
     response = web.HTTPSeeOther(target)
@@ -514,6 +553,7 @@ async def agent_callback(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    app[SIGN_IN_GUARD] = SignInGuard()
     app.router.add_get("/connexion", login, name="login")
     app.router.add_post("/connexion", login_post, name="login_post")
     app.router.add_post("/deconnexion", logout, name="logout")
