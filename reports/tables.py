@@ -2,13 +2,19 @@
 
 A :class:`DataTable` keeps raw values (numbers, rates as fractions) and formats them only for
 display: the exports carry the raw values, so a spreadsheet can recompute anything.
+
+A text a spreadsheet would take for a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab
+or a line break: a service name, a login, a caller's answer could) never becomes one: in CSV it
+is prefixed with ``'``, as OWASP advises; in XLSX it is stored as text with Excel's own "quote
+prefix" (the cell shows the text unchanged and stays text when edited). Numbers stay numbers,
+negative ones included.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -45,20 +51,44 @@ class DataTable:
         return str(value)
 
 
-def to_csv(table: DataTable) -> bytes:
-    """UTF-8 with BOM and ';' separators: what French Excel opens directly."""
+_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+
+
+def formula_like(text: str) -> bool:
+    """Would a spreadsheet read this text as a formula (or run it through one)?"""
+    return text[:1] in _FORMULA_STARTS
+
+
+def neutralise(text: str) -> str:
+    """The text as a CSV cell no spreadsheet evaluates."""
+    return "'" + text if formula_like(text) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> tuple[bytes, int]:
+    """UTF-8 with BOM and ';' separators (what French Excel opens directly), and the row count.
+
+    Numbers are written with a decimal comma; texts are neutralised (see the module docstring).
+    """
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([c.label for c in table.columns])
-    for row in table.rows:
+    writer.writerow([neutralise(label) for label in header])
+    count = 0
+    for row in rows:
         writer.writerow(["" if v is None else _plain(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        count += 1
+    return ("\ufeff" + out.getvalue()).encode("utf-8"), count
+
+
+def to_csv(table: DataTable) -> bytes:
+    return csv_bytes([c.label for c in table.columns], table.rows)[0]
 
 
 def _plain(value: Cell) -> str:
     if isinstance(value, float):
         return repr(round(value, 6)).replace(".", ",")
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    return neutralise(str(value))
 
 
 def to_xlsx(table: DataTable, generated: datetime | date | None = None) -> bytes:
@@ -73,6 +103,10 @@ def to_xlsx(table: DataTable, generated: datetime | date | None = None) -> bytes
         cell.font = Font(bold=True)
     for row in table.rows:
         sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and formula_like(cell.value):
+                cell.data_type = "s"  # openpyxl made "=..." a formula
+                cell.quotePrefix = True
     for index, column in enumerate(table.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         if column.kind == "rate":

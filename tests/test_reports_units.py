@@ -88,6 +88,58 @@ def test_xlsx_export_formats_rates_as_percentages() -> None:
     assert sheet["A3"].value == "état civil" and sheet["C3"].value is None
 
 
+HOSTILE = [
+    '=HYPERLINK("http://evil.example")',
+    "+33 6 12 34 56 78",
+    "-2+3",
+    "@SUM(A1)",
+    "\tcmd",
+    "\rcmd",
+    "accueil",
+]
+
+
+def hostile_table() -> DataTable:
+    """Texts a spreadsheet would run as formulas, beside negative numbers that must stay."""
+    return DataTable(
+        "essai",
+        "Essai",
+        [Column("s", "Service"), Column("n", "Écart", "count"), Column("r", "Évolution", "rate")],
+        [[text, -3, -0.25] for text in HOSTILE],
+    )
+
+
+def test_csv_export_never_hands_a_spreadsheet_a_formula() -> None:
+    body = to_csv(hostile_table())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert [row[0] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://evil.example")',
+        "'+33 6 12 34 56 78",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tcmd",
+        "'\rcmd",
+        "accueil",
+    ]
+    assert {(row[1], row[2]) for row in rows[1:]} == {("-3", "-0,25")}
+
+
+def test_xlsx_export_keeps_formula_like_texts_as_text_and_numbers_as_numbers() -> None:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(to_xlsx(hostile_table()))).active
+    for row, text in enumerate(HOSTILE, start=2):
+        cell = sheet.cell(row=row, column=1)
+        # (XML reads a lone carriage return back as a line feed: the file is the same.)
+        assert (cell.value, cell.data_type) == (text.replace("\r", "\n"), "s")
+        assert cell.quotePrefix is (text != "accueil")
+        assert (sheet.cell(row=row, column=2).value, sheet.cell(row=row, column=3).value) == (
+            -3,
+            -0.25,
+        )
+        assert sheet.cell(row=row, column=3).data_type == "n"
+
+
 def test_display_formats_by_kind() -> None:
     t = table()
     assert [t.display(t.rows[0], i) for i in range(3)] == ["ccas", "1\u202f200", "85,3 %"]

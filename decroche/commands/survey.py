@@ -9,8 +9,6 @@ without answers), for a spreadsheet. The scale of each question comes from the r
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +29,7 @@ from analytics.satisfaction import (
 from decroche.app import App, AppError
 from decroche.commands import context
 from decroche.commands.text import decimal, name_of, parse_period, percent, table
+from reports.tables import csv_bytes
 from routing_rules.model import Scale
 
 
@@ -268,18 +267,6 @@ def export_rows(
             ]
 
 
-def to_csv(rows: Iterator[list[str]]) -> tuple[bytes, int]:
-    """UTF-8 with BOM and ';' separators: what French Excel opens directly."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(EXPORT_COLUMNS)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return ("\ufeff" + out.getvalue()).encode("utf-8"), count
-
-
 @survey.command("export")
 @_with_common
 @click.option(
@@ -299,7 +286,7 @@ def export_command(start: str, end: str, rules_path: Path | None, out: Path) -> 
     scales = _scales(app, rules_path)
     timezone = app.timezone
     calls = surveyed_calls(app.database(), first, last, timezone)
-    data, count = to_csv(export_rows(calls, scales, ZoneInfo(timezone)))
+    data, count = csv_bytes(EXPORT_COLUMNS, export_rows(calls, scales, ZoneInfo(timezone)))
     # Written beside, then renamed: a failed write never leaves half a file under the name.
     partial = out.with_name(out.name + ".partial")
     try:
