@@ -3,12 +3,20 @@
 ``decroche rules simulate`` prints this trace: the entry route taken, each menu heard and each
 key, the service reached, who rings and for how long, and where the call overflows and why.
 Keys run out -> the caller stays silent (timeouts) until the menu's fallback.
+
+Every path from a ringing is traced, as a tree: the caller hanging up (abandon, callback owed),
+nobody answering, every phone busy, no phone reachable — each followed by ``after_ringing``, the
+very decision the call flow asks, down to the end of the chain. The phones rung are taken as busy
+(INUSE) or unreachable (UNAVAILABLE) on the busy and unreachable paths, as Asterisk would then
+report them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from types import MappingProxyType
 
 from routing_rules.agents import AgentsView, DeviceState, Presence
@@ -26,14 +34,17 @@ from routing_rules.ivr import (
     ivr_next,
     ivr_start,
 )
+from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
     CallFacts,
     Closed,
     GoService,
     Ring,
     Routed,
-    after_no_answer,
+    RungLeg,
+    after_ringing,
     entry_point,
+    owed_callback,
     route_service,
     survey_for,
 )
@@ -72,17 +83,91 @@ def parse_agents_state(rules: CompiledRules, items: Sequence[str]) -> AgentsView
     return AgentsView(devices=MappingProxyType(devices), presence=MappingProxyType(presence))
 
 
-def _routed(lines: list[str], routed: Routed, indent: str) -> Ring | None:
-    for hop in routed.hops:
-        lines.append(f"{indent}{hop.why}")
-    for prompt in routed.announcements:
-        lines.append(f"{indent}plays {prompt}")
+class RingEnding(StrEnum):
+    """How a ringing may end unanswered, each traced as a path of its own."""
+
+    NO_ANSWER = "no_answer"  # every phone rang, nobody picked up
+    BUSY = "busy"  # every phone rung was busy
+    UNREACHABLE = "unreachable"  # no phone rung could be reached
+
+
+ALL_ENDINGS: tuple[RingEnding, ...] = tuple(RingEnding)
+
+# Per ending: the heading of its path, how each leg ended, and the phones' state after it.
+_ENDINGS: dict[RingEnding, tuple[str, LegOutcome, DeviceState]] = {
+    RingEnding.NO_ANSWER: ("if nobody answers", LegOutcome.NO_ANSWER, DeviceState.NOT_INUSE),
+    RingEnding.BUSY: ("if every phone rung is busy", LegOutcome.BUSY, DeviceState.INUSE),
+    RingEnding.UNREACHABLE: (
+        "if no phone rung can be reached",
+        LegOutcome.UNREACHABLE,
+        DeviceState.UNAVAILABLE,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Trace:
+    """What stays the same along every path of one simulated call."""
+
+    rules: CompiledRules
+    now: datetime
+    facts: CallFacts
+    endings: tuple[RingEnding, ...]
+
+
+def _routed(trace: _Trace, routed: Routed, agents: AgentsView, indent: str) -> list[str]:
+    """The lines of a chain: its hops, then the ringing and each of its endings, or the end."""
+    lines = [f"{indent}{hop.why}" for hop in routed.hops]
+    lines += [f"{indent}plays {prompt}" for prompt in routed.announcements]
     final = routed.final
     if isinstance(final, Ring):
         lines.append(f"{indent}{final.why}")
-        return final
+        lines += _after_ring(trace, final, agents, indent)
+        return lines
     lines.append(f"{indent}{_end(final)}")
-    return None
+    if isinstance(final, PlayMessage) and routed.hops:
+        lines += _owed(trace, routed.hops[-1].entry_outcome, indent)
+    return lines
+
+
+def _after_ring(trace: _Trace, ring: Ring, agents: AgentsView, indent: str) -> list[str]:
+    """Every way the ringing can end without an answer, each followed to its end; a path the
+    same as an earlier one from its second line on is told as such instead of repeated."""
+    lines = _owed(trace, EntryOutcome.ABANDONED, indent, "if the caller hangs up while it rings")
+    rung = tuple(dict.fromkeys(e for step in ring.plan.steps for e in step.endpoints))
+    seen: dict[tuple[str, ...], str] = {}
+    for ending in trace.endings:
+        heading, outcome, state = _ENDINGS[ending]
+        after = AgentsView(
+            devices=MappingProxyType({**agents.devices, **dict.fromkeys(rung, state)}),
+            presence=agents.presence,
+            default_presence=agents.default_presence,
+            last_call_end=agents.last_call_end,
+            round_robin_last=agents.round_robin_last,
+        )
+        legs = [RungLeg(endpoint, outcome) for endpoint in rung]
+        routed = after_ringing(
+            trace.rules, ring.plan.service_id, legs, trace.now, after, trace.facts
+        )
+        first, *rest = _routed(trace, routed, after, indent + "  ")
+        lines += [f"{indent}{heading}:", first]
+        same = seen.setdefault(tuple(rest), heading)
+        lines += rest if same == heading else [f"{indent}  then as {same}"]
+    return lines
+
+
+def _owed(trace: _Trace, left: EntryOutcome, indent: str, heading: str = "") -> list[str]:
+    """The callback the call is owed when it ends having left a service so (``heading``: the
+    path's own line, else a line only when one is owed)."""
+    has_number = trace.facts.caller_number is not None
+    kind = owed_callback(left, has_number=has_number, requested=False)
+    if kind is not None:
+        told = f"callback owed ({kind}): the number goes to the callback list"
+    else:
+        told = "" if has_number else "no callback: the number is withheld"
+    if heading:
+        return [f"{indent}{heading}: {left.value}" + (f", {told}" if told else "")]
+    return [f"{indent}{told}"] if told else []
 
 
 def _end(target: PlayMessage | TakeCallback) -> str:
@@ -91,22 +176,16 @@ def _end(target: PlayMessage | TakeCallback) -> str:
     return f"ends: {target.describe()}, then {target.thanks_prompt}, hangs up"
 
 
-def _service_part(
-    lines: list[str],
-    rules: CompiledRules,
-    service_id: str,
-    now: datetime,
-    agents: AgentsView,
-    facts: CallFacts,
-) -> None:
-    ring = _routed(lines, route_service(rules, service_id, now, agents, facts), "  ")
-    if ring is None:
-        return
-    survey = survey_for(rules, ring.plan.service_id, 0)
-    if survey is not None:
-        lines.append(f"  if answered: survey {survey.id} (1 call in {survey.one_in})")
-    lines.append("  if nobody answers:")
-    _routed(lines, after_no_answer(rules, ring.plan.service_id, now, agents, facts), "    ")
+def _service_part(trace: _Trace, service_id: str, agents: AgentsView) -> list[str]:
+    routed = route_service(trace.rules, service_id, trace.now, agents, trace.facts)
+    lines = _routed(trace, routed, agents, "  ")
+    if isinstance(routed.final, Ring):
+        # The survey is sampled when the call first rings a service.
+        survey = survey_for(trace.rules, routed.final.plan.service_id, 0)
+        if survey is not None:
+            at = len(routed.hops) + len(routed.announcements) + 1
+            lines.insert(at, f"  if answered: survey {survey.id} (1 call in {survey.one_in})")
+    return lines
 
 
 def simulate(
@@ -117,7 +196,11 @@ def simulate(
     keys: Sequence[str],
     agents: AgentsView,
     facts: CallFacts,
+    endings: Sequence[RingEnding] = ALL_ENDINGS,
 ) -> list[str]:
+    """The trace of one call: the entry, the menus, then the service and every path from its
+    ringing (``endings``: the unanswered endings to follow; all three by default)."""
+    trace = _Trace(rules, at, facts, tuple(endings))
     local = at.astimezone(rules.tz)
     called = dialled or "(any number)"
     lines = [f"call to {called} on {local:%A %Y-%m-%d %H:%M %Z}, rules {rules.version}"]
@@ -127,7 +210,7 @@ def simulate(
         lines.append(f"ends: plays {entry.prompt_id}, hangs up")
         return lines
     if isinstance(entry, GoService):
-        _service_part(lines, rules, entry.service_id, at, agents, facts)
+        lines += _service_part(trace, entry.service_id, agents)
         return lines
     step: IvrStep = ivr_start(rules, entry.menu_id)
     lines.append(step.why)
@@ -145,7 +228,7 @@ def simulate(
         lines.append(step.why)
     last = step.actions[-1] if step.actions else None
     if isinstance(last, GoToService):
-        _service_part(lines, rules, last.service_id, at, agents, facts)
+        lines += _service_part(trace, last.service_id, agents)
     elif isinstance(last, EndWithMessage):
         lines.append(f"ends: plays {last.prompt_id}, hangs up")
     elif isinstance(last, StartCallback):

@@ -31,7 +31,9 @@ def test_christmas_eve_evening_ccas_is_closed():
     assert "-> service accueil_general" in text
     assert "service accueil_general overflows (closed:" in text
     assert "plays horaires_espace_droit_famille" in text
-    assert lines[-1].strip() == "ends: plays mairie_fermee, hangs up"
+    assert lines[-2].strip() == "ends: plays mairie_fermee, hangs up"
+    # Left on a message after overflowing: the caller goes on the callback list.
+    assert lines[-1].strip().startswith("callback owed (overflowed)")
 
 
 def test_open_service_rings_and_says_what_next():
@@ -78,7 +80,54 @@ def test_direct_line_and_everyone_busy_ends_on_callback():
 
 def test_police_closed_on_sunday_gives_its_own_message():
     lines = simulate("--at", "2026-03-08T10:00", "--keys", "1")
-    assert lines[-1].strip() == "ends: plays police_fermee, hangs up"
+    assert lines[-2].strip() == "ends: plays police_fermee, hangs up"
+
+
+def indented(lines: list[str]) -> list[tuple[int, str]]:
+    return [(len(line) - len(line.lstrip()), line.strip()) for line in lines]
+
+
+def test_every_way_the_ringing_can_end_is_traced_to_its_end():
+    lines = simulate("--at", "2026-03-03T10:00", "--number", "02 32 46 43 17")
+    tree = indented(lines)
+    police = [text for depth, text in tree if depth == 2]
+    assert police[0].startswith("service police_municipale open")
+    assert police[1:] == [
+        "if answered: survey satisfaction (1 call in 5)",
+        "if the caller hangs up while it rings: abandoned, callback owed (abandoned):"
+        " the number goes to the callback list",
+        "if nobody answers:",
+        "if every phone rung is busy:",
+        "if no phone rung can be reached:",
+    ]
+    text = "\n".join(lines)
+    for says in (
+        "service police_municipale overflows (no_answer: no answer within 30 s)",
+        "service police_municipale overflows (busy: PJSIP/1201 busy, PJSIP/1202 busy,"
+        " PJSIP/1203 busy) -> service accueil_general",
+        "service police_municipale overflows (nobody: PJSIP/1201 unreachable,",
+        "service accueil_general overflows (busy: PJSIP/1001 busy, PJSIP/1002 busy)"
+        " -> callback request rappel_invitation",
+        "service accueil_general overflows (nobody: PJSIP/1001 unreachable,",
+    ):
+        assert says in text, says
+    # The nobody-answers path is told to its end once; the others, the same from their second
+    # line on, refer to it.
+    assert text.count("ends: callback request rappel_invitation") == 1
+    assert text.count("then as if nobody answers") == 4
+
+
+def test_one_ending_followed_alone():
+    lines = simulate("--at", "2026-03-03T10:00", "--number", "02 32 46 43 17", "--ring-end", "busy")
+    text = "\n".join(lines)
+    assert "if nobody answers" not in text and "if no phone rung" not in text
+    assert text.count("if every phone rung is busy:") == 2  # police, then the general desk
+    assert lines[-1].strip().startswith("ends: callback request rappel_invitation")
+
+
+def test_a_hidden_number_is_owed_no_callback():
+    lines = simulate("--at", "2026-03-08T10:00", "--keys", "1", "--caller", "")
+    assert lines[-1].strip() == "no callback: the number is withheld"
 
 
 @pytest.mark.parametrize(

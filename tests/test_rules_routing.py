@@ -15,6 +15,7 @@ from routing_rules.compiled import OverflowReason, PlayMessage, TakeCallback, To
 from routing_rules.errors import RoutingInputError, UnknownTarget
 from routing_rules.loader import validate_text
 from routing_rules.model import Strategy
+from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
     CallFacts,
     Closed,
@@ -22,12 +23,16 @@ from routing_rules.routing import (
     IvrStart,
     Overflow,
     Ring,
-    after_no_answer,
+    RungLeg,
+    after_ringing,
     entry_point,
+    leg_outcome_of_cause,
     overflow_target,
+    owed_callback,
     route_service,
     service_decision,
     survey_for,
+    unanswered_reason,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -444,18 +449,193 @@ def test_closed_service_announces_its_hours_first():
     assert route_service(R, "social", at(MONDAY_10), view(), FACTS).announcements == ()
 
 
-def test_after_no_answer_overflows_then_rings_the_next_service():
-    routed = after_no_answer(R, "social", at(MONDAY_10), view(), FACTS)
-    assert [(h.service_id, h.reason) for h in routed.hops] == [("social", OverflowReason.NO_ANSWER)]
+# --- after ringing -------------------------------------------------------------------------------
+
+CAUSE_CASES = [
+    # Q.850 cause of a ringing leg's hang-up -> how the leg ended
+    (17, LegOutcome.BUSY),  # user busy (SIP 486)
+    (18, LegOutcome.NO_ANSWER),  # no user responding
+    (19, LegOutcome.NO_ANSWER),  # no answer (480: Asterisk's dial timeout)
+    (16, LegOutcome.NO_ANSWER),  # normal clearing while it rang
+    (21, LegOutcome.DECLINED),  # call rejected (603)
+    (1, LegOutcome.UNREACHABLE),  # unallocated number
+    (3, LegOutcome.UNREACHABLE),  # no route to destination
+    (20, LegOutcome.UNREACHABLE),  # subscriber absent
+    (27, LegOutcome.UNREACHABLE),  # destination out of order
+    (34, LegOutcome.UNREACHABLE),  # no circuit available
+    (38, LegOutcome.UNREACHABLE),  # network out of order
+    (41, LegOutcome.FAILED),  # temporary failure: not a fact about the agent
+    (127, LegOutcome.FAILED),  # interworking, unspecified
+    (None, LegOutcome.FAILED),  # no cause given
+]
+
+
+@pytest.mark.parametrize(("cause", "outcome"), CAUSE_CASES)
+def test_leg_outcome_of_cause(cause, outcome):
+    assert leg_outcome_of_cause(cause) is outcome
+
+
+def legs(*outcomes: str) -> list[RungLeg]:
+    return [RungLeg(f"PJSIP/10{i:02d}", LegOutcome(o)) for i, o in enumerate(outcomes, 1)]
+
+
+REASON_CASES = [
+    # how each leg rung ended -> why nobody answered
+    ("rang", legs("no_answer"), OverflowReason.NO_ANSWER),
+    ("declined_counts_as_rung", legs("declined", "busy"), OverflowReason.NO_ANSWER),
+    ("one_rang_among_busy", legs("busy", "no_answer", "unreachable"), OverflowReason.NO_ANSWER),
+    ("all_busy", legs("busy", "busy"), OverflowReason.BUSY),
+    ("busy_and_unreachable", legs("unreachable", "busy"), OverflowReason.BUSY),
+    ("all_unreachable", legs("unreachable", "unreachable"), OverflowReason.NOBODY),
+    ("failed_dial", legs("failed"), OverflowReason.NOBODY),
+    ("no_leg_at_all", [], OverflowReason.NOBODY),
+]
+
+
+@pytest.mark.parametrize(
+    ("rung", "reason"), [pytest.param(*case[1:], id=case[0]) for case in REASON_CASES]
+)
+def test_unanswered_reason(rung, reason):
+    assert unanswered_reason(rung) is reason
+
+
+SOCIAL_RUNG = [RungLeg(a, LegOutcome.NO_ANSWER) for a in R.services["social"].agents]
+SOCIAL_BUSY = [RungLeg(a, LegOutcome.BUSY) for a in R.services["social"].agents]
+SOCIAL_GONE = [RungLeg(a, LegOutcome.UNREACHABLE) for a in R.services["social"].agents]
+FAMILY_BUSY = [RungLeg(a, LegOutcome.BUSY) for a in R.services["family"].agents]
+
+AFTER_RINGING_CASES = [
+    # id, service rung, its legs, agents after, [(service, reason)...], final, first hop says
+    (
+        "no_answer_then_next_service_rings",
+        "social",
+        SOCIAL_RUNG,
+        view(),
+        [("social", OverflowReason.NO_ANSWER)],
+        Ring,
+        "no answer within 25 s",
+    ),
+    (
+        "busy_then_next_service_rings",
+        "social",
+        SOCIAL_BUSY,
+        view(),
+        [("social", OverflowReason.BUSY)],
+        Ring,
+        "PJSIP/1101 busy, PJSIP/1102 busy, PJSIP/1103 busy",
+    ),
+    (
+        "unreachable_then_next_service_rings",
+        "social",
+        SOCIAL_GONE,
+        view(),
+        [("social", OverflowReason.NOBODY)],
+        Ring,
+        "PJSIP/1101 unreachable",
+    ),
+    (
+        "busy_then_next_service_busy_too_then_callback",
+        "social",
+        SOCIAL_BUSY,
+        view(FRONT_BUSY),
+        [("social", OverflowReason.BUSY), ("front", OverflowReason.BUSY)],
+        TakeCallback,
+        "busy",
+    ),
+    (
+        "no_answer_at_the_end_of_the_chain",
+        "front",
+        [RungLeg("PJSIP/1001", LegOutcome.DECLINED)],
+        view(),
+        [("front", OverflowReason.NO_ANSWER)],
+        TakeCallback,
+        "no answer within 20 s",
+    ),
+    (
+        "otherwise_target_for_busy",
+        "family",
+        FAMILY_BUSY,
+        view(),
+        [("family", OverflowReason.BUSY)],
+        Ring,
+        "busy",
+    ),
+    (
+        "one_phone_rung_twice_in_turn_is_told_once",
+        "social",
+        [RungLeg("PJSIP/1101", LegOutcome.BUSY)] * 3,
+        view(),
+        [("social", OverflowReason.BUSY)],
+        Ring,
+        "(busy: PJSIP/1101 busy) ->",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "rung", "agents", "hops", "final", "says"),
+    [pytest.param(*case[1:], id=case[0]) for case in AFTER_RINGING_CASES],
+)
+def test_after_ringing(service, rung, agents, hops, final, says):
+    routed = after_ringing(R, service, rung, at(MONDAY_10), agents, FACTS)
+    assert [(h.service_id, h.reason) for h in routed.hops] == hops
+    assert isinstance(routed.final, final)
+    assert says in routed.why[0]
+    first = routed.hops[0]
+    assert first.target == R.services[service].overflow[first.reason]
+
+
+def test_after_ringing_in_vain_the_next_service_rings_its_own_plan():
+    routed = after_ringing(R, "social", SOCIAL_RUNG, at(MONDAY_10), view(), FACTS)
     assert isinstance(routed.final, Ring)
     assert routed.final.plan.service_id == "front"
-    assert "no answer within 25 s" in routed.why[0]
+    assert routed.hops[0].entry_outcome is EntryOutcome.OVERFLOW_TIMEOUT
 
 
-def test_after_no_answer_at_the_end_of_the_chain():
-    routed = after_no_answer(R, "front", at(MONDAY_10), view(), FACTS)
+def test_after_ringing_at_the_end_of_the_chain_asks_for_a_number():
+    routed = after_ringing(R, "front", legs("no_answer"), at(MONDAY_10), view(), FACTS)
     assert isinstance(routed.final, TakeCallback)
     assert routed.final.number_prompt == "cb_num"
+
+
+@pytest.mark.parametrize(
+    ("reason", "outcome"),
+    [
+        (OverflowReason.NO_ANSWER, EntryOutcome.OVERFLOW_TIMEOUT),
+        (OverflowReason.BUSY, EntryOutcome.OVERFLOW_BUSY),
+        (OverflowReason.NOBODY, EntryOutcome.OVERFLOW_NOBODY),
+        (OverflowReason.CLOSED, EntryOutcome.OVERFLOW_CLOSED),
+    ],
+)
+def test_an_overflow_leaves_the_service_with_its_entry_outcome(reason, outcome):
+    hop = Overflow("front", reason, PlayMessage("closed"))
+    assert hop.entry_outcome is outcome
+    assert outcome.is_overflow
+
+
+# --- callbacks owed ------------------------------------------------------------------------------
+
+OWED_CASES = [
+    # how the call left its last service, number known?, callback requested? -> owed
+    (EntryOutcome.ABANDONED, True, False, "abandoned"),
+    (EntryOutcome.OVERFLOW_TIMEOUT, True, False, "overflowed"),
+    (EntryOutcome.OVERFLOW_BUSY, True, False, "overflowed"),
+    (EntryOutcome.OVERFLOW_NOBODY, True, False, "overflowed"),
+    (EntryOutcome.OVERFLOW_CLOSED, True, False, "overflowed"),
+    (EntryOutcome.MESSAGE, True, False, "overflowed"),
+    (EntryOutcome.ANSWERED, True, False, None),
+    (EntryOutcome.CALLBACK, True, False, None),
+    (EntryOutcome.TRANSFERRED, True, False, None),
+    (EntryOutcome.INTERRUPTED, True, False, None),
+    (EntryOutcome.ABANDONED, False, False, None),  # number withheld: nobody to call back
+    (EntryOutcome.OVERFLOW_BUSY, True, True, None),  # the caller already left a request
+    (None, True, False, None),  # hung up in the voice menu: no service owes anything
+]
+
+
+@pytest.mark.parametrize(("left", "has_number", "requested", "owed"), OWED_CASES)
+def test_owed_callback(left, has_number, requested, owed):
+    assert owed_callback(left, has_number=has_number, requested=requested) == owed
 
 
 @pytest.mark.parametrize(

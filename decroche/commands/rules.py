@@ -17,6 +17,7 @@ from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RoutingInputError, RulesInvalid
 from routing_rules.loader import load_rules
 from routing_rules.routing import CallFacts
+from routing_rules.simulate import ALL_ENDINGS, RingEnding
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 _CATALOGUE = click.option(
@@ -93,6 +94,14 @@ def check(file: Path | None, catalogue: Path | None) -> None:
     help="Un état de poste (INUSE, UNAVAILABLE…) ou paused[@service], signed_out[@service]."
     " Les autres postes sont libres et connectés.",
 )
+@click.option(
+    "--ring-end",
+    "ring_ends",
+    multiple=True,
+    type=click.Choice([e.value for e in RingEnding]),
+    help="Fins de sonnerie sans réponse à suivre (défaut : toutes) : no_answer (personne ne"
+    " répond), busy (tous occupés), unreachable (aucun poste joignable).",
+)
 @_CATALOGUE
 def simulate(
     file: Path,
@@ -102,9 +111,11 @@ def simulate(
     dialled: str,
     caller: str,
     agents_state: tuple[str, ...],
+    ring_ends: tuple[str, ...],
     catalogue: Path | None,
 ) -> None:
-    """Trace le parcours d'un appel : menus, service, qui sonne, débordements et pourquoi."""
+    """Trace le parcours d'un appel : menus, service, qui sonne, et chaque suite possible de la
+    sonnerie (raccroché, sans réponse, occupé, injoignable), débordements et pourquoi."""
     from routing_rules.simulate import parse_agents_state
     from routing_rules.simulate import simulate as run
 
@@ -130,6 +141,7 @@ def simulate(
             keys=pressed,
             agents=view,
             facts=CallFacts(caller_number=caller or None),
+            endings=[RingEnding(e) for e in ring_ends] or ALL_ENDINGS,
         )
     except RoutingInputError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -1,11 +1,11 @@
 """The call flow: carries out the pure routing decisions on one call, step by step.
 
-Every choice (entry, menu, service, who rings, overflow) is made by ``routing_rules`` from the
-rules version the call started with, the time and the agents' snapshot; this module only plays
-prompts, waits for keys, rings, bridges, and tells the call story what happened, with the time
-of the event that proved it. The caller hanging up at any point raises
-:class:`~telephony.flow.session.CallerHungUp` out of :meth:`CallFlow.run`; the router's
-``finally`` then cleans up and records the call.
+Every choice (entry, menu, service, who rings, overflow, what follows an unanswered ringing) is
+made by ``routing_rules`` from the rules version the call started with, the time and the agents'
+snapshot; this module only plays prompts, waits for keys, rings, bridges, and tells the call
+story what happened, with the time of the event that proved it. The caller hanging up at any
+point raises :class:`~telephony.flow.session.CallerHungUp` out of :meth:`CallFlow.run`; the
+router's ``finally`` then cleans up and records the call.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import datetime
 
 from routing_rules.compiled import (
     CompiledRules,
-    OverflowReason,
     OverflowTarget,
     PlayMessage,
     SurveyRules,
@@ -44,14 +43,13 @@ from routing_rules.routing import (
     Overflow,
     Ring,
     Routed,
-    after_no_answer,
+    after_ringing,
     entry_point,
-    overflow_target,
     route_service,
 )
 from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
-from telephony.flow.session import CallSession, LegReport, RingEnd, RingStage
+from telephony.flow.session import CallSession, LegReport, RingStage
 from telephony.flow.story import CallStory
 from telephony.flow.survey import ask_survey, survey_of_call
 from telephony.records.model import (
@@ -64,18 +62,6 @@ from telephony.records.model import (
 )
 
 log = logging.getLogger(__name__)
-
-_ENTRY_OUTCOME = {
-    OverflowReason.NO_ANSWER: EntryOutcome.OVERFLOW_TIMEOUT,
-    OverflowReason.BUSY: EntryOutcome.OVERFLOW_BUSY,
-    OverflowReason.NOBODY: EntryOutcome.OVERFLOW_NOBODY,
-    OverflowReason.CLOSED: EntryOutcome.OVERFLOW_CLOSED,
-}
-_RING_REASON = {
-    RingEnd.TIMEOUT: OverflowReason.NO_ANSWER,
-    RingEnd.BUSY: OverflowReason.BUSY,
-    RingEnd.NOBODY: OverflowReason.NOBODY,
-}
 
 # Longest phone number a caller may key in for a callback (French numbers have 10 digits).
 _MAX_NUMBER_DIGITS = 15
@@ -191,7 +177,7 @@ class CallFlow:
     def _overflow(self, hop: Overflow, at: datetime) -> None:
         if self.story.current_service != hop.service_id:
             self.story.enter(at, hop.service_id)
-        self.story.leave(at, _ENTRY_OUTCOME[hop.reason], describe_target(hop.target))
+        self.story.leave(at, hop.entry_outcome, describe_target(hop.target))
 
     async def ring(self, decision: Ring, at: datetime) -> tuple[Routed, datetime] | None:
         """Ring the plan; bridge on answer. Returns the next routing when nobody answered."""
@@ -214,26 +200,17 @@ class CallFlow:
         result = await self.session.ring(
             stages, caller_id_name=plan.caller_id, caller_id_number=number, report=report
         )
-        if result.end is RingEnd.ANSWERED:
-            assert result.agent_channel is not None and result.agent_endpoint is not None
+        if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
             return None
-        reason = _RING_REASON[result.end]
-        now = self.clock.now()
-        if reason is OverflowReason.NO_ANSWER:
-            routed = after_no_answer(
-                self.rules, plan.service_id, now, self.agents.view(), self.facts
-            )
-        else:
-            target = overflow_target(self.rules, plan.service_id, reason)
-            hop = Overflow(plan.service_id, reason, target)
-            if isinstance(target, ToService):
-                onward = route_service(
-                    self.rules, target.service_id, now, self.agents.view(), self.facts
-                )
-                routed = Routed((hop, *onward.hops), onward.final)
-            else:
-                routed = Routed((hop,), target)
+        routed = after_ringing(
+            self.rules,
+            plan.service_id,
+            result.legs,
+            self.clock.now(),
+            self.agents.view(),
+            self.facts,
+        )
         await self.session.stop_ringback()
         return routed, result.at
 

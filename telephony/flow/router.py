@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from routing_rules.agents import Presence
 from routing_rules.compiled import CompiledRules
-from routing_rules.routing import CallFacts
+from routing_rules.routing import CallFacts, owed_callback
 from telephony.ari.client import AriClient
 from telephony.ari.dispatch import CallInbox, Dispatcher
 from telephony.ari.errors import AriError, AriHttpError, is_gone
@@ -38,7 +38,6 @@ from telephony.records.model import (
     CallOutcome,
     CallRecord,
     CallStart,
-    EntryOutcome,
 )
 
 log = logging.getLogger(__name__)
@@ -371,17 +370,14 @@ class Router:
 
 
 def _owe_callbacks(record: CallRecord) -> None:
-    """An abandoned or overflowed call with a number is owed a callback (Plan téléphone): the
-    number is then kept in the callback list only, until it is done or expires."""
-    if record.callbacks or not record.caller_number or not record.entries:
-        return
-    last = record.entries[-1]
-    if last.outcome is EntryOutcome.ABANDONED:
-        kind = "abandoned"
-    elif last.outcome.is_overflow or last.outcome is EntryOutcome.MESSAGE:
-        kind = "overflowed"
-    else:
-        return
-    record.callbacks.append(
-        CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind=kind)
+    """Add the callback the finished call is owed, if any (``routing.owed_callback`` decides)."""
+    last = record.entries[-1] if record.entries else None
+    kind = owed_callback(
+        last.outcome if last is not None else None,
+        has_number=bool(record.caller_number),
+        requested=bool(record.callbacks),
     )
+    if kind is not None and last is not None:
+        record.callbacks.append(
+            CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind=kind)
+        )

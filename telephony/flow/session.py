@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from routing_rules.routing import RungLeg, leg_outcome_of_cause
 from telephony.ari.client import AriClient
 from telephony.ari.dispatch import CallEnded, CallInbox
 from telephony.ari.errors import AriError, AriHttpError, ServerError, is_gone
@@ -62,44 +62,6 @@ class CallerHungUp(Exception):
         self.at = at
 
 
-# Q.850 causes -> how an agent's leg ended (Asterisk sends no final BUSY/NOANSWER Dial status).
-_CAUSES: dict[int, LegOutcome] = {
-    17: LegOutcome.BUSY,  # user busy (486)
-    18: LegOutcome.NO_ANSWER,  # no user responding
-    19: LegOutcome.NO_ANSWER,  # user alerting, no answer (480: Asterisk's dial timeout)
-    21: LegOutcome.DECLINED,  # call rejected (603)
-    1: LegOutcome.UNREACHABLE,  # unallocated number
-    3: LegOutcome.UNREACHABLE,  # no route to destination
-    20: LegOutcome.UNREACHABLE,  # subscriber absent
-    27: LegOutcome.UNREACHABLE,  # destination out of order
-    34: LegOutcome.UNREACHABLE,  # no circuit available
-    38: LegOutcome.UNREACHABLE,  # network out of order
-}
-
-
-def ring_end_of(outcomes: Sequence[LegOutcome]) -> RingEnd:
-    """Why nobody answered, from how each leg ended: someone rang (or declined) -> timeout;
-    else someone was busy -> busy; else nobody could be reached."""
-    if any(o in (LegOutcome.NO_ANSWER, LegOutcome.DECLINED) for o in outcomes):
-        return RingEnd.TIMEOUT
-    if any(o is LegOutcome.BUSY for o in outcomes):
-        return RingEnd.BUSY
-    return RingEnd.NOBODY
-
-
-def leg_outcome_of_cause(cause: int | None) -> LegOutcome:
-    if cause is None:
-        return LegOutcome.FAILED
-    return _CAUSES.get(cause, LegOutcome.NO_ANSWER if cause == 16 else LegOutcome.FAILED)
-
-
-class RingEnd(StrEnum):
-    ANSWERED = "answered"
-    TIMEOUT = "timeout"  # someone rang, nobody answered in time
-    BUSY = "busy"  # every agent tried was busy
-    NOBODY = "nobody"  # nobody could be rung (unreachable, not registered)
-
-
 @dataclass(slots=True)
 class RingStage:
     """Endpoints rung together, for at most ``seconds``."""
@@ -110,8 +72,11 @@ class RingStage:
 
 @dataclass(slots=True)
 class RingResult:
-    end: RingEnd
+    """How the ringing ended: answered by ``agent_channel`` (``agent_endpoint``), or not, with
+    how each leg rung ended (the routing decides from them what comes next)."""
+
     at: datetime
+    legs: tuple[RungLeg, ...] = ()
     agent_channel: str | None = None
     agent_endpoint: str | None = None
 
@@ -348,29 +313,30 @@ class CallSession:
     ) -> RingResult:
         """Ring agents stage by stage until one answers; hang up the others.
 
-        The caller must already hear ringback. Busy, no answer and unreachable are told apart
-        by hang-up causes, as Asterisk sends no final Dial status.
+        The caller must already hear ringback. How each leg ended is read from its hang-up
+        cause (``routing_rules.routing.leg_outcome_of_cause``: Asterisk sends no final Dial
+        status); the result carries them for the routing to decide what comes next.
         """
         # Set on each agent channel as it is created.
         variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
         if self.transfer_context:
             # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
             variables["TRANSFER_CONTEXT"] = self.transfer_context
-        outcomes: list[LegOutcome] = []
+        legs: list[RungLeg] = []
         for stage in stages:
-            result = await self._ring_stage(stage, variables, report, outcomes)
+            result = await self._ring_stage(stage, variables, report, legs)
             if result is not None:
                 return result
-        return RingResult(ring_end_of(outcomes), self.last_event_at)
+        return RingResult(self.last_event_at, tuple(legs))
 
     async def _ring_stage(
         self,
         stage: RingStage,
         variables: dict[str, str],
         report: LegReport,
-        outcomes: list[LegOutcome],
+        rung: list[RungLeg],
     ) -> RingResult | None:
-        legs = await self._create_legs(stage, variables, report, outcomes)
+        legs = await self._create_legs(stage, variables, report, rung)
         # Asterisk's own timeout is a safety net a little after ours.
         ring_timeout = int(stage.seconds) + 5
         limit = self.deadline(stage.seconds)
@@ -404,7 +370,7 @@ class CallSession:
                     leg.outcome = LegOutcome.ANSWERED
                     report.answered(event.timestamp, leg.channel_id)
                     return RingResult(
-                        RingEnd.ANSWERED, event.timestamp, leg.channel_id, leg.endpoint
+                        event.timestamp, agent_channel=leg.channel_id, agent_endpoint=leg.endpoint
                     )
                 elif isinstance(event, (ChannelHangupRequest, ChannelDestroyed)):
                     outcome = leg_outcome_of_cause(event.cause)
@@ -427,7 +393,7 @@ class CallSession:
                     if not leg.ended:
                         await self._hangup_leg(leg.channel_id)
                 if leg.outcome is not LegOutcome.ANSWERED:
-                    outcomes.append(leg.outcome or LegOutcome.FAILED)
+                    rung.append(RungLeg(leg.endpoint, leg.outcome or LegOutcome.FAILED))
         return None
 
     async def _create_legs(
@@ -435,7 +401,7 @@ class CallSession:
         stage: RingStage,
         variables: dict[str, str],
         report: LegReport,
-        outcomes: list[LegOutcome],
+        rung: list[RungLeg],
     ) -> dict[str, _Leg]:
         """Create the stage's agent channels, all at once: the first phone then rings one round
         trip after the decision, whatever the number of agents. They are dialled as each one's
@@ -465,7 +431,7 @@ class CallSession:
             log.info("call %s: cannot reach %s: %s", self.call_id, leg.endpoint, error)
             del self._legs[leg.channel_id], self._endpoints[leg.channel_id]
             report.failed(self.last_event_at, leg.endpoint, outcome)
-            outcomes.append(outcome)
+            rung.append(RungLeg(leg.endpoint, outcome))
         return legs
 
     async def _create_channel(self, leg: _Leg, variables: dict[str, str]) -> AriHttpError | None:

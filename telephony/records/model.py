@@ -12,6 +12,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+# Routing decides with these words and the records keep them: one definition, in routing_rules.
+from routing_rules.outcomes import EntryOutcome, LegOutcome
+
+__all__ = [
+    "AgentLeg",
+    "CallOutcome",
+    "CallRecord",
+    "CallStart",
+    "CallbackRequest",
+    "EntryOutcome",
+    "IvrEvent",
+    "IvrEventKind",
+    "LegOutcome",
+    "ServiceEntry",
+    "SurveyAnswer",
+    "Transfer",
+]
+
 
 class CallOutcome(StrEnum):
     """How a call ended, as a whole (the outcome of its last service entry, or of the IVR)."""
@@ -24,37 +42,6 @@ class CallOutcome(StrEnum):
     TRANSFERRED = "transferred"  # handed to a destination outside decroche (blind transfer out)
     INTERRUPTED = "interrupted"  # the service stopped or crashed while the call was in progress
     FAILED = "failed"  # could not be handled (error); the caller went back to the dialplan
-
-
-class EntryOutcome(StrEnum):
-    """How a call left one service it entered."""
-
-    ANSWERED = "answered"
-    ABANDONED = "abandoned"
-    OVERFLOW_TIMEOUT = "overflow_timeout"  # no answer within N rings
-    OVERFLOW_BUSY = "overflow_busy"  # all agents busy
-    OVERFLOW_NOBODY = "overflow_nobody"  # nobody signed in / registered
-    OVERFLOW_CLOSED = "overflow_closed"  # outside opening hours
-    MESSAGE = "message"  # the service played a message and hung up
-    CALLBACK = "callback"  # the caller left a callback request
-    TRANSFERRED = "transferred"  # the agent transferred the call away
-    INTERRUPTED = "interrupted"
-
-    @property
-    def is_overflow(self) -> bool:
-        return self.value.startswith("overflow_")
-
-
-class LegOutcome(StrEnum):
-    """How one agent's phone leg ended."""
-
-    ANSWERED = "answered"
-    NO_ANSWER = "no_answer"  # rang until decroche (or Asterisk's dial timeout) gave up
-    BUSY = "busy"  # cause 17 / 486
-    UNREACHABLE = "unreachable"  # not registered, allocation failed, cause 20/27/...
-    DECLINED = "declined"  # cause 21 / 603
-    CANCELLED = "cancelled"  # stopped because another agent answered or the caller left
-    FAILED = "failed"
 
 
 class IvrEventKind(StrEnum):

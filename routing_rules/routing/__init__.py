@@ -1,0 +1,65 @@
+"""Pure routing decisions: each decision of a call's way through the services has its home here.
+
+No I/O and no clock: ``now`` and the agents' state are passed in, the result is a value the call
+flow carries out. Every decision says why (``.why``), which ``decroche rules simulate`` prints,
+so IT reads the very reasoning the service follows. Modules, by decision:
+
+- ``entry``: :func:`entry_point` — the dialled number -> a menu, a service, or closed.
+- ``service``: :func:`service_decision` — one service at ``now`` -> :class:`Ring` (a plan) or
+  :class:`Overflow` (reason: closed, nobody, busy).
+- ``chain``: :func:`route_service` follows the overflow chain until something rings or the call
+  ends on a message or a callback request; :func:`overflow_target` is one hop.
+- ``after_ringing``: :func:`after_ringing` — ringing ended unanswered -> why (no answer, busy,
+  nobody reachable, from how each leg ended; :func:`leg_outcome_of_cause` reads Q.850 causes)
+  and the chain from there.
+- ``callbacks``: :func:`owed_callback` — a finished call is owed a callback, or not.
+- ``surveys``: :func:`survey_for` — the satisfaction survey a call is sampled for, if any.
+"""
+
+from routing_rules.routing.after_ringing import (
+    RungLeg,
+    after_ringing,
+    leg_outcome_of_cause,
+    unanswered_reason,
+)
+from routing_rules.routing.callbacks import OwedKind, owed_callback
+from routing_rules.routing.chain import Routed, overflow_target, route_onward, route_service
+from routing_rules.routing.entry import Closed, EntryDecision, GoService, IvrStart, entry_point
+from routing_rules.routing.service import (
+    CallFacts,
+    Overflow,
+    Ring,
+    RingPlan,
+    RingStep,
+    ServiceDecision,
+    caller_id_for,
+    service_decision,
+)
+from routing_rules.routing.surveys import survey_for
+
+__all__ = [
+    "CallFacts",
+    "Closed",
+    "EntryDecision",
+    "GoService",
+    "IvrStart",
+    "Overflow",
+    "OwedKind",
+    "Ring",
+    "RingPlan",
+    "RingStep",
+    "Routed",
+    "RungLeg",
+    "ServiceDecision",
+    "after_ringing",
+    "caller_id_for",
+    "entry_point",
+    "leg_outcome_of_cause",
+    "overflow_target",
+    "owed_callback",
+    "route_onward",
+    "route_service",
+    "service_decision",
+    "survey_for",
+    "unanswered_reason",
+]

@@ -1,0 +1,233 @@
+"""One service at ``now``: ring its free agents per its strategy, or overflow, and why.
+
+:func:`service_decision` gives a :class:`Ring` (a :class:`RingPlan`: who rings, together or in
+turn, for how long, with which caller id) or an :class:`Overflow` (closed, nobody, busy). The
+hops of a chain (:mod:`.chain`) and after ringing (:mod:`.after_ringing`) are :class:`Overflow`
+values too, so the flow records every hop the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from routing_rules.agents import ABSENT_STATES, AgentsView, DeviceState, Presence
+from routing_rules.compiled import (
+    CALLER_ID_NAME_MAX,
+    CALLER_ID_NUMBER_MAX,
+    CompiledRules,
+    OverflowReason,
+    OverflowTarget,
+    ServiceRules,
+)
+from routing_rules.errors import RoutingInputError, UnknownTarget
+from routing_rules.hours import OpeningState
+from routing_rules.model import Strategy
+from routing_rules.outcomes import EntryOutcome
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+# How the call leaves a service that overflows, as the call records keep it.
+_ENTRY_OUTCOME = {
+    OverflowReason.NO_ANSWER: EntryOutcome.OVERFLOW_TIMEOUT,
+    OverflowReason.BUSY: EntryOutcome.OVERFLOW_BUSY,
+    OverflowReason.NOBODY: EntryOutcome.OVERFLOW_NOBODY,
+    OverflowReason.CLOSED: EntryOutcome.OVERFLOW_CLOSED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What routing knows of the call (from the channel's caller id)."""
+
+    caller_number: str | None
+    caller_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RingStep:
+    """Ring these endpoints together for ``seconds``, then go on to the next step."""
+
+    endpoints: tuple[str, ...]
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RingPlan:
+    service_id: str
+    strategy: Strategy
+    steps: tuple[RingStep, ...]
+    timeout_s: float  # total; no answer by then -> overflow no_answer
+    caller_id: str  # what agents' phones show, e.g. "[CCAS] 0612345678"
+    skipped: tuple[tuple[str, str], ...]  # (endpoint, why it is not rung)
+
+    @property
+    def first_endpoint(self) -> str:
+        """The flow stores it as the service's ``round_robin_last`` for the next call."""
+        return self.steps[0].endpoints[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Ring:
+    plan: RingPlan
+    opening: OpeningState | None
+
+    @property
+    def why(self) -> str:
+        p = self.plan
+        hours = self.opening.why if self.opening else "always open"
+        steps = "; ".join(f"{' + '.join(s.endpoints)} for {s.seconds:g} s" for s in p.steps)
+        skipped = "".join(f"; not rung: {e} ({why})" for e, why in p.skipped)
+        return (
+            f"service {p.service_id} {hours}; rings ({p.strategy.value}, {p.timeout_s:g} s): "
+            f"{steps}; caller id {p.caller_id!r}{skipped}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    service_id: str
+    reason: OverflowReason
+    target: OverflowTarget
+    opening: OpeningState | None = None  # closed: the hours that said so
+    # busy, nobody: each agent and why it is not rung, or after ringing how its leg ended
+    agents: tuple[tuple[str, str], ...] = ()
+    rang_s: float | None = None  # no answer: how long it rang
+    closed_prompt: str | None = None  # the service's own closed message, when reason is closed
+
+    @property
+    def detail(self) -> str:
+        """Why, in a few words (computed on demand: the hot path never formats text)."""
+        if self.opening is not None:
+            return self.opening.why
+        if self.rang_s is not None:
+            return f"no answer within {self.rang_s:g} s"
+        return ", ".join(f"{e} {why}" for e, why in self.agents) or "no agents"
+
+    @property
+    def entry_outcome(self) -> EntryOutcome:
+        """How the call left the service, for its record."""
+        return _ENTRY_OUTCOME[self.reason]
+
+    @property
+    def why(self) -> str:
+        return (
+            f"service {self.service_id} overflows ({self.reason.value}: {self.detail})"
+            f" -> {self.target.describe()}"
+        )
+
+
+ServiceDecision = Ring | Overflow
+
+
+def require_aware(now: datetime) -> datetime:
+    """``now`` itself; a naive datetime is refused (opening hours need the offset)."""
+    if now.tzinfo is None:
+        raise RoutingInputError(f"routing needs an aware datetime, got naive {now.isoformat()}")
+    return now
+
+
+def service_rules(rules: CompiledRules, service_id: str) -> ServiceRules:
+    """The service's rules; an unknown id is a clear error naming the rules version."""
+    service = rules.services.get(service_id)
+    if service is None:
+        raise UnknownTarget(f"unknown service {service_id!r} (rules {rules.version})")
+    return service
+
+
+def _absence(view: AgentsView, service_id: str, endpoint: str) -> str | None:
+    """Why an agent is absent from this service, or None when present."""
+    presence = view.presence_in(service_id, endpoint)
+    if presence is not Presence.SIGNED_IN:
+        return presence.value
+    state = view.device(endpoint)
+    if state in ABSENT_STATES:
+        return f"device {state.value}"
+    return None
+
+
+def caller_id_for(rules: CompiledRules, service: ServiceRules, facts: CallFacts) -> str:
+    """The caller id agents see; the format was checked at load to stay within CALLER_ID_MAX."""
+    return rules.caller_id_format.format(
+        tag=service.tag,
+        number=(facts.caller_number or "")[:CALLER_ID_NUMBER_MAX] or rules.anonymous_number,
+        name=(facts.caller_name or "")[:CALLER_ID_NAME_MAX],
+    ).strip()
+
+
+def _order(service: ServiceRules, free: list[str], view: AgentsView) -> list[str]:
+    if service.strategy is Strategy.ROUND_ROBIN:
+        last = view.round_robin_last.get(service.id)
+        if last in service.agents:
+            rank = {a: i for i, a in enumerate(service.agents)}
+            start = rank[last] + 1
+            n = len(service.agents)
+            return sorted(free, key=lambda a: (rank[a] - start) % n)
+        return free
+    if service.strategy is Strategy.LONGEST_IDLE:
+        # Stable sort: agents idle since the same moment keep the listed order.
+        return sorted(free, key=lambda a: view.last_call_end.get(a, _NEVER))
+    return free
+
+
+def _steps(service: ServiceRules, ordered: list[str]) -> tuple[RingStep, ...]:
+    if service.strategy is Strategy.RING_ALL:
+        return (RingStep(tuple(ordered), service.ring_s),)
+    # One at a time, round the list again if rings remain: the service rings its full time.
+    steps: list[RingStep] = []
+    remaining = service.ring_s
+    i = 0
+    while remaining > 1e-9:
+        seconds = min(service.per_agent_s, remaining)
+        steps.append(RingStep((ordered[i % len(ordered)],), seconds))
+        remaining -= seconds
+        i += 1
+    return tuple(steps)
+
+
+def service_decision(
+    rules: CompiledRules,
+    service_id: str,
+    now: datetime,
+    agents: AgentsView,
+    facts: CallFacts,
+) -> ServiceDecision:
+    """Ring the service's free agents per its strategy, or overflow (closed, nobody, busy)."""
+    service = service_rules(rules, service_id)
+    opening = None
+    if service.schedule is not None:
+        opening = service.schedule.state_at(require_aware(now))
+        if not opening.is_open:
+            return Overflow(
+                service_id,
+                OverflowReason.CLOSED,
+                service.overflow[OverflowReason.CLOSED],
+                opening=opening,
+                closed_prompt=service.closed_prompt,
+            )
+    free: list[str] = []
+    busy: list[tuple[str, str]] = []
+    absent: list[tuple[str, str]] = []
+    for endpoint in service.agents:
+        why_absent = _absence(agents, service_id, endpoint)
+        if why_absent is not None:
+            absent.append((endpoint, why_absent))
+            continue
+        state = agents.device(endpoint)
+        if state is DeviceState.NOT_INUSE:
+            free.append(endpoint)
+        else:
+            busy.append((endpoint, f"device {state.value}"))
+    if not free:
+        reason = OverflowReason.BUSY if busy else OverflowReason.NOBODY
+        return Overflow(service_id, reason, service.overflow[reason], agents=(*busy, *absent))
+    ordered = _order(service, free, agents)
+    plan = RingPlan(
+        service_id=service_id,
+        strategy=service.strategy,
+        steps=_steps(service, ordered),
+        timeout_s=service.ring_s,
+        caller_id=caller_id_for(rules, service, facts),
+        skipped=(*busy, *absent),
+    )
+    return Ring(plan, opening)
