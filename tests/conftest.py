@@ -13,8 +13,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests import browser_support
+
+# Property tests judge outcomes, never speed: on a loaded CI machine Hypothesis's timing checks
+# (a slow example, slow data generation) would fail a test that is right. Tests state their own
+# example counts.
+settings.register_profile("decroche", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("decroche")
 
 REPO = Path(__file__).resolve().parent.parent
 # Recorded from a real Asterisk 22.10.1 (see the README there).
