@@ -76,7 +76,7 @@ async def test_asterisk_crash_and_restart() -> None:
         await system.clock.sleep(1.0)
         assert len(system.router.live_calls()) == 1
         # A crash: no event reaches the application, then Asterisk is gone.
-        for app in pbx.dispatcher.apps.values():
+        for app in pbx.stasis.apps.values():
             app.sink = None
         await pbx.stop()
         restarted = simulated_pbx(system.clock)

@@ -109,7 +109,7 @@ async def test_a_lost_stasis_start_costs_a_moment_not_the_ring(
     agents = [AgentScript(endpoint=e, ring_time=0.5) for e in POLICE]
     async with running_system(agents) as system:
         system.pbx.engine.stasis_window = StasisWindow(0.001, 0.001)
-        emit = system.pbx.dispatcher.emit
+        emit = system.pbx.stasis.emit
 
         def losing_agents_entry(event: dict[str, Any], **targets: Any) -> None:
             # The agent channels do enter the app, but the app never hears of it.
@@ -117,7 +117,7 @@ async def test_a_lost_stasis_start_costs_a_moment_not_the_ring(
                 return
             emit(event, **targets)
 
-        monkeypatch.setattr(system.pbx.dispatcher, "emit", losing_agents_entry)
+        monkeypatch.setattr(system.pbx.stasis, "emit", losing_agents_entry)
         system.pbx.place_call(
             CallerScript(caller_number="0611111111", dialled=POLICE_LINE, talk_time=5.0)
         )

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.virtual_time
 
 async def test_call_that_ended_while_events_were_lost_is_closed_by_resync() -> None:
     async with running_system() as system:
-        app = system.pbx.engine.dispatcher.apps["decroche"]
+        app = system.pbx.engine.stasis.apps["decroche"]
         leaving = system.pbx.place_call(CallerScript(caller_number="0611000001", patience=3.0))
         system.pbx.place_call(
             CallerScript(

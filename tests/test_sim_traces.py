@@ -261,7 +261,7 @@ class Replay:
             await self.reader
             self.ws = None
             # The server has run its disconnect: Asterisk drops the events of an app away.
-            await self._until(lambda: not self.pbx.dispatcher.is_active(APP), "app away")
+            await self._until(lambda: not self.pbx.stasis.is_active(APP), "app away")
 
     async def _until(self, done: Callable[[], bool], what: str) -> None:
         """Wait for a state of the PBX it has no event for (a few virtual milliseconds)."""
@@ -339,7 +339,7 @@ class Replay:
             name = match.group(1)
             await self.extra_ws.pop(name).close()
             # Nobody listens to it any more: Asterisk destroys the app.
-            await self._until(lambda: name not in self.pbx.dispatcher.apps, f"{name} destroyed")
+            await self._until(lambda: name not in self.pbx.stasis.apps, f"{name} destroyed")
         body = line["body"]
         data: Any = None
         if isinstance(body, str):
@@ -493,7 +493,7 @@ async def test_websocket_down_drops_events_and_declines_new_calls(
     # caller1 pressed 1 while the app was away: recorded by the PBX, never delivered.
     assert [p["digit"] for p in first.pressed] == ["1"]
     assert not any(e["type"] == "ChannelDtmfReceived" for e in replay.live_events)
-    assert replay.pbx.dispatcher.dropped >= 3
+    assert replay.pbx.stasis.dropped >= 3
 
 
 def test_served_operations_match_api_docs() -> None:

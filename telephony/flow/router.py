@@ -51,7 +51,8 @@ class RulesSource(Protocol):
 
 
 class RecordSink(Protocol):
-    """Where finished calls go (``telephony.records.writer.RecordWriter``); never blocks."""
+    """Where the router hands each call's start and finished record (the records' ``RecordWriter``);
+    never blocks."""
 
     async def call_started(self, start: CallStart) -> None: ...
     async def call_finished(self, record: CallRecord) -> None: ...

@@ -39,8 +39,10 @@ from telephony.records.store import ApplyResult, RecordRejected
 log = logging.getLogger(__name__)
 
 
-class RecordSink(Protocol):
-    """What the writer needs from the store (a :class:`RecordStore`, or a fake in tests)."""
+class BatchStore(Protocol):
+    """What the writer needs from the store: batches applied in one transaction each (a
+    :class:`RecordStore`, or ``FlakyStore`` in tests). Not the flow's ``RecordSink``: that is the
+    writer itself, seen from the router."""
 
     def ensure_schema(self) -> None: ...
 
@@ -90,7 +92,7 @@ _WAKE = object()
 class RecordWriter:
     def __init__(
         self,
-        store: RecordSink,
+        store: BatchStore,
         journal: Journal,
         *,
         batch_size: int = 500,

@@ -8,7 +8,7 @@ Modules: ``pbx`` (composition root, Python API), ``engine`` (channels, dialling,
 (``decroche sim serve``).
 """
 
-from .errors import AriError, ScriptError, SimulatorError
+from .errors import AriRefusal, ScriptError, SimulatorError
 from .latency import StasisWindow
 from .pbx import SimulatedPbx
 from .people import CallHandle
@@ -16,7 +16,7 @@ from .scripts import AgentScript, CallerScript, KeyPress
 
 __all__ = [
     "AgentScript",
-    "AriError",
+    "AriRefusal",
     "CallHandle",
     "CallerScript",
     "KeyPress",

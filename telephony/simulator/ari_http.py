@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .engine import Engine
-from .errors import AriError
+from .errors import AriRefusal
 from .operations import OPERATIONS, Operation
 from .resources import Bridge, Channel, JsonDict
 from .stasis import WebSocketSink
@@ -69,7 +69,7 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-def error_response(error: AriError) -> web.Response:
+def error_response(error: AriRefusal) -> web.Response:
     return json_response(error.body(), error.status)
 
 
@@ -123,12 +123,12 @@ def merge_body(params: dict[str, Any], raw: bytes) -> tuple[dict[str, Any], dict
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise AriError(400, "Error parsing request body") from exc
+            raise AriRefusal(400, "Error parsing request body") from exc
         if not isinstance(body, dict):
-            raise AriError(400, "Error parsing request body")
+            raise AriRefusal(400, "Error parsing request body")
         raw_vars = body.get("variables", {})
         if not isinstance(raw_vars, dict):
-            raise AriError(400, "Error parsing request body")
+            raise AriRefusal(400, "Error parsing request body")
         variables = {str(k): str(v) for k, v in raw_vars.items()}
         for key, value in body.items():
             if key != "variables" and key not in params:
@@ -206,7 +206,7 @@ class AriHandlers:
                 "build": {"os": "Linux", "kernel": "simulated", "options": "", "machine": "x86_64",
                           "date": "2026-01-01 00:00:00 UTC", "user": "decroche"},
                 "system": {"version": "22.10.1-decroche-sim",
-                           "entity_id": self.engine.dispatcher.asterisk_id},
+                           "entity_id": self.engine.stasis.asterisk_id},
                 "config": {"name": "decroche-sim", "default_language": "en",
                            "setid": {"user": "", "group": ""}},
                 "status": {"startup_time": started, "last_reload_time": started},
@@ -216,7 +216,7 @@ class AriHandlers:
     async def asterisk_ping(self, call: Call) -> web.StreamResponse:
         return json_response(
             {
-                "asterisk_id": self.engine.dispatcher.asterisk_id,
+                "asterisk_id": self.engine.stasis.asterisk_id,
                 "ping": "pong",
                 "timestamp": self.engine.now(),
             }
@@ -225,26 +225,26 @@ class AriHandlers:
     async def get_global(self, call: Call) -> web.StreamResponse:
         name = call.text("variable")
         if not name:
-            raise AriError(400, "Variable name is required")
+            raise AriRefusal(400, "Variable name is required")
         if name not in self.engine.global_vars:
-            raise AriError(404, "Provided variable was not found")
+            raise AriRefusal(404, "Provided variable was not found")
         return json_response({"value": self.engine.global_vars[name]})
 
     async def set_global(self, call: Call) -> web.StreamResponse:
         name = call.text("variable")
         if not name:
-            raise AriError(400, "Variable name is required")
+            raise AriRefusal(400, "Variable name is required")
         self.engine.global_vars[name] = call.text("value") or ""
         return no_content()
 
     # -- applications --------------------------------------------------------------------
     async def list_apps(self, call: Call) -> web.StreamResponse:
-        return json_response([a.to_json() for a in self.engine.dispatcher.apps.values()])
+        return json_response([a.to_json() for a in self.engine.stasis.apps.values()])
 
     def _app(self, call: Call) -> Any:
-        app = self.engine.dispatcher.apps.get(call.path("applicationName"))
+        app = self.engine.stasis.apps.get(call.path("applicationName"))
         if app is None:
-            raise AriError(404, "Application not found")
+            raise AriRefusal(404, "Application not found")
         return app
 
     async def get_app(self, call: Call) -> web.StreamResponse:
@@ -259,7 +259,7 @@ class AriHandlers:
     def _subscription(self, call: Call, *, subscribe: bool) -> JsonDict:
         source = call.text("eventSource")
         if not source:
-            raise AriError(400, "Missing parameter eventSource")
+            raise AriRefusal(400, "Missing parameter eventSource")
         app = self._app(call)
         engine = self.engine
         for item in source.split(","):
@@ -267,28 +267,28 @@ class AriHandlers:
             if scheme == "channel":
                 channel = engine.channels.get(name)
                 if channel is None:
-                    raise AriError(422, "Unable to find event source")
+                    raise AriRefusal(422, "Unable to find event source")
                 ids, target = app.channel_ids, channel.subscribers
             elif scheme == "bridge":
                 bridge = engine.bridges.get(name)
                 if bridge is None:
-                    raise AriError(422, "Unable to find event source")
+                    raise AriRefusal(422, "Unable to find event source")
                 ids, target = app.bridge_ids, bridge.subscribers
             elif scheme == "endpoint":
                 if name not in engine.endpoints:
-                    raise AriError(422, "Unable to find event source")
+                    raise AriRefusal(422, "Unable to find event source")
                 ids, target = app.endpoint_ids, None
             elif scheme == "deviceState":
                 ids, target = app.device_names, None
             else:
-                raise AriError(400, f"Invalid event source URI scheme '{scheme}'")
+                raise AriRefusal(400, f"Invalid event source URI scheme '{scheme}'")
             if subscribe:
                 ids.add(name)
                 if target is not None:
                     target.add(app.name)
             else:
                 if name not in ids:
-                    raise AriError(409, "Application not subscribed to event source")
+                    raise AriRefusal(409, "Application not subscribed to event source")
                 ids.discard(name)
                 if target is not None:
                     target.discard(app.name)
@@ -303,13 +303,13 @@ class AriHandlers:
         tech = call.path("tech")
         found = [e.to_json() for e in self.engine.endpoints.values() if e.technology == tech]
         if not found:
-            raise AriError(404, f"No Endpoints found - invalid tech {tech}")
+            raise AriRefusal(404, f"No Endpoints found - invalid tech {tech}")
         return json_response(found)
 
     async def get_endpoint(self, call: Call) -> web.StreamResponse:
         endpoint = self.engine.endpoints.get(f"{call.path('tech')}/{call.path('resource')}")
         if endpoint is None:
-            raise AriError(404, "Endpoint not found")
+            raise AriRefusal(404, "Endpoint not found")
         return json_response(endpoint.to_json())
 
     async def list_device_states(self, call: Call) -> web.StreamResponse:
@@ -325,22 +325,22 @@ class AriHandlers:
         name = call.path("deviceName")
         state = call.text("deviceState")
         if not name.startswith("Stasis:"):
-            raise AriError(409, "Uncontrolled device specified")
+            raise AriRefusal(409, "Uncontrolled device specified")
         allowed = ("NOT_INUSE", "INUSE", "BUSY", "INVALID", "UNAVAILABLE", "RINGING",
                    "RINGINUSE", "ONHOLD")  # fmt: skip
         if state not in allowed:
-            raise AriError(400, "Invalid device state")
+            raise AriRefusal(400, "Invalid device state")
         self.engine.custom_device_states[name] = state
         event = self.engine.event("DeviceStateChanged", device_state={"name": name, "state": state})
-        self.engine.dispatcher.emit(event, device=name)
+        self.engine.stasis.emit(event, device=name)
         return no_content()
 
     async def delete_device_state(self, call: Call) -> web.StreamResponse:
         name = call.path("deviceName")
         if not name.startswith("Stasis:"):
-            raise AriError(409, "Uncontrolled device specified")
+            raise AriRefusal(409, "Uncontrolled device specified")
         if self.engine.custom_device_states.pop(name, None) is None:
-            raise AriError(404, "Device name is missing")
+            raise AriRefusal(404, "Device name is missing")
         return no_content()
 
     # -- channels ------------------------------------------------------------------------
@@ -487,7 +487,7 @@ class AriHandlers:
     async def get_playback(self, call: Call) -> web.StreamResponse:
         playback = self.engine.playbacks.get(call.path("playbackId"))
         if playback is None:
-            raise AriError(404, "Playback not found")
+            raise AriRefusal(404, "Playback not found")
         return json_response(playback.to_json())
 
     async def stop_playback(self, call: Call) -> web.StreamResponse:
@@ -508,7 +508,7 @@ def _wrap(
         try:
             params, variables = await _parse(request)
             return await handler(Call(request.match_info, params, variables))
-        except AriError as error:
+        except AriRefusal as error:
             return error_response(error)
 
     return endpoint
@@ -537,14 +537,14 @@ class EventsEndpoint:
         ws = web.WebSocketResponse(heartbeat=None, autoping=True)
         await ws.prepare(request)
         sink = WebSocketSink(ws.send_str, ws.close)
-        dispatcher = self.engine.dispatcher
-        await dispatcher.connect(apps, sink, subscribe_all)
+        stasis = self.engine.stasis
+        await stasis.connect(apps, sink, subscribe_all)
         try:
             async for message in ws:
                 if message.type == WSMsgType.ERROR:
                     break
         finally:
-            dispatcher.disconnect(apps, sink)
+            stasis.disconnect(apps, sink)
             await sink.close()
         return ws
 

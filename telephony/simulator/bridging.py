@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from .errors import AriError
+from .errors import AriRefusal
 from .resources import Bridge, Channel, ChannelKind
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Bridging:
     def get(self, bridge_id: str) -> Bridge:
         bridge = self.engine.bridges.get(bridge_id)
         if bridge is None:
-            raise AriError(404, "Bridge not found")
+            raise AriRefusal(404, "Bridge not found")
         return bridge
 
     def create(self, kind: str | None, bridge_id: str | None, name: str | None) -> Bridge:
@@ -39,9 +39,9 @@ class Bridging:
             or any(t not in BRIDGE_TYPES for t in tokens)
             or ("mixing" in tokens and "holding" in tokens)
         ):
-            raise AriError(500, "Unable to create bridge. Possible duplicate bridge id '(null)'")
+            raise AriRefusal(500, "Unable to create bridge. Possible duplicate bridge id '(null)'")
         if bridge_id and bridge_id in self.engine.bridges:
-            raise AriError(409, f"Bridge with id '{bridge_id}' already exists")
+            raise AriRefusal(409, f"Bridge with id '{bridge_id}' already exists")
         holding = "holding" in tokens
         bridge = Bridge(
             id=bridge_id or str(uuid.uuid4()),
@@ -59,19 +59,19 @@ class Bridging:
         if channel is not None:
             event["channel"] = channel.to_json()
             channels = (channel,)
-        self.engine.dispatcher.emit(event, channels=channels, bridge=bridge)
+        self.engine.stasis.emit(event, channels=channels, bridge=bridge)
 
     def add_channels(self, bridge_id: str, channel_param: str | None) -> None:
         if not channel_param:
-            raise AriError(400, "Missing parameter channel")
+            raise AriRefusal(400, "Missing parameter channel")
         bridge = self.get(bridge_id)
         channels: list[Channel] = []
         for channel_id in channel_param.split(","):
             channel = self.engine.channels.get(channel_id)
             if channel is None:
-                raise AriError(400, "Channel not found")
+                raise AriRefusal(400, "Channel not found")
             if channel.stasis_app is None:
-                raise AriError(422, "Channel not in Stasis application")
+                raise AriRefusal(422, "Channel not in Stasis application")
             channels.append(channel)
         for channel in channels:
             if channel.bridge_id == bridge.id:
@@ -161,15 +161,15 @@ class Bridging:
 
     def remove_channel(self, bridge_id: str, channel_id: str | None) -> None:
         if not channel_id:
-            raise AriError(400, "Missing parameter channel")
+            raise AriRefusal(400, "Missing parameter channel")
         bridge = self.get(bridge_id)
         channel = self.engine.channels.get(channel_id)
         if channel is None:
-            raise AriError(400, "Channel not found")
+            raise AriRefusal(400, "Channel not found")
         if channel.stasis_app is None:
-            raise AriError(422, "Channel not in Stasis application")
+            raise AriRefusal(422, "Channel not in Stasis application")
         if channel.bridge_id != bridge.id:
-            raise AriError(422, "Channel not in this bridge")
+            raise AriRefusal(422, "Channel not in this bridge")
         self.leave(channel, hung_up=False)
 
     def destroy(self, bridge_id: str) -> None:

@@ -1,6 +1,6 @@
 """The simulated Asterisk: channels, dialling, hang-ups, playbacks, scripted people.
 
-Every operation either raises :class:`AriError` with Asterisk's status and body, or changes the
+Every operation either raises :class:`AriRefusal` with Asterisk's status and body, or changes the
 state and emits the events Asterisk 22 emits, in the same order (see the traces recorded from a
 real Asterisk in ``tests/data/ari-traces`` and their README). Bridges live in ``bridging``; HTTP
 is in ``ari_http``. Timers are tasks sleeping on the clock, attached to the channel they concern
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from telephony.clock import Clock
 
-from .errors import AriError, ScriptError, allocation_failed, channel_not_found, not_in_stasis
+from .errors import AriRefusal, ScriptError, allocation_failed, channel_not_found, not_in_stasis
 from .latency import StasisWindow
 from .media import UNSUPPORTED, MediaCatalogue
 from .people import CallerRun, CallHandle
@@ -35,7 +35,7 @@ from .resources import (
     cause_text,
 )
 from .scripts import AgentScript, CallerScript
-from .stasis import Dispatcher
+from .stasis import StasisApps
 from .transfer import Transfers
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class Engine:
     def __init__(
         self,
         clock: Clock,
-        dispatcher: Dispatcher,
+        stasis: StasisApps,
         *,
         media: MediaCatalogue | None = None,
         dialplan: DialplanConfig | None = None,
@@ -83,7 +83,7 @@ class Engine:
         stasis_window: StasisWindow | None = None,
     ) -> None:
         self.clock = clock
-        self.dispatcher = dispatcher
+        self.stasis = stasis
         self.media = media or MediaCatalogue()
         self.dialplan = dialplan or DialplanConfig()
         self.default_app = default_app
@@ -112,7 +112,7 @@ class Engine:
 
     # ------------------------------------------------------------------ helpers
     def now(self) -> str:
-        return self.dispatcher.timestamp()
+        return self.stasis.timestamp()
 
     def event(self, kind: str, **fields: object) -> JsonDict:
         return {"type": kind, "timestamp": self.now(), **fields}
@@ -121,7 +121,7 @@ class Engine:
         event = self.event(kind, **fields)
         # Dial carries the dialled channel as "peer" (and no "channel"/"caller" field).
         event["peer" if kind == "Dial" else "channel"] = channel.to_json()
-        self.dispatcher.emit(event, channels=(channel,))
+        self.stasis.emit(event, channels=(channel,))
 
     def spawn(self, channel: Channel, factory: Callable[[], Awaitable[None]]) -> None:
         """Run ``factory()`` as a task owned by ``channel`` (cancelled when it is gone)."""
@@ -155,7 +155,7 @@ class Engine:
         # channel's id is refused as well (traces/README.md, rest-errors).
         for existing in self.channels:
             if existing.startswith(channel_id):
-                raise AriError(409, "Channel with given unique ID already exists")
+                raise AriRefusal(409, "Channel with given unique ID already exists")
 
     def _register(self, channel: Channel) -> None:
         self.channels[channel.id] = channel
@@ -197,7 +197,7 @@ class Engine:
 
     def _emit_endpoint_state(self, endpoint: Endpoint) -> None:
         event = self.event("EndpointStateChange", endpoint=endpoint.to_json())
-        self.dispatcher.emit(event, endpoint=endpoint.name)
+        self.stasis.emit(event, endpoint=endpoint.name)
 
     def _device_state_of(self, endpoint: Endpoint) -> str:
         if not endpoint.online:
@@ -217,7 +217,7 @@ class Engine:
         event = self.event(
             "DeviceStateChanged", device_state={"name": endpoint.name, "state": state}
         )
-        self.dispatcher.emit(event, device=endpoint.name)
+        self.stasis.emit(event, device=endpoint.name)
 
     def device_state(self, name: str) -> str:
         if name in self.custom_device_states:
@@ -241,7 +241,7 @@ class Engine:
         channel.subscribers.add(app)
         channel.app_name = "Stasis"
         channel.app_data = ",".join([app, *args])
-        stasis_app = self.dispatcher.apps.get(app)
+        stasis_app = self.stasis.apps.get(app)
         if stasis_app is not None:
             stasis_app.channel_ids.add(channel.id)
         fields: dict[str, object] = {"args": args}
@@ -255,11 +255,11 @@ class Engine:
             return
         self.emit_channel(channel, "StasisEnd")
         channel.stasis_app = None
-        stasis_app = self.dispatcher.apps.get(app)
+        stasis_app = self.stasis.apps.get(app)
         if stasis_app is not None:
             stasis_app.channel_ids.discard(channel.id)
             if not stasis_app.active and not stasis_app.channel_ids:
-                del self.dispatcher.apps[app]
+                del self.stasis.apps[app]
         if channel.kind is ChannelKind.INBOUND or channel.unsubscribe_at_stasis_end:
             # Back in the dialplan (or, after a blind transfer, no longer the app's): the app is
             # unsubscribed, so it never sees ChannelDestroyed.
@@ -322,7 +322,7 @@ class Engine:
         handle = CallHandle(call_id=f"call-{next(self._call_seq)}", script=script, app=app)
         handle.started = self.now()
         self.calls[handle.call_id] = handle
-        if not self.dispatcher.is_active(app):
+        if not self.stasis.is_active(app):
             # res_stasis: "Stasis app '<app>' not active" -> Stasis() fails, the dialplan
             # continues and the caller gets SIP 603 Decline.
             self._finish_call(handle, "rejected_app_not_active", 21)
@@ -452,7 +452,7 @@ class Engine:
             if reason not in HANGUP_REASONS:
                 # Asterisk checks the channel first: an unknown channel is a 404 either way.
                 self.channel(channel_id)
-                raise AriError(400, "Invalid reason for hangup reason provided")
+                raise AriRefusal(400, "Invalid reason for hangup reason provided")
             cause = HANGUP_REASONS[reason]
         else:
             cause = 16
@@ -467,14 +467,14 @@ class Engine:
     def get_variable(self, channel_id: str, name: str | None) -> str:
         channel = self.channel(channel_id)
         if not name:
-            raise AriError(400, "Variable name is required")
+            raise AriRefusal(400, "Variable name is required")
         if name not in channel.variables:
-            raise AriError(404, "Provided variable was not found")
+            raise AriRefusal(404, "Provided variable was not found")
         return channel.variables[name]
 
     def set_variable(self, channel_id: str, name: str | None, value: str) -> None:
         if not name:
-            raise AriError(400, "Variable name is required")
+            raise AriRefusal(400, "Variable name is required")
         # Unlike reading one, setting a variable goes through the app's control of the channel.
         channel = self.stasis_channel(channel_id)
         channel.variables[name] = value
@@ -485,7 +485,7 @@ class Engine:
 
     def send_dtmf(self, channel_id: str, dtmf: str | None) -> None:
         if not dtmf:
-            raise AriError(400, "DTMF is required")
+            raise AriRefusal(400, "DTMF is required")
         channel = self.stasis_channel(channel_id)
         run = self.runs.get(channel.id)
         if run is not None:
@@ -502,10 +502,10 @@ class Engine:
     # ------------------------------------------------------------------ create / originate
     def _resolve_endpoint(self, spec: str | None) -> tuple[str, str, Endpoint | None]:
         if not spec:
-            raise AriError(400, "Endpoint must be specified")
+            raise AriRefusal(400, "Endpoint must be specified")
         tech, slash, resource = spec.partition("/")
         if not slash or not tech or not resource:
-            raise AriError(400, "Invalid endpoint specified")
+            raise AriRefusal(400, "Invalid endpoint specified")
         if tech == "Local":
             if "@" not in resource:
                 raise allocation_failed()
@@ -603,7 +603,7 @@ class Engine:
     ) -> Channel:
         tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
         if not app and not extension:
-            raise AriError(400, "Application or extension must be specified")
+            raise AriRefusal(400, "Application or extension must be specified")
         kind = ChannelKind.ORIGINATED if app else ChannelKind.DIALPLAN
         channel = self._new_outbound(
             tech, resource, endpoint, kind, channel_id, variables, caller_id
@@ -631,7 +631,7 @@ class Engine:
     def dial(self, channel_id: str, caller: str | None, timeout: int) -> None:
         channel = self.stasis_channel(channel_id)
         if channel.state != "Down" or channel.dialled:
-            raise AriError(409, "Channel is not in the 'Down' state")
+            raise AriRefusal(409, "Channel is not in the 'Down' state")
         peer = self.channels.get(caller) if caller else None
         if peer is not None:
             channel.connected_name, channel.connected_number = peer.caller_name, peer.caller_number
@@ -762,7 +762,7 @@ class Engine:
             return
         if extension and target_context == self.dialplan.inbound_context:
             channel.context, channel.exten, channel.priority = target_context, extension, 2
-            if self.dispatcher.is_active(app):
+            if self.stasis.is_active(app):
                 if channel.kind is ChannelKind.INBOUND:
                     channel.subscribers.add(app)
                 self.enter_stasis(channel, app, [extension])
@@ -782,7 +782,7 @@ class Engine:
 
     def redirect(self, channel_id: str, endpoint: str | None) -> None:
         if not endpoint:
-            raise AriError(400, "Required parameter 'endpoint' not provided.")
+            raise AriRefusal(400, "Required parameter 'endpoint' not provided.")
         channel = self.stasis_channel(channel_id)
         # The phone is sent elsewhere (SIP 302): for the app the channel just goes away.
         self.hangup(channel, request={"cause": 16}, cause=16, how=f"redirected:{endpoint}")
@@ -796,7 +796,7 @@ class Engine:
         playback_id: str | None,
     ) -> Playback:
         if not media or not all(media):
-            raise AriError(500, "Failed to queue media for playback")
+            raise AriRefusal(500, "Failed to queue media for playback")
         if isinstance(target, Channel):
             uri = f"channel:{target.id}"
             language = lang or target.language
@@ -833,10 +833,10 @@ class Engine:
     def _emit_playback(self, target: Channel | Bridge, kind: str, playback: Playback) -> None:
         event = self.event(kind, playback=playback.to_json())
         if isinstance(target, Channel):
-            self.dispatcher.emit(event, channels=(target,))
+            self.stasis.emit(event, channels=(target,))
         else:
             members = [self.channels[c] for c in target.channels if c in self.channels]
-            self.dispatcher.emit(event, channels=members, bridge=target)
+            self.stasis.emit(event, channels=members, bridge=target)
 
     def _listeners(self, target: Channel | Bridge) -> list[Channel]:
         if isinstance(target, Channel):
@@ -908,20 +908,20 @@ class Engine:
     def stop_playback(self, playback_id: str) -> None:
         playback = self.playbacks.get(playback_id)
         if playback is None:
-            raise AriError(404, "Playback not found")
+            raise AriRefusal(404, "Playback not found")
         target = self._playback_target(playback)
         if target is None:
-            raise AriError(404, "Playback not found")
+            raise AriRefusal(404, "Playback not found")
         self.finish_playback(target, playback, "done")
 
     def control_playback(self, playback_id: str, operation: str | None) -> None:
         playback = self.playbacks.get(playback_id)
         if playback is None:
-            raise AriError(404, "Playback not found")
+            raise AriRefusal(404, "Playback not found")
         if operation not in ("restart", "pause", "unpause", "reverse", "forward"):
-            raise AriError(400, "Invalid operation")
+            raise AriRefusal(400, "Invalid operation")
         if playback.state == "queued":
-            raise AriError(409, "Playback not in a valid state")
+            raise AriRefusal(409, "Playback not in a valid state")
 
     def _playback_target(self, playback: Playback) -> Channel | Bridge | None:
         kind, _, target_id = playback.target_uri.partition(":")

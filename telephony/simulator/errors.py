@@ -3,11 +3,14 @@
 Hierarchy::
 
     SimulatorError                 anything the simulator refuses
-    ├── AriError                   an ARI request Asterisk would refuse: carries the HTTP status and
+    ├── AriRefusal                 an ARI request Asterisk would refuse: carries the HTTP status and
     │                              the exact body Asterisk sends (``{"message": ...}``, or
     │                              ``{"error": ...}`` for "Allocation failed")
     └── ScriptError                a caller/agent script or control request that makes no sense
                                    (bad value, unknown agent); the message names the field
+
+``AriRefusal`` is the server's side of a refusal; the client side (what decroche's ARI client
+raises on reading it) is ``telephony.ari.errors.AriHttpError`` and its subclasses.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ class SimulatorError(Exception):
     """Base class of every error raised by the simulated PBX."""
 
 
-class AriError(SimulatorError):
+class AriRefusal(SimulatorError):
     """An ARI request refused the way Asterisk 22 refuses it."""
 
     def __init__(self, status: int, message: str, *, key: str = "message") -> None:
@@ -34,14 +37,14 @@ class ScriptError(SimulatorError):
     """A scripted caller or agent, or a control API request, is invalid."""
 
 
-def channel_not_found() -> AriError:
-    return AriError(404, "Channel not found")
+def channel_not_found() -> AriRefusal:
+    return AriRefusal(404, "Channel not found")
 
 
-def not_in_stasis() -> AriError:
-    return AriError(409, "Channel not in Stasis application")
+def not_in_stasis() -> AriRefusal:
+    return AriRefusal(409, "Channel not in Stasis application")
 
 
-def allocation_failed() -> AriError:
+def allocation_failed() -> AriRefusal:
     # Asterisk's only error body keyed "error" rather than "message" (see traces/README.md).
-    return AriError(500, "Allocation failed", key="error")
+    return AriRefusal(500, "Allocation failed", key="error")

@@ -29,7 +29,7 @@ from telephony.ari.errors import http_error
 from telephony.ari.transport import AriTransport, QueryValue, error_message, query_strings
 
 from .ari_http import AriHandlers, Call, Handler, error_response, json_response, merge_body
-from .errors import AriError
+from .errors import AriRefusal
 from .operations import OPERATIONS
 from .pbx import SimulatedPbx
 
@@ -74,7 +74,7 @@ class InProcessAri:
             try:
                 params, variables = merge_body(query, body)
                 response = await handler(Call(match_info, params, variables))
-            except AriError as error:
+            except AriRefusal as error:
                 response = error_response(error)
             return response.status, _body(response)
         if known_path:

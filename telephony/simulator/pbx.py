@@ -18,7 +18,7 @@ from .media import MediaCatalogue
 from .people import CallHandle
 from .resources import JsonDict
 from .scripts import AgentScript, CallerScript
-from .stasis import Dispatcher
+from .stasis import StasisApps
 
 DEFAULT_ASTERISK_ID = "02:fc:00:00:00:01"
 
@@ -46,10 +46,10 @@ class SimulatedPbx:
     ) -> None:
         self.clock: Clock = clock or ScaledClock(1.0)
         self.credentials = Credentials(username, password)
-        self.dispatcher = Dispatcher(self.clock, asterisk_id)
+        self.stasis = StasisApps(self.clock, asterisk_id)
         self.engine = Engine(
             self.clock,
-            self.dispatcher,
+            self.stasis,
             media=media,
             dialplan=dialplan,
             default_app=app,
@@ -88,7 +88,7 @@ class SimulatedPbx:
         """Hang up every channel, close every WebSocket and stop serving."""
         for channel in list(self.engine.channels.values()):
             self.engine.hangup(channel, request={"cause": 16}, cause=16, how="pbx_stopped")
-        for app in list(self.dispatcher.apps.values()):
+        for app in list(self.stasis.apps.values()):
             if app.sink is not None:
                 await app.sink.close()
         if self._runner is not None:
@@ -130,8 +130,8 @@ class SimulatedPbx:
             ],
             "apps": [
                 {**a.to_json(), "connected": a.active, "subscribe_all": a.subscribe_all}
-                for a in self.dispatcher.apps.values()
+                for a in self.stasis.apps.values()
             ],
             "calls": [h.to_json() for h in engine.calls.values()],
-            "events": {"sent": self.dispatcher.sent, "dropped": self.dispatcher.dropped},
+            "events": {"sent": self.stasis.sent, "dropped": self.stasis.dropped},
         }  # fmt: skip

@@ -91,7 +91,7 @@ class StasisApp:
         }
 
 
-class Dispatcher:
+class StasisApps:
     """Registry of Stasis apps; turns an event into one JSON message per interested app."""
 
     def __init__(self, clock: Clock, asterisk_id: str) -> None:

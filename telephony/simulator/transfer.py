@@ -26,7 +26,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from .errors import AriError
+from .errors import AriRefusal
 from .resources import Bridge, Channel, ChannelKind, JsonDict, PendingRefer
 from .scripts import AgentScript
 
@@ -166,7 +166,7 @@ class Transfers:
         engine.emit_channel(transferer, "ChannelUnhold")
         before = bridge.to_json()  # BridgeBlindTransfer shows the bridge as it was
         one, two = self._local_pair(exten, context)
-        in_stasis = context == engine.dialplan.inbound_context and engine.dispatcher.is_active(
+        in_stasis = context == engine.dialplan.inbound_context and engine.stasis.is_active(
             engine.default_app
         )
         if in_stasis:
@@ -186,7 +186,7 @@ class Transfers:
             replace_channel=one.to_json(),
             bridge=before,
         )
-        engine.dispatcher.emit(event, channels=(transferer,), bridge=bridge)
+        engine.stasis.emit(event, channels=(transferer,), bridge=bridge)
         for who, party in ((transferee, one), (one, transferee)):
             who.connected_name, who.connected_number = party.caller_name, party.caller_number
             engine.emit_channel(who, "ChannelConnectedLine")
@@ -254,9 +254,9 @@ class Transfers:
         """``POST /channels/{id}/transfer_progress?states=...``."""
         channel = self.engine.stasis_channel(channel_id)
         if not states:
-            raise AriError(400, "states must be provided")
+            raise AriRefusal(400, "states must be provided")
         if states not in PROGRESS_STATES:
-            raise AriError(400, f"Invalid states value '{states}'")
+            raise AriRefusal(400, f"Invalid states value '{states}'")
         refer = channel.pending_refer
         if refer is None:
             return  # no REFER waiting on this channel: the NOTIFY has nowhere to go
@@ -284,9 +284,7 @@ class Transfers:
         }
         if state is not None:
             fields["state"] = state
-        self.engine.dispatcher.emit(
-            self.engine.event("ChannelTransfer", **fields), channels=(source,)
-        )
+        self.engine.stasis.emit(self.engine.event("ChannelTransfer", **fields), channels=(source,))
 
     # ------------------------------------------------------------------ helpers
     def _bridge_members(self, bridge_id: str | None, *, but: Channel) -> list[Channel]:
