@@ -21,6 +21,7 @@ import jinja2
 from aiohttp import web
 
 from analytics.api import FrameSource, Indicators
+from analytics.staffing.api import Staffing
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.errors import InputError
 from reports.live import LiveFeed
@@ -40,6 +41,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "home": frozenset({Q, IT, AG}),
     "logout": frozenset({Q, IT, AG}),
     "dashboard": frozenset({Q}),
+    "staffing": frozenset({Q}),
     "service": frozenset({Q}),
     "export": frozenset({Q}),
     "reports": frozenset({Q}),
@@ -83,6 +85,8 @@ class WebDeps:
     healthz: Callable[[], dict[str, object]] | None = None
     # What-if simulations launched from the IT page (None: not offered by this process).
     whatif: WhatIfJobs | None = None
+    # Agents needed per slot (None: the staffing page is not offered by this process).
+    staffing: Staffing | None = None
 
     @property
     def auth(self) -> AuthSettings:
@@ -144,6 +148,7 @@ def _nav(session: Session | None) -> list[tuple[str, str, str]]:
         return []
     pages = [
         ("dashboard", "/tableau-de-bord", "Tableau de bord"),
+        ("staffing", "/effectifs", "Effectifs"),
         ("reports", "/rapports", "Rapports"),
         ("live", "/direct", "En direct"),
         ("system", "/systeme", "Système"),

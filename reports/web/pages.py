@@ -39,6 +39,7 @@ from reports.web.app import (
     new_login_csrf,
     render,
 )
+from reports.web.staffing_pages import add_staffing_routes
 from reports.web.whatif_pages import add_whatif_routes
 from telephony.records.errors import CallbackNotFound
 from telephony.records.store import PendingCallback
@@ -573,4 +574,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/agent", agent, name="agent")
     app.router.add_post("/agent/presence", agent_presence, name="agent_presence")
     app.router.add_post("/agent/rappel", agent_callback, name="agent_callback")
+    add_staffing_routes(app)
     add_whatif_routes(app)

@@ -1,0 +1,155 @@
+"""The quality lead's staffing page and the review's section, from one :class:`StaffingPlan`.
+
+Per service, a weekday × slot grid: in each cell the agents needed and the agents present,
+and the cells short of agents marked with a symbol and said in words ("▲ manque 1"), never by
+colour alone. The same plan gives the review's list of the slots short of agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.staffing.plan import ServiceStaffing, SlotStaffing, StaffingPlan, hhmm
+from analytics.staffing.text import (
+    SHORT_MARK,
+    WEEKDAYS_FR,
+    agents,
+    decimal,
+    duration,
+    percent,
+    slot_label,
+)
+
+MODEL_FR = {"erlang_a": "file d'attente (Erlang A)", "loss": "sans file d'attente (Erlang B)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    needed: int
+    present: str  # "1,5", or "—" when nothing was seen
+    short_by: str | None  # "1" agent missing, None when not short
+    unreachable: bool  # objectives out of reach by staffing alone
+    detail: str  # the whole cell in words (title and screen readers)
+
+    @property
+    def css(self) -> str:
+        return "short" if self.short_by is not None else "covered"
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    service: str
+    name: str
+    model: str
+    why: str
+    objectives: str
+    patience: str
+    weekdays: tuple[str, ...]  # column headers
+    rows: tuple[tuple[str, tuple[Cell | None, ...]], ...]  # (slot "09:00-10:00", cells)
+    short_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShortSlot:
+    """One line of "créneaux en sous-effectif"."""
+
+    service: str
+    when: str  # "lundi 09:00-10:00"
+    needed: int
+    present: str
+    missing: str
+    calls_per_hour: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffingView:
+    start_fr: str
+    end_fr: str
+    slot_minutes: int
+    grids: tuple[Grid, ...]
+    short: tuple[ShortSlot, ...]
+    slots: int  # every slot of every service
+
+    @property
+    def short_services(self) -> int:
+        return len({s.service for s in self.short})
+
+
+def _cell(slot: SlotStaffing) -> Cell:
+    seen = slot.traffic.agents_observed
+    present = "—" if seen is None else agents(round(seen, 1))
+    missing = agents(round(slot.short_by, 1)) if slot.short_by > 0 else None
+    words = (
+        f"{slot.agents_needed} agent{'s' if slot.agents_needed > 1 else ''} "
+        f"nécessaire{'s' if slot.agents_needed > 1 else ''}, "
+        + ("présence non mesurée" if seen is None else f"{present} présent(s) en moyenne")
+        + f", {decimal(slot.traffic.calls_per_hour)} appels par heure"
+    )
+    if missing is not None:
+        words += f" ; sous-effectif : il manque {missing} agent(s)"
+    if not slot.reachable:
+        words += " ; objectifs hors d'atteinte par l'effectif seul (décroché trop lent)"
+    return Cell(slot.agents_needed, present, missing, not slot.reachable, words)
+
+
+def _grid(service: ServiceStaffing, slot_minutes: int) -> Grid:
+    by_key = {(s.traffic.weekday, s.traffic.start_s): s for s in service.slots}
+    weekdays = sorted({s.traffic.weekday for s in service.slots})
+    starts = sorted({s.traffic.start_s for s in service.slots})
+    step = slot_minutes * 60
+    rows = tuple(
+        (
+            f"{hhmm(start)}-{hhmm(start + step)}",
+            tuple(
+                _cell(by_key[(day, start)]) if (day, start) in by_key else None for day in weekdays
+            ),
+        )
+        for start in starts
+    )
+    t = service.targets
+    patience = service.traffic.mean_patience_s
+    return Grid(
+        service=service.service,
+        name=service.name,
+        model=MODEL_FR[service.model],
+        why=service.why,
+        objectives=(
+            f"{percent(t.service_level)} des appels décrochés en {t.wait_s:g} s au plus, "
+            f"taux de décroché {percent(t.answer_rate)}"
+        ),
+        patience="aucun abandon sur la période"
+        if patience is None
+        else f"{duration(patience)} ({service.traffic.abandons} abandons)",
+        weekdays=tuple(WEEKDAYS_FR[d - 1] for d in weekdays),
+        rows=rows,
+        short_count=sum(1 for s in service.slots if s.short_by > 0),
+    )
+
+
+def short_slots(plan: StaffingPlan) -> tuple[ShortSlot, ...]:
+    """The review's "créneaux en sous-effectif": service, slot, agents needed, present, missing."""
+    return tuple(
+        ShortSlot(
+            service=service.name,
+            when=slot_label(slot),
+            needed=slot.agents_needed,
+            present=agents(round(slot.traffic.agents_observed or 0.0, 1)),
+            missing=agents(round(slot.short_by, 1)),
+            calls_per_hour=decimal(slot.traffic.calls_per_hour),
+        )
+        for service, slot in plan.short_slots()
+    )
+
+
+def staffing_view(plan: StaffingPlan) -> StaffingView:
+    return StaffingView(
+        start_fr=f"{plan.start:%d/%m/%Y}",
+        end_fr=f"{plan.end:%d/%m/%Y}",
+        slot_minutes=plan.slot_minutes,
+        grids=tuple(_grid(s, plan.slot_minutes) for s in plan.services.values()),
+        short=short_slots(plan),
+        slots=sum(len(s.slots) for s in plan.services.values()),
+    )
+
+
+__all__ = ["SHORT_MARK", "Cell", "Grid", "ShortSlot", "StaffingView", "staffing_view"]
