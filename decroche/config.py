@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
@@ -75,6 +75,15 @@ class WebConfig(_Section):
     agent_phones: dict[str, str] = Field(default_factory=dict)
 
 
+class StaffingConfig(_Section):
+    """``decroche staffing`` and its page: the after-call work of each service (seconds an
+    agent stays busy after hanging up, counted in the handle time; none when absent)."""
+
+    after_call_work_s: dict[str, Annotated[float, Field(ge=0, le=3600)]] = Field(
+        default_factory=dict
+    )
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     ari: AriConfig = AriConfig()
@@ -82,6 +91,7 @@ class Config(_Section):
     rules: RulesConfig = RulesConfig()
     web: WebConfig = WebConfig()
     objectives: ObjectivesConfig = Field(default_factory=ObjectivesConfig)
+    staffing: StaffingConfig = StaffingConfig()
 
     def database_url(self) -> str:
         if self.storage.url:
