@@ -20,7 +20,7 @@ Errors a person must act on are :class:`AppError`, in French.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,8 @@ from decroche.config import Config, ConfigError, load_config
 if TYPE_CHECKING:
     from analytics.api import Indicators
     from analytics.definitions import Parameters
+    from analytics.staffing.api import Staffing
+    from analytics.staffing.plan import QueueSetup
     from decroche.jobs import Maintenance
     from decroche.service import Service
     from reports.documents import ReportSettings
@@ -266,6 +268,39 @@ class App:
 
         return Indicators(
             DatabaseSource(self.database()), parameters or self.parameters(), self.config.objectives
+        )
+
+    def staffing(
+        self,
+        parameters: Parameters | None = None,
+        *,
+        queue_log: Path | None = None,
+        queues: Mapping[str, QueueSetup] | None = None,
+        database: Database | None = None,
+    ) -> Staffing:
+        """The agents needed per slot, over the call records (or a queue_log file): opening
+        hours and names from the rules in force at each plan, the configured objectives and
+        after-call work. ``queues``: services to model with a waiting queue (``--queue``);
+        ``database``: the running service's (the web app's)."""
+        from analytics.sources import DatabaseSource, QueueLogSource
+        from analytics.staffing.api import RulesOpeningHours, Staffing, StaffingSettings
+
+        source: DatabaseSource | QueueLogSource = (
+            DatabaseSource(database or self.database())
+            if queue_log is None
+            else QueueLogSource(queue_log)
+        )
+        return Staffing(
+            source,
+            RulesOpeningHours(lambda: self.rules.current),
+            parameters=parameters or self.parameters(),
+            objectives=self.config.objectives,
+            names=self.names,
+            settings=StaffingSettings(
+                after_call_work_s=dict(self.config.staffing.after_call_work_s),
+                queues=dict(queues or {}),
+            ),
+            queue_log=queue_log is not None,
         )
 
     def survey_scales(self) -> dict[str, Scale]:

@@ -151,6 +151,7 @@ def build_web_deps(app: App, service: Service | None, live: InMemoryLiveFeed) ->
         healthz=service.health if service is not None else None,
         timezone=app.timezone,
         whatif=whatif_jobs(app, Path(rules.source)),
+        staffing=app.staffing(database=database),
     )
 
 

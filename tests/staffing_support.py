@@ -20,8 +20,9 @@ def stationary_queue_log(
     agents: int = 3,
     hours: tuple[int, ...] = (9, 10, 11),
     seed: int = 7,
+    queue: str = "accueil",
 ) -> str:
-    """An Asterisk queue_log of Monday-to-Friday mornings on one queue ``accueil``.
+    """An Asterisk queue_log of Monday-to-Friday mornings on one queue (``accueil``).
 
     Exactly ``calls_per_hour`` callers in each open hour (at random times within it), each
     talking exactly ``talk_s`` once answered, so that the arrival rate and handle time a model
@@ -42,20 +43,20 @@ def stationary_queue_log(
     for index, at in enumerate(sorted(arrivals)):
         call_id = f"{at:.3f}.{index}"
         patience = rng.expovariate(1 / patience_s)
-        lines.append(f"{at:.0f}|{call_id}|accueil|NONE|ENTERQUEUE||06{index:08d}|1")
+        lines.append(f"{at:.0f}|{call_id}|{queue}|NONE|ENTERQUEUE||06{index:08d}|1")
         free_at, agent = free[0]
         start = max(at, free_at)
         if start - at <= patience:
             heapq.heapreplace(free, (start + talk_s, agent))
             hold = round(start - at)
-            lines.append(f"{start:.0f}|{call_id}|accueil|{agent}|CONNECT|{hold}|{call_id}b|0")
+            lines.append(f"{start:.0f}|{call_id}|{queue}|{agent}|CONNECT|{hold}|{call_id}b|0")
             lines.append(
-                f"{start + talk_s:.0f}|{call_id}|accueil|{agent}|COMPLETECALLER|{hold}|"
+                f"{start + talk_s:.0f}|{call_id}|{queue}|{agent}|COMPLETECALLER|{hold}|"
                 f"{talk_s:.0f}|1"
             )
         else:
             lines.append(
-                f"{at + patience:.0f}|{call_id}|accueil|NONE|ABANDON|1|1|{round(patience)}"
+                f"{at + patience:.0f}|{call_id}|{queue}|NONE|ABANDON|1|1|{round(patience)}"
             )
     lines.sort(key=lambda line: int(line.split("|", 1)[0]))
     return "\n".join(lines) + "\n"

@@ -11,7 +11,6 @@ from analytics.staffing.api import RulesOpeningHours
 from analytics.staffing.legs import legs_from_records
 from analytics.staffing.plan import staffing_plan
 from analytics.staffing.traffic import service_traffic
-from decroche.staffing_verify import staffed_agents, staffed_rules, verify, virtual_agent
 from ivr_prompts.catalogue import load_catalogue
 from routing_rules.loader import default_rules_path, load_rules
 from telephony.records.model import (
@@ -23,6 +22,7 @@ from telephony.records.model import (
     ServiceEntry,
 )
 from tests.staffing_support import PARIS
+from whatif.staffing import staffed_agents, staffed_rules, verify, virtual_agent
 
 MONDAY = date(2025, 5, 5)
 RULES = load_rules(default_rules_path(), load_catalogue().keys())

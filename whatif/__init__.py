@@ -11,6 +11,8 @@ Modules, by role (pure first, I/O last):
 - ``replay`` (I/O): a model played on the simulated PBX against the real router, in virtual
   time; ``run``: the whole what-if of a period;
 - ``jobs``: the simulations the IT page launches, each a ``decroche whatif`` child process;
+- ``staffing``: a staffing plan checked by replaying its period with the recommended agents
+  present slot by slot (``decroche staffing --verify``);
 - ``errors``: the exception hierarchy.
 
 It reads call records (``telephony.records.model``), runs the router and the simulated PBX

@@ -8,7 +8,7 @@ a period: ``decroche staffing``'s table and JSON, the quality lead's page and th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Protocol
@@ -34,13 +34,15 @@ class StaffingSource(Protocol):
 class RulesOpeningHours:
     """Opening hours from the rules: a service's schedule (weekly slots, public holidays,
     dated exceptions); a service without hours is open all day; a service the rules do not
-    know (an old queue, a service since removed) is None: open all day but public holidays."""
+    know (an old queue, a service since removed) is None: open all day but public holidays.
+    ``rules`` may be a function giving the rules in force (a reload then applies at once)."""
 
-    def __init__(self, rules: CompiledRules) -> None:
+    def __init__(self, rules: CompiledRules | Callable[[], CompiledRules]) -> None:
         self._rules = rules
 
     def spans(self, service: str, day: date) -> Sequence[Span] | None:
-        found = self._rules.services.get(service)
+        rules = self._rules if isinstance(self._rules, CompiledRules) else self._rules()
+        found = rules.services.get(service)
         if found is None:
             return None
         if found.schedule is None:
@@ -66,7 +68,7 @@ class Staffing:
         *,
         parameters: Parameters | None = None,
         objectives: ObjectivesConfig | None = None,
-        names: Mapping[str, str] | None = None,
+        names: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
         settings: StaffingSettings | None = None,
         queue_log: bool = False,
     ) -> None:
@@ -74,7 +76,8 @@ class Staffing:
         self._hours = hours
         self.parameters = parameters or Parameters()
         self.objectives = objectives or ObjectivesConfig()
-        self.names = dict(names or {})
+        # A function: the names of the rules in force at each plan (a reload renames).
+        self._names = names or {}
         self.settings = settings or StaffingSettings()
         self._queue_log = queue_log
 
@@ -102,7 +105,7 @@ class Staffing:
             slot_minutes=slot_minutes,
             objectives=self.objectives,
             params=self.parameters,
-            names=self.names,
+            names=self._names() if callable(self._names) else self._names,
             queues=self.settings.queues,
             queue_log=self._queue_log,
         )

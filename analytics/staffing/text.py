@@ -94,7 +94,12 @@ def _service_lines(service: ServiceStaffing) -> list[str]:
         )
         + ".",
     ]
-    if pickup.rung:
+    if pickup.rung and service.model == "erlang_a":
+        lines.append(
+            f"  Sonnerie avant décroché : {decimal(pickup.mean_delay_s)} s en moyenne "
+            "(ajoutée à l'attente dans la file)."
+        )
+    elif pickup.rung:
         lines.append(
             f"  Appels présentés à un agent libre : {pickup.rung}, décrochés "
             f"{percent(pickup.answered_share)}, dont dans l'objectif "

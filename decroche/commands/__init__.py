@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "purge": ("decroche.commands.records", "purge"),
     "db": ("decroche.commands.records", "db"),
     "whatif": ("decroche.commands.whatif", "whatif"),
+    "staffing": ("decroche.commands.staffing", "staffing"),
     "sim": ("decroche.commands.sim", "sim"),
 }
 
@@ -44,5 +45,6 @@ SUMMARIES: dict[str, str] = {
     "purge": "Supprimer le détail des appels anciens, garder les indicateurs.",
     "db": "Base des appels : schéma et état.",
     "whatif": "Et si… : rejouer une période avec d'autres règles.",
+    "staffing": "Effectifs : agents nécessaires par service, jour et heure, et agents présents.",
     "sim": "PBX simulé (ARI en HTTP et WebSocket).",
 }

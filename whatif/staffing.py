@@ -1,4 +1,5 @@
-"""``decroche staffing --verify``: the period replayed with the recommended agents present.
+"""Staffing checked by simulation (``decroche staffing --verify``): the period replayed with the
+recommended agents present.
 
 The staffing plan says how many agents each service needs in each slot and what the queueing
 model expects with them. The check replays the period's callers (arrival times, keys, patience,
@@ -26,11 +27,13 @@ from analytics.staffing.api import RulesOpeningHours
 from analytics.staffing.legs import legs_from_records
 from analytics.staffing.plan import Expected, ServiceStaffing, StaffingPlan
 from analytics.staffing.traffic import ServiceTraffic, service_traffic
-from decroche.whatif import AgentChange, WhatIfError, in_period, traffic_from_records
-from decroche.whatif_replay import default_workers, replay, replay_pool
 from routing_rules.compiled import CompiledRules
 from telephony.records.model import CallRecord
 from telephony.simulator.scripts import AgentScript
+from whatif.compare import in_period
+from whatif.errors import WhatIfError
+from whatif.replay import default_workers, replay, replay_pool
+from whatif.traffic import AgentChange, traffic_from_records
 
 Progress = Callable[[int, int], None]
 
