@@ -20,10 +20,12 @@ from markupsafe import Markup
 
 from analytics.api import Indicators
 from analytics.definitions import Counts
+from analytics.staffing.plan import StaffingPlan
 from reports import format as fmt
 from reports import svg
 from reports.errors import ReportGenerationError
 from reports.periods import MONTHS_FR, Period
+from reports.staffing_view import review_section
 from reports.tables import Column, DataTable
 from reports.views import (
     TOTAL,
@@ -141,8 +143,12 @@ def build_report(
     settings: ReportSettings | None = None,
     generated_at: datetime,
     progress: Progress = _noop,
+    staffing: StaffingPlan | None = None,
 ) -> ReportDocument:
-    """The HTML of the monthly report (``kind="monthly"``) or annual review (``"annual"``)."""
+    """The HTML of the monthly report (``kind="monthly"``) or annual review (``"annual"``).
+
+    ``staffing``: the period's staffing plan; the annual review then has its section "créneaux
+    en sous-effectif" (the adequacy of resources a management review looks at)."""
     if kind not in ("monthly", "annual"):
         raise ReportGenerationError(f"type de rapport inconnu « {kind} » (monthly ou annual)")
     settings = settings or ReportSettings()
@@ -279,6 +285,9 @@ def build_report(
                 "overflows": overflow_table,
             },
             extra=extra,
+            staffing=review_section(staffing)
+            if staffing is not None and kind == "annual"
+            else None,
             appendix=definitions_html(settings.definitions),
         )
     )

@@ -19,6 +19,7 @@ from analytics.staffing.text import (
     percent,
     slot_label,
 )
+from reports.tables import Column, DataTable
 
 MODEL_FR = {"erlang_a": "file d'attente (Erlang A)", "loss": "sans file d'attente (Erlang B)"}
 
@@ -152,4 +153,68 @@ def staffing_view(plan: StaffingPlan) -> StaffingView:
     )
 
 
-__all__ = ["SHORT_MARK", "Cell", "Grid", "ShortSlot", "StaffingView", "staffing_view"]
+@dataclass(frozen=True, slots=True)
+class ReviewSection:
+    """The annual review's "créneaux en sous-effectif": a sentence, the table, the method."""
+
+    summary: str
+    table: DataTable
+    method: str
+
+
+def review_section(plan: StaffingPlan) -> ReviewSection:
+    """The slots short of agents over the review's period, each with the agents missing."""
+    short = short_slots(plan)
+    table = DataTable(
+        "sous-effectif",
+        f"Créneaux en sous-effectif — du {plan.start:%d/%m/%Y} au {plan.end:%d/%m/%Y}",
+        [
+            Column("service", "Service"),
+            Column("slot", "Créneau"),
+            # Figures already in French (decimal comma), right-aligned as figures.
+            Column("calls", "Appels par heure", "count"),
+            Column("needed", "Agents nécessaires", "count"),
+            Column("present", "Agents présents", "count"),
+            Column("missing", "Agents manquants", "count"),
+        ],
+        [
+            [s.service, s.when, s.calls_per_hour, s.needed, s.present, f"{SHORT_MARK} {s.missing}"]
+            for s in short
+        ],
+    )
+    slots = sum(len(s.slots) for s in plan.services.values())
+    hours = plan.slot_minutes / 60
+    missing = sum(slot.short_by * hours for _, slot in plan.short_slots())
+    if short:
+        services = len({s.service for s in short})
+        summary = (
+            f"{len(short)} créneau(x) de la semaine sur {slots} comptaient moins d'agents "
+            f"présents que nécessaires pour tenir les objectifs, dans {services} service(s) ; "
+            f"il manquait en tout {decimal(missing)} heure(s)-agent par semaine."
+        )
+    else:
+        summary = (
+            f"Aucun des {slots} créneaux de la semaine ne comptait moins d'agents présents que "
+            "nécessaires pour tenir les objectifs."
+        )
+    method = (
+        "Agents nécessaires : le plus petit nombre d'agents avec lequel le créneau tient les "
+        "objectifs du service (niveau de service et taux de décroché), d'après les appels de la "
+        "période (modèle Erlang B sans file d'attente, Erlang A avec). Agents présents : agents "
+        "dont le téléphone a sonné pour le service dans le créneau, en moyenne sur les jours où "
+        "il a reçu des appels (un minimum). Détail : page Effectifs du tableau de bord, ou "
+        "« decroche staffing »."
+    )
+    return ReviewSection(summary, table, method)
+
+
+__all__ = [
+    "SHORT_MARK",
+    "Cell",
+    "Grid",
+    "ReviewSection",
+    "ShortSlot",
+    "StaffingView",
+    "review_section",
+    "staffing_view",
+]

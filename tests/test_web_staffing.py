@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from reports.testing import fill, web_deps
 
 from analytics.sources import DatabaseSource
 from analytics.staffing.api import Staffing
 from analytics.staffing.traffic import AlwaysOpen
+from decroche.testing import web_deps
 from reports.staffing_view import staffing_view
 from telephony.records.engine import open_store
 from telephony.records.queue_log import iter_queue_log
+from telephony.records.testing import fill
 from tests.browser_support import Server, shot, sign_in
 from tests.staffing_support import stationary_queue_log
 

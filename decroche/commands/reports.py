@@ -74,6 +74,8 @@ def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, forc
         )
     step = _progress(7 if pdf else 6)
     try:
+        # The annual review's "créneaux en sous-effectif": the year's staffing plan.
+        staffing = app.staffing().plan(period.start, period.end) if kind == "annual" else None
         document = build_report(
             app.indicators(),
             period,
@@ -84,6 +86,7 @@ def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, forc
             settings=settings,
             generated_at=now,
             progress=step,
+            staffing=staffing,
         )
         files = write_report(document, out or app.reports_dir, pdf=pdf, progress=step)
     except BaseException:
