@@ -75,57 +75,20 @@ def test_a_queue_can_be_asked_for_a_service(tmp_path) -> None:
 
 
 def test_errors_are_french_and_say_where(tmp_path) -> None:
-    log = _log(tmp_path, weeks=1)
-    runner = CliRunner()
-    both = runner.invoke(
-        main,
-        [
-            "staffing",
-            "--db",
-            "sqlite://",
-            "--queue-log",
-            str(log),
-            "--from",
-            "2025-02-03",
-            "--to",
-            "2025-02-09",
-        ],
-    )
+    log = str(_log(tmp_path, weeks=1))
+    week = ["--from", "2025-02-03", "--to", "2025-02-09"]
+
+    def run(*args: str):
+        return CliRunner().invoke(main, ["staffing", "--queue-log", log, *args])
+
+    both = run("--db", "sqlite://", *week)
     assert both.exit_code != 0 and "--db et --queue-log s'excluent" in both.output
-    unknown = runner.invoke(
-        main,
-        [
-            "staffing",
-            "--queue-log",
-            str(log),
-            "--from",
-            "2025-02-03",
-            "--to",
-            "2025-02-09",
-            "--queue",
-            "piscine",
-        ],
-    )
+    unknown = run(*week, "--queue", "piscine")
     assert unknown.exit_code == 2
     assert "'piscine' n'est pas un service des règles" in unknown.output
-    bad = runner.invoke(
-        main,
-        [
-            "staffing",
-            "--queue-log",
-            str(log),
-            "--from",
-            "2025-02-03",
-            "--to",
-            "2025-02-09",
-            "--queue",
-            "accueil=bientôt",
-        ],
-    )
+    bad = run(*week, "--queue", "accueil=bientôt")
     assert bad.exit_code == 2 and "attente maximale" in bad.output
-    backwards = runner.invoke(
-        main, ["staffing", "--queue-log", str(log), "--from", "2025-02-09", "--to", "2025-02-03"]
-    )
+    backwards = run("--from", "2025-02-09", "--to", "2025-02-03")
     assert backwards.exit_code == 2 and "--to" in backwards.output
 
 

@@ -58,6 +58,28 @@ db_option = click.option(
 )
 
 
+def with_period(command: F) -> F:
+    """``--from`` and ``--to`` (local dates, both included), as ``start`` and ``end``."""
+    command = click.option(
+        "--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour (inclus)."
+    )(command)
+    return click.option(
+        "--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour."
+    )(command)
+
+
+queue_log_option = click.option(
+    "--queue-log",
+    "queue_log",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FICHIER",
+    help="Calculer depuis un fichier queue_log d'Asterisk au lieu de la base des appels.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Un seul objet JSON (services par identifiant)."
+)
+
+
 def with_config(command: F) -> F:
     """``--config`` (the command reads no database)."""
     return config_option(command)

@@ -25,15 +25,8 @@ def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
 
 @click.command("indicators")
 @context.with_app
-@click.option(
-    "--queue-log",
-    "queue_log",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FICHIER",
-    help="Calculer depuis un fichier queue_log d'Asterisk au lieu de la base des appels.",
-)
-@click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour.")
-@click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour (inclus).")
+@context.queue_log_option
+@context.with_period
 @click.option(
     "--rings",
     type=click.IntRange(min=1),
@@ -58,9 +51,7 @@ def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
     metavar="S",
     help="Un abandon après moins de S secondes est un abandon court (exclu de la base).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Un seul objet JSON (services par identifiant)."
-)
+@context.json_option
 def indicators(
     queue_log: Path | None,
     start: str,

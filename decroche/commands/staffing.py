@@ -132,15 +132,8 @@ def _verify(
 
 @click.command("staffing")
 @context.with_app
-@click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour.")
-@click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour (inclus).")
-@click.option(
-    "--queue-log",
-    "queue_log",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    metavar="FICHIER",
-    help="Calculer depuis un fichier queue_log d'Asterisk au lieu de la base des appels.",
-)
+@context.with_period
+@context.queue_log_option
 @click.option(
     "--slot",
     "slot_minutes",
@@ -169,9 +162,7 @@ def _verify(
     metavar="N",
     help="Processus de simulation pour --verify (défaut : un par cœur).",
 )
-@click.option(
-    "--json", "as_json", is_flag=True, help="Un seul objet JSON (services par identifiant)."
-)
+@context.json_option
 def staffing(
     start: str,
     end: str,

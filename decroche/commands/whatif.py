@@ -151,8 +151,7 @@ def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
     metavar="FICHIER",
     help="Les règles en vigueur pendant la période (défaut : celles de la configuration).",
 )
-@click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour.")
-@click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour (inclus).")
+@context.with_period
 @context.with_app
 @click.option(
     "--queue-log",
