@@ -21,6 +21,14 @@ def _log(tmp_path: Path, **kwargs: object) -> Path:
     return path
 
 
+WEEK = ("--from", "2025-02-03", "--to", "2025-02-09")
+
+
+def _week(log: Path, *args: str) -> str:
+    """The command on the first week of February of ``log``."""
+    return _run("--queue-log", str(log), *WEEK, *args)
+
+
 def _run(*args: str) -> str:
     result = CliRunner().invoke(main, ["staffing", *args])
     assert result.exit_code == 0, result.output
@@ -43,40 +51,24 @@ def test_queue_log_of_stationary_mornings_needs_the_hand_computed_erlang_c(tmp_p
 
 def test_french_table_and_half_hours(tmp_path) -> None:
     log = _log(tmp_path, weeks=1, queue="ccas")
-    out = _run(
-        "--queue-log", str(log), "--from", "2025-02-03", "--to", "2025-02-09", "--slot", "30"
-    )
+    out = _week(log, "--slot", "30")
     assert "par créneau de 30 min" in out
     assert "CCAS – centre communal d’action sociale — modèle : journal queue_log" in out
     assert "lundi     09:30-10:00" in out
-    document = json.loads(
-        _run(
-            "--queue-log",
-            str(log),
-            "--from",
-            "2025-02-03",
-            "--to",
-            "2025-02-09",
-            "--json",
-            "--slot",
-            "30",
-        )
-    )
+    document = json.loads(_week(log, "--json", "--slot", "30"))
     assert document["slot_minutes"] == 30
     assert document["services"]["ccas"]["name"] == "CCAS – centre communal d’action sociale"
 
 
 def test_a_queue_can_be_asked_for_a_service(tmp_path) -> None:
     log = _log(tmp_path, weeks=1, queue="ccas")
-    out = _run(
-        "--queue-log", str(log), "--from", "2025-02-03", "--to", "2025-02-09", "--queue", "ccas=60"
-    )
+    out = _week(log, "--queue", "ccas=60")
     assert "file d'attente (jusqu'à 60 s, puis débordement)" in out
 
 
 def test_errors_are_french_and_say_where(tmp_path) -> None:
     log = str(_log(tmp_path, weeks=1))
-    week = ["--from", "2025-02-03", "--to", "2025-02-09"]
+    week = WEEK
 
     def run(*args: str):
         return CliRunner().invoke(main, ["staffing", "--queue-log", log, *args])
@@ -94,18 +86,7 @@ def test_errors_are_french_and_say_where(tmp_path) -> None:
 
 def test_verify_replays_the_period_with_the_recommended_agents(tmp_path) -> None:
     log = _log(tmp_path, weeks=1, calls_per_hour=12, queue="ccas")
-    out = _run(
-        "--queue-log",
-        str(log),
-        "--from",
-        "2025-02-03",
-        "--to",
-        "2025-02-09",
-        "--verify",
-        "--workers",
-        "1",
-        "--json",
-    )
+    out = _week(log, "--verify", "--workers", "1", "--json")
     check = json.loads(out)["verification"]
     ccas = check["services"]["ccas"]
     assert check["calls"] == 12 * 3 * 5
@@ -115,15 +96,5 @@ def test_verify_replays_the_period_with_the_recommended_agents(tmp_path) -> None
     # The replay has no queue yet: callers who find the agents busy overflow. The recommended
     # agents still answer most of them, as the model expects with a queue.
     assert ccas["replayed"]["answer_rate"] >= 0.75
-    text = _run(
-        "--queue-log",
-        str(log),
-        "--from",
-        "2025-02-03",
-        "--to",
-        "2025-02-09",
-        "--verify",
-        "--workers",
-        "1",
-    )
+    text = _week(log, "--verify", "--workers", "1")
     assert "Vérification par simulation" in text and "Tous services" in text
