@@ -49,7 +49,8 @@ from routing_rules.routing import (
 )
 from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
-from telephony.flow.session import CallSession, LegReport, RingStage
+from telephony.flow.ringing import LegReport, RingStage, ring_agents
+from telephony.flow.session import CallSession
 from telephony.flow.story import CallStory
 from telephony.flow.survey import ask_survey, survey_of_call
 from telephony.records.model import (
@@ -197,8 +198,12 @@ class CallFlow:
             failed=self.story.leg_failed,
         )
         number = self.facts.caller_number or self.rules.anonymous_number
-        result = await self.session.ring(
-            stages, caller_id_name=plan.caller_id, caller_id_number=number, report=report
+        result = await ring_agents(
+            self.session,
+            stages,
+            caller_id_name=plan.caller_id,
+            caller_id_number=number,
+            report=report,
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
@@ -221,7 +226,7 @@ class CallFlow:
     def _leg_ended(
         self, at: datetime, channel_id: str, outcome: LegOutcome, cause: int | None
     ) -> None:
-        endpoint = self.session.endpoint_of(channel_id)
+        endpoint = self.session.legs.endpoint_of(channel_id)
         if endpoint is not None and outcome is not LegOutcome.ANSWERED:
             self.agents.released(endpoint, at, talked=False)
         self.story.leg_ended(at, channel_id, outcome, cause)

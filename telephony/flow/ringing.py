@@ -1,0 +1,280 @@
+"""Ringing agents for one call: the stages of a ring plan, until an agent answers or none does.
+
+A stage's agent channels are created together (``channels/create``): the first phone rings one
+round trip after the decision, whatever the number of agents. Each is dialled when its own
+``StasisStart`` arrives: Asterisk answers the create before the channel is in the application,
+and refuses a dial sent in between (409 "Channel not in Stasis application"). No
+``StasisStart`` within :data:`ENTER_TIMEOUT_S`: it was lost with the WebSocket, not late, and
+the leg is dialled once anyway (the dial then tells which). A leg whose dial fails is hung up
+at once, so that phone is free for other calls (Asterisk counts any channel on an endpoint as
+in use).
+
+How each leg ended is read from its hang-up cause (``routing_rules.routing.leg_outcome_of_cause``:
+Asterisk sends no final Dial status) and told to the call story as it happens; the
+:class:`RingResult` carries them, for the routing to decide what follows
+(``routing_rules.routing.after_ringing``). The end of a stage is dated by the hang-up events of
+the legs we cancel, never by our timer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from routing_rules.routing import RungLeg, leg_outcome_of_cause
+from telephony.ari.errors import AriHttpError, ServerError
+from telephony.ari.models import (
+    Channel,
+    ChannelDestroyed,
+    ChannelHangupRequest,
+    ChannelStateChange,
+    Dial,
+    Event,
+    StasisEnd,
+    StasisStart,
+)
+from telephony.flow.legs import RingingLeg
+from telephony.flow.session import CallSession
+from telephony.records.model import LegOutcome
+
+log = logging.getLogger(__name__)
+
+# How long, in real seconds, a channel made by channels/create may take to enter the application
+# before we dial it anyway. Asterisk answers the create before the channel is in the app, and a
+# dial sent before its StasisStart is refused (409 "Channel not in Stasis application"); that
+# StasisStart takes a millisecond or so, more under load. A longer wait means it was lost (the
+# WebSocket dropped meanwhile), not late: the dial then tells which.
+ENTER_TIMEOUT_S = 1.0
+
+
+@dataclass(slots=True)
+class RingStage:
+    """Endpoints rung together, for at most ``seconds``."""
+
+    endpoints: Sequence[str]
+    seconds: float
+
+
+@dataclass(slots=True)
+class RingResult:
+    """How the ringing ended: answered by ``agent_channel`` (``agent_endpoint``), or not, with
+    how each leg rung ended (the routing decides from them what comes next)."""
+
+    at: datetime
+    legs: tuple[RungLeg, ...] = ()
+    agent_channel: str | None = None
+    agent_endpoint: str | None = None
+
+
+@dataclass(slots=True)
+class LegReport:
+    """What the flow tells the call story about agent legs (kept decoupled from the story)."""
+
+    started: Callable[[datetime, str, str | None], None]
+    answered: Callable[[datetime, str], None]
+    ended: Callable[[datetime, str, LegOutcome, int | None], None]
+    failed: Callable[[datetime, str, LegOutcome], None]
+
+
+async def ring_agents(
+    session: CallSession,
+    stages: Sequence[RingStage],
+    *,
+    caller_id_name: str,
+    caller_id_number: str,
+    report: LegReport,
+) -> RingResult:
+    """Ring agents stage by stage until one answers; hang up the others.
+
+    The caller must already hear ringback. Raises ``CallerHungUp`` when the caller leaves.
+    """
+    # Set on each agent channel as it is created.
+    variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+    if session.transfer_context:
+        # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
+        variables["TRANSFER_CONTEXT"] = session.transfer_context
+    ringing = _Ringing(session, variables, report)
+    for stage in stages:
+        result = await ringing.stage(stage)
+        if result is not None:
+            return result
+    return RingResult(session.last_event_at, ringing.rung)
+
+
+class _Ringing:
+    """One ringing of a call: its legs' channel variables, its report, the legs rung so far."""
+
+    def __init__(self, session: CallSession, variables: dict[str, str], report: LegReport) -> None:
+        self._session = session
+        self._variables = variables
+        self._report = report
+        self._rung: list[RungLeg] = []
+
+    @property
+    def rung(self) -> tuple[RungLeg, ...]:
+        """Every leg that ended unanswered, in order (a refused channel included)."""
+        return tuple(self._rung)
+
+    async def stage(self, stage: RingStage) -> RingResult | None:
+        """Ring one stage: the answer, or None once every leg ended or the time is up."""
+        legs = await self._create_legs(stage)
+        # Asterisk's own timeout is a safety net a little after ours.
+        ring_timeout = int(stage.seconds) + 5
+        limit = self._session.deadline(stage.seconds)
+        entering = self._session.deadline(self._session.clock.speed * ENTER_TIMEOUT_S)
+        try:
+            while any(leg.outcome is None for leg in legs.values()):
+                undialled = [
+                    leg for leg in legs.values() if leg.outcome is None and not leg.dialled
+                ]
+                event = await self._session.next_event(
+                    min(limit(), entering()) if undialled else limit()
+                )
+                if event is None:
+                    if undialled and limit() > 0:
+                        # No StasisStart within ENTER_TIMEOUT_S: dial once anyway. Either the
+                        # event was lost and the channel is in the app (it rings), or it is not
+                        # and the 409 fails the leg, which is hung up at once.
+                        for leg in undialled:
+                            await self._dial(leg, ring_timeout)
+                        continue
+                    break  # stage timeout: the finally hangs up who still rings
+                channel = _channel_of(event)
+                current = legs.get(channel) if channel else None
+                if current is None or current.outcome is not None:
+                    continue
+                leg = current
+                if isinstance(event, StasisStart):
+                    if not leg.dialled:
+                        await self._dial(leg, ring_timeout)
+                elif _is_ringing(event):
+                    leg.ringing = True
+                elif isinstance(event, ChannelStateChange) and event.channel.state == "Up":
+                    leg.outcome = LegOutcome.ANSWERED
+                    self._report.answered(event.timestamp, leg.channel_id)
+                    return RingResult(
+                        event.timestamp, agent_channel=leg.channel_id, agent_endpoint=leg.endpoint
+                    )
+                elif isinstance(event, (ChannelHangupRequest, ChannelDestroyed)):
+                    outcome = leg_outcome_of_cause(event.cause)
+                    self._end(leg, event.timestamp, outcome, event.cause)
+                elif isinstance(event, StasisEnd):
+                    self._end(leg, event.timestamp, LegOutcome.FAILED, None)
+            await self._end_unanswered(legs)
+        finally:
+            answered = any(leg.outcome is LegOutcome.ANSWERED for leg in legs.values())
+            for leg in legs.values():
+                if leg.outcome is None:
+                    # Still ringing: another agent answered (cancelled), or the stage's time ran
+                    # out, or the caller left (no answer); never dialled: it never rang. We hang
+                    # it up.
+                    if answered:
+                        outcome = LegOutcome.CANCELLED
+                    else:
+                        outcome = LegOutcome.NO_ANSWER if leg.dialled else LegOutcome.FAILED
+                    self._end(leg, self._session.last_event_at, outcome, None)
+                    if not leg.ended:
+                        await self._session.legs.hangup(leg.channel_id)
+                if leg.outcome is not LegOutcome.ANSWERED:
+                    self._rung.append(RungLeg(leg.endpoint, leg.outcome or LegOutcome.FAILED))
+        return None
+
+    async def _create_legs(self, stage: RingStage) -> dict[str, RingingLeg]:
+        """Create the stage's agent channels, all at once: the first phone then rings one round
+        trip after the decision, whatever the number of agents. They are dialled as each one's
+        StasisStart arrives (see :meth:`stage`)."""
+        if self._session.caller_left:
+            # The caller's StasisEnd came while we were busy (say, during the ring-back request):
+            # nothing can be bound to the call any more, and nobody is left to ring for.
+            await self._session.drain_until_gone()
+        planned = [RingingLeg(endpoint, self._session.new_id("a")) for endpoint in stage.endpoints]
+        for leg in planned:
+            # Bound and owned before the request: its events may come before the answer, and
+            # cleanup hangs it up whatever happens from here on.
+            self._session.bind(leg.channel_id)
+            self._session.legs.own(leg)
+        refused = await asyncio.gather(*(self._create_channel(leg) for leg in planned))
+        legs: dict[str, RingingLeg] = {}
+        for leg, error in zip(planned, refused, strict=True):
+            if error is None:
+                legs[leg.channel_id] = leg
+                self._report.started(self._session.last_event_at, leg.endpoint, leg.channel_id)
+                continue
+            # 500 {"error": "Allocation failed"}: the endpoint is not registered.
+            outcome = (
+                LegOutcome.UNREACHABLE if isinstance(error, ServerError) else LegOutcome.FAILED
+            )
+            log.info("call %s: cannot reach %s: %s", self._session.call_id, leg.endpoint, error)
+            self._session.legs.refused(leg)
+            self._report.failed(self._session.last_event_at, leg.endpoint, outcome)
+            self._rung.append(RungLeg(leg.endpoint, outcome))
+        return legs
+
+    async def _create_channel(self, leg: RingingLeg) -> AriHttpError | None:
+        try:
+            await self._session.ari.create_channel(
+                leg.endpoint,
+                app_args=f"agent,{self._session.call_id}",
+                channel_id=leg.channel_id,
+                variables=self._variables,
+            )
+        except AriHttpError as exc:
+            return exc
+        return None
+
+    async def _dial(self, leg: RingingLeg, ring_timeout: int) -> None:
+        leg.dialled = True
+        try:
+            await self._session.ari.dial(
+                leg.channel_id, caller=self._session.channel_id, ring_timeout=ring_timeout
+            )
+        except AriHttpError as exc:
+            log.warning("call %s: dialling %s failed: %s", self._session.call_id, leg.endpoint, exc)
+            self._end(leg, self._session.last_event_at, LegOutcome.FAILED, None)
+            # At once: a dead channel left on the phone until the caller's call ends would make
+            # the agent look busy to every other call meanwhile.
+            await self._session.legs.hangup(leg.channel_id)
+
+    async def _end_unanswered(self, legs: dict[str, RingingLeg]) -> None:
+        """The stage's time ran out: hang up who still rings, and date the end of each leg by
+        its own hang-up event (our timer fired between two events, so it has no timestamp)."""
+        ringing = [leg for leg in legs.values() if leg.outcome is None]
+        for leg in ringing:
+            await self._session.legs.hangup(leg.channel_id, forget=False)
+        waiting = {leg.channel_id: leg for leg in ringing}
+        limit = self._session.deadline(self._session.clock.speed * 2.0)  # 2 s of real time at most
+        while waiting:
+            event = await self._session.next_event(limit())
+            if event is None:
+                break
+            if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
+                ended = waiting.pop(event.channel.id, None)
+                if ended is not None:
+                    # A leg never dialled (its StasisStart still awaited) never rang.
+                    outcome = LegOutcome.NO_ANSWER if ended.dialled else LegOutcome.FAILED
+                    self._end(ended, event.timestamp, outcome, None)
+        for leg in ringing:
+            self._session.legs.forget(leg.channel_id)
+
+    def _end(self, leg: RingingLeg, at: datetime, outcome: LegOutcome, cause: int | None) -> None:
+        leg.outcome = outcome
+        self._report.ended(at, leg.channel_id, outcome, cause)
+
+
+def _is_ringing(event: Event) -> bool:
+    # Dial RINGING and ChannelStateChange Ringing come in either order: either one will do.
+    if isinstance(event, Dial):
+        return event.dialstatus == "RINGING"
+    return isinstance(event, ChannelStateChange) and event.channel.state == "Ringing"
+
+
+def _channel_of(event: Event) -> str | None:
+    if isinstance(event, Dial):
+        return event.peer.id
+    channel = getattr(event, "channel", None)
+    if isinstance(channel, Channel):
+        return channel.id
+    return None
