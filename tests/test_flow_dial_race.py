@@ -139,7 +139,7 @@ async def test_a_caller_hanging_up_as_the_ringing_starts_is_an_abandon_not_a_fai
             # The caller hangs up just after the ring-back started, before any agent channel is
             # created: their StasisEnd reaches the router while the flow still runs.
             run = engine.runs[channel_id]
-            engine.caller_hangup(run, "gave_up")
+            engine.callers.caller_hangup(run, "gave_up")
             await asyncio.sleep(0.05)
 
         monkeypatch.setattr(client, "ring", ring_then_caller_leaves)

@@ -319,7 +319,7 @@ class AriHandlers:
 
     async def get_device_state(self, call: Call) -> web.StreamResponse:
         name = call.path("deviceName")
-        return json_response({"name": name, "state": self.engine.device_state(name)})
+        return json_response({"name": name, "state": self.engine.devices.device_state(name)})
 
     async def update_device_state(self, call: Call) -> web.StreamResponse:
         name = call.path("deviceName")
@@ -352,7 +352,7 @@ class AriHandlers:
 
     async def originate(self, call: Call) -> web.StreamResponse:
         channel_id = call.match_info.get("channelId") or call.text("channelId")
-        channel = self.engine.originate(
+        channel = self.engine.dialling.originate(
             call.text("endpoint"),
             app=call.text("app"),
             app_args=call.text("appArgs"),
@@ -366,7 +366,7 @@ class AriHandlers:
         return json_response(channel.to_json())
 
     async def create(self, call: Call) -> web.StreamResponse:
-        channel = self.engine.create(
+        channel = self.engine.dialling.create(
             call.text("endpoint"),
             call.text("app"),
             call.text("appArgs"),
@@ -425,7 +425,7 @@ class AriHandlers:
     def _play(self, call: Call, target: Channel | Bridge) -> web.StreamResponse:
         media = [m for m in (call.text("media") or "").split(",")] if call.text("media") else []
         playback_id = call.match_info.get("playbackId") or call.text("playbackId")
-        playback = self.engine.play(target, media, call.text("lang"), playback_id)
+        playback = self.engine.player.play(target, media, call.text("lang"), playback_id)
         response = json_response(playback.to_json(), 201)
         response.headers["Location"] = f"/playbacks/{playback.id}"
         return response
@@ -441,7 +441,9 @@ class AriHandlers:
         return no_content()
 
     async def dial(self, call: Call) -> web.StreamResponse:
-        self.engine.dial(call.path("channelId"), call.text("caller"), call.integer("timeout"))
+        self.engine.dialling.dial(
+            call.path("channelId"), call.text("caller"), call.integer("timeout")
+        )
         return no_content()
 
     async def transfer_progress(self, call: Call) -> web.StreamResponse:
@@ -491,11 +493,11 @@ class AriHandlers:
         return json_response(playback.to_json())
 
     async def stop_playback(self, call: Call) -> web.StreamResponse:
-        self.engine.stop_playback(call.path("playbackId"))
+        self.engine.player.stop(call.path("playbackId"))
         return no_content()
 
     async def control_playback(self, call: Call) -> web.StreamResponse:
-        self.engine.control_playback(call.path("playbackId"), call.text("operation"))
+        self.engine.player.control(call.path("playbackId"), call.text("operation"))
         return no_content()
 
 

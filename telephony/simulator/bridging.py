@@ -87,7 +87,7 @@ class Bridging:
         if channel.stasis_app is not None:
             bridge.subscribers.add(channel.stasis_app)
         if channel.tone in ("ring", "moh"):
-            engine._heard_end(channel, channel.tone, "bridged")
+            engine.callers.heard_end(channel, channel.tone, "bridged")
             channel.tone = None
         self._emit("ChannelEnteredBridge", bridge, channel)
         others = [engine.channels[c] for c in bridge.channels if c != channel.id]
@@ -175,7 +175,7 @@ class Bridging:
     def destroy(self, bridge_id: str) -> None:
         bridge = self.get(bridge_id)
         for playback in list(bridge.playbacks):
-            self.engine.finish_playback(bridge, playback, "done")
+            self.engine.player.finish(bridge, playback, "done")
         for channel_id in list(bridge.channels):
             channel = self.engine.channels.get(channel_id)
             if channel is not None:
@@ -192,9 +192,9 @@ class Bridging:
             if channel is None:
                 continue
             if on:
-                self.engine._heard_start(channel, "moh", None)
+                self.engine.callers.heard_start(channel, "moh", None)
             else:
-                self.engine._heard_end(channel, "moh", "stopped")
+                self.engine.callers.heard_end(channel, "moh", "stopped")
 
     @staticmethod
     def is_caller(channel: Channel) -> bool:

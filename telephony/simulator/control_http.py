@@ -97,7 +97,7 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
         endpoint = request.match_info["endpoint"]
         if endpoint not in pbx.engine.agents:
             return _error(404, f"no agent with endpoint {endpoint!r}")
-        pbx.engine.remove_agent(endpoint)
+        pbx.engine.devices.remove_agent(endpoint)
         return web.Response(status=204)
 
     async def get_media(request: web.Request) -> web.StreamResponse:

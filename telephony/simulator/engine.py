@@ -1,10 +1,16 @@
-"""The simulated Asterisk: channels, dialling, hang-ups, playbacks, scripted people.
+"""The simulated Asterisk: its state (channels, bridges, playbacks, phones, calls) and the
+channel operations every part shares — register, state changes, entering and leaving Stasis,
+the hang-up with Asterisk's event order, and the channel REST operations (answer, tones,
+variables, DTMF, continue, redirect).
 
 Every operation either raises :class:`AriRefusal` with Asterisk's status and body, or changes the
 state and emits the events Asterisk 22 emits, in the same order (see the traces recorded from a
-real Asterisk in ``tests/data/ari-traces`` and their README). Bridges live in ``bridging``; HTTP
-is in ``ari_http``. Timers are tasks sleeping on the clock, attached to the channel they concern
-and cancelled when it goes away.
+real Asterisk in ``tests/data/ari-traces`` and their README). The engine's parts, one role each,
+act on that state through it: ``devices`` (phones and device states), ``callers`` (scripted
+callers and what they hear), ``dialling`` (create, originate, dial, agents' phones),
+``playback`` (the :class:`Player`), ``bridging``, ``transfer``. HTTP is in ``ari_http``. Timers
+are tasks sleeping on the clock, attached to the channel they concern and cancelled when it
+goes away.
 """
 
 from __future__ import annotations
@@ -12,17 +18,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telephony.clock import Clock
 
-from .errors import AriRefusal, ScriptError, allocation_failed, channel_not_found, not_in_stasis
+from .bridging import Bridging
+from .callers import Callers
+from .devices import Devices
+from .dialling import Dialling
+from .errors import AriRefusal, channel_not_found, not_in_stasis
 from .latency import StasisWindow
-from .media import UNSUPPORTED, MediaCatalogue
+from .media import MediaCatalogue
 from .people import CallerRun, CallHandle
+from .playback import Player
 from .resources import (
     HANGUP_REASONS,
     SOFTHANGUP_EXPLICIT,
@@ -34,14 +43,12 @@ from .resources import (
     Playback,
     cause_text,
 )
-from .scripts import AgentScript, CallerScript
+from .scripts import AgentScript
 from .stasis import StasisApps
 from .transfer import Transfers
 
 log = logging.getLogger(__name__)
 
-SIP_TIMER_B = 32.0  # seconds an INVITE waits for any reply before 408
-LOCAL_DTMF_AT = 1.7  # the recorded sim-caller dialplan sends its DTMF 1.7 s after answer
 STASIS_ENTERING = frozenset({"Ring", "Up", "Down", "Ringing"})
 
 
@@ -100,13 +107,13 @@ class Engine:
         self.runs: dict[str, CallerRun] = {}  # by channel id
         self.custom_device_states: dict[str, str] = {}
         self.global_vars: dict[str, str] = {}
-        self._call_seq = itertools.count(1)
         self._idle = asyncio.Event()
         self._idle.set()
-        self._background: set[asyncio.Task[None]] = set()
-        # Imported late: bridging needs the engine's helpers and the engine needs bridging.
-        from .bridging import Bridging
-
+        # The engine's parts, by role; each acts on the state above through the engine.
+        self.devices = Devices(self)
+        self.callers = Callers(self)
+        self.dialling = Dialling(self)
+        self.player = Player(self)
         self.bridging = Bridging(self)
         self.transfers = Transfers(self)
 
@@ -150,80 +157,22 @@ class Engine:
             raise not_in_stasis()
         return found
 
-    def _check_new_id(self, channel_id: str) -> None:
+    def check_new_id(self, channel_id: str) -> None:
         # Asterisk's legacy container matches on prefixes: an id that is a prefix of a live
         # channel's id is refused as well (traces/README.md, rest-errors).
         for existing in self.channels:
             if existing.startswith(channel_id):
                 raise AriRefusal(409, "Channel with given unique ID already exists")
 
-    def _register(self, channel: Channel) -> None:
+    def register(self, channel: Channel) -> None:
         self.channels[channel.id] = channel
         self._idle.clear()
         if channel.endpoint is not None:
             channel.endpoint.channel_ids.append(channel.id)
             # Asterisk republishes the endpoint's snapshot whenever a channel comes or goes: apps
             # subscribed to the endpoint get it as an EndpointStateChange with its channel_ids.
-            self._emit_endpoint_state(channel.endpoint)
-            self._update_device(channel.endpoint)
-
-    # ------------------------------------------------------------------ endpoints & agents
-    def endpoint(self, name: str) -> Endpoint | None:
-        return self.endpoints.get(name)
-
-    def add_agent(self, script: AgentScript) -> AgentScript:
-        tech, _, resource = script.endpoint.partition("/")
-        endpoint = self.endpoints.get(script.endpoint)
-        self.agents[script.endpoint] = script
-        if endpoint is None:
-            endpoint = Endpoint(tech, resource, online=script.registered)
-            self.endpoints[script.endpoint] = endpoint
-            self._update_device(endpoint, force=True)
-        elif endpoint.online != script.registered:
-            endpoint.online = script.registered
-            self._emit_endpoint_state(endpoint)
-            self._update_device(endpoint)
-        return script
-
-    def remove_agent(self, endpoint_name: str) -> None:
-        if endpoint_name not in self.agents:
-            raise ScriptError(f"no agent with endpoint {endpoint_name!r}")
-        del self.agents[endpoint_name]
-        endpoint = self.endpoints.get(endpoint_name)
-        if endpoint is not None and endpoint.online:
-            endpoint.online = False
-            self._emit_endpoint_state(endpoint)
-            self._update_device(endpoint)
-
-    def _emit_endpoint_state(self, endpoint: Endpoint) -> None:
-        event = self.event("EndpointStateChange", endpoint=endpoint.to_json())
-        self.stasis.emit(event, endpoint=endpoint.name)
-
-    def _device_state_of(self, endpoint: Endpoint) -> str:
-        if not endpoint.online:
-            return "UNAVAILABLE"
-        states = [self.channels[c].state for c in endpoint.channel_ids if c in self.channels]
-        if any(s == "Up" for s in states):
-            return "RINGINUSE" if any(s == "Ringing" for s in states) else "INUSE"
-        if any(s == "Ringing" for s in states):
-            return "RINGING"
-        return "INUSE" if states else "NOT_INUSE"
-
-    def _update_device(self, endpoint: Endpoint, *, force: bool = False) -> None:
-        state = self._device_state_of(endpoint)
-        if state == endpoint.device_state and not force:
-            return
-        endpoint.device_state = state
-        event = self.event(
-            "DeviceStateChanged", device_state={"name": endpoint.name, "state": state}
-        )
-        self.stasis.emit(event, device=endpoint.name)
-
-    def device_state(self, name: str) -> str:
-        if name in self.custom_device_states:
-            return self.custom_device_states[name]
-        endpoint = self.endpoints.get(name)
-        return endpoint.device_state if endpoint is not None else "UNKNOWN"
+            self.devices.emit_endpoint_state(channel.endpoint)
+            self.devices.update(channel.endpoint)
 
     # ------------------------------------------------------------------ state changes
     def set_state(self, channel: Channel, state: str) -> None:
@@ -232,7 +181,7 @@ class Engine:
         channel.state = state
         self.emit_channel(channel, "ChannelStateChange")
         if channel.endpoint is not None:
-            self._update_device(channel.endpoint)
+            self.devices.update(channel.endpoint)
 
     def enter_stasis(
         self, channel: Channel, app: str, args: list[str], replace: Channel | None = None
@@ -283,7 +232,7 @@ class Engine:
         if emit_request:
             self.emit_channel(channel, "ChannelHangupRequest", **request)
         for playback in list(channel.playbacks):
-            self.finish_playback(channel, playback, "failed")
+            self.player.finish(channel, playback, "failed")
         if channel.bridge_id is not None:
             self.bridging.leave(channel, hung_up=True)
         self.leave_stasis(channel)
@@ -301,98 +250,20 @@ class Engine:
         if channel.endpoint is not None:
             if channel.id in channel.endpoint.channel_ids:
                 channel.endpoint.channel_ids.remove(channel.id)
-                self._emit_endpoint_state(channel.endpoint)
-            self._update_device(channel.endpoint)
+                self.devices.emit_endpoint_state(channel.endpoint)
+            self.devices.update(channel.endpoint)
         run = self.runs.pop(channel.id, None)
         if run is not None:
-            self._finish_call(run.handle, how, cause)
-        self._check_idle()
+            self.callers.finish_call(run.handle, how, cause)
+        self.check_idle()
         self.transfers.after_hangup(channel)
 
-    def _check_idle(self) -> None:
+    def check_idle(self) -> None:
         if not self.channels and all(h.ended is not None for h in self.calls.values()):
             self._idle.set()
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
-
-    # ------------------------------------------------------------------ scripted callers
-    def place_call(self, script: CallerScript) -> CallHandle:
-        app = script.app or self.default_app
-        handle = CallHandle(call_id=f"call-{next(self._call_seq)}", script=script, app=app)
-        handle.started = self.now()
-        self.calls[handle.call_id] = handle
-        if not self.stasis.is_active(app):
-            # res_stasis: "Stasis app '<app>' not active" -> Stasis() fails, the dialplan
-            # continues and the caller gets SIP 603 Decline.
-            self._finish_call(handle, "rejected_app_not_active", 21)
-            return handle
-        endpoint = self.endpoints.get(script.endpoint)
-        if endpoint is None:
-            tech, _, resource = script.endpoint.partition("/")
-            endpoint = self.endpoints[script.endpoint] = Endpoint(tech, resource)
-        channel = Channel(
-            id=self.ids.unique_id(),
-            name=f"{script.endpoint}-{self.ids.suffix()}",
-            kind=ChannelKind.INBOUND,
-            creationtime=self.now(),
-            protocol_id=f"{uuid.uuid4().hex[:12]}@127.0.0.1",
-            state="Ring",
-            caller_name=script.caller_name,
-            caller_number=script.caller_number,
-            context=self.dialplan.inbound_context,
-            exten=script.dialled,
-            priority=2,
-            endpoint=endpoint,
-        )
-        handle.channel_id = channel.id
-        self._register(channel)
-        run = CallerRun(self, handle)
-        self.runs[channel.id] = run
-        self.enter_stasis(channel, app, [script.dialled])
-        run.start()
-        return handle
-
-    def _finish_call(self, handle: CallHandle, how: str, cause: int) -> None:
-        if handle.ended is not None:
-            return
-        handle.ended = {"at": self.now(), "how": how, "cause": cause}
-        for item in handle.heard:
-            if item.get("ended") is None:
-                item["ended"] = handle.ended["at"]
-                item["state"] = "interrupted"
-        handle.done.set()
-        self._check_idle()
-
-    # CallerHost protocol
-    def caller_spawn(self, run: CallerRun, coro: Callable[[], Awaitable[None]]) -> None:
-        channel = self.channels.get(run.handle.channel_id or "")
-        if channel is not None:
-            self.spawn(channel, coro)
-
-    def caller_hangup(self, run: CallerRun, how: str) -> None:
-        channel = self.channels.get(run.handle.channel_id or "")
-        if channel is None:
-            return
-        if channel.state == "Up":
-            # The caller's BYE: ChannelHangupRequest without any cause field.
-            self.hangup(channel, request={}, cause=16, how=how)
-        else:
-            # CANCEL before answer: 127 / 487.
-            self.hangup(
-                channel,
-                request={"cause": 127, "tech_cause": 487},
-                cause=127,
-                tech_cause=487,
-                how=how,
-            )
-
-    def caller_dtmf(self, run: CallerRun, digit: str, duration_ms: int) -> None:
-        channel = self.channels.get(run.handle.channel_id or "")
-        if channel is None:
-            return
-        run.handle.pressed.append({"digit": digit, "at": self.now()})
-        self.emit_channel(channel, "ChannelDtmfReceived", digit=digit, duration_ms=duration_ms)
 
     # ------------------------------------------------------------------ REST: channels
     def answer(self, channel_id: str) -> None:
@@ -410,37 +281,14 @@ class Engine:
         channel = self.stasis_channel(channel_id)
         if stop is not None:
             if channel.tone is not None and channel.tone.split(":")[0] == stop:
-                self._heard_end(channel, channel.tone, "stopped")
+                self.callers.heard_end(channel, channel.tone, "stopped")
                 channel.tone = None
             return
         if channel.tone is not None:
-            self._heard_end(channel, channel.tone, "replaced")
+            self.callers.heard_end(channel, channel.tone, "replaced")
         channel.tone = tone
         if tone is not None:
-            self._heard_start(channel, tone, None)
-
-    def _heard_start(self, channel: Channel, media: str, playback_id: str | None) -> None:
-        run = self.runs.get(channel.id)
-        if run is not None:
-            run.handle.heard.append(
-                {
-                    "media": media,
-                    "playback_id": playback_id,
-                    "started": self.now(),
-                    "ended": None,
-                    "state": None,
-                }
-            )
-
-    def _heard_end(self, channel: Channel, media: str, state: str) -> None:
-        run = self.runs.get(channel.id)
-        if run is None:
-            return
-        for item in reversed(run.handle.heard):
-            if item["media"] == media and item["ended"] is None:
-                item["ended"] = self.now()
-                item["state"] = state
-                return
+            self.callers.heard_start(channel, tone, None)
 
     def hangup_request(self, channel_id: str, reason: str | None, reason_code: str | None) -> None:
         if reason_code:
@@ -487,253 +335,7 @@ class Engine:
         if not dtmf:
             raise AriRefusal(400, "DTMF is required")
         channel = self.stasis_channel(channel_id)
-        run = self.runs.get(channel.id)
-        if run is not None:
-            run.handle.heard.append(
-                {
-                    "media": f"dtmf:{dtmf}",
-                    "playback_id": None,
-                    "started": self.now(),
-                    "ended": self.now(),
-                    "state": "done",
-                }
-            )
-
-    # ------------------------------------------------------------------ create / originate
-    def _resolve_endpoint(self, spec: str | None) -> tuple[str, str, Endpoint | None]:
-        if not spec:
-            raise AriRefusal(400, "Endpoint must be specified")
-        tech, slash, resource = spec.partition("/")
-        if not slash or not tech or not resource:
-            raise AriRefusal(400, "Invalid endpoint specified")
-        if tech == "Local":
-            if "@" not in resource:
-                raise allocation_failed()
-            return tech, resource, None
-        endpoint = self.endpoints.get(spec)
-        if endpoint is None or not endpoint.online or spec not in self.agents:
-            raise allocation_failed()
-        return tech, resource, endpoint
-
-    def _new_outbound(
-        self,
-        tech: str,
-        resource: str,
-        endpoint: Endpoint | None,
-        kind: ChannelKind,
-        channel_id: str | None,
-        variables: dict[str, str],
-        caller_id: str | None,
-    ) -> Channel:
-        if channel_id:
-            self._check_new_id(channel_id)
-        agent = self.agents.get(f"{tech}/{resource}")
-        suffix = self.ids.suffix()
-        name = f"{tech}/{resource}-{suffix}" + (";1" if tech == "Local" else "")
-        caller_name, caller_number = (agent.name, agent.number) if agent else ("", "")
-        if caller_id:
-            caller_name, caller_number = _parse_caller_id(caller_id)
-        channel = Channel(
-            id=channel_id or self.ids.unique_id(),
-            name=name,
-            kind=kind,
-            creationtime=self.now(),
-            protocol_id="" if tech == "Local" else str(uuid.uuid4()),
-            caller_name=caller_name,
-            caller_number=caller_number,
-            context=self.dialplan.agent_context if agent else "default",
-            exten="s",
-            priority=1,
-            endpoint=endpoint,
-            variables=dict(variables),
-        )
-        return channel
-
-    def create(
-        self,
-        endpoint_spec: str | None,
-        app: str | None,
-        app_args: str | None,
-        channel_id: str | None,
-        variables: dict[str, str],
-    ) -> Channel:
-        tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
-        channel = self._new_outbound(
-            tech, resource, endpoint, ChannelKind.CREATED, channel_id, variables, None
-        )
-        if not app:
-            # Asterisk answers 200, then the channel dies at once: "Stasis app '(null)'
-            # doesn't exist", and no event reaches anyone.
-            return channel
-        self._register(channel)
-        channel.subscribers.add(app)
-        args = app_args.split(",") if app_args else []
-
-        async def enter() -> None:
-            # After the 200, and after Asterisk's own delay: until the StasisStart, a dial (or
-            # any operation needing the channel in the app) is refused with 409.
-            delay = self.stasis_window.draw()
-            if delay > 0:
-                await self.clock.sleep(delay)
-            else:
-                await asyncio.sleep(0)
-            self.emit_channel(
-                channel,
-                "ChannelDialplan",
-                dialplan_app="Stasis",
-                dialplan_app_data=",".join([app, *args]),
-            )
-            self.enter_stasis(channel, app, args)
-
-        self.spawn(channel, enter)
-        return channel
-
-    def originate(
-        self,
-        endpoint_spec: str | None,
-        *,
-        app: str | None,
-        app_args: str | None,
-        extension: str | None,
-        context: str | None,
-        channel_id: str | None,
-        caller_id: str | None,
-        timeout: int,
-        variables: dict[str, str],
-    ) -> Channel:
-        tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
-        if not app and not extension:
-            raise AriRefusal(400, "Application or extension must be specified")
-        kind = ChannelKind.ORIGINATED if app else ChannelKind.DIALPLAN
-        channel = self._new_outbound(
-            tech, resource, endpoint, kind, channel_id, variables, caller_id
-        )
-        self._register(channel)
-        if not app:
-            channel.context = context or "default"
-            channel.exten = extension or "s"
-            self.spawn(channel, lambda: self._run_dialplan_only(channel))
-            return channel
-        channel.subscribers.add(app)
-        args = app_args.split(",") if app_args else []
-        seconds = float(timeout) if timeout > 0 else 30.0
-        self._start_dial(channel, dialstring=resource, timeout=seconds, stasis=(app, args))
-        return channel
-
-    async def _run_dialplan_only(self, channel: Channel) -> None:
-        # A channel running dialplan only (never in Stasis): it lives its scripted time.
-        talk = float(channel.variables.get("TALK_SECS", "20") or 20)
-        ring = float(channel.variables.get("RING_SECS", "0") or 0)
-        channel.state = "Up"
-        await self.clock.sleep(ring + talk)
-        self.hangup(channel, request={"cause": 16}, cause=16, how="dialplan")
-
-    def dial(self, channel_id: str, caller: str | None, timeout: int) -> None:
-        channel = self.stasis_channel(channel_id)
-        if channel.state != "Down" or channel.dialled:
-            raise AriRefusal(409, "Channel is not in the 'Down' state")
-        peer = self.channels.get(caller) if caller else None
-        if peer is not None:
-            channel.connected_name, channel.connected_number = peer.caller_name, peer.caller_number
-            self.emit_channel(channel, "ChannelConnectedLine")
-        dialstring = channel.name.split("/", 1)[1].rsplit("-", 1)[0]
-        self._start_dial(channel, dialstring=dialstring, timeout=float(timeout), stasis=None)
-
-    def _start_dial(
-        self,
-        channel: Channel,
-        *,
-        dialstring: str,
-        timeout: float,
-        stasis: tuple[str, list[str]] | None,
-    ) -> None:
-        channel.dialled = True
-        if timeout > 0:
-
-            async def dial_timeout() -> None:
-                await self.clock.sleep(timeout)
-                if channel.state != "Up":
-                    ringing = channel.state == "Ringing"
-                    self.hangup(
-                        channel,
-                        request={"cause": SOFTHANGUP_EXPLICIT, "soft": True},
-                        cause=19 if ringing else 18,
-                        tech_cause=480 if ringing else None,
-                        how="dial_timeout",
-                    )
-
-            self.spawn(channel, dial_timeout)
-        self.spawn(channel, lambda: self._run_dial(channel, dialstring, stasis))
-
-    async def _run_dial(
-        self, channel: Channel, dialstring: str, stasis: tuple[str, list[str]] | None
-    ) -> None:
-        await asyncio.sleep(0)
-        self.emit_channel(channel, "Dial", dialstatus="", forward="", dialstring=dialstring)
-        if channel.name.startswith("Local/"):
-            self._answer_outbound(channel, stasis)
-            self.spawn(channel, lambda: self._run_local_peer(channel))
-            return
-        agent = self.agents.get(f"{channel.name.split('-')[0]}")
-        response = agent.response if agent else "answer"
-        if agent is not None and agent.busy_when_in_use and channel.endpoint is not None:
-            others = [self.channels.get(c) for c in channel.endpoint.channel_ids if c != channel.id]
-            if any(o is not None and o.state == "Up" for o in others):
-                response = "busy"
-        if response in ("busy", "decline"):
-            sip, cause = (486, 17) if response == "busy" else (603, 21)
-            self.hangup(
-                channel,
-                request={"cause": cause, "tech_cause": sip},
-                cause=cause,
-                tech_cause=sip,
-                how=response,
-            )
-            return
-        if response == "unreachable":
-            await self.clock.sleep(SIP_TIMER_B)
-            self.hangup(
-                channel,
-                request={"cause": 18, "tech_cause": 408},
-                cause=18,
-                tech_cause=408,
-                how="unreachable",
-            )
-            return
-        self.emit_channel(channel, "Dial", dialstatus="RINGING", forward="", dialstring=dialstring)
-        self.set_state(channel, "Ringing")
-        if response == "no_answer":
-            return
-        await self.clock.sleep(agent.ring_time if agent else 3.0)
-        self._answer_outbound(channel, stasis)
-        if agent is not None and agent.talk_time is not None:
-            await self.clock.sleep(agent.talk_time)
-            # The agent's BYE: cause 16 without tech_cause.
-            self.hangup(channel, request={"cause": 16}, cause=16, how="agent_hung_up")
-
-    def _answer_outbound(self, channel: Channel, stasis: tuple[str, list[str]] | None) -> None:
-        self.set_state(channel, "Up")
-        self.emit_channel(
-            channel,
-            "Dial",
-            dialstatus="ANSWER",
-            forward="",
-            dialstring=channel.name.split("/", 1)[1].rsplit("-", 1)[0],
-        )
-        if stasis is not None:
-            self.enter_stasis(channel, stasis[0], stasis[1])
-
-    async def _run_local_peer(self, channel: Channel) -> None:
-        # The ;2 half runs the recorded "sim-caller" dialplan: DTMF after 1.7 s (100 ms each),
-        # then waits CALLER_WAIT seconds and hangs up.
-        digits = channel.variables.get("DTMF_DIGITS") or "1"
-        wait = float(channel.variables.get("CALLER_WAIT", "20") or 0)
-        await self.clock.sleep(LOCAL_DTMF_AT)
-        for digit in digits:
-            self.emit_channel(channel, "ChannelDtmfReceived", digit=digit, duration_ms=100)
-            await self.clock.sleep(0.1)
-        await self.clock.sleep(max(0.25, wait))
-        self.hangup(channel, request={"cause": 16}, cause=16, how="peer_hung_up")
+        self.callers.heard_now(channel, f"dtmf:{dtmf}")
 
     def continue_in_dialplan(
         self, channel_id: str, context: str | None, extension: str | None, priority: int | None
@@ -741,9 +343,8 @@ class Engine:
         channel = self.stasis_channel(channel_id)
         app = channel.stasis_app
         assert app is not None
-        run = self.runs.get(channel.id)
         for playback in list(channel.playbacks):
-            self.finish_playback(channel, playback, "done")  # leaving Stasis stops it: "done"
+            self.player.finish(channel, playback, "done")  # leaving Stasis stops it: "done"
         self.leave_stasis(channel)
         target_context = context or channel.context
         if context and context not in self.dialplan.contexts:
@@ -768,16 +369,7 @@ class Engine:
                 self.enter_stasis(channel, app, [extension])
                 return
         where = f"{target_context},{extension or channel.exten},{priority or channel.priority + 1}"
-        if run is not None:
-            run.handle.heard.append(
-                {
-                    "media": f"dialplan:{where}",
-                    "playback_id": None,
-                    "started": self.now(),
-                    "ended": self.now(),
-                    "state": "done",
-                }
-            )
+        self.callers.heard_now(channel, f"dialplan:{where}")
         self.hangup(channel, request={}, cause=16, how=f"continued:{where}", emit_request=False)
 
     def redirect(self, channel_id: str, endpoint: str | None) -> None:
@@ -786,155 +378,3 @@ class Engine:
         channel = self.stasis_channel(channel_id)
         # The phone is sent elsewhere (SIP 302): for the app the channel just goes away.
         self.hangup(channel, request={"cause": 16}, cause=16, how=f"redirected:{endpoint}")
-
-    # ------------------------------------------------------------------ playbacks
-    def play(
-        self,
-        target: Channel | Bridge,
-        media: list[str],
-        lang: str | None,
-        playback_id: str | None,
-    ) -> Playback:
-        if not media or not all(media):
-            raise AriRefusal(500, "Failed to queue media for playback")
-        if isinstance(target, Channel):
-            uri = f"channel:{target.id}"
-            language = lang or target.language
-        else:
-            uri = f"bridge:{target.id}"
-            language = lang or "en"
-        playback = Playback(
-            id=playback_id or str(uuid.uuid4()), media=media, target_uri=uri, language=language
-        )
-        self.playbacks[playback.id] = playback
-        target.playbacks.append(playback)
-        if len(target.playbacks) == 1:
-            self._start_playback(target, playback)
-        return playback
-
-    def _owner(self, target: Channel | Bridge) -> Channel | None:
-        if isinstance(target, Channel):
-            return target
-        return None
-
-    def _start_playback(self, target: Channel | Bridge, playback: Playback) -> None:
-        async def run() -> None:
-            await asyncio.sleep(0)
-            await self._run_playback(target, playback)
-
-        if isinstance(target, Channel):
-            self.spawn(target, run)
-        else:
-            task = asyncio.get_running_loop().create_task(run())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-            playback.task = task
-
-    def _emit_playback(self, target: Channel | Bridge, kind: str, playback: Playback) -> None:
-        event = self.event(kind, playback=playback.to_json())
-        if isinstance(target, Channel):
-            self.stasis.emit(event, channels=(target,))
-        else:
-            members = [self.channels[c] for c in target.channels if c in self.channels]
-            self.stasis.emit(event, channels=members, bridge=target)
-
-    def _listeners(self, target: Channel | Bridge) -> list[Channel]:
-        if isinstance(target, Channel):
-            return [target]
-        return [self.channels[c] for c in target.channels if c in self.channels]
-
-    async def _run_playback(self, target: Channel | Bridge, playback: Playback) -> None:
-        if isinstance(target, Channel) and target.tone == "moh":
-            self._heard_end(target, "moh", "stopped_by_playback")  # a playback stops MOH
-            target.tone = None
-        playback.task = asyncio.current_task()
-        for index in range(len(playback.media)):
-            playback.index = index
-            playback.state = "playing"
-            self._emit_playback(target, "PlaybackStarted", playback)
-            for listener in self._listeners(target):
-                self._heard_start(listener, playback.media_uri, playback.id)
-                run = self.runs.get(listener.id)
-                if run is not None:
-                    run.on_prompt_started(playback.media_uri)
-            duration = self.media.duration(playback.media_uri)
-            if duration is UNSUPPORTED:
-                # Started, then silently dropped: no PlaybackFinished ever (rest-errors).
-                self._drop_playback(target, playback)
-                return
-            if duration is None:
-                self.finish_playback(target, playback, "failed")
-                return
-            assert isinstance(duration, float)
-            if math.isinf(duration):
-                await asyncio.Event().wait()
-            await self.clock.sleep(duration)
-            if index + 1 < len(playback.media):
-                playback.state = "continuing"
-                for listener in self._listeners(target):
-                    self._heard_end(listener, playback.media_uri, "done")
-                self._emit_playback(target, "PlaybackContinuing", playback)
-        playback.task = None
-        self.finish_playback(target, playback, "done")
-
-    def _drop_playback(self, target: Channel | Bridge, playback: Playback) -> None:
-        if playback in target.playbacks:
-            target.playbacks.remove(playback)
-        if self.playbacks.get(playback.id) is playback:
-            del self.playbacks[playback.id]
-        for listener in self._listeners(target):
-            self._heard_end(listener, playback.media_uri, "unsupported")
-        if target.playbacks:
-            self._start_playback(target, target.playbacks[0])
-
-    def finish_playback(self, target: Channel | Bridge, playback: Playback, state: str) -> None:
-        was_current = bool(target.playbacks) and target.playbacks[0] is playback
-        if playback in target.playbacks:
-            target.playbacks.remove(playback)
-        if self.playbacks.get(playback.id) is playback:
-            del self.playbacks[playback.id]
-        if playback.task is not None and playback.task is not asyncio.current_task():
-            playback.task.cancel()
-        playback.task = None
-        if not was_current:
-            return  # a queued playback goes away silently
-        playback.state = state
-        self._emit_playback(target, "PlaybackFinished", playback)
-        for listener in self._listeners(target):
-            self._heard_end(listener, playback.media_uri, state)
-        if target.playbacks and not (isinstance(target, Channel) and target.hanging_up):
-            self._start_playback(target, target.playbacks[0])
-
-    def stop_playback(self, playback_id: str) -> None:
-        playback = self.playbacks.get(playback_id)
-        if playback is None:
-            raise AriRefusal(404, "Playback not found")
-        target = self._playback_target(playback)
-        if target is None:
-            raise AriRefusal(404, "Playback not found")
-        self.finish_playback(target, playback, "done")
-
-    def control_playback(self, playback_id: str, operation: str | None) -> None:
-        playback = self.playbacks.get(playback_id)
-        if playback is None:
-            raise AriRefusal(404, "Playback not found")
-        if operation not in ("restart", "pause", "unpause", "reverse", "forward"):
-            raise AriRefusal(400, "Invalid operation")
-        if playback.state == "queued":
-            raise AriRefusal(409, "Playback not in a valid state")
-
-    def _playback_target(self, playback: Playback) -> Channel | Bridge | None:
-        kind, _, target_id = playback.target_uri.partition(":")
-        if kind == "channel":
-            return self.channels.get(target_id)
-        return self.bridges.get(target_id)
-
-
-def _parse_caller_id(text: str) -> tuple[str, str]:
-    """``Name <number>`` -> (name, number), as Asterisk's ast_callerid_parse."""
-    if "<" in text and text.endswith(">"):
-        name, _, number = text[:-1].partition("<")
-        return name.strip().strip('"'), number.strip()
-    if text.replace("+", "").isdigit():
-        return "", text
-    return text, ""

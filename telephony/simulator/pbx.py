@@ -100,11 +100,13 @@ class SimulatedPbx:
     def add_agent(self, script: AgentScript | None = None, **fields: Any) -> AgentScript:
         """Declare (or change) an agent's phone: ``add_agent(endpoint="PJSIP/1042", ...)``."""
         agent = script if script is not None else AgentScript(**fields)
-        return self.engine.add_agent(agent)
+        return self.engine.devices.add_agent(agent)
 
     def place_call(self, script: CallerScript | None = None, **fields: Any) -> CallHandle:
         """A scripted caller dials in now; the handle records what happens to it."""
-        return self.engine.place_call(script if script is not None else CallerScript(**fields))
+        return self.engine.callers.place_call(
+            script if script is not None else CallerScript(**fields)
+        )
 
     def set_media_durations(self, durations: dict[str, float]) -> None:
         self.engine.media.set_durations(durations)

@@ -20,7 +20,8 @@ from .scripts import CallerScript, KeyPress
 
 
 class CallerHost(Protocol):
-    clock: Clock
+    @property
+    def clock(self) -> Clock: ...
 
     def caller_spawn(self, run: CallerRun, coro: Callable[[], Awaitable[None]]) -> None: ...
 

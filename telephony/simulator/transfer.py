@@ -224,8 +224,8 @@ class Transfers:
             priority=2,
         )
         one.local_peer, two.local_peer = two, one
-        engine._register(one)
-        engine._register(two)
+        engine.register(one)
+        engine.register(two)
         return one, two
 
     async def _run_dialplan_target(self, two: Channel, *, answers: bool) -> None:
