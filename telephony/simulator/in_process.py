@@ -3,7 +3,7 @@ decisions (``decroche whatif``).
 
 Over HTTP, each of a call's ~14 REST requests costs the client and the server their whole aiohttp
 machinery, about 60 % of a replay's time; here a request goes straight to the same handler table
-(:class:`telephony.simulator.ari_http.AriHandlers`) with the same parameter merging, the same
+(:class:`telephony.simulator.ari_handlers.AriHandlers`) with the same parameter merging, the same
 Asterisk error bodies and the same client-side error translation. Events still travel over the
 real WebSocket. Everything else — the demo, ``decroche serve`` against the simulator, the tests
 of the router — uses HTTP, which is what this bypasses and what they check.
@@ -28,7 +28,7 @@ from aiohttp import web
 from telephony.ari.errors import http_error
 from telephony.ari.transport import AriTransport, QueryValue, error_message, query_strings
 
-from .ari_http import AriHandlers, Call, Handler, error_response, json_response, merge_body
+from .ari_handlers import AriHandlers, Call, Handler, error_response, json_response, merge_body
 from .errors import AriRefusal
 from .operations import OPERATIONS
 from .pbx import SimulatedPbx
