@@ -131,7 +131,22 @@ def _find(dialplan: Dialplan, context: str, exten: str) -> str:
         return exten
     matching = [p for p in extens if _matches(p, exten)]
     assert matching, f"[{context}] has no extension for {exten!r}"
-    return max(matching, key=lambda p: len(p.rstrip(".!")))  # the most specific
+    return min(matching, key=_specificity)  # the most specific, as Asterisk sorts patterns
+
+
+def _specificity(pattern: str) -> list[int]:
+    """Asterisk's order of patterns, position by position: a digit before a class, a smaller
+    class before a larger one, anything before the ``.``/``!`` wildcards."""
+    sizes = {"X": 10, "Z": 9, "N": 8, ".": 1000, "!": 1001}
+    key = []
+    for token in re.findall(r"\[[^\]]+\]|.", pattern[1:]):
+        if token.startswith("["):
+            body = token[1:-1]
+            ranges = re.findall(r"(.)-(.)", body)
+            key.append(sum(ord(b) - ord(a) + 1 for a, b in ranges) + len(re.sub(r".-.", "", body)))
+        else:
+            key.append(sizes.get(token, 1))
+    return key
 
 
 def _stasis_apps(dialplan: Dialplan) -> list[tuple[str, str, list[str]]]:
@@ -190,16 +205,210 @@ def test_every_inbound_form_reaches_stasis(dialplan, dialled, reaches):
     assert any(s.app == "Stasis" for s in dialplan.steps("from-trunk", exten))
 
 
-def test_fallback_rings_the_accueil_general_of_the_rules(dialplan):
-    steps = dialplan.steps("decroche-fallback", "s")
-    dial = next(s for s in steps if s.app == "Dial")
-    endpoints, timeout = dialplan.expand(dial.args).split(",")
-    assert int(timeout) >= 20  # at least 4 French ring cycles
+# --- Running a few dialplan lines, as Asterisk would -------------------------------------------
+# Enough of Asterisk's dialplan to run the fallback and the transfers' direct ring: variables
+# (LOCAL() in a Gosub), Set, Gosub/Return, While/EndWhile, ExecIf, GotoIf, Dial; functions
+# DEVICE_STATE, SHIFT, IF, VM_INFO; $[...] with = != | &. Anything else fails the test loudly.
+
+
+class Runner:
+    """Runs ``context,exten`` from priority 1 with the phones' ``devices`` states; ``dials``
+    lists what each Dial() rang, ``apps`` every application reached."""
+
+    def __init__(self, dialplan: Dialplan, devices: dict[str, str], exten_var: str = "s") -> None:
+        self.dialplan = dialplan
+        self.devices = devices
+        self.channel: dict[str, str] = dict(dialplan.globals, EXTEN=exten_var)
+        self.frames: list[tuple[str, str, int, dict[str, str]]] = []
+        self.dials: list[tuple[str, str]] = []
+        self.apps: list[str] = []
+
+    def lookup(self, name: str, scope: dict[str, str]) -> str:
+        if name in scope:
+            return scope[name]
+        return self.channel.get(name, "")
+
+    def function(self, name: str, arg: str, scope: dict[str, str]) -> str:
+        if name == "DEVICE_STATE":
+            return self.devices.get(arg, "INVALID")  # Asterisk's answer for an unknown device
+        if name == "SHIFT":
+            variable, delimiter = arg.split(",")
+            items = self.lookup(variable, scope).split(delimiter)
+            rest = delimiter.join(items[1:])
+            (scope if variable in scope else self.channel)[variable] = rest
+            return items[0]
+        if name == "IF":
+            condition, _, choices = arg.partition("?")
+            yes, _, no = choices.partition(":")
+            return yes if condition.strip() not in ("", "0") else no
+        if name == "VM_INFO":
+            return "0"  # no such mailbox on the test PBX
+        if name in ("CHANNEL", "CALLERID", "CDR"):
+            return ""
+        raise AssertionError(f"dialplan function {name}() not supported by the test runner")
+
+    def expand(self, text: str, scope: dict[str, str]) -> str:
+        while True:
+            inner = re.search(r"\$\{([^${}]*)\}|\$\[([^$\[\]]*)\]", text)
+            if inner is None:
+                return text
+            if inner.group(1) is not None:
+                body = inner.group(1)
+                call = re.fullmatch(r"(\w+)\((.*)\)", body)
+                value = (
+                    self.function(call.group(1), call.group(2), scope)
+                    if call
+                    else self.lookup(body, scope)
+                )
+            else:
+                value = self.expression(inner.group(2))
+            text = text[: inner.start()] + value + text[inner.end() :]
+
+    @staticmethod
+    def expression(text: str) -> str:
+        def atom(part: str) -> bool:
+            compare = re.fullmatch(r'\s*"([^"]*)"\s*(!=|=)\s*"([^"]*)"\s*', part)
+            assert compare, f"expression {part!r} not supported by the test runner"
+            equal = compare.group(1) == compare.group(3)
+            return equal if compare.group(2) == "=" else not equal
+
+        return "1" if any(all(atom(a) for a in o.split(" & ")) for o in text.split(" | ")) else "0"
+
+    def run(self, context: str, exten: str) -> None:
+        scope: dict[str, str] = {}
+        index = 0
+        for _ in range(1000):
+            steps = self.dialplan.steps(context, exten)
+            if index >= len(steps):
+                return
+            step = steps[index]
+            self.apps.append(step.app)
+            index += 1
+            args = step.args
+            if step.app in ("ExecIf", "GotoIf"):
+                condition, _, then = args.partition("?")
+                if self.expand(condition, scope) in ("", "0"):
+                    continue
+                if step.app == "ExecIf":
+                    app = re.fullmatch(r"(\w+)\((.*)\)", then)
+                    assert app and app.group(1) == "Set", then
+                    step, args = Step("Set", app.group(2), None), app.group(2)
+                else:
+                    context, exten, index = self.goto(context, exten, then.split(":")[0])
+                    continue
+            if step.app == "Set":
+                name, _, value = args.partition("=")
+                value = self.expand(value, scope)
+                local = re.fullmatch(r"LOCAL\((\w+)\)", name)
+                if local:
+                    scope[local.group(1)] = value
+                elif name in scope:
+                    scope[name] = value
+                elif "(" not in name:  # CHANNEL(language)=fr, CDR(...): no variable
+                    self.channel[name] = value
+            elif step.app == "Gosub":
+                target, _, call_args = args.partition("(")
+                where = target.split(",")
+                self.frames.append((context, exten, index, scope))
+                values = self.expand(call_args.removesuffix(")"), scope).split(",")
+                scope = {f"ARG{i}": v for i, v in enumerate(values, 1)}
+                context, exten, index = where[0], where[1], int(where[2]) - 1
+            elif step.app == "Return":
+                context, exten, index, scope = self.frames.pop()
+            elif step.app == "While":
+                if self.expand(args, scope) in ("", "0"):
+                    depth = 1
+                    while depth:
+                        depth += {"While": 1, "EndWhile": -1}.get(steps[index].app, 0)
+                        index += 1
+            elif step.app == "EndWhile":
+                depth = 1
+                index -= 2
+                while depth:
+                    depth -= {"While": 1, "EndWhile": -1}.get(steps[index].app, 0)
+                    index -= 1
+                index += 1
+            elif step.app == "Goto":
+                context, exten, index = self.goto(context, exten, args)
+            elif step.app == "Dial":
+                target, _, timeout = self.expand(args, scope).partition(",")
+                self.dials.append((target, timeout))
+                self.channel["DIALSTATUS"] = "NOANSWER"
+            elif step.app == "Hangup":
+                return
+            else:
+                self.expand(args, scope)  # NoOp, Answer, Playback, VoiceMail: nothing to do
+        raise AssertionError(f"[{context}] {exten}: the dialplan loops")
+
+    def goto(self, context: str, exten: str, target: str) -> tuple[str, str, int]:
+        parts = target.split(",")
+        if len(parts) == 1:
+            steps = self.dialplan.steps(context, exten)
+            return context, exten, next(i for i, s in enumerate(steps) if s.label == parts[0])
+        return parts[0], parts[1], int(parts[2]) - 1
+
+
+def _accueil_general() -> list[str]:
     rules = YAML(typ="safe").load((ROOT / "routing_rules" / "bernay.yaml").read_text("utf-8"))
-    assert endpoints.split("&") == rules["services"]["accueil_general"]["agents"]
+    agents: list[str] = rules["services"]["accueil_general"]["agents"]
+    return agents
+
+
+def test_fallback_rings_the_accueil_general_of_the_rules(dialplan):
+    phones = _accueil_general()
+    fallback = Runner(dialplan, dict.fromkeys(phones, "NOT_INUSE"))
+    fallback.run("decroche-fallback", "s")
+    ((endpoints, timeout),) = fallback.dials
+    assert int(timeout) >= 20  # at least 4 French ring cycles
+    assert endpoints.split("&") == phones
+    assert dialplan.globals["ACCUEIL_GENERAL"].split("&") == phones
     # Nobody answered: voicemail if the box exists, else a message; never a silent hang-up.
+    steps = dialplan.steps("decroche-fallback", "s")
     assert [s.app for s in steps].count("Playback") == 1
     assert any(s.app == "VoiceMail" for s in steps)
+    assert fallback.apps[-2:] == ["Playback", "Hangup"]
+
+
+@pytest.mark.parametrize(
+    ("states", "rung"),
+    [
+        # A phone on a call is not rung (no call waiting); one ringing for another caller is.
+        (("INUSE", "NOT_INUSE", "BUSY", "RINGING"), [1, 3]),
+        (("NOT_INUSE", "ONHOLD", "RINGINUSE", "NOT_INUSE"), [0, 3]),
+        # Unregistered or unknown phones are left out too.
+        (("UNAVAILABLE", "INVALID", "NOT_INUSE", "UNKNOWN"), [2]),
+    ],
+)
+def test_fallback_rings_only_the_phones_on_no_call(dialplan, states, rung):
+    phones = _accueil_general()
+    fallback = Runner(dialplan, dict(zip(phones, states, strict=True)))
+    fallback.run("decroche-fallback", "s")
+    ((endpoints, _),) = fallback.dials
+    assert endpoints.split("&") == [phones[i] for i in rung]
+
+
+def test_fallback_with_every_phone_on_a_call_goes_straight_to_the_message(dialplan):
+    phones = _accueil_general()
+    fallback = Runner(dialplan, dict.fromkeys(phones, "INUSE"))
+    fallback.run("decroche-fallback", "s")
+    assert fallback.dials == []
+    assert "Dial" not in fallback.apps
+    assert fallback.apps[-4:] == ["Answer", "GotoIf", "Playback", "Hangup"]
+
+
+@pytest.mark.parametrize(("state", "rung"), [("NOT_INUSE", True), ("INUSE", False)])
+def test_a_transfer_to_a_colleague_on_a_call_falls_back_instead_of_call_waiting(
+    dialplan, state, rung
+):
+    transfer = Runner(dialplan, {"PJSIP/1002": state, "PJSIP/1001": "NOT_INUSE"}, "1002")
+    transfer.channel["STASISSTATUS"] = "FAILED"
+    transfer.run("decroche-transfer", _find(dialplan, "decroche-transfer", "1002"))
+    dialled = [target for target, _ in transfer.dials]
+    if rung:
+        assert dialled[0] == "PJSIP/1002"
+    else:
+        assert "PJSIP/1002" not in dialled
+        assert dialled and "PJSIP/1001" in dialled[0]  # the fallback's ring group
 
 
 @pytest.mark.parametrize(
@@ -316,6 +525,11 @@ def test_pjsip_sample_endpoints_use_existing_contexts(dialplan):
         assert option(endpoint, "language") == "fr", name
     agent = endpoints["1001"]
     assert option(agent, "context") == "from-agents"
+    # A phone on one call is BUSY for Asterisk, not merely in use: whatever rings by device
+    # state (the fallback, decroche's routing) leaves it alone.
+    agents = [s for s in endpoints.values() if option(s, "context") == "from-agents"]
+    assert len(agents) >= 2
+    assert all(option(a, "device_state_busy_at") == "1" for a in agents)
     assert option(agent, "set_var") == "TRANSFER_CONTEXT=decroche-transfer"
     assert option(endpoints["operateur"], "context") == "from-trunk"
     assert dialplan.globals["TRUNK"] == "operateur"
