@@ -141,6 +141,8 @@ class CompiledRules:
     entry: tuple[EntryRule, ...]
     surveys: Mapping[str, SurveyRules]
     schedules: Mapping[str, CompiledSchedule]
+    # Said when a caller presses nothing where a key is expected (settings.timeout_prompt).
+    timeout_prompt: str | None = None
 
 
 DEFAULT_RINGS_PER_AGENT = 3
@@ -270,4 +272,5 @@ def compile_rules(rules: m.RulesFile, version: str, source: str) -> CompiledRule
         entry=entry,
         surveys=MappingProxyType(surveys),
         schedules=MappingProxyType(schedules),
+        timeout_prompt=settings.timeout_prompt,
     )

@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 # Longest phone number a caller may key in for a callback (French numbers have 10 digits).
 _MAX_NUMBER_DIGITS = 15
 _NUMBER_TIMEOUT_S = 8.0
+# How many times the callback invitation is said to a caller who presses nothing.
+_CHOICE_PLAYS = 2
 
 
 def describe_target(target: OverflowTarget) -> str:
@@ -285,12 +287,17 @@ class CallFlow:
     ) -> None:
         """A callback request: the presented number, or one the caller keys in."""
         presented = self.facts.caller_number or ""
-        key, at = await self.session.play((target.prompt_id,), barge_in=True, keys="12")
         ask = target.number is NumberChoice.ASK or not presented
         if target.number is NumberChoice.CHOOSE and presented:
+            key, at = await self._choose_number(target)
             if key is None:
-                key, at = await self.session.wait_key(_NUMBER_TIMEOUT_S, keys="12")
+                # The invitation says "tapez 1" or "tapez 2": silence asks for nothing. (The
+                # plan may still owe this caller a callback: routing.owed_callback decides.)
+                self.story.set_outcome(CallOutcome.MESSAGE)
+                return
             ask = key == "2"
+        else:
+            _, at = await self.session.play((target.prompt_id,), barge_in=True, keys="12")
         number = presented
         if ask:
             if target.number_prompt:
@@ -307,3 +314,16 @@ class CallFlow:
             self.story.set_outcome(CallOutcome.CALLBACK)
         else:
             self.story.set_outcome(CallOutcome.MESSAGE)
+
+    async def _choose_number(self, target: TakeCallback) -> tuple[str | None, datetime]:
+        """The caller's 1 (this number) or 2 (another), or None after the invitation was said
+        twice with no key (each time followed by the rules' "no key" prompt)."""
+        for _ in range(_CHOICE_PLAYS):
+            key, at = await self.session.play((target.prompt_id,), barge_in=True, keys="12")
+            if key is None:
+                key, at = await self.session.wait_key(_NUMBER_TIMEOUT_S, keys="12")
+            if key is not None:
+                return key, at
+            if self.rules.timeout_prompt:
+                _, at = await self.session.play((self.rules.timeout_prompt,), barge_in=False)
+        return None, at
