@@ -62,8 +62,8 @@ async def test_a_key_after_the_second_invitation_is_a_request() -> None:
                 caller_number="0699999992",
                 keys=(
                     KeyPress(digits="0", after=1.0),
-                    # Silent through the first invitation, its 8 s and the "no key" prompt (12 s), then 1
-                    # during the second invitation.
+                    # Silent through the first invitation, its 8 s and the "no key" prompt
+                    # (12 s), then 1 during the second invitation.
                     KeyPress(digits="1", after=13.0, media=INVITATION),
                 ),
                 patience=300.0,
