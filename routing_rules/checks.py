@@ -131,6 +131,7 @@ class _Checker:
             path: YamlPath = ("services", sid)
             self.schedule((*path, "hours"), s.hours)
             self.prompt((*path, "closed_prompt"), s.closed_prompt)
+            self.prompt((*path, "name_prompt"), s.name_prompt)
             seen: set[str] = set()
             for i, agent in enumerate(s.agents):
                 if agent in seen:

@@ -85,6 +85,7 @@ class ServiceRules:
     schedule: CompiledSchedule | None
     closed_prompt: str | None
     overflow: Mapping[OverflowReason, OverflowTarget]
+    name_prompt: str | None = None  # the service's name, said to agents
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +221,7 @@ def compile_rules(rules: m.RulesFile, version: str, source: str) -> CompiledRule
             schedule=schedules[s.hours] if s.hours else None,
             closed_prompt=s.closed_prompt,
             overflow=MappingProxyType(overflow),
+            name_prompt=s.name_prompt,
         )
     menus = {
         mid: MenuRules(

@@ -222,6 +222,11 @@ class Service(_Strict):
     closed_prompt: PromptId | None = Field(
         default=None, description="Played before the closed overflow (e.g. the opening hours)."
     )
+    name_prompt: PromptId | None = Field(
+        default=None,
+        description="The service's name as said to agents (phone codes' confirmations), e.g. "
+        "'le CCAS'; absent: 'le service numéro N'.",
+    )
     overflow: Overflow
 
 

@@ -14,6 +14,7 @@ so IT reads the very reasoning the service follows. Modules, by decision:
   and the chain from there.
 - ``callbacks``: :func:`owed_callback` — a finished call is owed a callback, or not.
 - ``surveys``: :func:`survey_for` — the satisfaction survey a call is sampled for, if any.
+- ``phone_codes``: :func:`phone_code` — what an agent's ``*51``/``*52``/``*53`` does and says.
 """
 
 from routing_rules.routing.after_ringing import (
@@ -25,6 +26,7 @@ from routing_rules.routing.after_ringing import (
 from routing_rules.routing.callbacks import OwedKind, owed_callback
 from routing_rules.routing.chain import Routed, overflow_target, route_onward, route_service
 from routing_rules.routing.entry import Closed, EntryDecision, GoService, IvrStart, entry_point
+from routing_rules.routing.phone_codes import CodeAnswer, PhoneCode, Said, phone_code
 from routing_rules.routing.service import (
     CallFacts,
     Overflow,
@@ -40,16 +42,19 @@ from routing_rules.routing.surveys import survey_for
 __all__ = [
     "CallFacts",
     "Closed",
+    "CodeAnswer",
     "EntryDecision",
     "GoService",
     "IvrStart",
     "Overflow",
     "OwedKind",
+    "PhoneCode",
     "Ring",
     "RingPlan",
     "RingStep",
     "Routed",
     "RungLeg",
+    "Said",
     "ServiceDecision",
     "after_ringing",
     "caller_id_for",
@@ -57,6 +62,7 @@ __all__ = [
     "leg_outcome_of_cause",
     "overflow_target",
     "owed_callback",
+    "phone_code",
     "route_onward",
     "route_service",
     "service_decision",

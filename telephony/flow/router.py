@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from routing_rules.agents import Presence
 from routing_rules.compiled import CompiledRules
-from routing_rules.routing import CallFacts, owed_callback
+from routing_rules.routing import CallFacts, PhoneCode, owed_callback, phone_code
 from telephony.ari.client import AriClient
 from telephony.ari.dispatch import CallInbox, Dispatcher
 from telephony.ari.errors import AriError, AriHttpError, is_gone
 from telephony.ari.models import Event, StasisEnd, StasisStart
 from telephony.ari.stream import EventStream, StreamEnd
 from telephony.clock import Clock
+from telephony.flow import codes
 from telephony.flow.agents import AgentTracker
 from telephony.flow.executor import CallFlow
 from telephony.flow.session import CallerHungUp, CallSession, DialplanTarget, StartFacts
@@ -96,11 +96,8 @@ class LiveCall:
     entered_at: datetime | None = None  # when it entered ``service_id``
 
 
-FEATURE_PRESENCE = {
-    "agent-login": Presence.SIGNED_IN,
-    "agent-logout": Presence.SIGNED_OUT,
-    "agent-pause": Presence.PAUSED,
-}
+# The Stasis arguments of the agents' phone codes (asterisk/extensions.conf, [agent-dial]).
+PHONE_CODES = {code.value: code for code in PhoneCode}
 
 
 def local_pair(name: str, *, half: int) -> str | None:
@@ -202,8 +199,8 @@ class Router:
         if kind == "agent":
             # An agent leg whose call is already over (its binding went with the call).
             return self._hang_up_stray(start.channel.id)
-        if kind in FEATURE_PRESENCE:
-            return self._feature_code(start, kind, args[1:])
+        if kind in PHONE_CODES:
+            return self._phone_code(start, inbox, PHONE_CODES[kind], args[1:])
         if not self._accepting:
             return self._hand_back(start.channel.id)
         return self._run_call(start, inbox)
@@ -232,23 +229,21 @@ class Router:
             if not is_gone(exc):
                 raise
 
-    async def _feature_code(self, start: StasisStart, kind: str, rest: list[str]) -> None:
-        """``*51``/``*52``/``*53`` from an agent's phone: sign in, out, or pause."""
+    async def _phone_code(
+        self, start: StasisStart, inbox: CallInbox, code: PhoneCode, rest: list[str]
+    ) -> None:
+        """``*51``/``*52``/``*53`` from an agent's phone: sign in, out, or toggle the pause, then
+        say so (``telephony.flow.codes``)."""
         self.counters.feature_codes += 1
+        rules = self.rules.current
         endpoint = endpoint_of_channel_name(start.channel.name)
-        services = [s for s in self.rules.current.services.values() if endpoint in s.agents]
-        if rest and rest[0].isdigit():
-            ordered = list(self.rules.current.services.values())
-            index = int(rest[0]) - 1
-            services = [ordered[index]] if 0 <= index < len(ordered) else []
-        for service in services:
-            self.agents.set_presence(service.id, endpoint, FEATURE_PRESENCE[kind])
+        answer = phone_code(rules, endpoint, code, rest[0] if rest else None, self.agents.view())
+        log.info("phone code %s from %s: %s", code.value, endpoint, answer.why)
+        session = self._session(start, inbox)
         try:
-            await self.client.answer(start.channel.id)
-            await self.client.hangup(start.channel.id)
-        except AriHttpError as exc:
-            if not is_gone(exc):
-                raise
+            await codes.carry_out(session, rules, self.agents, endpoint, answer)
+        finally:
+            await session.cleanup(failed=False, fallback=None)
 
     # --- calls -----------------------------------------------------------------------------------
 
@@ -257,18 +252,8 @@ class Router:
         facts = StartFacts.of(start)
         key = inbox.key
         story = CallStory(key, facts.at, facts.dialled, facts.caller_number, rules.version)
-        session = CallSession(
-            call_id=key,
-            channel=start.channel,
-            started_at=facts.at,
-            ari=self.client,
-            events=inbox,
-            clock=self.clock,
-            bind=lambda channel_id: self.dispatcher.bind(channel_id, key),
-            lang=self.settings.lang,
-            sound_prefix=self.settings.sound_prefix,
-            transfer_context=self.settings.transfer_context,
-            on_transferred_into=lambda name: self._transferred_into(name, key),
+        session = self._session(
+            start, inbox, on_transferred_into=lambda name: self._transferred_into(name, key)
         )
         self._stories[key] = story
         self._starts[key] = start
@@ -313,6 +298,27 @@ class Router:
             self._forget_transfers(key, leg_of)
             self.counters.calls_finished += 1
             await self.records.call_finished(record)
+
+    def _session(
+        self,
+        start: StasisStart,
+        inbox: CallInbox,
+        on_transferred_into: Callable[[str], None] | None = None,
+    ) -> CallSession:
+        key = inbox.key
+        return CallSession(
+            call_id=key,
+            channel=start.channel,
+            started_at=start.timestamp,
+            ari=self.client,
+            events=inbox,
+            clock=self.clock,
+            bind=lambda channel_id: self.dispatcher.bind(channel_id, key),
+            lang=self.settings.lang,
+            sound_prefix=self.settings.sound_prefix,
+            transfer_context=self.settings.transfer_context,
+            on_transferred_into=on_transferred_into,
+        )
 
     def _transferred_into(self, local_name: str, key: str) -> None:
         pair = local_pair(local_name, half=1)

@@ -41,6 +41,18 @@ class Callers:
             # continues and the caller gets SIP 603 Decline.
             self.finish_call(handle, "rejected_app_not_active", 21)
             return handle
+        context = script.context or self.engine.dialplan.inbound_context
+        args = [script.dialled]
+        if context == self.engine.dialplan.agent_context:
+            codes = self.engine.dialplan.agent_code_args(script.dialled)
+            if codes is None:
+                # Not a code: the colleague, emergency and outside numbers are not simulated.
+                self.finish_call(handle, "not_simulated", 1)
+                return handle
+            args = codes
+        elif context != self.engine.dialplan.inbound_context:
+            self.finish_call(handle, "no_such_context", 1)
+            return handle
         endpoint = self.engine.endpoints.get(script.endpoint)
         if endpoint is None:
             tech, _, resource = script.endpoint.partition("/")
@@ -54,7 +66,7 @@ class Callers:
             state="Ring",
             caller_name=script.caller_name,
             caller_number=script.caller_number,
-            context=self.engine.dialplan.inbound_context,
+            context=context,
             exten=script.dialled,
             priority=2,
             endpoint=endpoint,
@@ -63,7 +75,7 @@ class Callers:
         self.engine.register(channel)
         run = CallerRun(self, handle)
         self.engine.runs[channel.id] = run
-        self.engine.enter_stasis(channel, app, [script.dialled])
+        self.engine.enter_stasis(channel, app, args)
         run.start()
         return handle
 

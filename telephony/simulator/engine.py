@@ -61,6 +61,22 @@ class DialplanConfig:
     contexts: set[str] = field(
         default_factory=lambda: {"from-callers", "from-agents", "default", "sim-caller"}
     )
+    # The agents' codes, as the shipped dialplan's [agent-dial] has them: ``*51`` enters
+    # Stasis(<app>,agent-login), ``*51`` followed by digits Stasis(<app>,agent-login,<digits>).
+    agent_codes: dict[str, str] = field(
+        default_factory=lambda: {"*51": "agent-login", "*52": "agent-logout", "*53": "agent-pause"}
+    )
+
+    def agent_code_args(self, exten: str) -> list[str] | None:
+        """The Stasis arguments an agent's phone dialling ``exten`` enters with (None: not a
+        code)."""
+        code, digits = exten[:3], exten[3:]
+        action = self.agent_codes.get(code)
+        if action is None:
+            return None
+        if not digits:
+            return [action]
+        return [action, digits] if digits.isdigit() else None
 
 
 class Ids:

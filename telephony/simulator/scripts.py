@@ -61,6 +61,9 @@ class CallerScript(_Script):
     - ``survey``: answers (keys) to the satisfaction questions; a caller with answers stays on the
       line when the agent hangs up and answers each prompt ``survey_delay`` s after it starts.
       Without answers the caller hangs up ``linger`` s after the other party left.
+    - ``context``: the dialplan context the call starts in; None: the operator's calls'
+      (``DialplanConfig.inbound_context``). An agent's phone dialling a code (``*51``...) uses
+      ``from-agents`` with its own endpoint (``endpoint="PJSIP/1101", dialled="*53"``).
     """
 
     caller_number: str = "0600000001"
@@ -76,6 +79,7 @@ class CallerScript(_Script):
     survey_delay: float = Field(default=2.0, ge=0)
     linger: float = Field(default=1.0, ge=0)
     max_duration: float = Field(default=3600.0, gt=0)
+    context: str | None = None
 
     @field_validator("endpoint")
     @classmethod
