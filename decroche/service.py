@@ -86,6 +86,8 @@ class Service:
     async def start(self) -> None:
         self.writer.start()
         await self.router.start()
+        # Every reload (file change, SIGHUP): the new rules' phones are checked with Asterisk.
+        self.rules.add_listener(lambda _rules: self.router.rules_changed())
         watcher = RulesWatcher(self.rules)
         self._tasks.append(asyncio.create_task(watcher.run(), name="rules-watcher"))
         log.info(
@@ -122,12 +124,16 @@ class Service:
 
     def health(self) -> dict[str, object]:
         status = self.writer.status()
+        phones = self.router.phones
         return {
             "ari_connected": self.router.stream.connected,
             "accepting_calls": self.router.accepting,
             "rules_version": self.rules.version,
             "records": status.state.value,
             "journal_backlog": status.journal_backlog,
+            # The rules' phones Asterisk does not know (never rung): a configuration to fix,
+            # not an outage, so they do not change the status.
+            "phones": phones.as_dict() if phones is not None else None,
         }
 
     def metrics(self) -> str:

@@ -24,6 +24,7 @@ from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
+from telephony.flow.phones import describe_unknown
 from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,22 @@ class ServiceStatus:
                 h["records"] == "ok",
                 f"état {h['records']}, {h['journal_backlog']} en attente dans le journal",
             ),
+            self._phones(),
         ]
+
+    def _phones(self) -> HealthCheck:
+        """The rules' phones as Asterisk knows them (checked at start, reconnection, reload)."""
+        name = "Postes des règles connus d'Asterisk"
+        report = self._service.router.phones
+        if report is None:
+            return HealthCheck(name, False, "pas encore vérifiés (Asterisk pas encore joint)")
+        if report.error is not None:
+            return HealthCheck(name, False, f"vérification impossible : {report.error}")
+        if report.unknown:
+            names = {s.id: s.name for s in self._service.rules.current.services.values()}
+            lines = describe_unknown(report, names)
+            return HealthCheck(name, False, f"{len(lines)} poste(s) : " + " ; ".join(lines))
+        return HealthCheck(name, True, f"les {len(report.tracked)} postes sont suivis")
 
 
 def live_snapshot(service: Service) -> LiveSnapshot:

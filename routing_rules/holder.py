@@ -74,6 +74,7 @@ class RulesHolder:
         self._now = now
         self._history: deque[ReloadOutcome] = deque(maxlen=history_size)
         self._current = self._load()
+        self._listeners: list[Callable[[CompiledRules], None]] = []
         self._history.append(
             ReloadOutcome(now(), Trigger.STARTUP, None, self._current.version, True, True)
         )
@@ -94,6 +95,10 @@ class RulesHolder:
     @property
     def last(self) -> ReloadOutcome:
         return self._history[-1]
+
+    def add_listener(self, listener: Callable[[CompiledRules], None]) -> None:
+        """Call ``listener(new_rules)`` after each swap (in the thread that reloaded)."""
+        self._listeners.append(listener)
 
     def _load(self) -> CompiledRules:
         try:
@@ -121,6 +126,11 @@ class RulesHolder:
             if changed:
                 self._current = candidate  # one assignment: atomic for every reader
                 log.info("rules version %s in force (%s)", candidate.version, trigger.value)
+                for listener in self._listeners:
+                    try:
+                        listener(candidate)
+                    except Exception:  # a listener must not undo a reload that succeeded
+                        log.exception("rules listener failed after version %s", candidate.version)
             outcome = ReloadOutcome(self._now(), trigger, by, candidate.version, True, changed)
         self._history.append(outcome)
         return outcome

@@ -143,6 +143,10 @@ async def running_system(
             ping_interval_s=3600,
         ),
     )
+    holder = router.rules
+    assert isinstance(holder, RulesHolder)
+    # As the service does: every reload checks the new rules' phones with Asterisk.
+    holder.add_listener(lambda _rules: router.rules_changed())
     await router.start()
     try:
         yield System(pbx, router, records, clock)

@@ -24,6 +24,14 @@ from telephony.records.schema import calls
 BIN = Path(sys.executable).parent / "decroche"
 
 
+def bernay_phones() -> set[str]:
+    from routing_rules.holder import RulesHolder
+    from routing_rules.loader import default_rules_path
+
+    rules = RulesHolder(default_rules_path()).current
+    return {a for s in rules.services.values() for a in s.agents}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -87,6 +95,15 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
         health = json.loads(body)
         assert health["ari_connected"] is True
         assert health["accepting_calls"] is True
+        # The simulated PBX knows two of the Bernay phones: the others are reported, by name
+        # and service, without making the service unhealthy.
+        phones = health["phones"]
+        assert phones["tracked"] == 2
+        unknown = {u["endpoint"]: u["services"] for u in phones["unknown"]}
+        assert "PJSIP/1001" not in unknown and "PJSIP/1002" not in unknown
+        assert unknown["PJSIP/1003"] == ["accueil_general"]
+        assert unknown["PJSIP/1201"] == ["police_municipale"]
+        assert len(unknown) == len(bernay_phones()) - 2
         script = {
             "caller_number": "0612000000",
             "keys": [{"digits": "0", "after": 1.0}],

@@ -57,8 +57,16 @@ def rules() -> None:
 @rules.command()
 @click.argument("file", type=_FILE, required=False)
 @_CATALOGUE
+@click.option(
+    "--ari",
+    "ari_url",
+    default=None,
+    metavar="URL",
+    help="Vérifier aussi auprès d'Asterisk (http://hôte:8088/ari ; utilisateur et mot de passe"
+    " de la configuration) que chaque poste des règles existe dans pjsip.conf.",
+)
 @context.with_config
-def check(file: Path | None, catalogue: Path | None) -> None:
+def check(file: Path | None, catalogue: Path | None, ari_url: str | None) -> None:
     """Vérifie FILE (défaut : les règles de la configuration) ; chaque erreur en
     FICHIER:LIGNE:COLONNE."""
     path = file or context.app().rules_path
@@ -69,6 +77,45 @@ def check(file: Path | None, catalogue: Path | None) -> None:
         f"{len(compiled.entry)} routes d'entrée, {len(compiled.schedules)} horaires, "
         f"{len(compiled.surveys)} enquête(s)"
     )
+    if ari_url is not None:
+        _check_phones(compiled, ari_url)
+
+
+def _check_phones(compiled: CompiledRules, url: str) -> None:
+    """The rules' phones against Asterisk's endpoints; exit code 1 if one is unknown."""
+    import asyncio
+
+    from telephony.ari.client import AriClient
+    from telephony.ari.errors import AriError
+    from telephony.flow.phones import endpoint_name, phones_of, unknown_phones
+
+    ari = context.app().config.ari
+
+    async def endpoints() -> list[str]:
+        async with AriClient(
+            url, ari.username, ari.password.get_secret_value(), ari.app, timeout=10.0
+        ) as client:
+            return [endpoint_name(e) for e in await client.list_endpoints()]
+
+    try:
+        known = asyncio.run(endpoints())
+    except (AriError, ValueError) as exc:
+        raise click.ClickException(f"Asterisk ({url}) injoignable : {exc}") from exc
+    named = phones_of(compiled)
+    unknown = unknown_phones(compiled, known)
+    names = {s.id: s.name for s in compiled.services.values()}
+    if not unknown:
+        click.echo(f"{url} : les {len(named)} postes des règles sont connus d'Asterisk")
+        return
+    for phone in unknown:
+        services = ", ".join(names[s] for s in named[phone])
+        click.echo(f"{phone} ({services}) : inconnu d'Asterisk (absent de pjsip.conf)", err=True)
+    click.echo(
+        f"{url} : {len(unknown)} poste(s) des règles sur {len(named)} inconnu(s) d'Asterisk :"
+        " ils ne seront jamais appelés",
+        err=True,
+    )
+    sys.exit(1)
 
 
 @rules.command(context_settings={"show_default": True})

@@ -69,6 +69,11 @@ class AgentTracker:
         else:
             self._devices[name] = DeviceState.UNKNOWN
 
+    def mark_unknown(self, endpoints: Iterable[str]) -> None:
+        """Phones Asterisk does not know: ``INVALID``, as Asterisk answers for them."""
+        for name in endpoints:
+            self._devices[name] = DeviceState.INVALID
+
     def on_event(self, event: Event) -> None:
         """Global events from the dispatcher (device and endpoint states)."""
         if isinstance(event, DeviceStateChanged):

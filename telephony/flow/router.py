@@ -31,6 +31,7 @@ from telephony.clock import Clock
 from telephony.flow import codes
 from telephony.flow.agents import AgentTracker
 from telephony.flow.executor import CallFlow
+from telephony.flow.phones import PhonesReport, track_phones
 from telephony.flow.session import CallerHungUp, CallSession, DialplanTarget, StartFacts
 from telephony.flow.story import CallStory
 from telephony.records.model import (
@@ -150,6 +151,9 @@ class Router:
         self._transferred: dict[str, str] = {}  # pair -> key of the call transferred into it
         self._accepting = True
         self._stream_task: asyncio.Task[StreamEnd] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        # The rules' phones as Asterisk knows them, from the last check (None: not yet).
+        self.phones: PhonesReport | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -164,13 +168,19 @@ class Router:
         await self._load_agents()
 
     async def _load_agents(self) -> None:
-        endpoints = sorted({a for s in self.rules.current.services.values() for a in s.agents})
-        try:
-            self.agents.load_endpoints(await self.client.list_endpoints())
-            if endpoints:
-                await self.client.subscribe([f"endpoint:{e}" for e in endpoints])
-        except AriError as exc:
-            log.warning("cannot read the agents' endpoints: %s", exc)
+        """Asterisk's view of the rules' phones, each one followed (see ``phones``)."""
+        self.phones = await track_phones(
+            self.client, self.agents, self.rules.current, self.clock.now()
+        )
+
+    def rules_changed(self) -> None:
+        """New rules are in force (the composition root calls this after a reload): follow
+        their phones, and report those Asterisk does not know."""
+        if not self.stream.connected:
+            return  # the next connection checks the rules in force then
+        task = asyncio.get_running_loop().create_task(self._load_agents(), name="phones-check")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
         """Drain: refuse new calls, let calls in progress end (up to the drain timeout), then hand
@@ -180,6 +190,8 @@ class Router:
         if not finished:
             log.warning("drain timeout: handing %d call(s) back", len(self.dispatcher.active_calls))
         await self.dispatcher.aclose()
+        for task in list(self._background):
+            task.cancel()
         self.stream.stop()
         if self._stream_task is not None:
             await asyncio.gather(self._stream_task, return_exceptions=True)

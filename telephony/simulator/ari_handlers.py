@@ -210,21 +210,23 @@ class AriHandlers:
             raise AriRefusal(400, "Missing parameter eventSource")
         app = self._app(call)
         engine = self.engine
+        # One source after the other, as Asterisk: the first unknown one stops the request with
+        # 422, and the sources before it stay (un)subscribed.
         for item in source.split(","):
             scheme, _, name = item.partition(":")
             if scheme == "channel":
                 channel = engine.channels.get(name)
                 if channel is None:
-                    raise AriRefusal(422, "Unable to find event source")
+                    raise AriRefusal(422, "Event source does not exist")
                 ids, target = app.channel_ids, channel.subscribers
             elif scheme == "bridge":
                 bridge = engine.bridges.get(name)
                 if bridge is None:
-                    raise AriRefusal(422, "Unable to find event source")
+                    raise AriRefusal(422, "Event source does not exist")
                 ids, target = app.bridge_ids, bridge.subscribers
             elif scheme == "endpoint":
                 if name not in engine.endpoints:
-                    raise AriRefusal(422, "Unable to find event source")
+                    raise AriRefusal(422, "Event source does not exist")
                 ids, target = app.endpoint_ids, None
             elif scheme == "deviceState":
                 ids, target = app.device_names, None
