@@ -475,6 +475,23 @@ def test_leg_outcome_of_cause(cause, outcome):
     assert leg_outcome_of_cause(cause) is outcome
 
 
+NEVER_RANG_CASES = [
+    # The phone never sent 180: a "no answer" cause means nobody could be reached.
+    (18, LegOutcome.UNREACHABLE),  # SIP timer B (408), or Asterisk's dial timeout before 180
+    (19, LegOutcome.UNREACHABLE),
+    (16, LegOutcome.UNREACHABLE),  # hung up before it rang
+    (17, LegOutcome.BUSY),  # busy needs no ringing
+    (21, LegOutcome.DECLINED),
+    (27, LegOutcome.UNREACHABLE),
+    (None, LegOutcome.FAILED),
+]
+
+
+@pytest.mark.parametrize(("cause", "outcome"), NEVER_RANG_CASES)
+def test_leg_outcome_of_a_phone_that_never_rang(cause, outcome):
+    assert leg_outcome_of_cause(cause, rang=False) is outcome
+
+
 def legs(*outcomes: str) -> list[RungLeg]:
     return [RungLeg(f"PJSIP/10{i:02d}", LegOutcome(o)) for i, o in enumerate(outcomes, 1)]
 

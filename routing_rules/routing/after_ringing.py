@@ -42,13 +42,18 @@ _NORMAL_CLEARING = 16  # the phone hung up while ringing: it rang, nobody took t
 _RANG = frozenset({LegOutcome.NO_ANSWER, LegOutcome.DECLINED})
 
 
-def leg_outcome_of_cause(cause: int | None) -> LegOutcome:
-    """How a ringing leg ended, from the Q.850 cause of its hang-up (None: no cause given)."""
+def leg_outcome_of_cause(cause: int | None, *, rang: bool = True) -> LegOutcome:
+    """How a leg ended, from the Q.850 cause of its hang-up (None: no cause given) and whether
+    its phone rang (sent 180): a phone that never rang was not answering, it was unreachable
+    (no reply to the INVITE: 18 after SIP timer B or Asterisk's dial timeout)."""
     if cause is None:
         return LegOutcome.FAILED
-    if cause == _NORMAL_CLEARING:
-        return LegOutcome.NO_ANSWER
-    return _CAUSES.get(cause, LegOutcome.FAILED)
+    outcome = LegOutcome.NO_ANSWER if cause == _NORMAL_CLEARING else _CAUSES.get(cause)
+    if outcome is None:
+        return LegOutcome.FAILED
+    if outcome is LegOutcome.NO_ANSWER and not rang:
+        return LegOutcome.UNREACHABLE
+    return outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,7 @@ class CallFlow:
         stages = [RingStage(step.endpoints, step.seconds) for step in plan.steps]
         report = LegReport(
             started=self._leg_started,
+            ringing=self.story.leg_ringing,
             answered=self.story.leg_answered,
             ended=self._leg_ended,
             failed=self.story.leg_failed,
@@ -221,9 +222,9 @@ class CallFlow:
         await self.session.stop_ringback()
         return routed, result.at
 
-    def _leg_started(self, at: datetime, endpoint: str, channel_id: str | None) -> None:
+    def _leg_started(self, endpoint: str, channel_id: str) -> None:
         self.agents.ringing(endpoint)
-        self.story.leg_started(at, endpoint, channel_id)
+        self.story.leg_started(endpoint, channel_id)
 
     def _leg_ended(
         self, at: datetime, channel_id: str, outcome: LegOutcome, cause: int | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriHttpError, is_gone
@@ -27,7 +28,10 @@ class RingingLeg:
     endpoint: str
     channel_id: str
     dialled: bool = False  # the dial request was sent (after the channel's StasisStart)
-    ringing: bool = False  # Asterisk said the phone rings
+    # When the phone started ringing (its 180: ChannelStateChange to Ringing, or Dial RINGING,
+    # whichever Asterisk tells first); None while it has not: a phone that never rang has no
+    # ring time.
+    ringing_at: datetime | None = None
     ended: bool = False  # Asterisk said it is hung up or gone
     outcome: LegOutcome | None = None  # how it ended, once known
 

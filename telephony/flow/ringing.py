@@ -14,6 +14,18 @@ Asterisk sends no final Dial status) and told to the call story as it happens; t
 :class:`RingResult` carries them, for the routing to decide what follows
 (``routing_rules.routing.after_ringing``). The end of a stage is dated by the hang-up events of
 the legs we cancel, never by our timer.
+
+Two clocks, two meanings (issue 15, defect 7):
+
+- **A stage's time is the caller's.** A service's "N rings" is how long its caller waits: a
+  stage lasts its seconds from the moment its phones are called, whether they start ringing at
+  once, late, or never (a phone that does not answer the INVITE does not make the caller wait
+  longer, nor less).
+- **A leg's ring time is the phone's.** It starts at the phone's 180 (``ChannelStateChange`` to
+  ``Ringing``, or ``Dial`` ``RINGING``, whichever Asterisk tells first) and ends at its answer or
+  its hang-up. A phone that never sent 180 never rang: no ring time, and when the stage's time
+  ran out on it the leg is ``unreachable``, not ``no_answer``; stopped because the caller left or
+  another agent answered, it is ``cancelled``.
 """
 
 from __future__ import annotations
@@ -73,7 +85,8 @@ class RingResult:
 class LegReport:
     """What the flow tells the call story about agent legs (kept decoupled from the story)."""
 
-    started: Callable[[datetime, str, str | None], None]
+    started: Callable[[str, str], None]  # endpoint, channel: the phone is called
+    ringing: Callable[[datetime, str], None]  # the phone's 180
     answered: Callable[[datetime, str], None]
     ended: Callable[[datetime, str, LegOutcome, int | None], None]
     failed: Callable[[datetime, str, LegOutcome], None]
@@ -101,7 +114,7 @@ async def ring_agents(
         result = await ringing.stage(stage)
         if result is not None:
             return result
-    return RingResult(session.last_event_at, ringing.rung)
+    return RingResult(session.now(), ringing.rung)
 
 
 class _Ringing:
@@ -151,7 +164,9 @@ class _Ringing:
                     if not leg.dialled:
                         await self._dial(leg, ring_timeout)
                 elif _is_ringing(event):
-                    leg.ringing = True
+                    if leg.ringing_at is None:
+                        leg.ringing_at = event.timestamp
+                        self._report.ringing(event.timestamp, leg.channel_id)
                 elif isinstance(event, ChannelStateChange) and event.channel.state == "Up":
                     leg.outcome = LegOutcome.ANSWERED
                     self._report.answered(event.timestamp, leg.channel_id)
@@ -159,7 +174,8 @@ class _Ringing:
                         event.timestamp, agent_channel=leg.channel_id, agent_endpoint=leg.endpoint
                     )
                 elif isinstance(event, (ChannelHangupRequest, ChannelDestroyed)):
-                    outcome = leg_outcome_of_cause(event.cause)
+                    rang = leg.ringing_at is not None
+                    outcome = leg_outcome_of_cause(event.cause, rang=rang)
                     self._end(leg, event.timestamp, outcome, event.cause)
                 elif isinstance(event, StasisEnd):
                     self._end(leg, event.timestamp, LegOutcome.FAILED, None)
@@ -168,13 +184,9 @@ class _Ringing:
             answered = any(leg.outcome is LegOutcome.ANSWERED for leg in legs.values())
             for leg in legs.values():
                 if leg.outcome is None:
-                    # Still ringing: another agent answered (cancelled), or the stage's time ran
-                    # out, or the caller left (no answer); never dialled: it never rang. We hang
-                    # it up.
-                    if answered:
-                        outcome = LegOutcome.CANCELLED
-                    else:
-                        outcome = LegOutcome.NO_ANSWER if leg.dialled else LegOutcome.FAILED
+                    # Still called: another agent answered, or the caller left, or the stage's
+                    # time ran out (see _end_unanswered). We hang it up.
+                    outcome = self._stopped(leg, answered=answered)
                     self._end(leg, self._session.last_event_at, outcome, None)
                     if not leg.ended:
                         await self._session.legs.hangup(leg.channel_id)
@@ -201,7 +213,7 @@ class _Ringing:
         for leg, error in zip(planned, refused, strict=True):
             if error is None:
                 legs[leg.channel_id] = leg
-                self._report.started(self._session.last_event_at, leg.endpoint, leg.channel_id)
+                self._report.started(leg.endpoint, leg.channel_id)
                 continue
             # 500 {"error": "Allocation failed"}: the endpoint is not registered.
             outcome = (
@@ -209,7 +221,7 @@ class _Ringing:
             )
             log.info("call %s: cannot reach %s: %s", self._session.call_id, leg.endpoint, error)
             self._session.legs.refused(leg)
-            self._report.failed(self._session.last_event_at, leg.endpoint, outcome)
+            self._report.failed(self._session.now(), leg.endpoint, outcome)
             self._rung.append(RungLeg(leg.endpoint, outcome))
         return legs
 
@@ -233,7 +245,7 @@ class _Ringing:
             )
         except AriHttpError as exc:
             log.warning("call %s: dialling %s failed: %s", self._session.call_id, leg.endpoint, exc)
-            self._end(leg, self._session.last_event_at, LegOutcome.FAILED, None)
+            self._end(leg, self._session.now(), LegOutcome.FAILED, None)
             # At once: a dead channel left on the phone until the caller's call ends would make
             # the agent look busy to every other call meanwhile.
             await self._session.legs.hangup(leg.channel_id)
@@ -253,11 +265,24 @@ class _Ringing:
             if isinstance(event, (ChannelHangupRequest, ChannelDestroyed, StasisEnd)):
                 ended = waiting.pop(event.channel.id, None)
                 if ended is not None:
-                    # A leg never dialled (its StasisStart still awaited) never rang.
-                    outcome = LegOutcome.NO_ANSWER if ended.dialled else LegOutcome.FAILED
-                    self._end(ended, event.timestamp, outcome, None)
+                    self._end(ended, event.timestamp, self._stopped(ended, answered=False), None)
         for leg in ringing:
             self._session.legs.forget(leg.channel_id)
+
+    def _stopped(self, leg: RingingLeg, *, answered: bool) -> LegOutcome:
+        """How a leg we hang up ended: another agent answered (cancelled), the caller left (no
+        answer if it rang, else cancelled before it could), or the stage's time ran out (no
+        answer if it rang, else unreachable: it had the whole stage to). Never dialled: its
+        channel never entered the application, it failed."""
+        if answered:
+            return LegOutcome.CANCELLED
+        if not leg.dialled:
+            return LegOutcome.FAILED
+        if leg.ringing_at is not None:
+            return LegOutcome.NO_ANSWER
+        if self._session.hung_up_at is not None:
+            return LegOutcome.CANCELLED
+        return LegOutcome.UNREACHABLE
 
     def _end(self, leg: RingingLeg, at: datetime, outcome: LegOutcome, cause: int | None) -> None:
         leg.outcome = outcome

@@ -89,6 +89,8 @@ class CallSession:
         self.lang = lang
         self.sound_prefix = sound_prefix
         self.last_event_at = started_at
+        # When one of our waits last ran out (a timer has no event to date it by).
+        self._timer_at = started_at
         self.hung_up_at: datetime | None = None
         self.legs = AgentLegs(ari, call_id)
         self._bridges: list[str] = []
@@ -118,6 +120,7 @@ class CallSession:
                     self._events.get(), self.clock.real_seconds(max(0.0, timeout_s))
                 )
         except TimeoutError:
+            self._timer_at = max(self._timer_at, self.clock.now())
             return None
         except CallEnded:
             # The inbound channel's StasisEnd was already read: nothing more will come.
@@ -129,6 +132,11 @@ class CallSession:
             raise CallerHungUp(event.timestamp)
         self.legs.track(event)
         return event
+
+    def now(self) -> datetime:
+        """The call's present as it knows it: the last event's time, or when a wait of ours
+        last ran out, whichever is later (after an IVR timeout, the last event is seconds old)."""
+        return max(self.last_event_at, self._timer_at)
 
     def _is_caller_gone(self, event: Event) -> bool:
         if isinstance(event, (StasisEnd, ChannelHangupRequest, ChannelDestroyed)):
@@ -183,7 +191,7 @@ class CallSession:
         Returns the key (or None) and the time of the event that ended the playback.
         """
         if not prompts:
-            return None, self.last_event_at
+            return None, self.now()
         playback_id = self.new_id("p")
         media = [self.media(p) for p in prompts]
         await self._guard(
@@ -195,7 +203,7 @@ class CallSession:
             event = await self.next_event(limit())
             if event is None:
                 await self._stop_playback(playback_id)
-                return None, self.last_event_at
+                return None, self.now()
             if isinstance(event, PlaybackFinished) and event.playback.id == playback_id:
                 return None, event.timestamp
             if (
@@ -227,7 +235,7 @@ class CallSession:
         while True:
             event = await self.next_event(limit())
             if event is None:
-                return None, self.clock.now()
+                return None, self.now()
             if (
                 isinstance(event, ChannelDtmfReceived)
                 and event.channel.id == self.channel_id

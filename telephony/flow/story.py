@@ -29,7 +29,7 @@ from telephony.records.model import (
 class _OpenLeg:
     endpoint: str
     channel_id: str | None
-    ring_started_at: datetime
+    ring_started_at: datetime | None = None  # its 180; None while it has not rung
     answered_at: datetime | None = None
 
 
@@ -122,15 +122,24 @@ class CallStory:
         if self._current is not None and self._current.ringing_at is None:
             self._current.ringing_at = self._seen(at)
 
-    def leg_started(self, at: datetime, endpoint: str, channel_id: str | None) -> None:
+    def leg_started(self, endpoint: str, channel_id: str | None) -> None:
+        """The agent's phone is called (it rings once it says so: :meth:`leg_ringing`)."""
         entry = self._require()
         key = channel_id or f"{endpoint}#{len(entry.legs) + len(entry.open_legs)}"
-        entry.open_legs[key] = _OpenLeg(endpoint, channel_id, self._seen(at))
+        entry.open_legs[key] = _OpenLeg(endpoint, channel_id)
+
+    def leg_ringing(self, at: datetime, channel_id: str) -> None:
+        """The phone sent 180: its ring time starts."""
+        leg = self._require().open_legs.get(channel_id)
+        if leg is not None and leg.ring_started_at is None:
+            leg.ring_started_at = self._seen(at)
 
     def leg_answered(self, at: datetime, channel_id: str) -> None:
         entry = self._require()
         leg = entry.open_legs[channel_id]
         leg.answered_at = self._seen(at)
+        if leg.ring_started_at is None:
+            leg.ring_started_at = leg.answered_at  # answered without ringing first
         entry.answered_at = leg.answered_at
         entry.agent = leg.endpoint
 
@@ -145,11 +154,13 @@ class CallStory:
         leg = entry.open_legs.pop(channel_id, None)
         if leg is None:
             return
+        ended_at = self._seen(at)
         entry.legs.append(
             AgentLeg(
                 endpoint=leg.endpoint,
-                ring_started_at=leg.ring_started_at,
-                ended_at=self._seen(at),
+                # A phone that never rang has no ring time: its ring "starts" at its end.
+                ring_started_at=leg.ring_started_at or ended_at,
+                ended_at=ended_at,
                 outcome=LegOutcome.ANSWERED if leg.answered_at else outcome,
                 answered_at=leg.answered_at,
                 hangup_cause=cause,
