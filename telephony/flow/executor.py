@@ -200,7 +200,8 @@ class CallFlow:
             ended=self._leg_ended,
             failed=self.story.leg_failed,
         )
-        number = self.facts.caller_number or self.rules.anonymous_number
+        # A hidden number has no number to show: the rules' word is in the name only.
+        number = self.facts.caller_number or ""
         result = await ring_agents(
             self.session,
             stages,

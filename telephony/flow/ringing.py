@@ -104,8 +104,13 @@ async def ring_agents(
 
     The caller must already hear ringback. Raises ``CallerHungUp`` when the caller leaves.
     """
-    # Set on each agent channel as it is created.
-    variables = {"CALLERID(name)": caller_id_name, "CALLERID(num)": caller_id_number}
+    # Set on each agent channel as it is created. What the phone shows is the channel's
+    # connected line (the INVITE's From); `i`: store it, no update to send yet. The dial then
+    # goes without `caller=`, which would copy the caller's own identity over it.
+    variables = {
+        "CONNECTEDLINE(name,i)": caller_id_name,
+        "CONNECTEDLINE(num,i)": caller_id_number,
+    }
     if session.transfer_context:
         # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
         variables["TRANSFER_CONTEXT"] = session.transfer_context
@@ -231,6 +236,9 @@ class _Ringing:
                 leg.endpoint,
                 app_args=f"agent,{self._session.call_id}",
                 channel_id=leg.channel_id,
+                # Linked to the caller's channel (one call in Asterisk's CDR, the caller's
+                # codecs offered first); unlike dial's caller=, it leaves the connected line.
+                originator=self._session.channel_id,
                 variables=self._variables,
             )
         except AriHttpError as exc:
@@ -240,9 +248,7 @@ class _Ringing:
     async def _dial(self, leg: RingingLeg, ring_timeout: int) -> None:
         leg.dialled = True
         try:
-            await self._session.ari.dial(
-                leg.channel_id, caller=self._session.channel_id, ring_timeout=ring_timeout
-            )
+            await self._session.ari.dial(leg.channel_id, ring_timeout=ring_timeout)
         except AriHttpError as exc:
             log.warning("call %s: dialling %s failed: %s", self._session.call_id, leg.endpoint, exc)
             self._end(leg, self._session.now(), LegOutcome.FAILED, None)

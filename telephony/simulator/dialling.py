@@ -10,6 +10,7 @@ dial timeout hangs up with cause 19 (480) if it rang, 18 if not.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import TYPE_CHECKING
 
@@ -58,8 +59,12 @@ class Dialling:
         suffix = self.engine.ids.suffix()
         name = f"{tech}/{resource}-{suffix}" + (";1" if tech == "Local" else "")
         caller_name, caller_number = (agent.name, agent.number) if agent else ("", "")
+        connected_name, connected_number = "", ""
         if caller_id:
+            # Originate's callerId sets the new channel's caller id *and* its connected line,
+            # which is what the phone shows (res/ari/resource_channels.c).
             caller_name, caller_number = _parse_caller_id(caller_id)
+            connected_name, connected_number = caller_name, caller_number
         channel = Channel(
             id=channel_id or self.engine.ids.unique_id(),
             name=name,
@@ -68,12 +73,15 @@ class Dialling:
             protocol_id="" if tech == "Local" else str(uuid.uuid4()),
             caller_name=caller_name,
             caller_number=caller_number,
+            connected_name=connected_name,
+            connected_number=connected_number,
             context=self.engine.dialplan.agent_context if agent else "default",
             exten="s",
             priority=1,
             endpoint=endpoint,
             variables=dict(variables),
         )
+        _apply_party_functions(channel, variables)
         return channel
 
     def create(
@@ -161,6 +169,8 @@ class Dialling:
             raise AriRefusal(409, "Channel is not in the 'Down' state")
         peer = self.engine.channels.get(caller) if caller else None
         if peer is not None:
+            # Asterisk copies the caller's identity into the dialled channel's connected line,
+            # over whatever CONNECTEDLINE(...) was set at create (resource_channels.c, dial).
             channel.connected_name, channel.connected_number = peer.caller_name, peer.caller_number
             self.engine.emit_channel(channel, "ChannelConnectedLine")
         dialstring = channel.name.split("/", 1)[1].rsplit("-", 1)[0]
@@ -197,6 +207,16 @@ class Dialling:
     ) -> None:
         await asyncio.sleep(0)
         self.engine.emit_channel(channel, "Dial", dialstatus="", forward="", dialstring=dialstring)
+        if channel.endpoint is not None:
+            # The INVITE goes out: its From (what the phone shows) is the connected line.
+            channel.endpoint.shown.append(
+                {
+                    "channel": channel.id,
+                    "name": channel.connected_name,
+                    "number": channel.connected_number,
+                    "at": self.engine.now(),
+                }
+            )
         if channel.name.startswith("Local/"):
             self._answer_outbound(channel, stasis)
             self.engine.spawn(channel, lambda: self._run_local_peer(channel))
@@ -265,6 +285,22 @@ class Dialling:
             await self.engine.clock.sleep(0.1)
         await self.engine.clock.sleep(max(0.25, wait))
         self.engine.hangup(channel, request={"cause": 16}, cause=16, how="peer_hung_up")
+
+
+# A dialplan function setting one of a channel's parties, as ``variables`` at create or
+# originate may write it: ``CALLERID(name)``, ``CONNECTEDLINE(num,i)``... (func_callerid.c: the
+# function's name in any case, the number as ``num`` or ``number``, an option after a comma).
+_PARTY_FUNCTION = re.compile(r"(CALLERID|CONNECTEDLINE)\((name|num|number)(,[^)]*)?\)", re.I)
+
+
+def _apply_party_functions(channel: Channel, variables: dict[str, str]) -> None:
+    for name, value in variables.items():
+        match = _PARTY_FUNCTION.fullmatch(name)
+        if match is None:
+            continue
+        party = "caller" if match[1].upper() == "CALLERID" else "connected"
+        kind = "name" if match[2].lower() == "name" else "number"
+        setattr(channel, f"{party}_{kind}", value)
 
 
 def _parse_caller_id(text: str) -> tuple[str, str]:

@@ -128,7 +128,8 @@ class SimulatedPbx:
             ],
             "bridges": [b.to_json() for b in engine.bridges.values()],
             "endpoints": [
-                {**e.to_json(), "device_state": e.device_state} for e in engine.endpoints.values()
+                {**e.to_json(), "device_state": e.device_state, "shown": list(e.shown)}
+                for e in engine.endpoints.values()
             ],
             "apps": [
                 {**a.to_json(), "connected": a.active, "subscribe_all": a.subscribe_all}

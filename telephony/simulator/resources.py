@@ -71,6 +71,9 @@ class Endpoint:
     online: bool = True
     channel_ids: list[str] = field(default_factory=list)
     device_state: str = "NOT_INUSE"
+    # What the phone displayed for each call it was offered (the INVITE's From: the dialled
+    # channel's connected line), in order: ``{"channel", "name", "number", "at"}``.
+    shown: list[JsonDict] = field(default_factory=list)
 
     @property
     def name(self) -> str:
