@@ -43,6 +43,9 @@ class _NullRecords:
     def touch(self, call_id: str, at: Any) -> None:
         return None
 
+    def call_progress(self, progress: Any) -> None:
+        return None
+
 
 def measure_reaction(pbx: SimulatedPbx, measuring: Callable[[], bool]) -> list[float]:
     """Hook the simulator: the list fills with the real time from each StasisStart emitted to

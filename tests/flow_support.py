@@ -14,12 +14,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from telephony.ari.client import AriClient
+from telephony.ari.errors import AriConnectionError
+from telephony.ari.transport import AriTransport
 from telephony.flow.router import RecordSink, Router, RouterSettings
-from telephony.records.model import CallRecord, CallStart
+from telephony.records.model import CallProgress, CallRecord, CallStart
 from telephony.simulator.latency import StasisWindow
 from telephony.simulator.pbx import SimulatedPbx
 from telephony.simulator.scripts import AgentScript
@@ -38,7 +41,8 @@ class MemoryRecords:
 
     started: list[CallStart] = field(default_factory=list)
     finished: list[CallRecord] = field(default_factory=list)
-    touched: int = 0
+    touched: list[tuple[str, datetime]] = field(default_factory=list)
+    progress: list[CallProgress] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def call_started(self, start: CallStart) -> None:
@@ -49,7 +53,10 @@ class MemoryRecords:
         self.arrived.set()
 
     def touch(self, call_id: str, at: datetime) -> None:
-        self.touched += 1
+        self.touched.append((call_id, at))
+
+    def call_progress(self, progress: CallProgress) -> None:
+        self.progress.append(progress)
 
     def by_caller(self, number: str) -> CallRecord:
         (record,) = [r for r in self.finished if r.caller_number == number]
@@ -73,6 +80,43 @@ class _Tee:
 
     def touch(self, call_id: str, at: datetime) -> None:
         self._sink.touch(call_id, at)
+        self._memory.touch(call_id, at)
+
+    def call_progress(self, progress: CallProgress) -> None:
+        self._sink.call_progress(progress)
+        self._memory.call_progress(progress)
+
+
+class _Gate:
+    """The router's record sink until decroche "crashes": then nothing more gets through, as
+    nothing leaves a killed process."""
+
+    def __init__(self, sink: RecordSink) -> None:
+        self._sink = sink
+        self.open = True
+
+    async def call_started(self, start: CallStart) -> None:
+        if self.open:
+            await self._sink.call_started(start)
+
+    async def call_finished(self, record: CallRecord) -> None:
+        if self.open:
+            await self._sink.call_finished(record)
+
+    def touch(self, call_id: str, at: datetime) -> None:
+        if self.open:
+            self._sink.touch(call_id, at)
+
+    def call_progress(self, progress: CallProgress) -> None:
+        if self.open:
+            self._sink.call_progress(progress)
+
+
+class DeadTransport(AriTransport):
+    """The REST side of a process that is gone: no request reaches Asterisk any more."""
+
+    async def request(self, method: str, path: str, **_options: Any) -> bytes:
+        raise AriConnectionError(f"{method} {path}: the process is gone")
 
 
 @dataclass
@@ -81,6 +125,11 @@ class System:
     router: Router
     records: MemoryRecords
     clock: LoopClock
+    rules_path: Path
+    transfer_context: str | None
+    sink: RecordSink | None = None
+    _clients: list[AriClient] = field(default_factory=list)
+    _gate: _Gate | None = None
 
     async def settle(self, n_calls: int, timeout_s: float = 3600.0) -> None:
         """Wait until ``n_calls`` are recorded and the PBX holds no channel nor bridge (within
@@ -90,6 +139,53 @@ class System:
                 self.records.arrived.clear()
                 await self.records.arrived.wait()
             await self.pbx.wait_idle()
+
+    async def start_decroche(self, sink: RecordSink | None = None) -> None:
+        """Start decroche (again) on this PBX, as ``decroche serve`` would: a new process, its
+        own ARI connection, the same rules file; records to ``sink`` (and ``records``)."""
+        if sink is not None:
+            self.sink = sink
+        client = AriClient(self.pbx.url, "decroche", "decroche", "decroche")
+        self._clients.append(client)
+        self._gate = _Gate(self.records if self.sink is None else _Tee(self.records, self.sink))
+        router = Router(
+            client=client,
+            rules=RulesHolder(self.rules_path),
+            records=self._gate,
+            clock=self.clock,
+            # Tests settle their calls before leaving; whatever is left is handed back quickly.
+            # In virtual time nothing gets lost on loopback: keep-alives would only add timers.
+            settings=RouterSettings(
+                drain_timeout_s=1.0,
+                transfer_context=self.transfer_context,
+                heartbeat_s=3600,
+                ping_interval_s=3600,
+            ),
+        )
+        holder = router.rules
+        assert isinstance(holder, RulesHolder)
+        # As the service does: every reload checks the new rules' phones with Asterisk.
+        holder.add_listener(lambda _rules: router.rules_changed())
+        self.router = router
+        await router.start()
+
+    async def crash_decroche(self) -> None:
+        """decroche dies at once (``kill -9``, a power cut): nothing more reaches its records
+        or Asterisk, its WebSocket closes; what it left on the PBX stays there."""
+        assert self._gate is not None
+        self._gate.open = False
+        router = self.router
+        dead = router.client.transport
+        router.client.transport = DeadTransport(dead.base_url, "decroche", "decroche")
+        router.stream.stop()  # the socket closes with the process, before anything else
+        await router.close()
+        await dead.close()
+
+    async def stop(self) -> None:
+        await self.router.stop()
+        for client in self._clients:
+            await client.close()
+        await self.pbx.stop()
 
 
 def simulated_pbx(clock: LoopClock) -> SimulatedPbx:
@@ -127,30 +223,17 @@ async def running_system(
         pbx.add_agent(script)
     for script in given.values():
         pbx.add_agent(script)
-    client = AriClient(pbx.url, "decroche", "decroche", "decroche")
-    records = MemoryRecords()
-    router = Router(
-        client=client,
-        rules=RulesHolder(rules_path or default_rules_path()),
-        records=records if sink is None else _Tee(records, sink),
-        clock=clock,
-        # Tests settle their calls before leaving; whatever is left is handed back quickly.
-        # In virtual time nothing gets lost on loopback: keep-alives would only add timers.
-        settings=RouterSettings(
-            drain_timeout_s=1.0,
-            transfer_context=transfer_context,
-            heartbeat_s=3600,
-            ping_interval_s=3600,
-        ),
+    system = System(
+        pbx,
+        None,  # type: ignore[arg-type]  # set by start_decroche
+        MemoryRecords(),
+        clock,
+        rules_path or default_rules_path(),
+        transfer_context,
+        sink,
     )
-    holder = router.rules
-    assert isinstance(holder, RulesHolder)
-    # As the service does: every reload checks the new rules' phones with Asterisk.
-    holder.add_listener(lambda _rules: router.rules_changed())
-    await router.start()
+    await system.start_decroche()
     try:
-        yield System(pbx, router, records, clock)
+        yield system
     finally:
-        await router.stop()
-        await client.close()
-        await pbx.stop()
+        await system.stop()

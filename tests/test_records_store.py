@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, text
 
 from telephony.records import schema as t
 from telephony.records.bounds import bounded_record, dialable
-from telephony.records.codec import Finished, Started, Touched
+from telephony.records.codec import Finished, Progressed, Started, Touched
 from telephony.records.engine import (
     MIGRATIONS_DIR,
     current_revision,
@@ -21,7 +21,7 @@ from telephony.records.engine import (
     upgrade_schema,
 )
 from telephony.records.errors import CallbackNotFound, PseudonymError, RecordInputError
-from telephony.records.model import CallOutcome, CallStart
+from telephony.records.model import CallOutcome, CallProgress, CallStart
 from telephony.records.pseudonym import Pseudonymiser, load_or_create_secret, normalise_number
 from telephony.records.store import RecordStore
 from telephony.records.testing import T0, sample_record, temporary_database
@@ -191,6 +191,76 @@ def test_start_touch_then_close_interrupted_at_last_seen(store):
     assert store.close_interrupted(before_seq=1000, seq=1001) == 0
 
 
+def progress_of(call_id: str, seconds: float) -> CallProgress:
+    """The sample call as known ``seconds`` after its start: its second entry still open and
+    answered, the second leg of it still ringing."""
+    record = sample_record(call_id)
+    at = T0 + timedelta(seconds=seconds)
+    record.outcome = CallOutcome.INTERRUPTED
+    record.ended_at = at
+    record.transfers = []
+    record.survey = []
+    second = record.entries[1]
+    second.ended_at = at
+    second.legs[0].ended_at = at
+    second.legs[1].ended_at = at
+    return CallProgress(record, open_entry=True, open_legs=(0, 1))
+
+
+def test_progress_closes_an_open_call_with_what_was_known(store):
+    start = CallStart("p.1", T0, "0232000000", "+33 2 32 00 00 01")
+    store.apply([Started(100, start), Progressed(101, progress_of("p.1", 60.0))])
+    store.apply([Progressed(103, progress_of("p.1", 90.0))])
+    store.apply([Progressed(102, progress_of("p.1", 70.0))])  # an older one never wins
+    store.apply([Touched(104, "p.1", T0 + timedelta(seconds=95.5))])
+    assert store.call_status("p.1") == "open"
+    with store.database.engine.connect() as conn:
+        stored = conn.execute(select(t.calls.c.progress)).scalar_one()
+    assert "+33 2 32 00 00 01" not in stored  # only the start's pseudonym is kept
+    assert store.load_call("p.1").entries == []  # nothing counted while it runs
+
+    assert store.close_interrupted(before_seq=200, seq=300) == 1
+    closed = store.load_call("p.1")
+    assert closed is not None
+    end = T0 + timedelta(seconds=95.5)  # the last time seen: what was open ends there
+    expected = progress_of("p.1", 90.0).closed_at(end)
+    expected.caller_number = Pseudonymiser(SECRET).pseudonym("+33 2 32 00 00 01") or ""
+    assert closed == expected
+    assert closed.outcome is CallOutcome.INTERRUPTED
+    assert closed.entries[0].ended_at == T0 + timedelta(seconds=32)  # closed before: as it was
+    assert closed.entries[1].ended_at == end
+    assert [leg.ended_at for leg in closed.entries[1].legs] == [end, end]
+    assert closed.callbacks[0].number == "06 12 34 56 78"  # the callback list still has it
+    with store.database.engine.connect() as conn:
+        assert conn.execute(select(t.calls.c.progress)).scalar_one() is None
+
+
+def test_a_finished_call_ignores_a_late_progress(store):
+    start = CallStart("late", T0, "0232000000", "0600000000")
+    store.apply([Started(1, start), Progressed(2, progress_of("late", 5.0))])
+    store.apply([Finished(3, sample_record("late")), Progressed(4, progress_of("late", 6.0))])
+    store.apply([Progressed(5, progress_of("late", 7.0))])
+    loaded = store.load_call("late")
+    assert loaded is not None and loaded.outcome is CallOutcome.ANSWERED
+    assert store.close_interrupted(before_seq=100, seq=101) == 0
+
+
+def test_an_unreadable_progress_still_closes_the_call(store, caplog):
+    store.apply([Started(1, CallStart("bad", T0, "0232000000", "0600000000"))])
+    store.apply([Touched(2, "bad", T0 + timedelta(seconds=30))])
+    with store.database.engine.begin() as conn:
+        conn.execute(t.calls.update().values(progress='{"record": {"call_id": "bad"}}'))
+    assert store.close_interrupted(before_seq=10, seq=11) == 1
+    loaded = store.load_call("bad")
+    assert loaded is not None
+    assert (loaded.outcome, loaded.ended_at, loaded.entries) == (
+        CallOutcome.INTERRUPTED,
+        T0 + timedelta(seconds=30),
+        [],
+    )
+    assert "call bad: its journaled progress is unreadable" in caplog.text
+
+
 def test_start_then_finish_in_one_batch_keeps_the_finish(store):
     start = CallStart("both", T0, "0232000000", "0600000000")
     store.apply([Started(1, start), Finished(2, sample_record("both"))])
@@ -234,7 +304,7 @@ def test_schema_is_at_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.database.engine) == "0002"
+    assert current_revision(store.database.engine) == "0003"
     with store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -339,7 +409,7 @@ def test_a_database_made_at_0001_upgrades_keeping_its_calls(backend, tmp_path):
         assert before["agent_legs"] == 4
 
         upgrade_schema(database.engine)
-        assert current_revision(database.engine) == "0002"
+        assert current_revision(database.engine) == "0003"
         assert "transfer_of" in calls_columns(database)
         # Every part of the old call is still there (a table copy on SQLite could cascade).
         assert row_counts(database) == before

@@ -13,7 +13,7 @@ import pytest
 from telephony.records.codec import WriteItem
 from telephony.records.engine import open_store
 from telephony.records.errors import StoreUnavailable
-from telephony.records.journal import Journal
+from telephony.records.journal import MASK, Journal, redact
 from telephony.records.model import CallOutcome, CallStart
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import ApplyResult, RecordStore
@@ -204,6 +204,38 @@ async def test_crash_while_journaling_replays_then_closes(store, tmp_path):
     finished = store.load_call("j.2")
     assert finished is not None
     assert finished.outcome is CallOutcome.ANSWERED
+
+
+async def test_progress_journaled_while_the_database_is_down_closes_the_call_after(store, tmp_path):
+    from tests.test_records_store import progress_of
+
+    flaky = FlakyStore(store)
+    flaky.down = True
+    first = make_writer(flaky, tmp_path)
+    first.start()
+    await first.call_started(CallStart("jp.1", T0, "0232000000", "+33 2 32 00 00 01"))
+    first.call_progress(progress_of("jp.1", 50.0))
+    first.touch("jp.1", T0 + timedelta(seconds=55))
+    assert await first.drain()
+    first.stop()  # crash with everything in the journal
+    lines = [json.loads(line) for line in (tmp_path / "records.journal").read_text().splitlines()]
+    assert [line["kind"] for line in lines] == ["start", "progress", "touch"]
+    assert lines[1]["data"]["record"]["caller_number"] == ""
+    masked = redact(lines[1])
+    assert masked["data"]["record"]["callbacks"][0][2] == MASK  # what a set-aside line keeps
+
+    flaky.down = False
+    second = make_writer(flaky, tmp_path)
+    second.start()
+    assert await second.drain()
+    second.stop()
+    assert second.status().interrupted_closed == 1
+    closed = store.load_call("jp.1")
+    assert closed is not None
+    assert closed.outcome is CallOutcome.INTERRUPTED
+    assert closed.ended_at == T0 + timedelta(seconds=55)
+    assert [e.service_id for e in closed.entries] == ["etat-civil", "accueil-general"]
+    assert closed.entries[1].agent == "PJSIP/1001"
 
 
 async def test_locked_sqlite_is_journaled_then_replayed(tmp_path):

@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from routing_rules.compiled import CompiledRules
-from telephony.records.model import CallRecord, CallStart
+from telephony.records.model import CallProgress, CallRecord, CallStart
 from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
 from whatif.parts import quiet_parts
 from whatif.traffic import ReplayCall, TrafficModel, direct_number, with_direct_entries
@@ -165,6 +165,9 @@ class _Memory:
     def touch(self, call_id: str, at: datetime) -> None:
         return None
 
+    def call_progress(self, progress: CallProgress) -> None:
+        return None
+
 
 async def _replay(
     model: TrafficModel, rules: CompiledRules, progress: Progress | None, over_http: bool
@@ -201,7 +204,9 @@ async def _replay(
         rules=_Rules(rules),
         records=sink,
         clock=clock,
-        settings=RouterSettings(heartbeat_s=3600, ping_interval_s=3600, fallback=None),
+        settings=RouterSettings(
+            heartbeat_s=3600, ping_interval_s=3600, fallback=None, progress_every_s=None
+        ),
     )
     numbers = {s: direct_number(i) for i, s in enumerate(model.direct_services())}
     await router.start()

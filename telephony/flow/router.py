@@ -37,6 +37,7 @@ from telephony.flow.story import CallStory
 from telephony.records.model import (
     CallbackRequest,
     CallOutcome,
+    CallProgress,
     CallRecord,
     CallStart,
 )
@@ -52,12 +53,13 @@ class RulesSource(Protocol):
 
 
 class RecordSink(Protocol):
-    """Where the router hands each call's start and finished record (the records' ``RecordWriter``);
-    never blocks."""
+    """Where the router hands each call's start, progress and finished record (the records'
+    ``RecordWriter``); never blocks."""
 
     async def call_started(self, start: CallStart) -> None: ...
     async def call_finished(self, record: CallRecord) -> None: ...
     def touch(self, call_id: str, at: datetime) -> None: ...
+    def call_progress(self, progress: CallProgress) -> None: ...
 
 
 @dataclass(slots=True)
@@ -75,6 +77,10 @@ class RouterSettings:
     # time sets them long, as nothing can get lost on loopback).
     heartbeat_s: float = 5.0
     ping_interval_s: float = 10.0
+    # Each call's progress is journaled as it happens (what a crash leaves in the records), and
+    # every call in progress is noted alive this often (clock seconds): an interrupted call ends
+    # at most this long before the crash. None: neither (what-if replays, which keep nothing).
+    progress_every_s: float | None = 15.0
 
 
 @dataclass(slots=True)
@@ -152,6 +158,7 @@ class Router:
         self._accepting = True
         self._stream_task: asyncio.Task[StreamEnd] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._progress_due: set[str] = set()  # calls whose progress is about to be journaled
         # The rules' phones as Asterisk knows them, from the last check (None: not yet).
         self.phones: PhonesReport | None = None
 
@@ -166,6 +173,13 @@ class Router:
             raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
         # The application exists on Asterisk only while its WebSocket is connected.
         await self._load_agents()
+        if self.settings.progress_every_s is not None:
+            self._spawn(self._note_alive(self.settings.progress_every_s), "calls-alive")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _load_agents(self) -> None:
         """Asterisk's view of the rules' phones, each one followed (see ``phones``)."""
@@ -178,9 +192,7 @@ class Router:
         their phones, and report those Asterisk does not know."""
         if not self.stream.connected:
             return  # the next connection checks the rules in force then
-        task = asyncio.get_running_loop().create_task(self._load_agents(), name="phones-check")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self._load_agents(), "phones-check")
 
     async def stop(self) -> None:
         """Drain: refuse new calls, let calls in progress end (up to the drain timeout), then hand
@@ -189,6 +201,12 @@ class Router:
         finished = await self.dispatcher.join(self.settings.drain_timeout_s)
         if not finished:
             log.warning("drain timeout: handing %d call(s) back", len(self.dispatcher.active_calls))
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop at once, without draining: every call is cancelled (its cleanup still hands the
+        caller back), then the background tasks and the stream."""
+        self._accepting = False
         await self.dispatcher.aclose()
         for task in list(self._background):
             task.cancel()
@@ -269,6 +287,8 @@ class Router:
         )
         self._stories[key] = story
         self._starts[key] = start
+        if self.settings.progress_every_s is not None:
+            story.on_change = lambda: self._progress_changed(story)
         leg_of = local_pair(start.channel.name, half=2)
         if leg_of is not None:
             self._local_legs[leg_of] = key
@@ -331,6 +351,30 @@ class Router:
             transfer_context=self.settings.transfer_context,
             on_transferred_into=on_transferred_into,
         )
+
+    # --- progress: what a crash leaves in the records ----------------------------------------
+
+    def _progress_changed(self, story: CallStory) -> None:
+        """A new fact: journal the call's progress once the flow's current step is done (the
+        facts of one event come together)."""
+        if story.call_id in self._progress_due:
+            return
+        self._progress_due.add(story.call_id)
+        asyncio.get_running_loop().call_soon(self._journal_progress, story)
+
+    def _journal_progress(self, story: CallStory) -> None:
+        self._progress_due.discard(story.call_id)
+        if self._stories.get(story.call_id) is story:  # not finished meanwhile
+            self.records.call_progress(story.snapshot())
+
+    async def _note_alive(self, every_s: float) -> None:
+        """Every call in progress is alive now: where it ends if decroche dies (a call talking
+        for minutes has no event to date it)."""
+        while True:
+            await self.clock.sleep(every_s)
+            now = self.clock.now()
+            for key in list(self._stories):
+                self.records.touch(key, now)
 
     def _transferred_into(self, local_name: str, key: str) -> None:
         pair = local_pair(local_name, half=1)

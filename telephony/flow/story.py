@@ -3,10 +3,15 @@
 The flow reports facts with the time of the ARI event that proved them (``at``); this class
 only keeps them in order and closes what is still open when the call ends, so that every record
 is complete whatever path the call took (hang-up in the IVR, during ringing, a crash...).
+
+While the call runs, every new fact calls ``on_change`` (the router then journals
+:meth:`CallStory.snapshot`, the call as it would be if interrupted now): a crash of decroche
+leaves the records what was known, not an empty interrupted call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +19,7 @@ from telephony.records.model import (
     AgentLeg,
     CallbackRequest,
     CallOutcome,
+    CallProgress,
     CallRecord,
     EntryOutcome,
     IvrEvent,
@@ -70,10 +76,14 @@ class CallStory:
         self.survey_agent: str | None = None
         self.transfer_of: str | None = None  # set by the router on a blind transfer's leg
         self._outcome: CallOutcome | None = None
+        # Told of every new fact (the router journals the call's progress; it may defer).
+        self.on_change: Callable[[], None] | None = None
 
     def _seen(self, at: datetime) -> datetime:
         if at > self.last_seen:
             self.last_seen = at
+        if self.on_change is not None:
+            self.on_change()
         return at
 
     # --- IVR ---------------------------------------------------------------------------------
@@ -177,21 +187,7 @@ class CallStory:
 
     def leave(self, at: datetime, outcome: EntryOutcome, overflow_to: str | None = None) -> None:
         entry = self._require()
-        for channel_id in list(entry.open_legs):
-            self.leg_ended(at, channel_id, LegOutcome.CANCELLED)
-        self._entries.append(
-            ServiceEntry(
-                service_id=entry.service_id,
-                entered_at=entry.entered_at,
-                ended_at=self._seen(at),
-                outcome=outcome,
-                ringing_at=entry.ringing_at,
-                answered_at=entry.answered_at,
-                agent=entry.agent,
-                overflow_to=overflow_to,
-                legs=entry.legs,
-            )
-        )
+        self._entries.append(_closed(entry, self._seen(at), outcome, overflow_to))
         self._current = None
 
     def _require(self) -> _OpenEntry:
@@ -215,6 +211,8 @@ class CallStory:
 
     def set_outcome(self, outcome: CallOutcome) -> None:
         self._outcome = outcome
+        if self.on_change is not None:
+            self.on_change()
 
     # --- the end -------------------------------------------------------------------------------
 
@@ -233,6 +231,25 @@ class CallStory:
             else:
                 self.leave(end, EntryOutcome.INTERRUPTED)
         outcome = self._outcome or self._derive_outcome(caller_hung_up)
+        return self._record(end, outcome, self._entries)
+
+    def snapshot(self) -> CallProgress:
+        """The call as it would be recorded if it were interrupted now (at the last time it was
+        seen), and which parts are still open; the story itself is left as it is."""
+        entries = list(self._entries)
+        open_legs: tuple[int, ...] = ()
+        current = self._current
+        if current is not None:
+            outcome = EntryOutcome.ANSWERED if current.answered_at else EntryOutcome.INTERRUPTED
+            entries.append(_closed(current, self.last_seen, outcome, None))
+            open_legs = tuple(range(len(current.legs), len(entries[-1].legs)))
+        record = self._record(self.last_seen, CallOutcome.INTERRUPTED, entries)
+        return CallProgress(record, open_entry=current is not None, open_legs=open_legs)
+
+    def _record(
+        self, end: datetime, outcome: CallOutcome, entries: list[ServiceEntry]
+    ) -> CallRecord:
+        # Copies: the story goes on after a snapshot, the record must not change with it.
         return CallRecord(
             call_id=self.call_id,
             started_at=self.started_at,
@@ -241,11 +258,11 @@ class CallStory:
             caller_number=self.caller_number,
             outcome=outcome,
             rules_version=self.rules_version,
-            ivr=self._ivr,
-            entries=self._entries,
-            transfers=self._transfers,
-            callbacks=self._callbacks,
-            survey=self._survey,
+            ivr=list(self._ivr),
+            entries=list(entries),
+            transfers=list(self._transfers),
+            callbacks=list(self._callbacks),
+            survey=list(self._survey),
             survey_offered=self.survey_offered,
             survey_service=self.survey_service,
             survey_agent=self.survey_agent,
@@ -263,3 +280,34 @@ class CallStory:
             EntryOutcome.CALLBACK: CallOutcome.CALLBACK,
             EntryOutcome.TRANSFERRED: CallOutcome.TRANSFERRED,
         }.get(last, CallOutcome.MESSAGE if last.is_overflow else CallOutcome.INTERRUPTED)
+
+
+def _closed(
+    entry: _OpenEntry, at: datetime, outcome: EntryOutcome, overflow_to: str | None
+) -> ServiceEntry:
+    """``entry`` left at ``at``: its legs still ringing are cancelled then, an answered one
+    ends then (the entry itself is not changed)."""
+    legs = list(entry.legs)
+    for leg in entry.open_legs.values():
+        legs.append(
+            AgentLeg(
+                endpoint=leg.endpoint,
+                ring_started_at=leg.ring_started_at,
+                ended_at=at,
+                outcome=LegOutcome.ANSWERED if leg.answered_at else LegOutcome.CANCELLED,
+                answered_at=leg.answered_at,
+                hangup_cause=None,
+                channel_id=leg.channel_id,
+            )
+        )
+    return ServiceEntry(
+        service_id=entry.service_id,
+        entered_at=entry.entered_at,
+        ended_at=at,
+        outcome=outcome,
+        ringing_at=entry.ringing_at,
+        answered_at=entry.answered_at,
+        agent=entry.agent,
+        overflow_to=overflow_to,
+        legs=legs,
+    )

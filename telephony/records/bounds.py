@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Column, String
 
 from telephony.records import schema as t
-from telephony.records.codec import Finished, Started, Touched, WriteItem
+from telephony.records.codec import Finished, Progressed, Started, Touched, WriteItem
 from telephony.records.model import (
     AgentLeg,
     CallbackRequest,
@@ -184,4 +184,7 @@ def bounded_item(item: WriteItem) -> WriteItem:
         return Finished(item.seq, bounded_record(item.record))
     if isinstance(item, Started):
         return Started(item.seq, bounded_start(item.start))
+    if isinstance(item, Progressed):
+        progress = dataclasses.replace(item.progress, record=bounded_record(item.progress.record))
+        return Progressed(item.seq, progress)
     return Touched(item.seq, fit_id(item.call_id, CALL_ID_MAX), item.at)

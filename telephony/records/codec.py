@@ -15,6 +15,7 @@ from telephony.records.model import (
     AgentLeg,
     CallbackRequest,
     CallOutcome,
+    CallProgress,
     CallRecord,
     CallStart,
     EntryOutcome,
@@ -167,6 +168,26 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
     )
 
 
+def progress_to_json(progress: CallProgress) -> dict[str, Any]:
+    """A call's progress without the caller's number: the store keeps only its pseudonym, made
+    when the call started (callback numbers stay: the callback list needs them)."""
+    record = record_to_json(progress.record)
+    record["caller_number"] = ""
+    return {
+        "record": record,
+        "open_entry": progress.open_entry,
+        "open_legs": list(progress.open_legs),
+    }
+
+
+def progress_from_json(data: dict[str, Any]) -> CallProgress:
+    return CallProgress(
+        record_from_json(data["record"]),
+        open_entry=bool(data["open_entry"]),
+        open_legs=tuple(int(i) for i in data["open_legs"]),
+    )
+
+
 # --- writer items: what goes through the writer's queue and the journal ----------------------
 
 
@@ -189,7 +210,19 @@ class Touched:
     at: datetime
 
 
-WriteItem = Started | Finished | Touched
+@dataclass(frozen=True, slots=True)
+class Progressed:
+    """What is known of a call in progress (replaces the previous progress of that call)."""
+
+    seq: int
+    progress: CallProgress
+
+    @property
+    def call_id(self) -> str:
+        return self.progress.record.call_id
+
+
+WriteItem = Started | Finished | Touched | Progressed
 
 
 def item_to_json(item: WriteItem) -> dict[str, Any]:
@@ -197,6 +230,8 @@ def item_to_json(item: WriteItem) -> dict[str, Any]:
         return {"seq": item.seq, "kind": "start", "data": start_to_json(item.start)}
     if isinstance(item, Finished):
         return {"seq": item.seq, "kind": "finish", "data": record_to_json(item.record)}
+    if isinstance(item, Progressed):
+        return {"seq": item.seq, "kind": "progress", "data": progress_to_json(item.progress)}
     return {"seq": item.seq, "kind": "touch", "data": {"call_id": item.call_id, "at": _t(item.at)}}
 
 
@@ -212,6 +247,8 @@ def item_from_json(data: dict[str, Any]) -> WriteItem:
             return Finished(seq, record_from_json(payload))
         if kind == "touch":
             return Touched(seq, payload["call_id"], _pt(payload["at"]))
+        if kind == "progress":
+            return Progressed(seq, progress_from_json(payload))
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordInputError(f"bad journal item: {exc!r}") from exc
     raise RecordInputError(f"bad journal item: unknown kind {kind!r}")

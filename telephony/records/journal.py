@@ -43,6 +43,11 @@ def redact(data: object) -> object:
     payload = data.get("data")
     if not isinstance(payload, dict):
         return data
+    if isinstance(payload.get("record"), dict):
+        # A call's progress: the record inside it, masked the same way.
+        inner = redact({"data": payload["record"]})
+        assert isinstance(inner, dict)
+        return {**data, "data": {**payload, "record": inner["data"]}}
     masked = dict(payload)
     if "caller_number" in masked:
         masked["caller_number"] = MASK

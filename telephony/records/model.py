@@ -8,7 +8,7 @@ own ``timestamp`` fields (or from queue_log's epoch seconds), never from when th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -18,6 +18,7 @@ from routing_rules.outcomes import EntryOutcome, LegOutcome
 __all__ = [
     "AgentLeg",
     "CallOutcome",
+    "CallProgress",
     "CallRecord",
     "CallStart",
     "CallbackRequest",
@@ -157,3 +158,32 @@ class CallStart:
     started_at: datetime
     dialled: str
     caller_number: str
+
+
+@dataclass(slots=True)
+class CallProgress:
+    """What is known of a call in progress, journaled as it happens so that a crash keeps it.
+
+    ``record`` is the call as if it had been interrupted at ``record.ended_at`` (the last moment
+    it was known alive): its IVR path, the services entered, the legs rung and answered, with
+    outcome ``interrupted``. ``open_entry`` says its last service entry was still open and
+    ``open_legs`` which legs of that entry were (positions in its ``legs``): their ends are the
+    call's, moved on by :meth:`closed_at` when the call was seen alive later.
+    """
+
+    record: CallRecord
+    open_entry: bool = False
+    open_legs: tuple[int, ...] = ()
+
+    def closed_at(self, at: datetime) -> CallRecord:
+        """The call's record, interrupted at ``at`` (never before what was journaled)."""
+        end = max(at, self.record.ended_at)
+        entries = list(self.record.entries)
+        if self.open_entry and entries:
+            last = entries[-1]
+            legs = [
+                replace(leg, ended_at=end) if i in self.open_legs else leg
+                for i, leg in enumerate(last.legs)
+            ]
+            entries[-1] = replace(last, ended_at=end, legs=legs)
+        return replace(self.record, ended_at=end, entries=entries)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -105,6 +106,9 @@ class CallRow(Base):
     transfer_of: Mapped[str | None] = mapped_column(String(80))
     # Sequence of the writer's item that last wrote this row: replays skip older or equal ones.
     journal_seq: Mapped[int] = mapped_column(BigInteger)
+    # While the call is open: what is known of it so far (JSON of a CallProgress, without the
+    # caller's number), for closing it as interrupted after a crash. NULL once the call is done.
+    progress: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_calls_started_at", "started_at"),

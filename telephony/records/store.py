@@ -12,6 +12,7 @@ requests keep a clear number, until the callback is done or expired.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ from sqlalchemy.exc import (
 
 from telephony.records import schema as t
 from telephony.records.bounds import bounded_item, bounded_record
-from telephony.records.codec import Finished, Started, Touched, WriteItem
+from telephony.records.codec import (
+    Finished,
+    Progressed,
+    Started,
+    Touched,
+    WriteItem,
+    progress_from_json,
+    progress_to_json,
+)
 from telephony.records.engine import Database
 from telephony.records.errors import (
     CallbackNotFound,
@@ -126,6 +135,7 @@ class RecordStore:
         finishes: dict[str, Finished] = {}
         starts: dict[str, Started] = {}
         touches: dict[str, Touched] = {}
+        progresses: dict[str, Progressed] = {}
         for item in items:
             if isinstance(item, Finished):
                 previous = finishes.get(item.record.call_id)
@@ -134,6 +144,10 @@ class RecordStore:
             elif isinstance(item, Started):
                 if item.start.call_id not in starts:
                     starts[item.start.call_id] = item
+            elif isinstance(item, Progressed):
+                newest = progresses.get(item.call_id)
+                if newest is None or item.seq > newest.seq:
+                    progresses[item.call_id] = item
             else:
                 seen = touches.get(item.call_id)
                 if seen is None or item.at > seen.at:
@@ -165,6 +179,41 @@ class RecordStore:
             if rows[table.name]:
                 conn.execute(table.insert(), rows[table.name])
         result.written = len(replace) + len(new_starts)
+
+        # A call's progress (only the newest of the batch): for an open call, and never over a
+        # newer item (a replayed journal); a call finished in this batch needs none.
+        fresh = [p for cid, p in progresses.items() if cid not in finishes]
+        if fresh:
+            statement = (
+                update(t.calls)
+                .where(
+                    and_(
+                        t.calls.c.call_id == _bind("b_call_id"),
+                        t.calls.c.status == "open",
+                        t.calls.c.journal_seq < _bind("b_seq"),
+                    )
+                )
+                .values(progress=_bind("b_progress"), journal_seq=_bind("b_seq"))
+            )
+            conn.execute(
+                statement,
+                [
+                    {
+                        "b_call_id": p.call_id,
+                        "b_seq": p.seq,
+                        "b_progress": json.dumps(
+                            progress_to_json(p.progress), ensure_ascii=False, separators=(",", ":")
+                        ),
+                    }
+                    for p in fresh
+                ],
+            )
+            # What the progress tells is also the last time the call was seen.
+            for p in fresh:
+                seen = touches.get(p.call_id)
+                at = p.progress.record.ended_at
+                if seen is None or at > seen.at:
+                    touches[p.call_id] = Touched(p.seq, p.call_id, at)
 
         if touches:
             # Only an open call moves its last_seen forward; never backwards.
@@ -338,35 +387,60 @@ class RecordStore:
 
     def close_interrupted(self, before_seq: int, seq: int) -> int:
         """Close calls still open from a previous run (``journal_seq < before_seq``) as
-        interrupted, ending at their last time seen. Returns how many were closed."""
+        interrupted, ending at their last time seen, with what their progress told (IVR path,
+        services, agents: the record as the flow knew it, so the call counts for its services).
+        Returns how many were closed."""
+        c = t.calls.c
         try:
             with self.database.engine.begin() as conn:
                 open_calls = conn.execute(
-                    select(t.calls.c.call_id, t.calls.c.started_at, t.calls.c.last_seen_at).where(
-                        and_(t.calls.c.status == "open", t.calls.c.journal_seq < before_seq)
-                    )
+                    select(
+                        c.call_id, c.started_at, c.last_seen_at, c.caller_pseudonym, c.progress
+                    ).where(and_(c.status == "open", c.journal_seq < before_seq))
                 ).all()
                 if not open_calls:
                     return 0
-                conn.execute(
-                    update(t.calls)
-                    .where(t.calls.c.call_id == _bind("b_call_id"))
-                    .values(
-                        status="done",
-                        outcome=CallOutcome.INTERRUPTED.value,
-                        ended_at=_bind("b_ended"),
-                        duration_s=_bind("b_duration"),
-                        journal_seq=seq,
-                    ),
-                    [
-                        {
-                            "b_call_id": call_id,
-                            "b_ended": last_seen,
-                            "b_duration": max(0.0, (last_seen - started).total_seconds()),
-                        }
-                        for call_id, started, last_seen in open_calls
-                    ],
-                )
+                known: list[tuple[Any, CallRecord]] = []
+                bare: list[Any] = []
+                for row in open_calls:
+                    record = _progress_record(row.call_id, row.progress, row.last_seen_at)
+                    if record is None:
+                        bare.append(row)
+                    else:
+                        known.append((row, record))
+                if bare:
+                    conn.execute(
+                        update(t.calls)
+                        .where(c.call_id == _bind("b_call_id"))
+                        .values(
+                            status="done",
+                            outcome=CallOutcome.INTERRUPTED.value,
+                            ended_at=_bind("b_ended"),
+                            duration_s=_bind("b_duration"),
+                            journal_seq=seq,
+                        ),
+                        [
+                            {
+                                "b_call_id": row.call_id,
+                                "b_ended": row.last_seen_at,
+                                "b_duration": max(
+                                    0.0, (row.last_seen_at - row.started_at).total_seconds()
+                                ),
+                            }
+                            for row in bare
+                        ],
+                    )
+                for chunk in _chunks([row.call_id for row, _ in known]):
+                    for table in (*t.CALL_CHILDREN, t.calls):
+                        conn.execute(delete(table).where(table.c.call_id.in_(chunk)))
+                rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in t.CALL_TABLES}
+                for row, record in known:
+                    self._record_rows(record, seq, rows)
+                    # The number was never journaled: the pseudonym made at the call's start.
+                    rows["calls"][-1]["caller_pseudonym"] = row.caller_pseudonym
+                for table in t.CALL_TABLES:
+                    if rows[table.name]:
+                        conn.execute(table.insert(), rows[table.name])
                 return len(open_calls)
         except SQLAlchemyError as exc:
             raise translate_db_error(exc, "closing interrupted calls") from exc
@@ -503,6 +577,20 @@ def calls_started_between(database: Database, low: datetime, high: datetime) -> 
             return [record for i in ids if (record := _load_call(conn, i)) is not None]
     except SQLAlchemyError as exc:
         raise translate_db_error(exc, "reading calls") from exc
+
+
+def _progress_record(call_id: str, text: str | None, last_seen: datetime) -> CallRecord | None:
+    """The record an open call's journaled progress gives, interrupted at ``last_seen``; None
+    without progress, or with one that cannot be read (logged: the call is then closed bare)."""
+    if text is None:
+        return None
+    try:
+        return progress_from_json(json.loads(text)).closed_at(last_seen)
+    except (ValueError, KeyError, TypeError, RecordInputError) as exc:
+        log.error(
+            "call %s: its journaled progress is unreadable (%s); closed without it", call_id, exc
+        )
+        return None
 
 
 def _bind(name: str) -> Any:

@@ -9,7 +9,9 @@ journal in order, then carries on writing directly.
 
 On start (once the database is reachable) the thread: brings the schema up to date, replays any
 journal left by the previous run, then closes calls the previous run started but never
-finished as *interrupted*, ending at the last time they were seen (``touch``) or their start.
+finished as *interrupted*, with what was known of them (``call_progress``: the IVR path, the
+services entered, the agents rung and who answered), ending at the last time they were seen
+(``touch``, or the last progress) or their start.
 
 Every item carries a sequence number, increasing across restarts (nanosecond time, bumped to
 stay strictly increasing): the store skips items not newer than what it already holds, which
@@ -30,10 +32,10 @@ from enum import StrEnum
 from typing import Protocol
 
 from telephony.records.bounds import bounded_item
-from telephony.records.codec import Finished, Started, Touched, WriteItem
+from telephony.records.codec import Finished, Progressed, Started, Touched, WriteItem
 from telephony.records.errors import JournalError, RecordInputError, StoreUnavailable
 from telephony.records.journal import Journal
-from telephony.records.model import CallRecord, CallStart
+from telephony.records.model import CallProgress, CallRecord, CallStart
 from telephony.records.store import ApplyResult, RecordRejected
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,10 @@ class RecordWriter:
     def touch(self, call_id: str, at: datetime) -> None:
         """The call is still alive at ``at``: where it will be closed if the service dies."""
         self._put(Touched(self._seq.next(), call_id, at))
+
+    def call_progress(self, progress: CallProgress) -> None:
+        """What is known of the call so far: what it will be closed with if the service dies."""
+        self._put(Progressed(self._seq.next(), progress))
 
     def _put(self, item: WriteItem) -> None:
         # Bounded before the journal too: a value PostgreSQL would refuse (NUL, too long) or
