@@ -292,7 +292,8 @@ def _closed(
         legs.append(
             AgentLeg(
                 endpoint=leg.endpoint,
-                ring_started_at=leg.ring_started_at,
+                # A phone that never rang has no ring time: its ring "starts" at its end.
+                ring_started_at=leg.ring_started_at or at,
                 ended_at=at,
                 outcome=LegOutcome.ANSWERED if leg.answered_at else LegOutcome.CANCELLED,
                 answered_at=leg.answered_at,
