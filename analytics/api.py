@@ -1,15 +1,23 @@
-"""The indicators' Python API: what the CLI, the dashboard and the reports call.
+"""The indicators' Python API: what the commands, the dashboard, the reports and the jobs call.
 
 A :class:`FrameSource` loads the entries of a period (from the call records database, or from an
 Asterisk queue_log); :class:`Indicators` computes every figure of a period from it, each beside
-its objective and its trend against the previous period.
+its objective and its trend against the previous period. With a ``details`` source (the
+database: :class:`analytics.sources.DatabaseSource`) it also gives the figures beside them —
+agents' phones, voice menus, callbacks, the callers' satisfaction — and the daily aggregates the
+retention purge keeps. Nothing else computes a figure: pages, reports and commands read them
+here, so they agree to the last call.
+
+To add a figure: a pure function over a frame (or the details) in its own module, and one method
+here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from analytics.definitions import Counts, Parameters
 from analytics.frame import EntryFrame
@@ -23,6 +31,29 @@ from analytics.indicators import (
     wait_percentiles,
 )
 from analytics.objectives import Assessment, ObjectivesConfig, assess, previous_period
+
+if TYPE_CHECKING:
+    from analytics.aggregates import DailyAggregate
+    from analytics.details import (
+        AgentFigures,
+        CallbackFigures,
+        CallbackItem,
+        DetailSource,
+        IvrFigures,
+    )
+    from analytics.satisfaction import (
+        Granularity as SurveyGranularity,
+    )
+    from analytics.satisfaction import (
+        SatisfactionReport,
+        SurveyedCall,
+        SurveySource,
+    )
+    from routing_rules.model import Scale
+
+    class RecordsDetails(DetailSource, SurveySource, Protocol):
+        """Everything besides the entries: what :class:`analytics.sources.DatabaseSource`
+        reads."""
 
 
 @dataclass(slots=True)
@@ -70,15 +101,52 @@ class Dashboard:
 
 
 class Indicators:
+    """Every figure of a period. ``parameters``: the thresholds and the time zone; ``objectives``:
+    the configured objectives; ``details``: where agents' legs, voice-menu events, callbacks and
+    survey answers are read (none: those figures are empty, as for a queue_log); ``scales``: the
+    scale of each survey question of the rules in force (none: no satisfaction figures)."""
+
     def __init__(
         self,
         source: FrameSource,
         parameters: Parameters | None = None,
         objectives: ObjectivesConfig | None = None,
+        *,
+        details: RecordsDetails | None = None,
+        scales: Mapping[str, Scale] | None = None,
     ) -> None:
         self._source = source
         self.parameters = parameters or Parameters()
         self.objectives = objectives or ObjectivesConfig()
+        self._details = details
+        self.scales: Mapping[str, Scale] = dict(scales or {})
+
+    @property
+    def timezone(self) -> str:
+        return self.parameters.timezone
+
+    def memoised(self, start: date, end: date) -> Indicators:
+        """The same indicators, the entries of ``start``..``end`` loaded once for all the
+        questions about them (one page: the period, its previous one, by day, by hour)."""
+        from analytics.memo import SpanMemo
+
+        memo = SpanMemo(self._source, start - timedelta(days=9), end + timedelta(days=1))
+        return Indicators(
+            memo, self.parameters, self.objectives, details=self._details, scales=self.scales
+        )
+
+    def using(
+        self, *, parameters: Parameters | None = None, scales: Mapping[str, Scale] | None = None
+    ) -> Indicators:
+        """The same indicators with other thresholds (a command's ``--rings``) or other survey
+        scales (another rules file)."""
+        return Indicators(
+            self._source,
+            parameters or self.parameters,
+            self.objectives,
+            details=self._details,
+            scales=self.scales if scales is None else scales,
+        )
 
     def _load(self, start: date, end: date) -> LoadedFrame:
         # One day of margin each side: local dates differ from UTC dates by up to 14 hours.
@@ -132,3 +200,72 @@ class Indicators:
             total=total,
             percentiles=wait_percentiles(frame, start, end, self.parameters),
         )
+
+    # --- beside the indicators: the detailed records ------------------------------------------
+
+    def agents(self, start: date, end: date) -> dict[str, AgentFigures]:
+        """Each agent's phone: how often it rang, was answered, missed, busy, unreachable."""
+        from analytics.details import agent_figures
+
+        if self._details is None:
+            return {}
+        return agent_figures(self._details, start, end, self.timezone)
+
+    def ivr(self, start: date, end: date) -> IvrFigures:
+        """The voice menus: choices, timeouts, invalid keys, hang-ups in the menus."""
+        from analytics.details import IvrFigures, ivr_figures
+
+        if self._details is None:
+            return IvrFigures()
+        return ivr_figures(self._details, start, end, self.timezone)
+
+    def callbacks(self, start: date, end: date, service: str | None = None) -> CallbackFigures:
+        """The callbacks owed in the period and how they were honoured."""
+        from analytics.details import CallbackFigures, callback_figures
+
+        if self._details is None:
+            return CallbackFigures()
+        return callback_figures(self._details, start, end, service, self.timezone)
+
+    def callbacks_of_day(self, day: date) -> list[CallbackItem]:
+        from analytics.details import callbacks_of_day
+
+        if self._details is None:
+            return []
+        return callbacks_of_day(self._details, day, self.timezone)
+
+    def surveyed_calls(self, start: date, end: date) -> list[SurveyedCall]:
+        from analytics.satisfaction import surveyed_calls
+
+        if self._details is None:
+            return []
+        return surveyed_calls(self._details, start, end, self.timezone)
+
+    def satisfaction(
+        self, start: date, end: date, by: SurveyGranularity = "month"
+    ) -> SatisfactionReport | None:
+        """The callers' satisfaction per service, agent and period, each figure beside its
+        objective; None without detailed records (a queue_log). Answers to a question whose
+        scale the rules do not give are counted apart (``unknown_scale``)."""
+        from analytics.satisfaction import satisfaction_report
+
+        if self._details is None:
+            return None
+        return satisfaction_report(
+            self._details,
+            start,
+            end,
+            self.scales,
+            objectives=self.objectives,
+            by=by,
+            timezone=self.timezone,
+        )
+
+    # --- what the retention purge keeps ------------------------------------------------------
+
+    def daily_aggregates(self, start: date, end: date) -> list[DailyAggregate]:
+        """Per local day and service of ``start``..``end``: the indicators' counts, for the
+        records of calls about to be purged (see :mod:`analytics.aggregates`)."""
+        from analytics.aggregates import daily_aggregates
+
+        return daily_aggregates(self._load(start, end).frame, start, end, self.parameters)

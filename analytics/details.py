@@ -1,8 +1,9 @@
 """Figures beside the main indicators: per agent, the voice menu, and callbacks.
 
-They read the detailed tables of the call records (agent legs, IVR events, callback requests)
-for one period of local dates. Volumes are a month of one town's calls, so these are plain
-queries and Python loops; the heavy per-service indicators are in :mod:`analytics.indicators`.
+They count the detailed records (agent legs, IVR events, callback requests) of one period of
+local dates, as a :class:`DetailSource` gives them (:class:`analytics.sources.DatabaseSource`
+reads them from the database). Volumes are a month of one town's calls, so these are plain
+Python loops; the heavy per-service indicators are in :mod:`analytics.indicators`.
 """
 
 from __future__ import annotations
@@ -10,26 +11,25 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import and_, select
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from analytics.definitions import DEFAULT_TIMEZONE
-from telephony.records.engine import Database
-from telephony.records.schema import agent_legs, callback_requests, calls, ivr_events
+
+# (endpoint, seconds it rang, leg outcome) of one ring of an agent's phone.
+LegOutcomeRow = tuple[str, float, str]
+# (call id, call outcome, menu, event kind, key) of one voice-menu event.
+IvrRow = tuple[str, str, str, str, str | None]
 
 
-def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(start - timedelta(days=1), time.min, UTC),
-        datetime.combine(end + timedelta(days=2), time.min, UTC),
-    )
+class DetailSource(Protocol):
+    """The detailed records of the local days ``start``..``end`` (already cut to them)."""
 
+    def agent_leg_outcomes(self, start: date, end: date, timezone: str) -> list[LegOutcomeRow]: ...
 
-def _in_period(moment: datetime, start: date, end: date, zone: ZoneInfo) -> bool:
-    return start <= moment.astimezone(zone).date() <= end
+    def ivr_events(self, start: date, end: date, timezone: str) -> list[IvrRow]: ...
+
+    def callback_requests(self, start: date, end: date, timezone: str) -> list[CallbackItem]: ...
 
 
 @dataclass(slots=True)
@@ -63,30 +63,21 @@ class AgentFigures:
 
 
 def agent_figures(
-    database: Database, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
+    source: DetailSource, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
 ) -> dict[str, AgentFigures]:
-    zone = ZoneInfo(timezone)
-    low, high = _utc_bounds(start, end)
-    legs = agent_legs.c
-    query = select(legs.endpoint, legs.ring_started_at, legs.ring_s, legs.outcome).where(
-        and_(legs.ring_started_at >= low, legs.ring_started_at < high)
-    )
     figures: dict[str, AgentFigures] = {}
-    with database.engine.connect() as connection:
-        for endpoint, started, ring_s, outcome in connection.execute(query):
-            if not _in_period(started, start, end, zone):
-                continue
-            agent = figures.setdefault(endpoint, AgentFigures(endpoint))
-            agent.presented += 1
-            if outcome == "answered":
-                agent.answered += 1
-                agent.ring_answered_sum_s += ring_s
-            elif outcome in ("no_answer", "declined"):
-                agent.missed += 1
-            elif outcome == "busy":
-                agent.busy += 1
-            elif outcome == "unreachable":
-                agent.unreachable += 1
+    for endpoint, ring_s, outcome in source.agent_leg_outcomes(start, end, timezone):
+        agent = figures.setdefault(endpoint, AgentFigures(endpoint))
+        agent.presented += 1
+        if outcome == "answered":
+            agent.answered += 1
+            agent.ring_answered_sum_s += ring_s
+        elif outcome in ("no_answer", "declined"):
+            agent.missed += 1
+        elif outcome == "busy":
+            agent.busy += 1
+        elif outcome == "unreachable":
+            agent.unreachable += 1
     return dict(sorted(figures.items()))
 
 
@@ -113,41 +104,24 @@ class IvrFigures:
 
 
 def ivr_figures(
-    database: Database, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
+    source: DetailSource, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
 ) -> IvrFigures:
-    zone = ZoneInfo(timezone)
-    low, high = _utc_bounds(start, end)
-    query = (
-        select(
-            calls.c.call_id,
-            calls.c.started_at,
-            calls.c.outcome,
-            ivr_events.c.menu_id,
-            ivr_events.c.kind,
-            ivr_events.c.key,
-        )
-        .select_from(calls.join(ivr_events, ivr_events.c.call_id == calls.c.call_id))
-        .where(and_(calls.c.started_at >= low, calls.c.started_at < high))
-    )
     figures = IvrFigures()
     seen: set[str] = set()
-    with database.engine.connect() as connection:
-        for call_id, started, outcome, menu, kind, key in connection.execute(query):
-            if not _in_period(started, start, end, zone):
-                continue
-            if call_id not in seen:
-                seen.add(call_id)
-                figures.calls += 1
-                if outcome == "ivr_hangup":
-                    figures.hangups_in_ivr += 1
-            if kind == "key" and key is not None:
-                figures.choices.setdefault(menu, Counter())[key] += 1
-            elif kind == "timeout":
-                figures.timeouts[menu] += 1
-            elif kind == "invalid":
-                figures.invalid[menu] += 1
-            elif kind == "fallback":
-                figures.fallbacks[menu] += 1
+    for call_id, outcome, menu, kind, key in source.ivr_events(start, end, timezone):
+        if call_id not in seen:
+            seen.add(call_id)
+            figures.calls += 1
+            if outcome == "ivr_hangup":
+                figures.hangups_in_ivr += 1
+        if kind == "key" and key is not None:
+            figures.choices.setdefault(menu, Counter())[key] += 1
+        elif kind == "timeout":
+            figures.timeouts[menu] += 1
+        elif kind == "invalid":
+            figures.invalid[menu] += 1
+        elif kind == "fallback":
+            figures.fallbacks[menu] += 1
     figures.choices = dict(sorted(figures.choices.items()))
     return figures
 
@@ -204,48 +178,24 @@ class CallbackItem:
     closed_at: datetime | None
 
 
-def _callback_rows(database: Database, start: date, end: date, timezone: str) -> list[Any]:
-    zone = ZoneInfo(timezone)
-    low, high = _utc_bounds(start, end)
-    cb = callback_requests.c
-    query = (
-        select(
-            cb.call_id,
-            cb.position,
-            cb.at,
-            cb.service_id,
-            cb.kind,
-            cb.status,
-            cb.number,
-            cb.done_by,
-            cb.closed_at,
-        )
-        .where(and_(cb.at >= low, cb.at < high))
-        .order_by(cb.at)
-    )
-    with database.engine.connect() as connection:
-        return [r for r in connection.execute(query) if _in_period(r[2], start, end, zone)]
-
-
 def callback_figures(
-    database: Database,
+    source: DetailSource,
     start: date,
     end: date,
     service_id: str | None = None,
     timezone: str = DEFAULT_TIMEZONE,
 ) -> CallbackFigures:
     figures = CallbackFigures()
-    for row in _callback_rows(database, start, end, timezone):
-        if service_id is not None and row[3] != service_id:
+    for item in source.callback_requests(start, end, timezone):
+        if service_id is not None and item.service_id != service_id:
             continue
         figures.owed += 1
-        figures.by_kind[row[4]] += 1
-        status = row[5]
-        if status == "done":
+        figures.by_kind[item.kind] += 1
+        if item.status == "done":
             figures.done += 1
-            if row[8] is not None:
-                figures.delays_s.append((row[8] - row[2]).total_seconds())
-        elif status == "expired":
+            if item.closed_at is not None:
+                figures.delays_s.append((item.closed_at - item.at).total_seconds())
+        elif item.status == "expired":
             figures.expired += 1
         else:
             figures.pending += 1
@@ -253,9 +203,9 @@ def callback_figures(
 
 
 def callbacks_of_day(
-    database: Database, day: date, timezone: str = DEFAULT_TIMEZONE
+    source: DetailSource, day: date, timezone: str = DEFAULT_TIMEZONE
 ) -> list[CallbackItem]:
     """The abandoned and overflowed calls and the callback requests of one day, with who called
     back and when; the clear number only while the callback is pending."""
-    items = [CallbackItem(*row) for row in _callback_rows(database, day, day, timezone)]
+    items = source.callback_requests(day, day, timezone)
     return sorted(items, key=lambda item: (item.service_id, item.at))

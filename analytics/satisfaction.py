@@ -9,6 +9,7 @@ It is *reached* when an agent took it (the survey can only follow a conversation
 - ``share_satisfied`` = answers 4 or 5 (1–5 scale) or ``oui`` (oui–non scale) / all answers
   with a score.
 
+The answers are read by :class:`analytics.sources.DatabaseSource` (``SurveySource``).
 The records keep each answer's prompt id, not its scale (1 on a 1–5 scale is very unhappy, 1 on
 oui–non is "oui"): the scale of each prompt comes from the routing rules (:func:`scales_of`).
 An answer whose prompt the rules no longer know counts as an answer, not in the mean nor the
@@ -22,11 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import and_, select
 
 from analytics.definitions import DEFAULT_TIMEZONE
 from analytics.objectives import (
@@ -38,8 +37,6 @@ from analytics.objectives import (
 )
 from routing_rules.compiled import CompiledRules
 from routing_rules.model import Scale
-from telephony.records.engine import Database
-from telephony.records.schema import calls, survey_answers
 
 Granularity = Literal["day", "week", "month"]
 
@@ -113,51 +110,20 @@ class SurveyedCall:
         return any(a.score is not None for a in self.answers)
 
 
-def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    # One day of margin each side: local dates differ from UTC dates by up to 14 hours.
-    return (
-        datetime.combine(start - timedelta(days=1), time.min, UTC),
-        datetime.combine(end + timedelta(days=2), time.min, UTC),
-    )
+class SurveySource(Protocol):
+    """The surveyed calls of the local days ``start``..``end``, oldest first
+    (:class:`analytics.sources.DatabaseSource`)."""
+
+    def surveyed_calls(self, start: date, end: date, timezone: str) -> list[SurveyedCall]: ...
 
 
 def surveyed_calls(
-    database: Database, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
+    source: SurveySource, start: date, end: date, timezone: str = DEFAULT_TIMEZONE
 ) -> list[SurveyedCall]:
     """Calls offered the survey whose local start date is in ``start``..``end``, oldest first."""
     if end < start:
         raise ValueError(f"period ends ({end}) before it starts ({start})")
-    zone = ZoneInfo(timezone)
-    low, high = _utc_bounds(start, end)
-    c, a = calls.c, survey_answers.c
-    query = (
-        select(
-            c.call_id,
-            c.started_at,
-            c.survey_service,
-            c.survey_agent,
-            a.question,
-            a.prompt_id,
-            a.at,
-            a.score,
-        )
-        .select_from(calls.outerjoin(survey_answers, a.call_id == c.call_id))
-        .where(and_(c.survey_offered.is_(True), c.started_at >= low, c.started_at < high))
-        .order_by(c.started_at, c.call_id, a.position)
-    )
-    found: dict[str, SurveyedCall] = {}
-    with database.engine.connect() as connection:
-        for call_id, started, service, agent, question, prompt, at, score in connection.execute(
-            query
-        ):
-            if not start <= started.astimezone(zone).date() <= end:
-                continue
-            call = found.get(call_id)
-            if call is None:
-                call = found[call_id] = SurveyedCall(call_id, started, service, agent)
-            if question is not None:
-                call.answers.append(Answer(question, prompt, at, score))
-    return list(found.values())
+    return source.surveyed_calls(start, end, timezone)
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -323,7 +289,7 @@ def _group(
 
 
 def satisfaction_report(
-    database: Database,
+    source: SurveySource,
     start: date,
     end: date,
     scales: Mapping[str, Scale],
@@ -336,8 +302,8 @@ def satisfaction_report(
     beside its objective and its trend against the previous period of the same length."""
     zone = ZoneInfo(timezone)
     before_start, before_end = previous_period(start, end)
-    current = surveyed_calls(database, start, end, timezone)
-    earlier = surveyed_calls(database, before_start, before_end, timezone)
+    current = surveyed_calls(source, start, end, timezone)
+    earlier = surveyed_calls(source, before_start, before_end, timezone)
 
     def service_of(call: SurveyedCall) -> str:
         return call.service or NO_SERVICE

@@ -1,6 +1,10 @@
-"""Where the indicators' entries come from: the call records database, or a queue_log file.
+"""Where the indicators' records come from: the call records database, or a queue_log file.
 
-Analytics reads the records' tables (``telephony.records.schema``) and nothing upstream of them.
+This is the one module of analytics that reads the records' tables (``telephony.records.schema``)
+— and nothing upstream of them. :class:`DatabaseSource` gives the entries as columns
+(:meth:`~DatabaseSource.load`), the agent legs for staffing, and the details the other figures
+need (agents' phones, voice menus, callbacks, survey answers), each already cut to the local
+days asked for; the figures themselves are computed elsewhere, from these.
 """
 
 from __future__ import annotations
@@ -9,17 +13,20 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 
 from analytics.api import LoadedFrame
+from analytics.details import CallbackItem, IvrRow, LegOutcomeRow
 from analytics.frame import (
     EntryFrame,
     frame_from_records,
     outcome_code,
     overflow_code,
 )
+from analytics.satisfaction import Answer, SurveyedCall
 from analytics.staffing.legs import (
     PRESENT_OUTCOMES,
     LegFrame,
@@ -29,7 +36,14 @@ from analytics.staffing.legs import (
 )
 from telephony.records.engine import Database, open_store
 from telephony.records.model import EntryOutcome
-from telephony.records.schema import agent_legs, calls, service_entries
+from telephony.records.schema import (
+    agent_legs,
+    callback_requests,
+    calls,
+    ivr_events,
+    service_entries,
+    survey_answers,
+)
 
 
 def _outcome_codes() -> dict[str, int]:
@@ -119,6 +133,106 @@ class DatabaseSource:
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
         return legs_from_rows(_leg_rows(rows))
+
+    # --- details: agents' phones, voice menus, callbacks, survey answers -----------------------
+
+    def agent_leg_outcomes(self, start: date, end: date, timezone: str) -> list[LegOutcomeRow]:
+        """Each time a phone rang for a call on the local days ``start``..``end``."""
+        zone = ZoneInfo(timezone)
+        low, high = _bounds(start, end)
+        legs = agent_legs.c
+        query = select(legs.endpoint, legs.ring_started_at, legs.ring_s, legs.outcome).where(
+            and_(legs.ring_started_at >= low, legs.ring_started_at < high)
+        )
+        with self._database.engine.connect() as connection:
+            return [
+                (endpoint, ring_s, outcome)
+                for endpoint, started, ring_s, outcome in connection.execute(query)
+                if _in_period(started, start, end, zone)
+            ]
+
+    def ivr_events(self, start: date, end: date, timezone: str) -> list[IvrRow]:
+        """The voice-menu events of the calls that started on the local days asked for."""
+        zone = ZoneInfo(timezone)
+        low, high = _bounds(start, end)
+        c, i = calls.c, ivr_events.c
+        query = (
+            select(c.call_id, c.started_at, c.outcome, i.menu_id, i.kind, i.key)
+            .select_from(calls.join(ivr_events, i.call_id == c.call_id))
+            .where(and_(c.started_at >= low, c.started_at < high))
+        )
+        with self._database.engine.connect() as connection:
+            return [
+                (call_id, outcome, menu, kind, key)
+                for call_id, started, outcome, menu, kind, key in connection.execute(query)
+                if _in_period(started, start, end, zone)
+            ]
+
+    def callback_requests(self, start: date, end: date, timezone: str) -> list[CallbackItem]:
+        """The callbacks owed (requested, or abandoned and overflowed calls with a number) on
+        the local days asked for, oldest first."""
+        zone = ZoneInfo(timezone)
+        low, high = _bounds(start, end)
+        cb = callback_requests.c
+        query = (
+            select(
+                cb.call_id,
+                cb.position,
+                cb.at,
+                cb.service_id,
+                cb.kind,
+                cb.status,
+                cb.number,
+                cb.done_by,
+                cb.closed_at,
+            )
+            .where(and_(cb.at >= low, cb.at < high))
+            .order_by(cb.at)
+        )
+        with self._database.engine.connect() as connection:
+            return [
+                CallbackItem(*row)
+                for row in connection.execute(query)
+                if _in_period(row[2], start, end, zone)
+            ]
+
+    def surveyed_calls(self, start: date, end: date, timezone: str) -> list[SurveyedCall]:
+        """Calls offered the survey whose local start date is in ``start``..``end``, oldest
+        first, with their answers in question order."""
+        zone = ZoneInfo(timezone)
+        low, high = _bounds(start, end)
+        c, a = calls.c, survey_answers.c
+        query = (
+            select(
+                c.call_id,
+                c.started_at,
+                c.survey_service,
+                c.survey_agent,
+                a.question,
+                a.prompt_id,
+                a.at,
+                a.score,
+            )
+            .select_from(calls.outerjoin(survey_answers, a.call_id == c.call_id))
+            .where(and_(c.survey_offered.is_(True), c.started_at >= low, c.started_at < high))
+            .order_by(c.started_at, c.call_id, a.position)
+        )
+        found: dict[str, SurveyedCall] = {}
+        with self._database.engine.connect() as connection:
+            for row in connection.execute(query):
+                call_id, started, service, agent, question, prompt, at, score = row
+                if not _in_period(started, start, end, zone):
+                    continue
+                call = found.get(call_id)
+                if call is None:
+                    call = found[call_id] = SurveyedCall(call_id, started, service, agent)
+                if question is not None:
+                    call.answers.append(Answer(question, prompt, at, score))
+        return list(found.values())
+
+
+def _in_period(moment: datetime, start: date, end: date, zone: ZoneInfo) -> bool:
+    return start <= moment.astimezone(zone).date() <= end
 
 
 def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:

@@ -58,10 +58,8 @@ async def _page_times(deps, requests: int) -> list[float]:
 
 
 def main() -> bool:
-    from analytics.api import Indicators
-    from analytics.sources import DatabaseSource
-    from decroche.testing import web_deps
-    from reports.documents import build_report, render_pdf
+    from decroche.testing import indicators_of, web_deps
+    from reports.documents import ReportInputs, ReportSettings, build_report, render_pdf
     from reports.periods import month_period, year_period
     from telephony.records.engine import open_store
     from telephony.records.testing import fill, town_calls
@@ -76,7 +74,7 @@ def main() -> bool:
         store = fill(database, iter(records))
         print(f"filled {len(records):,} calls (2 months) in {time.perf_counter() - started:.1f} s")
         month = month_period("2026-10")
-        indicators = Indicators(DatabaseSource(database))
+        indicators = indicators_of(database)
         reference = []
         for _ in range(max(5, requests // 3)):
             started = time.perf_counter()
@@ -95,13 +93,14 @@ def main() -> bool:
             f"page / reference = {p50 / ref:.2f}x"
         )
         started = time.perf_counter()
-        document = build_report(indicators, month, "monthly", database=database, generated_at=now)
+        inputs = ReportInputs(indicators, {}, ReportSettings())
+        document = build_report(inputs, month, "monthly", generated_at=now)
         html_s = time.perf_counter() - started
         started = time.perf_counter()
         pdf = render_pdf(document)
         pdf_s = time.perf_counter() - started
         started = time.perf_counter()
-        build_report(indicators, year_period(2026), "annual", database=database, generated_at=now)
+        build_report(inputs, year_period(2026), "annual", generated_at=now)
         annual_s = time.perf_counter() - started
         print(
             f"monthly report: HTML {html_s:.2f} s, PDF {pdf_s:.2f} s ({len(pdf) // 1024} KiB); "

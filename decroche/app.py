@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from analytics.staffing.plan import QueueSetup
     from decroche.jobs import Maintenance
     from decroche.service import Service
-    from reports.documents import ReportSettings
+    from reports.documents import ReportInputs, ReportSettings
     from reports.jobs import MonthlyReportJob
     from reports.live import InMemoryLiveFeed
+    from reports.schedule import ReportLedger
     from reports.web import WebDeps
     from routing_rules.holder import RulesHolder
     from routing_rules.model import Scale
@@ -83,7 +84,8 @@ def _sqlite_file(url: str) -> Path | None:
 class App:
     """Every part of decroche, built from ``config`` (see the module's text).
 
-    ``database_url`` replaces the configuration's database (the commands' ``--db``).
+    ``database_url`` replaces the configuration's database (the commands' ``--db``);
+    ``database``: one already open (tests on a PostgreSQL schema of their own).
     """
 
     def __init__(
@@ -92,11 +94,12 @@ class App:
         *,
         config_path: Path | None = None,
         database_url: str | None = None,
+        database: Database | None = None,
     ) -> None:
         self.config = config
         self.config_path = config_path
-        self._database_url = database_url
-        self._database: Database | None = None
+        self._database_url = database_url or (database.url if database is not None else None)
+        self._database: Database | None = database
         self._pseudonymiser: Pseudonymiser | None = None
         self._store: RecordStore | None = None
         self._rules: RulesHolder | None = None
@@ -261,13 +264,20 @@ class App:
         return Parameters(timezone=self.timezone, **changes)  # type: ignore[arg-type]
 
     def indicators(self, parameters: Parameters | None = None) -> Indicators:
-        """The indicators over the call records, beside the configured objectives, in the rules'
-        time zone, with the survey's scales of the rules in force."""
+        """The indicators over the call records — and the figures beside them (agents, voice
+        menus, callbacks, satisfaction) — with the configured objectives, in the rules' time
+        zone, the survey read with the scales of the rules in force. Built afresh at each call
+        (cheap: nothing is read yet), so that a rules reload is taken into account."""
         from analytics.api import Indicators
         from analytics.sources import DatabaseSource
 
+        source = DatabaseSource(self.database())
         return Indicators(
-            DatabaseSource(self.database()), parameters or self.parameters(), self.config.objectives
+            source,
+            parameters or self.parameters(),
+            self.config.objectives,
+            details=source,
+            scales=self.survey_scales(),
         )
 
     def staffing(
@@ -324,6 +334,22 @@ class App:
 
         return ReportSettings(town=self.config.web.town, timezone=self.timezone)
 
+    def report_inputs(self) -> ReportInputs:
+        """What a report is made from: the indicators, the names of the rules in force, the
+        configured town — the same parts as the dashboard's."""
+        from reports.documents import ReportInputs
+
+        return ReportInputs(self.indicators(), self.names(), self.report_settings())
+
+    def report_ledger(self) -> ReportLedger:
+        """The ledger of generated reports (its tables created or upgraded)."""
+        from reports.accounts import upgrade_web_schema
+        from reports.schedule import ReportLedger
+
+        engine = self.database().engine
+        upgrade_web_schema(engine)
+        return ReportLedger(engine)
+
     def monthly_report_job(
         self,
         out_dir: Path | None = None,
@@ -336,20 +362,19 @@ class App:
         from reports.jobs import MonthlyReportJob
 
         return MonthlyReportJob(
-            self.database(),
+            self.report_ledger,
             out_dir or self.reports_dir,
-            indicators=self.indicators,
-            settings=self.report_settings,
-            names=self.names,
-            scales=self.survey_scales,
+            self.report_inputs,
             now=now or (lambda: datetime.now(UTC)),
             pdf=pdf,
         )
 
-    def maintenance(self) -> Maintenance:
+    def maintenance(self, parameters: Parameters | None = None) -> Maintenance:
+        """The daily maintenance (and ``decroche purge``); ``parameters``: other thresholds for
+        the aggregates kept than the indicators' (tests)."""
         from decroche.jobs import Maintenance
 
-        return Maintenance(self)
+        return Maintenance(self, parameters=parameters)
 
     # --- the web app ------------------------------------------------------------------------
 

@@ -2,42 +2,84 @@
 
 - the monthly report (:class:`reports.jobs.MonthlyReportJob`) on the 1st at 06:00, caught up
   at start-up;
-- the daily maintenance at 03:30: callback requests past their time expire (their clear numbers
-  go), then detailed records past the retention period are purged, their indicators kept as
-  daily aggregates.
+- the daily maintenance at 03:30 (:class:`Maintenance`): callback requests past their time
+  expire (their clear numbers go), then detailed records past the retention period are purged,
+  their indicators kept as daily aggregates — computed by analytics with the indicators' own
+  definitions, then handed to the store.
 
-Times are in the rules' time zone.
+Times are in the rules' time zone. A new job: a callable here, one ``add_job`` in
+:func:`schedule_jobs`.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from decroche.app import AppError
+
 if TYPE_CHECKING:
+    from analytics.aggregates import DailyAggregate
+    from analytics.definitions import Parameters
     from decroche.app import App
-    from telephony.records.retention import AggregateParameters, MaintenanceResult, PurgeResult
+    from telephony.records.retention import DailyStats
 
 log = logging.getLogger(__name__)
 
+CALLBACK_TTL = timedelta(days=30)  # a callback not made within a month is no longer owed
+
+
+@dataclass(slots=True)
+class PurgeResult:
+    cutoff: datetime  # detailed calls started before this instant (UTC) were deleted
+    aggregate_rows: int = 0
+    calls_deleted: int = 0
+    days: list[date] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class MaintenanceResult:
+    callbacks_expired: int
+    purge: PurgeResult
+
+
+def stats_row(aggregate: DailyAggregate) -> DailyStats:
+    """An aggregate of analytics as the store keeps it."""
+    from telephony.records.retention import DailyStats
+
+    counts = aggregate.counts
+    return DailyStats(
+        day=aggregate.day,
+        service_id=aggregate.service,
+        target_s=aggregate.parameters.target_s,
+        short_abandon_s=aggregate.parameters.short_abandon_s,
+        offered=counts.offered,
+        answered=counts.answered,
+        answered_within_target=counts.answered_within_target,
+        abandoned=counts.abandoned,
+        short_abandoned=counts.short_abandoned,
+        overflowed=counts.overflowed,
+        wait_answered_sum_s=counts.wait_answered_sum_s,
+        wait_sum_s=aggregate.wait_sum_s,
+    )
+
 
 class Maintenance:
-    """Callable with no argument, as APScheduler wants."""
+    """Callable with no argument, as APScheduler wants; :meth:`purge` is ``decroche purge``."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        parameters: Parameters | None = None,
+        callback_ttl: timedelta = CALLBACK_TTL,
+    ) -> None:
         self._app = app
-
-    def _parameters(self) -> AggregateParameters:
-        from telephony.records.retention import AggregateParameters
-
-        parameters = self._app.parameters()
-        return AggregateParameters(
-            target_s=parameters.target_s,
-            short_abandon_s=parameters.short_abandon_s,
-            timezone=parameters.timezone,
-        )
+        self._parameters = parameters
+        self._callback_ttl = callback_ttl
 
     def retention_cutoff(self, now: datetime) -> date:
         """The first local day whose detailed records are kept."""
@@ -47,21 +89,46 @@ class Maintenance:
         return retention_cutoff(today, self._app.config.storage.retention_months)
 
     def purge(self, before: date, now: datetime) -> PurgeResult:
-        """Detailed records of calls before ``before`` deleted, their indicators kept."""
-        from telephony.records.retention import purge
-
-        return purge(self._app.database(), before, now=now, params=self._parameters())
-
-    def run(self, now: datetime) -> MaintenanceResult:
-        from telephony.records.retention import daily_maintenance
+        """Delete the detailed records of calls started before local midnight of ``before``,
+        after keeping the daily aggregates of every day they cover."""
+        from telephony.records import retention
 
         app = self._app
-        return daily_maintenance(
-            app.database(),
-            now=now,
-            retention_months=app.config.storage.retention_months,
-            params=self._parameters(),
+        timezone = app.timezone
+        cutoff = retention.local_midnight(before, timezone)
+        if cutoff > now:
+            raise AppError(
+                f"la date de purge {before:%d/%m/%Y} est dans le futur : le détail d'appels "
+                "pas encore terminés serait supprimé"
+            )
+        database = app.database()
+        result = PurgeResult(cutoff=cutoff)
+        span = retention.entries_span_before(database, cutoff)
+        if span is not None:
+            zone = ZoneInfo(timezone)
+            first, last = (moment.astimezone(zone).date() for moment in span)
+            aggregates = app.indicators(self._parameters).daily_aggregates(first, last)
+            rows = [stats_row(a) for a in aggregates]
+            result.aggregate_rows = retention.write_daily_stats(database, rows, now=now)
+            result.days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        result.calls_deleted = retention.delete_calls_before(database, cutoff)
+        log.info(
+            "purge before %s: %d call(s) deleted, %d aggregate row(s) kept",
+            before.isoformat(),
+            result.calls_deleted,
+            result.aggregate_rows,
         )
+        return result
+
+    def run(self, now: datetime) -> MaintenanceResult:
+        """Expire old callback requests, then purge past the retention period."""
+        from telephony.records.retention import expire_callbacks
+
+        if now.tzinfo is None:
+            raise ValueError("the maintenance needs an aware 'now'")
+        expired = expire_callbacks(self._app.database(), now - self._callback_ttl, now=now)
+        purged = self.purge(self.retention_cutoff(now), now)
+        return MaintenanceResult(callbacks_expired=expired, purge=purged)
 
     def __call__(self) -> None:
         self.run(datetime.now(UTC))

@@ -6,19 +6,35 @@ service itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from analytics.api import Indicators
+from analytics.objectives import ObjectivesConfig
 from analytics.sources import DatabaseSource
+from decroche.web import CallbackDesk, ServiceStatus
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
 from reports.live import InMemoryLiveFeed
 from reports.presence import InMemoryAgentPresence
 from reports.web.app import WebDeps
+from routing_rules.model import Scale
 from telephony.records.engine import Database
 from telephony.records.store import RecordStore
 
 PASSWORD = "mot-de-passe-de-test"
 NAMES = {"etat_civil": "État civil", "ccas": "CCAS", "accueil": "Accueil général"}
+
+
+def indicators_of(
+    database: Database,
+    *,
+    objectives: ObjectivesConfig | None = None,
+    scales: Mapping[str, Scale] | None = None,
+) -> Indicators:
+    """The indicators over ``database`` as the composition root builds them (entries and
+    details from the same source)."""
+    source = DatabaseSource(database)
+    return Indicators(source, None, objectives, details=source, scales=scales)
 
 
 def web_deps(
@@ -27,6 +43,8 @@ def web_deps(
     *,
     now: datetime,
     settings: AuthSettings | None = None,
+    names: Mapping[str, str] = NAMES,
+    scales: Mapping[str, Scale] | None = None,
 ) -> WebDeps:
     """Deps with the in-memory live feed and presence, and one account per role:
     ``qualite``, ``informatique``, ``agent1`` (ccas, etat_civil), all with :data:`PASSWORD`."""
@@ -36,15 +54,14 @@ def web_deps(
         accounts.add_user("qualite", PASSWORD, Role.QUALITY, now=now)
         accounts.add_user("informatique", PASSWORD, Role.IT, now=now)
         accounts.add_user("agent1", PASSWORD, Role.AGENT, ("ccas", "etat_civil"), now=now)
-    source = DatabaseSource(database)
+    shown = dict(names)
     return WebDeps(
-        database=database,
-        indicators=Indicators(source),
-        source=source,
+        indicators=lambda: indicators_of(database, scales=scales),
+        names=lambda: shown,
         accounts=accounts,
         live=InMemoryLiveFeed(),
         presence=InMemoryAgentPresence(),
-        callbacks=store,
+        callbacks=CallbackDesk(store),
+        system=ServiceStatus(database, None),
         now=lambda: now,
-        service_names=dict(NAMES),
     )

@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
-from analytics.api import Indicators
-from analytics.sources import DatabaseSource
 from decroche.app import App
 from decroche.presence import RouterPresence
 from decroche.service import Service
@@ -22,9 +20,14 @@ from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schem
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
-from reports.web.status import HealthCheck, NoRouterStatus, ReloadEvent, RulesStatus
+from reports.web.status import HealthCheck, ReloadEvent, RulesStatus
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
+from routing_rules.holder import RulesHolder
 from telephony.flow.phones import describe_unknown
+from telephony.records.engine import Database
+from telephony.records.errors import CallbackNotFound
+from telephony.records.model import PendingCallback
+from telephony.records.store import RecordStore
 from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
@@ -38,20 +41,27 @@ DEMO_PASSWORD = "bernay-demo"
 
 
 class ServiceStatus:
-    """What the IT page shows of the running service (``reports.web.status.SystemStatus``)."""
+    """What the IT page shows (``reports.web.status.SystemStatus``): the database, the rules in
+    force and their reloads, and, when the service runs in this process, its health."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(
+        self, database: Database, rules: RulesHolder | None, service: Service | None = None
+    ) -> None:
+        self._database = database
+        self._rules = rules
         self._service = service
 
     def rules(self) -> RulesStatus | None:
-        holder = self._service.rules
+        holder = self._rules
+        if holder is None:
+            return None
         history = holder.history
         reloads = tuple(
             ReloadEvent(
                 at=o.at,
                 ok=o.ok,
                 rules_hash=o.version,
-                message=f"{o.trigger.value}: "
+                message=f"{TRIGGER_FR.get(o.trigger.value, o.trigger.value)} : "
                 + ("ok" if o.ok else "; ".join(str(p) for p in o.problems)),
             )
             for o in history
@@ -60,8 +70,12 @@ class ServiceStatus:
         return RulesStatus(holder.version, loaded, str(holder.path), reloads)
 
     def health(self) -> list[HealthCheck]:
+        checks = [self._database_check()]
+        if self._service is None:
+            return checks
         h = self._service.health()
         return [
+            *checks,
             HealthCheck(
                 "Connexion à Asterisk (ARI)",
                 bool(h["ari_connected"]),
@@ -77,22 +91,58 @@ class ServiceStatus:
                 h["records"] == "ok",
                 f"état {h['records']}, {h['journal_backlog']} en attente dans le journal",
             ),
-            self._phones(),
+            self._phones(self._service),
         ]
 
-    def _phones(self) -> HealthCheck:
+    @staticmethod
+    def _phones(service: Service) -> HealthCheck:
         """The rules' phones as Asterisk knows them (checked at start, reconnection, reload)."""
         name = "Postes des règles connus d'Asterisk"
-        report = self._service.router.phones
+        report = service.router.phones
         if report is None:
             return HealthCheck(name, False, "pas encore vérifiés (Asterisk pas encore joint)")
         if report.error is not None:
             return HealthCheck(name, False, f"vérification impossible : {report.error}")
         if report.unknown:
-            names = {s.id: s.name for s in self._service.rules.current.services.values()}
+            names = {s.id: s.name for s in service.rules.current.services.values()}
             lines = describe_unknown(report, names)
             return HealthCheck(name, False, f"{len(lines)} poste(s) : " + " ; ".join(lines))
         return HealthCheck(name, True, f"les {len(report.tracked)} postes sont suivis")
+
+    def _database_check(self) -> HealthCheck:
+        from sqlalchemy import text
+
+        try:
+            with self._database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure is what this page must show, not raise
+            return HealthCheck("Base de données", False, f"injoignable : {type(exc).__name__}")
+        return HealthCheck("Base de données", True, f"joignable ({self._database.dialect})")
+
+
+TRIGGER_FR = {
+    "startup": "démarrage",
+    "file change": "fichier modifié",
+    "SIGHUP": "SIGHUP",
+    "api": "demande",
+}
+
+
+class CallbackDesk:
+    """The record store as the agents' page uses it (``reports.web.callbacks.CallbackBook``)."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self._store = store
+
+    def pending_callbacks(self, service_id: str | None = None) -> Sequence[PendingCallback]:
+        return self._store.pending_callbacks(service_id)
+
+    def mark_callback_done(self, call_id: str, position: int, *, by: str, at: datetime) -> bool:
+        try:
+            self._store.mark_callback_done(call_id, position, by=by, at=at)
+        except CallbackNotFound:
+            return False
+        return True
 
 
 def live_snapshot(service: Service) -> LiveSnapshot:
@@ -138,35 +188,32 @@ def live_snapshot(service: Service) -> LiveSnapshot:
 
 def build_web_deps(app: App, service: Service | None, live: InMemoryLiveFeed) -> WebDeps:
     """The web app's dependencies: with the running ``service`` (live view, agents' presence,
-    IT status, /metrics, /healthz), or without (``decroche web``, the demo's dashboard)."""
+    service health, /metrics, /healthz), or without (``decroche web``, the demo's dashboard).
+    Indicators and names are asked of the app at each page: a rules reload shows at once."""
     database = app.database() if service is None else service.database
-    rules = app.rules.current
-    source = DatabaseSource(database)
+    config = app.config
     return WebDeps(
-        database=database,
-        indicators=Indicators(source, app.parameters(), app.config.objectives),
-        source=source,
+        indicators=app.indicators,
+        names=app.names,
         accounts=AccountStore(
-            database.engine, AuthSettings(cookie_secure=app.config.web.secure_cookies)
+            database.engine, AuthSettings(cookie_secure=config.web.secure_cookies)
         ),
         live=live,
         presence=(
             RouterPresence(
-                service.router.agents, lambda: service.rules.current, app.config.web.agent_phones
+                service.router.agents, lambda: service.rules.current, config.web.agent_phones
             )
             if service is not None
             else InMemoryAgentPresence()
         ),
-        callbacks=app.store(),
-        system=ServiceStatus(service) if service is not None else NoRouterStatus(),
-        service_names=app.names(),
+        callbacks=CallbackDesk(app.store()),
+        system=ServiceStatus(database, app.rules, service),
+        town=config.web.town,
         reports_dir=app.reports_dir,
         metrics=service.metrics if service is not None else None,
-        survey_scales=dict(app.survey_scales()),
-        objectives=app.config.objectives,
         healthz=service.health if service is not None else None,
         timezone=app.timezone,
-        whatif=whatif_jobs(app, Path(rules.source)),
+        whatif=whatif_jobs(app),
         staffing=app.staffing(database=database),
     )
 

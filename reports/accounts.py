@@ -105,6 +105,10 @@ class AccountStore:
         # Verifying an unknown login still costs one hash, so timing does not tell logins apart.
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
 
+    def upgrade_schema(self) -> None:
+        """Create or upgrade the web app's tables (accounts, sessions, report ledger)."""
+        upgrade_web_schema(self._engine)
+
     # --- accounts -------------------------------------------------------------------------
 
     def add_user(

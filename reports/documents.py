@@ -1,8 +1,9 @@
 """The monthly report and the annual review (*bilan annuel*): HTML, then PDF with WeasyPrint.
 
-Both read figures only through :class:`analytics.api.Indicators` (and the same views as the
-dashboard), so a report, the dashboard and ``decroche indicators`` agree to the last call. Each
-ends with the definitions of the indicators (``docs/indicateurs.md``) as an appendix.
+Both read figures only through :class:`analytics.api.Indicators` (the sections are in
+:mod:`reports.report_sections`, built from the same views as the dashboard), so a report, the
+dashboard and ``decroche indicators`` agree to the last call. Each ends with the definitions of
+the indicators (``docs/indicateurs.md``) as an appendix.
 """
 
 from __future__ import annotations
@@ -12,36 +13,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
 
 from analytics.api import Indicators
-from analytics.definitions import Counts
 from analytics.staffing.plan import StaffingPlan
 from reports import format as fmt
-from reports import svg
+from reports import report_sections as sections
 from reports.errors import ReportGenerationError
-from reports.periods import MONTHS_FR, Period
+from reports.periods import Period
 from reports.staffing_view import review_section
-from reports.tables import Column, DataTable
-from reports.views import (
-    TOTAL,
-    AssessmentView,
-    counts_cells,
-    counts_columns,
-    objectives_table,
-    satisfaction_table,
-    service_label,
-)
-from telephony.records.engine import Database
 
 log = logging.getLogger(__name__)
 
 DEFINITIONS = Path(__file__).resolve().parents[1] / "docs" / "indicateurs.md"
 Progress = Callable[[str], None]
+BUILD_STEPS = 7  # the progress steps of build_report (write_report adds one for the PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,41 +95,22 @@ def _noop(_: str) -> None:
     return None
 
 
-def _services_table(
-    name: str, caption: str, counts: dict[str, Counts], total: Counts, names: dict[str, str]
-) -> DataTable:
-    table = DataTable(name, caption, [Column("service", "Service"), *counts_columns()])
-    for service, c in counts.items():
-        table.rows.append([service_label(service, names), *counts_cells(c)])
-    table.rows.append([service_label(TOTAL, names), *counts_cells(total)])
-    return table
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    """What a report is made from, as the composition root builds it: the indicators (with
+    the configured objectives, in the rules' time zone), the services' names of the rules in
+    force, the town and the time zone."""
 
-
-def _rates_chart(
-    labels: list[str], values: list[float | None], target: float | None, title: str
-) -> Markup:
-    return svg.bar_chart(
-        labels,
-        [("taux de décroché", values)],
-        title=title,
-        desc="Barres : taux de décroché ; ligne pointillée : objectif. "
-        "Les valeurs sont dans le tableau qui suit.",
-        max_value=1.0,
-        percent=True,
-        target=target,
-        width=680,
-    )
+    indicators: Indicators
+    names: Mapping[str, str]
+    settings: ReportSettings
 
 
 def build_report(
-    indicators: Indicators,
+    inputs: ReportInputs,
     period: Period,
     kind: str,
     *,
-    database: Database | None = None,
-    names: Mapping[str, str] | None = None,
-    scales: Mapping[str, Any] | None = None,
-    settings: ReportSettings | None = None,
     generated_at: datetime,
     progress: Progress = _noop,
     staffing: StaffingPlan | None = None,
@@ -151,110 +121,26 @@ def build_report(
     en sous-effectif" (the adequacy of resources a management review looks at)."""
     if kind not in ("monthly", "annual"):
         raise ReportGenerationError(f"type de rapport inconnu « {kind} » (monthly ou annual)")
-    settings = settings or ReportSettings()
-    names = dict(names or {})
+    indicators, names, settings = inputs.indicators, inputs.names, inputs.settings
     progress("indicateurs et objectifs")
     board = indicators.dashboard(period.start, period.end)
-    target = board.total.assessments[0].objective
-    answer_target = target.target if target is not None else None
+    target = sections.answer_target(board)
     progress("répartition dans le temps")
-    steps = indicators.breakdown(period.start, period.end, "day" if kind == "monthly" else "month")
-    step_labels = list(steps)
-    if kind == "annual":
-        step_labels = [MONTHS_FR[int(key[5:7]) - 1][:4] + "." for key in steps]
-    else:
-        step_labels = [key[8:10] for key in steps]
-    totals = [steps[key].get(TOTAL, Counts()) for key in steps]
-    volume_chart = svg.bar_chart(
-        step_labels,
-        [
-            ("présentés", [float(c.offered) for c in totals]),
-            ("décrochés", [float(c.answered) for c in totals]),
-        ],
-        title="Appels présentés et décrochés",
-        desc="Par " + ("jour" if kind == "monthly" else "mois") + " ; valeurs dans le tableau.",
-        width=680,
-    )
-    rate_chart = _rates_chart(
-        step_labels,
-        [c.answer_rate for c in totals],
-        answer_target,
-        "Taux de décroché par " + ("jour" if kind == "monthly" else "mois"),
-    )
-    steps_table = DataTable(
-        "periodes",
-        "Tous services, par " + ("jour" if kind == "monthly" else "mois"),
-        [Column("key", "Jour" if kind == "monthly" else "Mois"), *counts_columns()],
-        [[key, *counts_cells(c)] for key, c in zip(steps, totals, strict=True)],
-    )
+    steps = sections.evolution(indicators, period, kind, target)
     progress("services")
-    services = [s for s in board.services]
-    service_chart = _rates_chart(
-        [service_label(s.service, names) for s in services],
-        [s.counts.answer_rate for s in services],
-        answer_target,
-        "Taux de décroché par service",
-    )
-    services_table = _services_table(
-        "services",
-        f"Indicateurs par service — {period.label_fr}",
-        {s.service: s.counts for s in services},
-        board.total.counts,
-        names,
-    )
-    objectives = objectives_table(board, names, period)
-    cards = [
-        (service_label(s.service, names), [AssessmentView.of(a) for a in s.assessments])
-        for s in [board.total, *services]
-    ]
+    services = sections.by_service(board, period, names, target)
     progress("heures, attentes, débordements")
-    hours = indicators.breakdown(period.start, period.end, "hour")
-    hour_totals = [hours[h].get(TOTAL, Counts()) for h in hours]
-    hours_chart = svg.bar_chart(
-        [h.removesuffix("h") for h in hours],
-        [("présentés", [float(c.offered) for c in hour_totals])],
-        title="Appels par heure de la journée",
-        desc="Tous services, sur toute la période.",
-        width=680,
-        height=180,
-    )
-    overflow_table = DataTable(
-        "debordements",
-        "Débordements",
-        [Column("from", "De"), Column("to", "Vers"), Column("n", "Appels", "count")],
-    )
-    for (source, dest), n in sorted(indicators.overflow_flows(period.start, period.end).items()):
-        overflow_table.rows.append([service_label(source, names), service_label(dest, names), n])
-    waits = DataTable(
-        "attentes",
-        "Attente des appels décrochés (secondes)",
-        [Column("service", "Service")]
-        + [
-            Column(k, "Médiane" if k == "p50" else f"{k[1:]}e centile", "seconds")
-            for k in ("p50", "p90")
-        ],
-    )
-    for service, values in sorted(board.percentiles.items()):
-        waits.rows.append([service_label(service, names), values.get("p50"), values.get("p90")])
-    extra: list[DataTable] = []
-    if database is not None:
-        progress("menu vocal et rappels")
-        from reports.views import detail_tables
-
-        extra = [t for t in detail_tables(database, period, settings.timezone) if t is not None]
-        progress("satisfaction")
-        survey = satisfaction_table(
-            database, period, TOTAL, scales or {}, indicators.objectives, settings.timezone
-        )
-        if survey is not None:
-            extra.append(survey)
+    flows = sections.hours_and_flows(indicators, board, period, names)
+    progress("menu vocal et rappels")
+    extra = sections.menus_and_callbacks(indicators, period)
+    progress("satisfaction")
+    extra += sections.satisfaction(indicators, period)
     progress("mise en page")
     title = (
         f"Bilan mensuel de l’accueil téléphonique — {period.label_fr}"
         if kind == "monthly"
         else f"Bilan annuel de l’accueil téléphonique — {period.start.year}"
     )
-    zone = ZoneInfo(settings.timezone)
     html = (
         _env()
         .get_template("report.html")
@@ -266,23 +152,23 @@ def build_report(
             kind=kind,
             period=period,
             previous=Period(board.previous.start, board.previous.end),
-            generated=generated_at.astimezone(zone).strftime("%d/%m/%Y à %H:%M"),
+            generated=generated_at.astimezone(settings.zone).strftime("%d/%m/%Y à %H:%M"),
             convention=board.report.parameters.convention(),
             total=board.total.counts,
             fmt=fmt,
-            cards=cards,
+            cards=services.cards,
             charts={
-                "volume": volume_chart,
-                "rate": rate_chart,
-                "services": service_chart,
-                "hours": hours_chart,
+                "volume": steps.volume,
+                "rate": steps.rate,
+                "services": services.chart,
+                "hours": flows.hours,
             },
             tables={
-                "objectives": objectives,
-                "services": services_table,
-                "steps": steps_table,
-                "waits": waits,
-                "overflows": overflow_table,
+                "objectives": services.objectives,
+                "services": services.table,
+                "steps": steps.table,
+                "waits": flows.waits,
+                "overflows": flows.overflows,
             },
             extra=extra,
             staffing=review_section(staffing)

@@ -1,23 +1,51 @@
 """The web app's own tables, beside the call records in the same database.
 
 They have their own metadata and their own Alembic history (``alembic_version_web``), so the
-call records' migrations and these never step on each other.
+call records' migrations and these never step on each other — and their own column type for
+times (:class:`UtcDateTime`, the same storage as the call records'), so that the pages depend on
+nothing of the call records but their plain types.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
+    DateTime,
+    Dialect,
     ForeignKey,
     Index,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
+    TypeDecorator,
 )
 
-from telephony.records.schema import UtcDateTime
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out on every backend (naive UTC text on SQLite)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (times must be aware UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 VERSION_TABLE = "alembic_version_web"
 

@@ -1,15 +1,17 @@
-"""What each page and report shows, computed from the analytics API (pure of HTTP and HTML).
+"""What the dashboard shows, and the building blocks of every page and report: columns of the
+indicators, an assessment beside its objective, the objectives table, a service's label.
 
-Every figure comes from :class:`analytics.api.Indicators` (or :mod:`analytics.details`), the
-same code as ``decroche indicators``: the dashboard cannot disagree with the command.
+Pure of HTTP and HTML. Every figure comes from :class:`analytics.api.Indicators`, the same code
+as ``decroche indicators``: the dashboard cannot disagree with the command. A service's page is
+in :mod:`reports.service_view`, the voice-menu, callback and survey tables in
+:mod:`reports.detail_tables`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from markupsafe import Markup
 
@@ -21,7 +23,6 @@ from reports import format as fmt
 from reports import svg
 from reports.periods import Period
 from reports.tables import Column, DataTable
-from telephony.records.engine import Database
 
 TOTAL = "total"
 COUNT_COLUMNS = (
@@ -107,7 +108,7 @@ class DashboardView:
     objectives: DataTable
 
 
-def service_label(service: str, names: dict[str, str]) -> str:
+def service_label(service: str, names: Mapping[str, str]) -> str:
     if service == TOTAL:
         return "Tous services (chaque appel une fois)"
     return names.get(service, service)
@@ -130,7 +131,7 @@ def _daily_table(
 
 def _card(
     assessed: ServiceAssessment,
-    names: dict[str, str],
+    names: Mapping[str, str],
     days: dict[str, dict[str, Counts]],
     objective: float | None,
 ) -> ServiceCard:
@@ -181,7 +182,7 @@ def _satisfaction(card: ServiceCard, report: SatisfactionReport | None) -> list[
 def dashboard_view(
     indicators: Indicators,
     period: Period,
-    names: dict[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
     satisfaction: SatisfactionReport | None = None,
 ) -> DashboardView:
     """The dashboard; ``satisfaction`` (the survey's report of the same period) adds the share
@@ -201,7 +202,7 @@ def dashboard_view(
         columns=[Column("service", "Service"), *counts_columns()],
     )
     for card in [*cards, total]:
-        table.rows.append([card.service, *counts_cells(card.counts)])
+        table.rows.append([card.label, *counts_cells(card.counts)])
     return DashboardView(
         period=period,
         previous=Period(board.previous.start, board.previous.end),
@@ -215,7 +216,7 @@ def dashboard_view(
 
 def objectives_table(
     board: Dashboard,
-    names: dict[str, str],
+    names: Mapping[str, str],
     period: Period,
     surveyed: Mapping[str, list[Assessment]] | None = None,
 ) -> DataTable:
@@ -249,218 +250,4 @@ def objectives_table(
                     TREND_FR[a.trend],
                 ]
             )
-    return table
-
-
-@dataclass(slots=True)
-class ServiceView:
-    period: Period
-    service: str
-    label: str
-    card: ServiceCard | None
-    daily_chart: Markup
-    daily: DataTable
-    hours_chart: Markup
-    hours: DataTable
-    waits: DataTable
-    overflows: DataTable
-    ivr: DataTable | None = None
-    callbacks: DataTable | None = None
-    extra: dict[str, DataTable] = field(default_factory=dict)
-
-    def tables(self) -> list[DataTable]:
-        found = [self.daily, self.hours, self.waits, self.overflows]
-        found += [t for t in (self.ivr, self.callbacks) if t is not None]
-        return found
-
-
-def service_view(
-    indicators: Indicators,
-    period: Period,
-    service: str,
-    names: dict[str, str] | None = None,
-    database: Database | None = None,
-) -> ServiceView:
-    """The page of one service (or ``total``): by day, by hour of day, waits, overflows; for the
-    total also the voice menu choices and the callbacks, when the database has them."""
-    names = names or {}
-    label = service_label(service, names)
-    board = indicators.dashboard(period.start, period.end)
-    assessed = next((s for s in board.services if s.service == service), None)
-    if service == TOTAL:
-        assessed = board.total
-    days = indicators.breakdown(period.start, period.end, "day")
-    card = None if assessed is None else _card(assessed, names, days, _answer_target(assessed))
-    daily = _daily_table(f"jours-{service}", label, service, days)
-    day_labels = [str(row[0])[8:10] for row in daily.rows]
-    offered = [float(row[1]) if isinstance(row[1], int) else None for row in daily.rows]
-    answered = [float(row[2]) if isinstance(row[2], int) else None for row in daily.rows]
-    daily_chart = svg.bar_chart(
-        day_labels,
-        [("présentés", offered), ("décrochés", answered)],
-        title=f"Appels présentés et décrochés par jour — {label}",
-        desc="Les valeurs sont dans le tableau « par jour » ci-dessous.",
-    )
-    hours_data = indicators.breakdown(period.start, period.end, "hour")
-    hours = DataTable(
-        name=f"heures-{service}",
-        caption=f"{label} — par heure de la journée (période entière)",
-        columns=[Column("hour", "Heure"), *counts_columns()],
-    )
-    for hour, per_service in hours_data.items():
-        counts = per_service.get(service)
-        if counts is not None:
-            hours.rows.append([hour, *counts_cells(counts)])
-    hour_labels = [str(row[0]) for row in hours.rows]
-    hours_chart = svg.heatmap(
-        ["présentés", "décrochés", "abandons"],
-        [h.removesuffix("h") for h in hour_labels],
-        [
-            [float(row[1]) if isinstance(row[1], int) else None for row in hours.rows],
-            [float(row[2]) if isinstance(row[2], int) else None for row in hours.rows],
-            [float(row[4]) if isinstance(row[4], int) else None for row in hours.rows],
-        ],
-        title=f"Appels par heure de la journée — {label}",
-        desc="Plus la case est foncée, plus il y a d'appels à cette heure ; "
-        "les valeurs sont dans le tableau « par heure ».",
-    )
-    waits = DataTable(
-        name=f"attentes-{service}",
-        caption=f"{label} — attente des appels décrochés",
-        columns=[
-            Column("measure", "Mesure"),
-            Column("value", "Valeur", "seconds"),
-        ],
-    )
-    percentiles = board.percentiles.get(service, {})
-    counts = assessed.counts if assessed is not None else Counts()
-    waits.rows.append(["Attente moyenne", counts.mean_wait_answered_s])
-    for key, value in percentiles.items():
-        word = "médiane" if key == "p50" else f"{key[1:]}e centile"
-        waits.rows.append([f"Attente {word}", value])
-    overflows = DataTable(
-        name=f"debordements-{service}",
-        caption=f"{label} — débordements",
-        columns=[Column("from", "De"), Column("to", "Vers"), Column("count", "Appels", "count")],
-    )
-    for (source, target), count in sorted(
-        indicators.overflow_flows(period.start, period.end).items()
-    ):
-        if service in (TOTAL, source, target):
-            overflows.rows.append(
-                [service_label(source, names), service_label(target, names), count]
-            )
-    view = ServiceView(
-        period=period,
-        service=service,
-        label=label,
-        card=card,
-        daily_chart=daily_chart,
-        daily=daily,
-        hours_chart=hours_chart,
-        hours=hours,
-        waits=waits,
-        overflows=overflows,
-    )
-    if service == TOTAL and database is not None:
-        view.ivr, view.callbacks = detail_tables(database, period, indicators.parameters.timezone)
-    return view
-
-
-def detail_tables(
-    database: Database, period: Period, timezone: str
-) -> tuple[DataTable | None, DataTable | None]:
-    from analytics.details import callback_figures, ivr_figures
-
-    ivr = ivr_figures(database, period.start, period.end, timezone)
-    ivr_table: DataTable | None = None
-    if ivr.calls:
-        ivr_table = DataTable(
-            name="choix-menu",
-            caption=(
-                f"Choix dans le menu vocal ({fmt.number(ivr.calls)} appels, "
-                f"{fmt.number(ivr.hangups_in_ivr)} raccrochés dans le menu)"
-            ),
-            columns=[Column("menu", "Menu"), Column("key", "Choix"), Column("n", "Fois", "count")],
-        )
-        for menu, keys in ivr.choices.items():
-            for key, n in keys.items():
-                ivr_table.rows.append([menu, f"touche {key}", n])
-            for what, counter in (
-                ("sans choix (délai)", ivr.timeouts),
-                ("touche invalide", ivr.invalid),
-            ):
-                if counter.get(menu):
-                    ivr_table.rows.append([menu, what, counter[menu]])
-    callbacks = callback_figures(database, period.start, period.end, timezone=timezone)
-    callbacks_table: DataTable | None = None
-    if callbacks.owed:
-        callbacks_table = DataTable(
-            name="rappels",
-            caption="Rappels dus (demandes, appels abandonnés ou débordés avec un numéro)",
-            columns=[Column("measure", "Mesure"), Column("value", "Valeur")],
-        )
-        callbacks_table.rows += [
-            ["Rappels dus", callbacks.owed],
-            ["Faits", callbacks.done],
-            ["Expirés", callbacks.expired],
-            ["En attente", callbacks.pending],
-            ["Taux de rappel", fmt.percent(callbacks.callback_rate)],
-            ["Délai médian", fmt.seconds(callbacks.median_delay_s)],
-        ]
-    return ivr_table, callbacks_table
-
-
-def satisfaction_table(
-    database: Database,
-    period: Period,
-    service: str,
-    scales: Mapping[str, Any],
-    objectives: Any = None,
-    timezone: str = "Europe/Paris",
-) -> DataTable | None:
-    """The survey figures of one service (or every service for the total page) beside their
-    objectives; None when no caller was offered the survey in the period."""
-    from analytics.satisfaction import satisfaction_report
-
-    if not scales:
-        return None
-    report = satisfaction_report(
-        database, period.start, period.end, scales, objectives=objectives, timezone=timezone
-    )
-    group = report.total if service == TOTAL else report.services.get(service)
-    if group is None or group.figures.offered == 0:
-        return None
-    figures = group.figures
-    table = DataTable(
-        name=f"satisfaction-{service}",
-        caption=(
-            f"Enquête de satisfaction : {fmt.number(figures.offered)} appelants sollicités, "
-            f"{fmt.number(figures.responded)} ont répondu"
-        ),
-        columns=[
-            Column("indicator", "Indicateur"),
-            Column("value", "Valeur"),
-            Column("objective", "Objectif"),
-            Column("result", "Résultat"),
-        ],
-    )
-    for assessment in group.assessments:
-        value = assessment.value
-        shown = (
-            "—"
-            if value is None
-            else (
-                f"{value:.2f}".replace(".", ",")
-                if assessment.indicator == "mean_score"
-                else fmt.percent(value)
-            )
-        )
-        objective = assessment.objective
-        target = (
-            "—"
-            if objective is None
-            else ("≥ " if objective.kind == "min" else "≤ ") + fmt.percent(objective.target)
-        )
-        table.rows.append([assessment.label, shown, target, assessment.status_fr])
     return table

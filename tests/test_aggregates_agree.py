@@ -1,17 +1,21 @@
-"""The daily aggregates kept after a purge (telephony.records.retention) follow the same
-definitions as the indicators (analytics): same counts, day by day and service by service."""
+"""The daily aggregates kept after a purge are the indicators themselves (one home for the
+definitions): same counts, day by day and service by service, as analytics computes from the
+records before they go."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from analytics.frame import frame_from_records
 from analytics.indicators import breakdown
+from decroche.app import App
+from decroche.config import Config
+from telephony.records import schema as t
 from telephony.records.pseudonym import Pseudonymiser
-from telephony.records.retention import AggregateParameters, compute_day_stats
 from telephony.records.store import RecordStore
 from telephony.records.testing import temporary_database
 from tests.conftest import BACKENDS, pg_url
@@ -19,34 +23,41 @@ from tests.test_analytics_sources import generated_records
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_daily_aggregates_equal_the_indicators(backend: str, tmp_path: Path) -> None:
+def test_the_purge_keeps_the_indicators_of_each_day(backend: str, tmp_path: Path) -> None:
     records = generated_records(300, seed=3)
     first, last = date(2026, 10, 24), date(2026, 10, 27)
     with temporary_database(backend, tmp_path, pg_url()) as database:
         RecordStore(database, Pseudonymiser(b"a" * 32)).import_records(records)
-        stats = compute_day_stats(database, first, last, AggregateParameters())
+        app = App(Config(data_dir=tmp_path / "data"), database=database)
+        result = app.maintenance().purge(date(2026, 11, 1), datetime(2026, 12, 1, tzinfo=UTC))
+        with database.engine.connect() as conn:
+            kept = {
+                (row["day"], row["service_id"]): row
+                for row in conn.execute(select(t.daily_service_stats)).mappings()
+            }
+    assert result.calls_deleted == len(records)
     by_day = breakdown(frame_from_records(records), first, last, "day")
     compared = 0
     for day_label, services in by_day.items():
         for service, counts in services.items():
             if service == "total":
                 continue
-            kept = stats[(date.fromisoformat(day_label), service)]
-            assert (
-                kept.offered,
-                kept.answered,
-                kept.answered_within_target,
-                kept.abandoned,
-                kept.short_abandoned,
-                kept.overflowed,
-            ) == (
-                counts.offered,
-                counts.answered,
-                counts.answered_within_target,
-                counts.abandoned,
-                counts.short_abandoned,
-                counts.overflowed,
-            ), (day_label, service)
-            assert kept.wait_answered_sum_s == pytest.approx(counts.wait_answered_sum_s, abs=1e-3)
+            row = kept[(date.fromisoformat(day_label), service)]
+            assert [row[k] for k in COUNTED] == [getattr(counts, k) for k in COUNTED], (
+                day_label,
+                service,
+            )
+            assert row["wait_answered_sum_s"] == pytest.approx(counts.wait_answered_sum_s, abs=1e-3)
             compared += 1
-    assert compared == len(stats) > 10
+    assert compared > 10
+    assert compared == sum(1 for (day, _) in kept if first <= day <= last)
+
+
+COUNTED = (
+    "offered",
+    "answered",
+    "answered_within_target",
+    "abandoned",
+    "short_abandoned",
+    "overflowed",
+)

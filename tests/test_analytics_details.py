@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from analytics.details import agent_figures, callback_figures, callbacks_of_day, ivr_figures
+from analytics.sources import DatabaseSource
 from telephony.records.model import CallOutcome
 from telephony.records.pseudonym import Pseudonymiser
 from telephony.records.store import RecordStore
@@ -30,30 +31,30 @@ def test_details(backend: str, tmp_path: Path) -> None:
         store = RecordStore(database, Pseudonymiser(b"k" * 32))
         store.import_records([first, second, lost, other_day])
 
-        agents = agent_figures(database, DAY, DAY)
+        agents = agent_figures(DatabaseSource(database), DAY, DAY)
         assert agents["PJSIP/1001"].answered == 2
         assert agents["PJSIP/1001"].mean_ring_answered_s == pytest.approx(8.4)
         assert agents["PJSIP/1042"].missed == 2
         assert agents["PJSIP/1043"].busy == 2
         assert agents["PJSIP/1002"].presented == 2  # cancelled when 1001 answered
 
-        ivr = ivr_figures(database, DAY, DAY)
+        ivr = ivr_figures(DatabaseSource(database), DAY, DAY)
         assert ivr.calls == 3
         assert ivr.hangups_in_ivr == 1
         assert ivr.choices == {"accueil": {"2": 3}}
         assert ivr.timeouts["accueil"] == 3
 
-        owed = callbacks_of_day(database, DAY)
+        owed = callbacks_of_day(DatabaseSource(database), DAY)
         assert [item.call_id for item in owed] == ["call-1", "call-2"]
         assert owed[0].number == "06 12 34 56 78"
         done_at = owed[0].at + timedelta(minutes=30)
         store.mark_callback_done("call-1", owed[0].position, by="agent-ccas", at=done_at)
-        figures = callback_figures(database, DAY, DAY)
+        figures = callback_figures(DatabaseSource(database), DAY, DAY)
         assert (figures.owed, figures.done, figures.pending) == (2, 1, 1)
         assert figures.callback_rate == 0.5
         assert figures.mean_delay_s == pytest.approx(1800.0)
-        after = callbacks_of_day(database, DAY)
+        after = callbacks_of_day(DatabaseSource(database), DAY)
         assert after[0].number is None and after[0].done_by == "agent-ccas"
-        assert callback_figures(database, DAY, DAY, service_id="police").owed == 0
+        assert callback_figures(DatabaseSource(database), DAY, DAY, service_id="police").owed == 0
         later = datetime(2025, 3, 13, tzinfo=UTC).date()
-        assert [i.call_id for i in callbacks_of_day(database, later)] == ["call-4"]
+        assert [i.call_id for i in callbacks_of_day(DatabaseSource(database), later)] == ["call-4"]

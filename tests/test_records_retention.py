@@ -1,23 +1,26 @@
-"""Purge past the retention period keeps the indicators' numerators and denominators."""
+"""Purge past the retention period keeps the indicators' numerators and denominators.
+
+The purge is a job of the composition root (:class:`decroche.jobs.Maintenance`): it asks
+analytics for the daily aggregates, hands them to the store, then deletes the detail.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from analytics.definitions import Parameters
+from decroche.app import App, AppError
+from decroche.config import Config
 from telephony.records import schema as t
 from telephony.records.codec import Finished
 from telephony.records.errors import RecordInputError
 from telephony.records.model import EntryOutcome
 from telephony.records.pseudonym import Pseudonymiser
-from telephony.records.retention import (
-    AggregateParameters,
-    daily_maintenance,
-    purge,
-    retention_cutoff,
-)
+from telephony.records.retention import retention_cutoff
 from telephony.records.store import RecordStore
 from telephony.records.testing import sample_record, temporary_database
 from tests.conftest import BACKENDS, pg_url
@@ -27,6 +30,18 @@ from tests.conftest import BACKENDS, pg_url
 def store(request, tmp_path):
     with temporary_database(request.param, tmp_path, pg_url()) as database:
         yield RecordStore(database, Pseudonymiser(b"0123456789abcdef-secret"))
+
+
+def purge(database, before, *, now, params=None):
+    app = App(Config(data_dir=Path("unused")), database=database)
+    return app.maintenance(params).purge(before, now)
+
+
+def daily_maintenance(database, *, now, callback_ttl):
+    from decroche.jobs import Maintenance
+
+    app = App(Config(data_dir=Path("unused")), database=database)
+    return Maintenance(app, callback_ttl=callback_ttl).run(now)
 
 
 def abandoned(call_id: str, start: datetime, wait: float):
@@ -107,7 +122,7 @@ def test_target_is_a_parameter(store):
         store.database,
         date(2025, 2, 1),
         now=datetime(2025, 4, 1, tzinfo=UTC),
-        params=AggregateParameters(target_s=5.0),
+        params=Parameters(rings=1, ring_seconds=5.0),
     )
     with store.database.engine.connect() as conn:
         row = (
@@ -125,7 +140,7 @@ def test_target_is_a_parameter(store):
 
 
 def test_purge_refuses_a_future_date(store):
-    with pytest.raises(RecordInputError, match="in the future"):
+    with pytest.raises(AppError, match="est dans le futur"):
         purge(store.database, date(2030, 1, 1), now=datetime(2025, 1, 1, tzinfo=UTC))
 
 

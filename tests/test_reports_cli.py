@@ -90,7 +90,7 @@ def test_report_monthly_writes_once_then_needs_force(db_url: str, tmp_path: Path
     args = ["report", "monthly", "--month", "2026-10", "--db", db_url, "--out", str(out)]
     result = run(*args, "--no-pdf")
     assert result.exit_code == 0, result.output
-    assert "[1/6] indicateurs et objectifs…" in result.output
+    assert "[1/7] indicateurs et objectifs…" in result.output
     assert (out / "bilan-mensuel-2026-10.html").is_file()
     again = run(*args, "--no-pdf")
     assert again.exit_code == 1

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics.api import Indicators
-from analytics.sources import DatabaseSource
+from decroche.testing import indicators_of
 from reports.documents import (
     ReportDocument,
+    ReportInputs,
     ReportSettings,
     build_report,
     definitions_html,
@@ -32,19 +32,20 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("reports")
     with temporary_database("sqlite", tmp) as database:
         fill(database, town_calls(date(2026, 8, 20), 75, 5))
-        indicators = Indicators(DatabaseSource(database))
+        indicators = indicators_of(database)
         steps: list[str] = []
         monthly = build_report(
-            indicators,
+            ReportInputs(indicators, {"ccas": "CCAS"}, ReportSettings()),
             month_period("2026-10"),
             "monthly",
-            database=database,
-            names={"ccas": "CCAS"},
             generated_at=GENERATED,
             progress=steps.append,
         )
         annual = build_report(
-            indicators, year_period(2026), "annual", database=database, generated_at=GENERATED
+            ReportInputs(indicators, {}, ReportSettings()),
+            year_period(2026),
+            "annual",
+            generated_at=GENERATED,
         )
         report = indicators.report(date(2026, 10, 1), date(2026, 10, 31))
     return {"monthly": monthly, "annual": annual, "report": report, "steps": steps, "tmp": tmp}
@@ -95,7 +96,6 @@ def test_unknown_kind_is_refused(documents) -> None:
             month_period("2026-10"),
             "weekly",
             generated_at=GENERATED,
-            settings=ReportSettings(),
         )
 
 

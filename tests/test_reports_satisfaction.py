@@ -6,10 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from analytics.api import Indicators
 from analytics.satisfaction import scales_of
-from analytics.sources import DatabaseSource
-from reports.documents import build_report
+from decroche.testing import indicators_of
+from reports.documents import ReportInputs, ReportSettings, build_report
 from reports.periods import month_period
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
@@ -29,22 +28,18 @@ def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
     )
     with temporary_database("sqlite", tmp_path) as database:
         fill(database, iter([record]))
-        indicators = Indicators(DatabaseSource(database))
         scales = scales_of(RulesHolder(default_rules_path()).current)
+        inputs = ReportInputs(indicators_of(database, scales=scales), {}, ReportSettings())
         october = build_report(
-            indicators,
+            inputs,
             month_period("2026-10"),
             "monthly",
-            database=database,
-            scales=scales,
             generated_at=datetime(2026, 11, 1, 5, 0, tzinfo=UTC),
         )
         september = build_report(
-            indicators,
+            inputs,
             month_period("2026-09"),
             "monthly",
-            database=database,
-            scales=scales,
             generated_at=datetime(2026, 10, 1, 5, 0, tzinfo=UTC),
         )
     assert "Enquête de satisfaction : 1 appelants sollicités, 1 ont répondu" in october.html

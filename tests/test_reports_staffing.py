@@ -14,7 +14,7 @@ from analytics.frame import frame_from_records
 from analytics.sources import QueueLogSource
 from analytics.staffing.api import Staffing
 from analytics.staffing.traffic import AlwaysOpen
-from reports.documents import build_report, render_pdf
+from reports.documents import ReportInputs, ReportSettings, build_report, render_pdf
 from reports.periods import year_period
 from reports.staffing_view import review_section
 from telephony.records.queue_log import parse_queue_log
@@ -40,7 +40,11 @@ def review(tmp_path_factory: pytest.TempPathFactory):
         records, _ = parse_queue_log(lines)
     indicators = Indicators(InMemorySource(frame_from_records(records)))
     document = build_report(
-        indicators, year, "annual", names=NAMES, generated_at=GENERATED, staffing=plan
+        ReportInputs(indicators, NAMES, ReportSettings()),
+        year,
+        "annual",
+        generated_at=GENERATED,
+        staffing=plan,
     )
     return plan, document
 
@@ -62,7 +66,7 @@ def test_monthly_report_has_no_staffing_section(review) -> None:
     plan, _ = review
     indicators = Indicators(InMemorySource(frame_from_records([])))
     month = build_report(
-        indicators,
+        ReportInputs(indicators, {}, ReportSettings()),
         year_period(2025),
         "monthly",
         generated_at=GENERATED,

@@ -8,9 +8,9 @@ from datetime import date
 from xml.etree import ElementTree
 
 from analytics.api import LoadedFrame
+from analytics.memo import SpanMemo
 from reports import format as fmt
 from reports import svg
-from reports.memo import SpanMemo
 from reports.tables import Column, DataTable, to_csv, to_xlsx
 
 NS = "{http://www.w3.org/2000/svg}"

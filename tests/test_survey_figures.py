@@ -20,6 +20,7 @@ from analytics.satisfaction import (
     scales_of,
     surveyed_calls,
 )
+from analytics.sources import DatabaseSource
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
 from routing_rules.model import Scale
@@ -86,12 +87,12 @@ def test_figures_per_service_agent_and_period(backend: str, tmp_path: Path) -> N
     with temporary_database(backend, tmp_path, pg_url()) as database:
         RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(hand_built())
 
-        calls = surveyed_calls(database, DAY, DAY)
+        calls = surveyed_calls(DatabaseSource(database), DAY, DAY)
         assert [c.call_id for c in calls] == ["a", "b", "c", "d", "e", "abandoned"]
         assert [a.score for a in calls[2].answers] == [4, None]
         assert calls[2].responded and not calls[3].responded
 
-        report = satisfaction_report(database, DAY, DAY, SCALES, by="day")
+        report = satisfaction_report(DatabaseSource(database), DAY, DAY, SCALES, by="day")
     total = report.total.figures
     assert (total.offered, total.reached, total.responded) == (6, 5, 3)
     assert total.answers == 5  # 5, 1, 3, 2, 4
@@ -130,15 +131,17 @@ def test_figures_per_service_agent_and_period(backend: str, tmp_path: Path) -> N
 def test_local_dates_and_empty_period(backend: str, tmp_path: Path) -> None:
     with temporary_database(backend, tmp_path, pg_url()) as database:
         RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(hand_built())
-        before = surveyed_calls(database, date(2026, 10, 13), date(2026, 10, 13))
+        before = surveyed_calls(DatabaseSource(database), date(2026, 10, 13), date(2026, 10, 13))
         # 21:30 UTC on the 13th is 23:30 in Paris: still the 13th.
         assert [c.call_id for c in before] == ["late"]
-        empty = satisfaction_report(database, date(2026, 11, 1), date(2026, 11, 30), SCALES)
+        empty = satisfaction_report(
+            DatabaseSource(database), date(2026, 11, 1), date(2026, 11, 30), SCALES
+        )
         assert empty.total.figures.offered == 0
         assert empty.services == {} and empty.periods == {}
         assert all(a.value is None and a.met is None for a in empty.total.assessments)
         with pytest.raises(ValueError, match="before it starts"):
-            surveyed_calls(database, DAY, DAY - timedelta(days=1))
+            surveyed_calls(DatabaseSource(database), DAY, DAY - timedelta(days=1))
 
 
 def test_unknown_prompt_is_counted_apart() -> None:

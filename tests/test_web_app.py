@@ -286,7 +286,7 @@ async def test_dashboard_shows_each_indicator_with_objective_status_and_trend(
 ) -> None:
     await sign_in(client, "qualite")
     html = await (await client.get("/tableau-de-bord?mois=2026-10")).text()
-    report = deps.indicators.report(date(2026, 10, 1), date(2026, 10, 31))
+    report = deps.indicators().report(date(2026, 10, 1), date(2026, 10, 31))
     for service, counts in [*report.services.items(), ("total", report.total)]:
         match = re.search(
             rf'data-service="{service}" data-indicator="answer_rate" data-value="([^"]+)"', html
@@ -341,7 +341,7 @@ async def test_csv_and_xlsx_exports_open_with_the_same_figures(
     from openpyxl import load_workbook
 
     await sign_in(client, "qualite")
-    report = deps.indicators.report(date(2026, 10, 1), date(2026, 10, 31))
+    report = deps.indicators().report(date(2026, 10, 1), date(2026, 10, 31))
     response = await client.get("/export/tableau-de-bord.csv?mois=2026-10")
     assert response.status == 200
     assert "attachment" in response.headers["Content-Disposition"]
@@ -349,8 +349,10 @@ async def test_csv_and_xlsx_exports_open_with_the_same_figures(
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:2] == ["Service", "Appels présentés"]
     by_service = {row[0]: row for row in rows[1:]}
-    assert int(by_service["ccas"][1]) == report.services["ccas"].offered
-    assert int(by_service["total"][1]) == report.total.offered
+    # A person reads the export: services by name.
+    assert int(by_service["CCAS"][1]) == report.services["ccas"].offered
+    assert int(by_service["Tous services (chaque appel une fois)"][1]) == report.total.offered
+    assert "ccas" not in by_service
     response = await client.get("/export/jours-ccas.xlsx?mois=2026-10")
     assert response.status == 200
     sheet = load_workbook(io.BytesIO(await response.read())).active

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from decroche.testing import web_deps
+from decroche.testing import NAMES, web_deps
 from reports.live import AgentLive, AgentState, LiveSnapshot, ServiceLive
 from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
@@ -78,8 +78,10 @@ def test_dashboard_figures_equal_the_indicators_command(page, site) -> None:
         "rows => rows.map(r => [r.querySelector('th').textContent,"
         " r.querySelector('td[data-key=offered]').dataset.value])",
     )
+    # Rows by name, as a person reads them (the site's names: decroche.testing.NAMES).
+    label = {**NAMES, "total": "Tous services (chaque appel une fois)"}
     assert {name: int(v) for name, v in offered} == {
-        name: counts["offered"] for name, counts in groups.items()
+        label.get(service, service): counts["offered"] for service, counts in groups.items()
     }
     # Met or not is said in words, not only by colour.
     assert page.locator("td.status.met, td.status.missed").first.inner_text().strip() != ""

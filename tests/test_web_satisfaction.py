@@ -24,9 +24,7 @@ SCALES = {"survey.q1": Scale.ONE_TO_FIVE, "survey.q2": Scale.YES_NO}
 def _surveyed_deps(database: Database) -> WebDeps:
     """One call of October surveyed (4 on 1–5, oui), the survey's scales known."""
     record = sample_record("call-sat", start=NOW.replace(day=6, hour=8))
-    deps = web_deps(database, fill(database, iter([record])), now=NOW)
-    deps.survey_scales = dict(SCALES)
-    return deps
+    return web_deps(database, fill(database, iter([record])), now=NOW, scales=SCALES)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Server
     store = fill(database, iter_queue_log(_log()))
     deps = web_deps(database, store, now=NOW)
     deps.staffing = Staffing(
-        DatabaseSource(database), AlwaysOpen(), names=deps.service_names, queue_log=True
+        DatabaseSource(database), AlwaysOpen(), names=deps.names, queue_log=True
     )
     server = Server(deps)
     base = server.start()

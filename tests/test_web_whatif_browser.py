@@ -39,7 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # The composition root's own wiring: this Python, this database, these rules.
     config = Config.model_validate({"data_dir": str(tmp / "data"), "storage": {"url": url}})
     deps.whatif = whatif_jobs(App(config), current)
-    deps.service_names = {"ccas": "CCAS", "accueil_general": "Accueil général"}
+    deps.names = lambda: {"ccas": "CCAS", "accueil_general": "Accueil général"}
     server = Server(deps)
     try:
         yield server.start()

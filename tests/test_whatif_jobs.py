@@ -201,7 +201,7 @@ def deps(tmp_path: Path, recorded: tuple[Path, Path, list[CallRecord]]) -> Itera
     try:
         built = web_deps(database, fill(database, iter(())), now=NOW)
         built.whatif = _jobs(tmp_path, current, url)
-        built.service_names = {"ccas": "CCAS", "accueil_general": "Accueil général"}
+        built.names = lambda: {"ccas": "CCAS", "accueil_general": "Accueil général"}
         yield built
     finally:
         database.dispose()

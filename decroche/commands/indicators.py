@@ -84,18 +84,9 @@ def indicators(
     document = report.to_json()
     for service, counts in document["services"].items():
         counts["name"] = names.get(service, service)
-    if queue_log is None:
-        # The survey is in the call records only (a queue_log knows nothing of it).
-        from analytics.satisfaction import satisfaction_report
-
-        survey = satisfaction_report(
-            app.database(),
-            first,
-            last,
-            app.survey_scales(),
-            objectives=app.config.objectives,
-            timezone=parameters.timezone,
-        )
+    # The survey is in the call records only (a queue_log knows nothing of it).
+    survey = engine.satisfaction(first, last)
+    if survey is not None:
         _add_satisfaction(document, survey)
     json.dump(document, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")

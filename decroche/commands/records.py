@@ -79,7 +79,7 @@ def purge(before: str | None) -> None:
     try:
         result = maintenance.purge(cutoff, now)
     except RecordsError as exc:
-        raise AppError(f"purge refusée : {exc}") from exc
+        raise AppError(f"purge interrompue : {exc}") from exc
     click.echo(
         f"{result.calls_deleted} appel(s) antérieur(s) au {cutoff.isoformat()} supprimé(s) ; "
         f"{result.aggregate_rows} ligne(s) d'indicateurs journaliers conservée(s)."

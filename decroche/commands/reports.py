@@ -51,12 +51,12 @@ def report() -> None:
 
 
 def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, force: bool) -> None:
-    from reports.documents import build_report, write_report
+    from reports.documents import BUILD_STEPS, build_report, write_report
     from reports.periods import month_period, previous_month, year_period
-    from reports.schedule import ReportLedger
 
-    app = _web_tables(context.app())
-    settings = app.report_settings()
+    app = context.app()
+    inputs = app.report_inputs()
+    settings = inputs.settings
     now = datetime.now(UTC)
     today = now.astimezone(settings.zone).date()
     if kind == "monthly":
@@ -65,28 +65,19 @@ def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, forc
     else:
         period = year_period(when or today.year - 1, "--year")
         key = str(period.start.year)
-    ledger = ReportLedger(app.database().engine)
+    ledger = app.report_ledger()
     claimed = ledger.claim(kind, key, now=now)
     if not claimed and not force:
         what = "mensuel" if kind == "monthly" else "annuel"
         raise click.ClickException(
             f"le bilan {what} {key} est déjà produit (ou en cours) : --force pour le refaire"
         )
-    step = _progress(7 if pdf else 6)
+    step = _progress(BUILD_STEPS + (1 if pdf else 0))
     try:
         # The annual review's "créneaux en sous-effectif": the year's staffing plan.
         staffing = app.staffing().plan(period.start, period.end) if kind == "annual" else None
         document = build_report(
-            app.indicators(),
-            period,
-            kind,
-            database=app.database(),
-            names=app.names(),
-            scales=app.survey_scales(),
-            settings=settings,
-            generated_at=now,
-            progress=step,
-            staffing=staffing,
+            inputs, period, kind, generated_at=now, progress=step, staffing=staffing
         )
         files = write_report(document, out or app.reports_dir, pdf=pdf, progress=step)
     except BaseException:
@@ -144,8 +135,7 @@ def annual(year: str | None, out: Path | None, pdf: bool, force: bool) -> None:
 @_out
 def due(out: Path | None) -> None:
     """Produit les bilans mensuels dus (ce que fait le planificateur le 1er à 6 h)."""
-    app = _web_tables(context.app())
-    for month in app.monthly_report_job(out)():
+    for month in context.app().monthly_report_job(out)():
         click.echo(f"bilan mensuel {month.month_key} produit")
 
 

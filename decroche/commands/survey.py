@@ -172,24 +172,14 @@ def list_command(
     start: str, end: str, rules_path: Path | None, by: Granularity, as_json: bool
 ) -> None:
     """Les appels enquêtés et les indicateurs par service, agent et période."""
-    from analytics.satisfaction import satisfaction_report, surveyed_calls
-
     first, last = parse_period(start, end)
     app = context.app()
     scales = _scales(app, rules_path)
-    database = app.database()
-    timezone = app.timezone
-    calls = surveyed_calls(database, first, last, timezone)
-    report = satisfaction_report(
-        database,
-        first,
-        last,
-        scales,
-        objectives=app.config.objectives,
-        by=by,
-        timezone=timezone,
-    )
+    indicators = app.indicators().using(scales=scales)
+    calls = indicators.surveyed_calls(first, last)
+    report = indicators.satisfaction(first, last, by)
     names = app.names()
+    assert report is not None  # the database gives the details
     if as_json:
         document = report.as_dict()
         document["names"] = {s: name_of(s, names) for s in report.services}
@@ -210,7 +200,7 @@ def list_command(
     if not calls:
         click.echo(f"Aucune enquête proposée du {first:%d/%m/%Y} au {last:%d/%m/%Y}.")
         return
-    click.echo(format_calls(calls, scales, ZoneInfo(timezone), names))
+    click.echo(format_calls(calls, scales, ZoneInfo(indicators.timezone), names))
     click.echo("")
     click.echo(format_report(report, names))
 
@@ -279,14 +269,14 @@ def export_rows(
 )
 def export_command(start: str, end: str, rules_path: Path | None, out: Path) -> None:
     """Les réponses à l'enquête dans un fichier CSV, une ligne par réponse."""
-    from analytics.satisfaction import surveyed_calls
-
     first, last = parse_period(start, end)
     app = context.app()
     scales = _scales(app, rules_path)
-    timezone = app.timezone
-    calls = surveyed_calls(app.database(), first, last, timezone)
-    data, count = csv_bytes(EXPORT_COLUMNS, export_rows(calls, scales, ZoneInfo(timezone)))
+    indicators = app.indicators()
+    calls = indicators.surveyed_calls(first, last)
+    data, count = csv_bytes(
+        EXPORT_COLUMNS, export_rows(calls, scales, ZoneInfo(indicators.timezone))
+    )
     # Written beside, then renamed: a failed write never leaves half a file under the name.
     partial = out.with_name(out.name + ".partial")
     try:

@@ -10,7 +10,7 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from analytics.api import FrameSource, Indicators
+from analytics.api import Indicators
 from analytics.staffing.api import Staffing
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.errors import InputError
@@ -28,7 +28,6 @@ from reports.live import LiveFeed
 from reports.presence import AgentPresence
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
-from telephony.records.engine import Database
 from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
@@ -59,29 +58,32 @@ ACCESS: dict[str, frozenset[Role]] = {
 }
 
 
+def _no_names() -> Mapping[str, str]:
+    return {}
+
+
 @dataclass(slots=True)
 class WebDeps:
-    """Everything the web app uses, built by the composition root."""
+    """Everything the web app uses, built by the composition root (:mod:`decroche.app`).
 
-    database: Database
-    indicators: Indicators
+    ``indicators`` and ``names`` are asked at each page, so a rules reload renames services and
+    changes the time zone or the survey's scales on the next page.
+    """
+
+    indicators: Callable[[], Indicators]
     accounts: AccountStore
     live: LiveFeed
     presence: AgentPresence
     callbacks: CallbackBook
+    names: Callable[[], Mapping[str, str]] = _no_names
     system: SystemStatus = field(default_factory=NoRouterStatus)
-    service_names: dict[str, str] = field(default_factory=dict)
+    town: str = "Ville de Bernay"
     reports_dir: Path | None = None
-    # The indicators' source: when given, each page loads its entries once (see reports.memo).
-    source: FrameSource | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     timezone: str = "Europe/Paris"
     sse_keepalive_s: float = 15.0
     # Prometheus text for /metrics and a health document for /healthz (the running service's).
     metrics: Callable[[], str] | None = None
-    # The scale of each survey question prompt (from the rules): shows satisfaction figures.
-    survey_scales: dict[str, Any] = field(default_factory=dict)
-    objectives: Any = None
     healthz: Callable[[], dict[str, object]] | None = None
     # What-if simulations launched from the IT page (None: not offered by this process).
     whatif: WhatIfJobs | None = None
@@ -94,15 +96,8 @@ class WebDeps:
 
     def indicators_for(self, start: date, end: date) -> Indicators:
         """The indicators for one page whose questions all fall within ``start``..``end``
-        (already widened by the caller for the previous period)."""
-        if self.source is None:
-            return self.indicators
-        from datetime import timedelta
-
-        from reports.memo import SpanMemo
-
-        memo = SpanMemo(self.source, start - timedelta(days=9), end + timedelta(days=1))
-        return Indicators(memo, self.indicators.parameters, self.indicators.objectives)
+        (already widened by the caller for the previous period): entries loaded once."""
+        return self.indicators().memoised(start, end)
 
     def today(self) -> date:
         return self.now().astimezone(ZoneInfo(self.timezone)).date()
@@ -135,6 +130,7 @@ def render(
     session = request.get(SESSION)
     html = env.get_template(template).render(
         session=session,
+        town=request.app[DEPS].town,
         nav=_nav(session),
         current=request.match_info.route.name,
         **context,
@@ -225,7 +221,6 @@ def new_login_csrf() -> str:
 
 def create_app(deps: WebDeps) -> web.Application:
     """The web app; the caller owns ``deps`` (opens and closes the database)."""
-    from reports.accounts import upgrade_web_schema
     from reports.web import pages
 
     app = web.Application(middlewares=[security_headers, access_control, input_errors])
@@ -241,9 +236,7 @@ def create_app(deps: WebDeps) -> web.Application:
 
     async def schema(app: web.Application) -> AsyncIterator[None]:
         # Creating the web tables on start, in a thread: migrations are blocking I/O.
-        await asyncio.get_running_loop().run_in_executor(
-            None, upgrade_web_schema, deps.database.engine
-        )
+        await asyncio.get_running_loop().run_in_executor(None, deps.accounts.upgrade_schema)
         yield
 
     app.cleanup_ctx.append(schema)

@@ -126,7 +126,7 @@ async def whatif_job(request: web.Request) -> web.Response:
     _, job = _job(request)
     view = None
     if job.state is JobState.DONE and job.result is not None:
-        view = comparison_view(job.result, deps.service_names)
+        view = comparison_view(job.result, deps.names())
     return render(request, "whatif_job.html", job=job, view=view)
 
 

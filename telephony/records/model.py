@@ -114,6 +114,18 @@ class CallbackRequest:
     kind: str = "requested"  # requested | abandoned | overflowed
 
 
+@dataclass(frozen=True, slots=True)
+class PendingCallback:
+    """A callback still to make, as the agents' page lists it (the store reads them)."""
+
+    call_id: str
+    position: int
+    at: datetime
+    service_id: str
+    kind: str
+    number: str
+
+
 @dataclass(slots=True)
 class SurveyAnswer:
     question: int  # 1-based

@@ -55,6 +55,7 @@ from telephony.records.model import (
     IvrEvent,
     IvrEventKind,
     LegOutcome,
+    PendingCallback,
     ServiceEntry,
     SurveyAnswer,
     Transfer,
@@ -90,16 +91,6 @@ class ApplyResult:
     written: int = 0  # calls inserted or rewritten
     skipped: int = 0  # items already applied (replays)
     touched: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PendingCallback:
-    call_id: str
-    position: int
-    at: datetime
-    service_id: str
-    kind: str
-    number: str
 
 
 @dataclass(frozen=True, slots=True)

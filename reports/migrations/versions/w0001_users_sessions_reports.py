@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from telephony.records.schema import UtcDateTime
+from reports.schema import UtcDateTime
 
 revision = "w0001"
 down_revision = None

@@ -1,0 +1,97 @@
+"""Tables beside the indicators: the voice menus, the callbacks owed, the callers'
+satisfaction — each read through :class:`analytics.api.Indicators`. Pure of HTTP and HTML."""
+
+from __future__ import annotations
+
+from analytics.api import Indicators
+from reports import format as fmt
+from reports.periods import Period
+from reports.tables import Column, DataTable
+from reports.views import TOTAL
+
+
+def detail_tables(
+    indicators: Indicators, period: Period
+) -> tuple[DataTable | None, DataTable | None]:
+    """The voice menus' choices and the callbacks owed (None: nothing in the period)."""
+    ivr = indicators.ivr(period.start, period.end)
+    ivr_table: DataTable | None = None
+    if ivr.calls:
+        ivr_table = DataTable(
+            name="choix-menu",
+            caption=(
+                f"Choix dans le menu vocal ({fmt.number(ivr.calls)} appels, "
+                f"{fmt.number(ivr.hangups_in_ivr)} raccrochés dans le menu)"
+            ),
+            columns=[Column("menu", "Menu"), Column("key", "Choix"), Column("n", "Fois", "count")],
+        )
+        for menu, keys in ivr.choices.items():
+            for key, n in keys.items():
+                ivr_table.rows.append([menu, f"touche {key}", n])
+            for what, counter in (
+                ("sans choix (délai)", ivr.timeouts),
+                ("touche invalide", ivr.invalid),
+            ):
+                if counter.get(menu):
+                    ivr_table.rows.append([menu, what, counter[menu]])
+    callbacks = indicators.callbacks(period.start, period.end)
+    callbacks_table: DataTable | None = None
+    if callbacks.owed:
+        callbacks_table = DataTable(
+            name="rappels",
+            caption="Rappels dus (demandes, appels abandonnés ou débordés avec un numéro)",
+            columns=[Column("measure", "Mesure"), Column("value", "Valeur")],
+        )
+        callbacks_table.rows += [
+            ["Rappels dus", callbacks.owed],
+            ["Faits", callbacks.done],
+            ["Expirés", callbacks.expired],
+            ["En attente", callbacks.pending],
+            ["Taux de rappel", fmt.percent(callbacks.callback_rate)],
+            ["Délai médian", fmt.seconds(callbacks.median_delay_s)],
+        ]
+    return ivr_table, callbacks_table
+
+
+def satisfaction_table(indicators: Indicators, period: Period, service: str) -> DataTable | None:
+    """The survey figures of one service (or every service for the total page) beside their
+    objectives; None when the rules have no survey or no caller was offered it in the period."""
+    report = indicators.satisfaction(period.start, period.end) if indicators.scales else None
+    if report is None:
+        return None
+    group = report.total if service == TOTAL else report.services.get(service)
+    if group is None or group.figures.offered == 0:
+        return None
+    figures = group.figures
+    table = DataTable(
+        name=f"satisfaction-{service}",
+        caption=(
+            f"Enquête de satisfaction : {fmt.number(figures.offered)} appelants sollicités, "
+            f"{fmt.number(figures.responded)} ont répondu"
+        ),
+        columns=[
+            Column("indicator", "Indicateur"),
+            Column("value", "Valeur"),
+            Column("objective", "Objectif"),
+            Column("result", "Résultat"),
+        ],
+    )
+    for assessment in group.assessments:
+        value = assessment.value
+        shown = (
+            "—"
+            if value is None
+            else (
+                f"{value:.2f}".replace(".", ",")
+                if assessment.indicator == "mean_score"
+                else fmt.percent(value)
+            )
+        )
+        objective = assessment.objective
+        target = (
+            "—"
+            if objective is None
+            else ("≥ " if objective.kind == "min" else "≤ ") + fmt.percent(objective.target)
+        )
+        table.rows.append([assessment.label, shown, target, assessment.status_fr])
+    return table

@@ -1,0 +1,182 @@
+"""The sections of the monthly report and of the annual review, each computed from the analytics
+API alone (:class:`analytics.api.Indicators`): the same figures as the dashboard.
+
+Pure of HTML: each section gives its charts (SVG markup) and tables (:class:`DataTable`);
+:func:`reports.documents.build_report` lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from analytics.api import Dashboard, Indicators
+from analytics.definitions import Counts
+from reports import svg
+from reports.detail_tables import detail_tables, satisfaction_table
+from reports.periods import MONTHS_FR, Period
+from reports.tables import Column, DataTable
+from reports.views import (
+    TOTAL,
+    AssessmentView,
+    counts_cells,
+    counts_columns,
+    objectives_table,
+    service_label,
+)
+
+Cards = list[tuple[str, list[AssessmentView]]]
+
+
+def answer_target(board: Dashboard) -> float | None:
+    """The objective of the answer rate of every service together (the charts' dotted line)."""
+    target = board.total.assessments[0].objective
+    return target.target if target is not None else None
+
+
+def rates_chart(
+    labels: list[str], values: list[float | None], target: float | None, title: str
+) -> Markup:
+    return svg.bar_chart(
+        labels,
+        [("taux de décroché", values)],
+        title=title,
+        desc="Barres : taux de décroché ; ligne pointillée : objectif. "
+        "Les valeurs sont dans le tableau qui suit.",
+        max_value=1.0,
+        percent=True,
+        target=target,
+        width=680,
+    )
+
+
+@dataclass(slots=True)
+class Evolution:
+    """Day by day (monthly report) or month by month (annual review), all services."""
+
+    volume: Markup
+    rate: Markup
+    table: DataTable
+
+
+def evolution(indicators: Indicators, period: Period, kind: str, target: float | None) -> Evolution:
+    monthly = kind == "monthly"
+    steps = indicators.breakdown(period.start, period.end, "day" if monthly else "month")
+    if monthly:
+        labels = [key[8:10] for key in steps]
+    else:
+        labels = [MONTHS_FR[int(key[5:7]) - 1][:4] + "." for key in steps]
+    totals = [steps[key].get(TOTAL, Counts()) for key in steps]
+    unit = "jour" if monthly else "mois"
+    volume = svg.bar_chart(
+        labels,
+        [
+            ("présentés", [float(c.offered) for c in totals]),
+            ("décrochés", [float(c.answered) for c in totals]),
+        ],
+        title="Appels présentés et décrochés",
+        desc=f"Par {unit} ; valeurs dans le tableau.",
+        width=680,
+    )
+    rate = rates_chart(
+        labels, [c.answer_rate for c in totals], target, f"Taux de décroché par {unit}"
+    )
+    table = DataTable(
+        "periodes",
+        f"Tous services, par {unit}",
+        [Column("key", "Jour" if monthly else "Mois"), *counts_columns()],
+        [[key, *counts_cells(c)] for key, c in zip(steps, totals, strict=True)],
+    )
+    return Evolution(volume, rate, table)
+
+
+@dataclass(slots=True)
+class ByService:
+    """Each service beside its objectives: a chart, the table of counts, the objectives table
+    and one card of assessments per service."""
+
+    chart: Markup
+    table: DataTable
+    objectives: DataTable
+    cards: Cards
+
+
+def by_service(
+    board: Dashboard, period: Period, names: Mapping[str, str], target: float | None
+) -> ByService:
+    services = list(board.services)
+    chart = rates_chart(
+        [service_label(s.service, names) for s in services],
+        [s.counts.answer_rate for s in services],
+        target,
+        "Taux de décroché par service",
+    )
+    table = DataTable(
+        "services",
+        f"Indicateurs par service — {period.label_fr}",
+        [Column("service", "Service"), *counts_columns()],
+    )
+    for s in services:
+        table.rows.append([service_label(s.service, names), *counts_cells(s.counts)])
+    table.rows.append([service_label(TOTAL, names), *counts_cells(board.total.counts)])
+    cards = [
+        (service_label(s.service, names), [AssessmentView.of(a) for a in s.assessments])
+        for s in [board.total, *services]
+    ]
+    return ByService(chart, table, objectives_table(board, names, period), cards)
+
+
+@dataclass(slots=True)
+class HoursAndFlows:
+    """Calls by hour of the day, the waits of answered calls, where overflows went."""
+
+    hours: Markup
+    waits: DataTable
+    overflows: DataTable
+
+
+def hours_and_flows(
+    indicators: Indicators, board: Dashboard, period: Period, names: Mapping[str, str]
+) -> HoursAndFlows:
+    hours = indicators.breakdown(period.start, period.end, "hour")
+    hour_totals = [hours[h].get(TOTAL, Counts()) for h in hours]
+    chart = svg.bar_chart(
+        [h.removesuffix("h") for h in hours],
+        [("présentés", [float(c.offered) for c in hour_totals])],
+        title="Appels par heure de la journée",
+        desc="Tous services, sur toute la période.",
+        width=680,
+        height=180,
+    )
+    overflows = DataTable(
+        "debordements",
+        "Débordements",
+        [Column("from", "De"), Column("to", "Vers"), Column("n", "Appels", "count")],
+    )
+    for (source, dest), n in sorted(indicators.overflow_flows(period.start, period.end).items()):
+        overflows.rows.append([service_label(source, names), service_label(dest, names), n])
+    waits = DataTable(
+        "attentes",
+        "Attente des appels décrochés (secondes)",
+        [Column("service", "Service")]
+        + [
+            Column(k, "Médiane" if k == "p50" else f"{k[1:]}e centile", "seconds")
+            for k in ("p50", "p90")
+        ],
+    )
+    for service, values in sorted(board.percentiles.items()):
+        waits.rows.append([service_label(service, names), values.get("p50"), values.get("p90")])
+    return HoursAndFlows(chart, waits, overflows)
+
+
+def menus_and_callbacks(indicators: Indicators, period: Period) -> list[DataTable]:
+    """The voice menus' choices and the callbacks owed, when the period has some."""
+    return [t for t in detail_tables(indicators, period) if t is not None]
+
+
+def satisfaction(indicators: Indicators, period: Period) -> list[DataTable]:
+    """The callers' satisfaction, every service together, when surveys were offered."""
+    table = satisfaction_table(indicators, period, TOTAL)
+    return [] if table is None else [table]
