@@ -341,13 +341,15 @@ class App:
 
         return ReportInputs(self.indicators(), self.names(), self.report_settings())
 
-    def report_ledger(self) -> ReportLedger:
-        """The ledger of generated reports (its tables created or upgraded)."""
+    def report_ledger(self, *, upgrade: bool = True) -> ReportLedger:
+        """The ledger of generated reports; ``upgrade``: its tables created or upgraded first
+        (the service's web app does it when it starts: Alembic runs one at a time)."""
         from reports.accounts import upgrade_web_schema
         from reports.schedule import ReportLedger
 
         engine = self.database().engine
-        upgrade_web_schema(engine)
+        if upgrade:
+            upgrade_web_schema(engine)
         return ReportLedger(engine)
 
     def monthly_report_job(
@@ -356,13 +358,15 @@ class App:
         *,
         now: Callable[[], datetime] | None = None,
         pdf: bool = True,
+        upgrade: bool = True,
     ) -> MonthlyReportJob:
         """The monthly report job: each run asks for the indicators, names, town and time zone
-        of that day (a rules reload renames services in the next report)."""
+        of that day (a rules reload renames services in the next report). ``upgrade=False``:
+        the web tables are made by someone else (the service's web app)."""
         from reports.jobs import MonthlyReportJob
 
         return MonthlyReportJob(
-            self.report_ledger,
+            lambda: self.report_ledger(upgrade=upgrade),
             out_dir or self.reports_dir,
             self.report_inputs,
             now=now or (lambda: datetime.now(UTC)),

@@ -135,10 +135,12 @@ class Maintenance:
 
 
 def schedule_jobs(app: App, scheduler: Any) -> None:
-    """Add every job of the service to an APScheduler 3 scheduler."""
+    """Add every job of the service to an APScheduler 3 scheduler (once its web app is up: the
+    web app makes the tables of the reports' ledger)."""
     from reports.schedule import schedule_monthly_reports
 
-    schedule_monthly_reports(scheduler, app.monthly_report_job(), timezone=app.timezone)
+    monthly = app.monthly_report_job(upgrade=False)
+    schedule_monthly_reports(scheduler, monthly, timezone=app.timezone)
     scheduler.add_job(
         app.maintenance(),
         "cron",

@@ -71,16 +71,18 @@ async def run_service(app: App) -> None:
     live = InMemoryLiveFeed()
     publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
     scheduler = AsyncIOScheduler(timezone=app.timezone)
-    schedule_jobs(app, scheduler)
-    scheduler.start()
     web = app.config.web
     try:
         async with running_web(create_app(app.web_deps(service, live)), web.host, web.port) as url:
+            # The jobs start once the web app has made its tables (the reports' ledger).
+            schedule_jobs(app, scheduler)
+            scheduler.start()
             log.info("decroche is serving: tableau de bord %s, metrics %smetrics", url, url)
             await stop.wait()
             log.info("stopping: draining calls")
     finally:
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         publisher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await publisher
