@@ -139,18 +139,18 @@ def test_the_it_page_names_the_unknown_phones_and_their_services(tmp_path: Path)
         OPEN_HOURS, rules.version, ("PJSIP/1001",), (UNKNOWN,), {UNKNOWN: ("accueil_general",)}
     )
     service: Any = SimpleNamespace(rules=rules, router=SimpleNamespace(phones=report))
-    check = ServiceStatus(service)._phones()
+    check = ServiceStatus._phones(service)
     assert (check.name, check.ok) == ("Postes des règles connus d'Asterisk", False)
     assert check.detail == (
         f"1 poste(s) : {UNKNOWN} (Accueil général – état civil) : inconnu d'Asterisk (absent"
         " de pjsip.conf), jamais appelé"
     )
     service.router.phones = replace(report, unknown=(), services={})
-    assert ServiceStatus(service)._phones() == HealthCheck(
+    assert ServiceStatus._phones(service) == HealthCheck(
         "Postes des règles connus d'Asterisk", True, "les 1 postes sont suivis"
     )
     service.router.phones = None
-    assert not ServiceStatus(service)._phones().ok
+    assert not ServiceStatus._phones(service).ok
 
 
 def test_rules_check_with_ari_names_the_phones_asterisk_does_not_know(tmp_path: Path) -> None:
