@@ -10,6 +10,10 @@ Per service, for the entries into it whose local date (Europe/Paris) is in the p
   ``short_abandoned``: abandoned with wait < the short-abandon threshold (5 s);
 - ``overflowed``: left the service unanswered without hanging up (timeout, busy, nobody, closed,
   or a key pressed to leave);
+- an entry *cut* by the PBX or the link to it (Asterisk restarted, the link failed), or
+  *interrupted* by decroche stopping, is offered and nothing else: not answered (unless it had
+  been), not an abandon (nobody hung up), not an overflow; a cut one is also left out of the
+  callers' patience and of the agents' pick-up in the staffing figures;
 - base = offered - short_abandoned; answer_rate = answered / base ("taux de décroché"),
   service_level = answered_within_target / base, abandonment_rate = (abandoned -
   short_abandoned) / base; a rate with base 0 is null;

@@ -35,6 +35,9 @@ class Outcome(IntEnum):
     ABANDONED = 1
     OVERFLOWED = 2
     OTHER = 3  # interrupted, transferred before answer: counted as offered only
+    # Cut by the PBX or the link (docs/indicateurs.md): offered only, like OTHER, and left out
+    # of the callers' patience (the caller did not hang up, nor was seen waiting on).
+    CUT = 4
 
 
 _OUTCOME_OF: dict[EntryOutcome, Outcome] = {
@@ -50,6 +53,7 @@ _OUTCOME_OF: dict[EntryOutcome, Outcome] = {
     EntryOutcome.CALLBACK: Outcome.OVERFLOWED,
     EntryOutcome.TRANSFERRED: Outcome.OTHER,
     EntryOutcome.INTERRUPTED: Outcome.OTHER,
+    EntryOutcome.CUT: Outcome.CUT,
 }
 
 

@@ -144,6 +144,8 @@ class CompiledRules:
     schedules: Mapping[str, CompiledSchedule]
     # Said when a caller presses nothing where a key is expected (settings.timeout_prompt).
     timeout_prompt: str | None = None
+    # Callers cut by the PBX while waiting for a service are owed a callback (settings).
+    callback_after_cut: bool = False
 
 
 DEFAULT_RINGS_PER_AGENT = 3
@@ -275,4 +277,5 @@ def compile_rules(rules: m.RulesFile, version: str, source: str) -> CompiledRule
         surveys=MappingProxyType(surveys),
         schedules=MappingProxyType(schedules),
         timeout_prompt=settings.timeout_prompt,
+        callback_after_cut=settings.callback_after_cut,
     )

@@ -156,6 +156,12 @@ class Settings(_Strict):
     timeout_prompt: PromptId | None = Field(
         default=None, description="Default prompt after no key within the timeout."
     )
+    callback_after_cut: bool = Field(
+        default=False,
+        description="Put on the callback list (kind 'cut') the callers whose wait for a service"
+        " was cut by the PBX or the link to it (Asterisk restarted); by default they are not"
+        " owed a callback: they did not give up.",
+    )
 
 
 # --- Opening hours -----------------------------------------------------------------------------

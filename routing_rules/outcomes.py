@@ -23,7 +23,9 @@ class EntryOutcome(StrEnum):
     MESSAGE = "message"  # the service played a message and hung up
     CALLBACK = "callback"  # the caller left a callback request
     TRANSFERRED = "transferred"  # the agent transferred the call away
-    INTERRUPTED = "interrupted"
+    INTERRUPTED = "interrupted"  # decroche stopped or crashed meanwhile
+    # Ended by the PBX or the link to it (Asterisk restarted, the link failed): nobody hung up.
+    CUT = "cut"
 
     @property
     def is_overflow(self) -> bool:

@@ -278,3 +278,18 @@ def test_empty_frame() -> None:
     result = compute_indicators(frame_from_records([]), DAY, DAY)
     assert result.services == {}
     assert result.total == Counts()
+
+
+def test_a_call_cut_by_the_pbx_is_offered_and_nothing_else() -> None:
+    records = [
+        call(entry("ccas", 0, EntryOutcome.CUT, end=40), caller="cut-waiting"),
+        # Answered before the cut: it was taken, and stays answered.
+        call(entry("ccas", 100, EntryOutcome.ANSWERED, answer=110, end=300), caller="cut-talking"),
+        call(entry("ccas", 200, EntryOutcome.ABANDONED, end=230), caller="gave-up"),
+    ]
+    result = compute_indicators(frame_from_records(records), DAY, DAY)
+    ccas = result.services["ccas"]
+    assert (ccas.offered, ccas.answered, ccas.abandoned, ccas.overflowed) == (3, 1, 1, 0)
+    assert ccas.answer_rate == pytest.approx(1 / 3)  # not taken: still in the base
+    assert ccas.abandonment_rate == pytest.approx(1 / 3)  # not an abandon
+    assert (result.total.offered, result.total.abandoned) == (3, 1)

@@ -89,8 +89,10 @@ async def test_asterisk_crash_and_restart() -> None:
                 while system.router.live_calls():  # noqa: ASYNC110 - polling the router's state
                     await asyncio.sleep(0.05)
             lost = system.records.by_caller("0612300001")
-            assert lost.outcome is CallOutcome.IVR_HANGUP
+            # Asterisk lost it: cut, not a caller who hung up in the menu.
+            assert lost.outcome is CallOutcome.CUT
             assert system.router.counters.calls_closed_by_resync == 1
+            assert system.router.counters.calls_cut == 1
             # Calls arriving after the restart are routed as usual.
             restarted.place_call(
                 CallerScript(

@@ -634,6 +634,7 @@ def test_an_overflow_leaves_the_service_with_its_entry_outcome(reason, outcome):
 
 OWED_CASES = [
     # how the call left its last service, number known?, callback requested? -> owed
+    # (rules without callback_after_cut)
     (EntryOutcome.ABANDONED, True, False, "abandoned"),
     (EntryOutcome.OVERFLOW_TIMEOUT, True, False, "overflowed"),
     (EntryOutcome.OVERFLOW_BUSY, True, False, "overflowed"),
@@ -647,12 +648,33 @@ OWED_CASES = [
     (EntryOutcome.ABANDONED, False, False, None),  # number withheld: nobody to call back
     (EntryOutcome.OVERFLOW_BUSY, True, True, None),  # the caller already left a request
     (None, True, False, None),  # hung up in the voice menu: no service owes anything
+    (EntryOutcome.CUT, True, False, None),  # the PBX cut the wait: the caller did not give up
 ]
 
 
 @pytest.mark.parametrize(("left", "has_number", "requested", "owed"), OWED_CASES)
 def test_owed_callback(left, has_number, requested, owed):
     assert owed_callback(left, has_number=has_number, requested=requested) == owed
+
+
+AFTER_CUT_CASES = [
+    # rules with callback_after_cut: the callers cut while waiting are called back...
+    (EntryOutcome.CUT, True, False, "cut"),
+    # ...when their number is known and they left no request of their own
+    (EntryOutcome.CUT, False, False, None),
+    (EntryOutcome.CUT, True, True, None),
+    # ...and nothing else changes
+    (EntryOutcome.ABANDONED, True, False, "abandoned"),
+    (EntryOutcome.OVERFLOW_BUSY, True, False, "overflowed"),
+    (EntryOutcome.ANSWERED, True, False, None),  # cut while talking: the call was taken
+    (EntryOutcome.INTERRUPTED, True, False, None),
+    (None, True, False, None),  # cut in the voice menu: no service owes anything
+]
+
+
+@pytest.mark.parametrize(("left", "has_number", "requested", "owed"), AFTER_CUT_CASES)
+def test_owed_callback_when_the_rules_call_back_cut_calls(left, has_number, requested, owed):
+    assert owed_callback(left, has_number=has_number, requested=requested, after_cut=True) == owed
 
 
 @pytest.mark.parametrize(

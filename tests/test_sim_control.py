@@ -197,6 +197,24 @@ async def test_control_api_validates_and_reports(harness: Harness) -> None:
         assert (await response.json()) == {"idle": True}
 
 
+async def test_control_api_restarts_the_pbx(harness: Harness) -> None:
+    session, url = harness.session, harness.pbx.url
+    for body, field in (({"down_s": -1}, "down_s"), ({"soon": 1}, "soon")):
+        async with session.post(f"{url}/sim/restart", json=body) as response:
+            assert response.status == 400 and field in (await response.json())["error"]
+    await harness.connect()
+    handle = harness.pbx.place_call(CallerScript(patience=600))
+    before = harness.pbx.engine.started_at
+    await asyncio.sleep(1.0)
+    async with session.post(f"{url}/sim/restart", json={"down_s": 0}) as response:
+        assert response.status == 202
+        assert await response.json() == {"restarting": True, "down_s": 0}
+    await asyncio.wait_for(handle.wait(), WAIT)
+    assert handle.ended is not None and handle.ended["how"] == "pbx_restarted"
+    assert harness.pbx.engine.started_at > before
+    assert [e["type"] for e in harness.events] == ["StasisStart"]  # nothing told of the loss
+
+
 def test_scripts_refuse_bad_values() -> None:
     with pytest.raises(ValidationError, match="endpoint"):
         AgentScript(endpoint="1042")

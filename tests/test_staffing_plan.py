@@ -275,6 +275,27 @@ def test_patience_is_the_censored_exponential_mle() -> None:
     assert nobody_left.mean_patience_s is None
 
 
+def test_calls_cut_by_the_pbx_say_nothing_of_patience_or_pick_up() -> None:
+    day = date(2025, 5, 5)
+    records = [
+        _call(_entry("accueil", _at(day, 9, 0), EntryOutcome.ANSWERED, 20, 100, agent="PJSIP/3")),
+        _call(_entry("accueil", _at(day, 9, 10), EntryOutcome.ABANDONED, 30, agent="PJSIP/3")),
+    ]
+    # Asterisk restarted under two callers ringing for 200 s and 40 s: not waits anyone gave up
+    # or sat through, not phones left unanswered.
+    cut = [
+        _call(_entry("accueil", _at(day, 9, 20), EntryOutcome.CUT, 200, agent="PJSIP/3")),
+        _call(_entry("accueil", _at(day, 9, 30), EntryOutcome.CUT, 40, agent="PJSIP/3")),
+    ]
+    alone = _traffic(records, day, day)["accueil"]
+    with_cut = _traffic(records + cut, day, day)["accueil"]
+    assert (with_cut.abandons, with_cut.waited_s) == (alone.abandons, alone.waited_s) == (1, 50)
+    assert with_cut.mean_patience_s == alone.mean_patience_s == pytest.approx(50.0)
+    assert (with_cut.pickup.rung, with_cut.pickup.answered) == (alone.pickup.rung, 1) == (2, 1)
+    # They did arrive, though: the service was offered them.
+    assert sum(s.calls for s in with_cut.slots) == 4
+
+
 def test_handle_time_of_a_quiet_slot_is_the_services_and_adds_after_call_work() -> None:
     day = date(2025, 5, 5)
     records = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, date, datetime
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from reports.errors import PresenceError
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
 from reports.web.app import WebDeps, create_app
+from reports.web.callbacks import CALLBACK_KINDS_FR
 from telephony.records.testing import fill, temporary_database, town_calls
 from tests.test_web_app import NOW, csrf_of, sign_in
 
@@ -162,6 +164,10 @@ async def test_agent_sees_own_callbacks_and_marks_one_done(
     html = await (await client.get("/agent")).text()
     shown = set(re.findall(r'name="call_id" value="([^"]+)"', html))
     assert shown == {c.call_id for c in mine}
+    # Why each is to be called back, in French (never the records' own words).
+    found = re.findall(r'</td><td>([^<]+)</td><td><a href="tel:', html)
+    reasons = {unescape(reason) for reason in found}
+    assert reasons and reasons <= set(CALLBACK_KINDS_FR.values())
     assert not shown & {c.call_id for c in others}
     target = mine[0]
     html = await (

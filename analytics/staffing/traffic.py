@@ -21,13 +21,15 @@ Per service, over the whole period (too few abandons per slot to say more):
 
 - **patience**: the mean of an exponential patience, estimated by maximum likelihood with
   censoring: abandons ÷ total time waited, where an answered or overflowed caller's wait counts
-  as a lower bound of their patience. Erlang A assumes exponential patience, and this is its
-  exact estimator (Mandelbaum & Zeltyn use the same on call-centre data); a Kaplan–Meier curve
-  would describe the waits actually seen — a few seconds of ringing without a queue — but says
-  nothing beyond the longest wait, which is where a queue would take callers. No abandon: no
-  estimate (callers as patient as Erlang C assumes);
+  as a lower bound of their patience (a call cut by the PBX or the link counts for neither).
+  Erlang A assumes exponential patience, and this is its exact estimator (Mandelbaum & Zeltyn
+  use the same on call-centre data); a Kaplan–Meier curve would describe the waits actually
+  seen — a few seconds of ringing without a queue — but says nothing beyond the longest wait,
+  which is where a queue would take callers. No abandon: no estimate (callers as patient as
+  Erlang C assumes);
 - **pick-up**: of the callers put through to a free agent's phone, the share answered, the
-  share answered within the target wait, and the agents' ring-to-answer times.
+  share answered within the target wait, and the agents' ring-to-answer times (calls cut by the
+  PBX or the link left out).
 """
 
 from __future__ import annotations
@@ -298,7 +300,8 @@ def service_traffic(
                     agents_observed=observed.get(int(index)),
                 )
             )
-        here = counted & (service == code)
+        # Cut calls (PBX restarted, link lost) say nothing of the callers' patience.
+        here = counted & (service == code) & (frame.outcome != Outcome.CUT)
         taken = mine & (frame.outcome == Outcome.ANSWERED) & (exposure[cell] > 0)
         in_time = taken & (frame.answered - frame.entered <= params.target_s + _EPS)
         result[name] = ServiceTraffic(
@@ -382,7 +385,9 @@ def _pickups(
     short = (legs.entry_outcome == Outcome.ABANDONED) & (
         legs.entry_ended - legs.entered < params.short_abandon_s - _EPS
     )
-    keep = (where.day >= first_day) & (where.day <= last_day) & legs.present & ~short
+    # A ringing cut by the PBX or the link says nothing of how agents pick up.
+    cut = legs.entry_outcome == Outcome.CUT
+    keep = (where.day >= first_day) & (where.day <= last_day) & legs.present & ~short & ~cut
     answered_at = np.where(np.isnan(legs.answered), np.inf, legs.answered)
     result: dict[str, Pickup] = {}
     for code, name in enumerate(legs.services):

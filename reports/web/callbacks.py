@@ -16,6 +16,7 @@ CALLBACK_KINDS_FR = {
     "requested": "demandé par l'appelant",
     "abandoned": "appel abandonné",
     "overflowed": "appel non décroché",
+    "cut": "appel coupé par le central",
 }
 
 

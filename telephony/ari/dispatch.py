@@ -17,6 +17,8 @@ Routing (first id that is bound to a live call wins, see :func:`routing_keys`):
   ``Dial`` by ``peer.id``; transfers by every channel they name.
 - ``DeviceStateChanged``, ``EndpointStateChange`` and the other events about no call go to
   ``on_global``.
+- A call Asterisk lost while we were not listening (it restarted) is ended by
+  :meth:`Dispatcher.lose`: its inbox raises :class:`CallLost` once its queued events are read.
 - ``StasisEnd`` of the call's inbound channel is delivered, then the inbox ends: the next
   :meth:`CallInbox.get` raises :class:`CallEnded`, and the call's bindings are dropped (a later
   ``StasisStart`` of the same channel, after ``continue``, opens a new call). Other channels stay
@@ -34,6 +36,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from telephony.ari.errors import AriError
@@ -87,13 +90,23 @@ class CallEnded(AriError):
         super().__init__(f"call {key} has ended (StasisEnd of its inbound channel)")
 
 
+class CallLost(CallEnded):
+    """Asterisk lost the call while we were not listening (it restarted): no StasisEnd will
+    ever come; ``at`` is the last moment it was known to be there."""
+
+    def __init__(self, key: CallKey, at: datetime) -> None:
+        self.key = key
+        self.at = at
+        AriError.__init__(self, f"call {key} was lost by Asterisk (last known at {at})")
+
+
 class CallInbox:
     """The ordered events of one call, read by that call's task only.
 
     Wrap waits in a timeout (``telephony.clock.wait_for(clock, inbox.get(), seconds)``).
     """
 
-    __slots__ = ("_ended", "_items", "_waiter", "delivered", "key", "start")
+    __slots__ = ("_ended", "_items", "_lost_at", "_waiter", "delivered", "key", "start")
 
     def __init__(self, key: CallKey, start: StasisStart) -> None:
         self.key = key
@@ -102,6 +115,7 @@ class CallInbox:
         self._items: deque[Event] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._ended = False
+        self._lost_at: datetime | None = None
 
     @property
     def ended(self) -> bool:
@@ -115,7 +129,7 @@ class CallInbox:
         """The next event of this call; :class:`CallEnded` once the final StasisEnd was read."""
         while not self._items:
             if self._ended:
-                raise CallEnded(self.key)
+                raise self._end_error()
             waiter = asyncio.get_running_loop().create_future()
             self._waiter = waiter
             try:
@@ -129,8 +143,13 @@ class CallInbox:
         if self._items:
             return self._items.popleft()
         if self._ended:
-            raise CallEnded(self.key)
+            raise self._end_error()
         return None
+
+    def _end_error(self) -> CallEnded:
+        if self._lost_at is not None:
+            return CallLost(self.key, self._lost_at)
+        return CallEnded(self.key)
 
     def _put(self, event: Event) -> None:
         self._items.append(event)
@@ -140,6 +159,11 @@ class CallInbox:
     def _end(self) -> None:
         self._ended = True
         self._wake()
+
+    def _lose(self, at: datetime) -> None:
+        if not self._ended:
+            self._lost_at = at
+        self._end()
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -303,6 +327,15 @@ class Dispatcher:
     @property
     def active_calls(self) -> list[CallKey]:
         return list(self._calls)
+
+    def lose(self, call_key: CallKey, at: datetime) -> None:
+        """Asterisk lost the call (it restarted while we were not listening): after the events
+        already queued, its inbox raises :class:`CallLost` (``at``: last known alive)."""
+        call = self._calls.get(call_key)
+        if call is None:
+            return
+        call.inbox._lose(at)
+        self._finish(call)
 
     def _live(self, call_key: CallKey) -> _Call:
         call = self._calls.get(call_key)

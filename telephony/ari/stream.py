@@ -10,7 +10,8 @@ drops their events (never replayed) and *refuses new calls* to ``Stasis()``. So 
 immediate, then the backoff doubles from ``backoff_base`` up to ``backoff_cap`` (~1 s), with
 jitter so several instances do not hammer Asterisk in step. After each *re*-connection the async
 ``on_reconnect`` hook runs (with a timeout) while events already flow again; it should resync with
-:meth:`AriClient.app_snapshot`.
+:meth:`AriClient.app_snapshot`. The synchronous ``on_disconnect`` hook runs as soon as an open
+WebSocket closes: from then on events may be lost.
 
 ``ApplicationReplaced`` means another connection registered our application: Asterisk now sends
 everything there. The newest connection wins, we do not fight: the event is passed to the sink,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[Event], None]
 ReconnectHook = Callable[[], Awaitable[None]]
+DisconnectHook = Callable[[], None]
 
 
 class StreamEnd(enum.Enum):
@@ -115,6 +117,7 @@ class EventStream:
         sink: EventSink,
         *,
         on_reconnect: ReconnectHook | None = None,
+        on_disconnect: DisconnectHook | None = None,
         subscribe_all: bool = False,
         heartbeat: float = 5.0,
         ping_interval: float = 10.0,
@@ -137,6 +140,7 @@ class EventStream:
                 raise ValueError(f"EventStream {name} must be positive, got {value}")
         self._client = client
         self._on_reconnect = on_reconnect
+        self._on_disconnect = on_disconnect
         self._subscribe_all = subscribe_all
         self._heartbeat = heartbeat
         self._ping_interval = ping_interval
@@ -277,6 +281,11 @@ class EventStream:
             self._connected.clear()
             self._ws = None
             pinger.cancel()
+            if self._on_disconnect is not None:
+                try:
+                    self._on_disconnect()
+                except Exception:  # the stream must reconnect whatever the hook does
+                    log.exception("on_disconnect hook failed")
             await self._close(ws)
 
     async def _close(self, ws: aiohttp.ClientWebSocketResponse) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from telephony.ari.client import AriClient
-from telephony.ari.errors import AriHttpError, is_gone
+from telephony.ari.errors import AriError, AriHttpError, is_gone
 from telephony.ari.models import ChannelDestroyed, ChannelHangupRequest, Event, StasisEnd
 from telephony.records.model import LegOutcome
 
@@ -76,8 +76,10 @@ class AgentLegs:
         hang-up event is read."""
         try:
             await self._ari.hangup(channel_id)
-        except AriHttpError as exc:
-            if not is_gone(exc):
+        except AriError as exc:
+            # Out of reach (the link is down) is logged too: the resync after the reconnection
+            # hangs up what no call owns any more.
+            if not (isinstance(exc, AriHttpError) and is_gone(exc)):
                 log.warning("call %s: hanging up %s failed: %s", self._call_id, channel_id, exc)
         if forget:
             self.forget(channel_id)

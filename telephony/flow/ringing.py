@@ -192,7 +192,9 @@ class _Ringing:
                     # Still called: another agent answered, or the caller left, or the stage's
                     # time ran out (see _end_unanswered). We hang it up.
                     outcome = self._stopped(leg, answered=answered)
-                    self._end(leg, self._session.last_event_at, outcome, None)
+                    # Cut by the PBX or the link: the leg ended with the call, at its cut.
+                    at = self._session.cut_at or self._session.last_event_at
+                    self._end(leg, at, outcome, None)
                     if not leg.ended:
                         await self._session.legs.hangup(leg.channel_id)
                 if leg.outcome is not LegOutcome.ANSWERED:
@@ -276,11 +278,12 @@ class _Ringing:
             self._session.legs.forget(leg.channel_id)
 
     def _stopped(self, leg: RingingLeg, *, answered: bool) -> LegOutcome:
-        """How a leg we hang up ended: another agent answered (cancelled), the caller left (no
+        """How a leg we hang up ended: another agent answered, or the PBX cut the call
+        (cancelled), the caller left (no
         answer if it rang, else cancelled before it could), or the stage's time ran out (no
         answer if it rang, else unreachable: it had the whole stage to). Never dialled: its
         channel never entered the application, it failed."""
-        if answered:
+        if answered or self._session.cut_at is not None:
             return LegOutcome.CANCELLED
         if not leg.dialled:
             return LegOutcome.FAILED

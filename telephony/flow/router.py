@@ -24,15 +24,16 @@ from routing_rules.compiled import CompiledRules
 from routing_rules.routing import CallFacts, PhoneCode, owed_callback, phone_code
 from telephony.ari.client import AriClient
 from telephony.ari.dispatch import CallInbox, Dispatcher
-from telephony.ari.errors import AriError, AriHttpError, is_gone
+from telephony.ari.errors import AriError, AriHttpError, AriTransportError, is_gone
 from telephony.ari.models import Event, StasisEnd, StasisStart
 from telephony.ari.stream import EventStream, StreamEnd
 from telephony.clock import Clock
 from telephony.flow import codes
 from telephony.flow.agents import AgentTracker
 from telephony.flow.executor import CallFlow
+from telephony.flow.link import Link
 from telephony.flow.phones import PhonesReport, track_phones
-from telephony.flow.session import CallerHungUp, CallSession, DialplanTarget, StartFacts
+from telephony.flow.session import CallCut, CallerHungUp, CallSession, DialplanTarget, StartFacts
 from telephony.flow.story import CallStory
 from telephony.records.model import (
     CallbackRequest,
@@ -90,6 +91,7 @@ class RouterCounters:
     calls_failed: int = 0
     calls_handed_back: int = 0
     calls_closed_by_resync: int = 0
+    calls_cut: int = 0  # ended by the PBX or the link (Asterisk restarted, no answer)
     feature_codes: int = 0
 
 
@@ -145,6 +147,7 @@ class Router:
             client,
             self.dispatcher.dispatch,
             on_reconnect=self.resync,
+            on_disconnect=self._link_lost,
             heartbeat=self.settings.heartbeat_s,
             ping_interval=self.settings.ping_interval_s,
         )
@@ -161,6 +164,9 @@ class Router:
         self._progress_due: set[str] = set()  # calls whose progress is about to be journaled
         # The rules' phones as Asterisk knows them, from the last check (None: not yet).
         self.phones: PhonesReport | None = None
+        # Whether we hear Asterisk now, and when it last started (a restart loses every call).
+        self.link = Link()
+        self._asterisk_started: datetime | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -172,7 +178,9 @@ class Router:
                 raise AriError(f"the event stream failed: {self._stream_task.exception()!r}")
             raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
         # The application exists on Asterisk only while its WebSocket is connected.
+        self._asterisk_started = await self._startup_time()
         await self._load_agents()
+        self.link.restored()
         if self.settings.progress_every_s is not None:
             self._spawn(self._note_alive(self.settings.progress_every_s), "calls-alive")
 
@@ -306,11 +314,18 @@ class Router:
             facts=CallFacts(facts.caller_number or None, start.channel.caller.name or None),
         )
         failed = False
+        cut = False  # by the PBX or the link: nobody hung up
         hung_up_at: datetime | None = None
         try:
             await flow.run()
         except CallerHungUp as exc:
             hung_up_at = exc.at
+            cut = isinstance(exc, CallCut)
+        except AriTransportError as exc:
+            # Asterisk did not answer at all: the link, or Asterisk, failed under the call.
+            cut = True
+            hung_up_at = session.now()
+            log.warning("call %s: cut, Asterisk did not answer: %s", key, exc)
         except asyncio.CancelledError:
             failed = True  # drained or stopped: the finally hands the caller back
             raise
@@ -319,12 +334,19 @@ class Router:
             self.counters.calls_failed += 1
             log.exception("call %s: the flow failed; handing it back to the dialplan", key)
         finally:
-            await session.cleanup(failed=failed, fallback=self.settings.fallback)
-            end = hung_up_at or session.hung_up_at or session.last_event_at
-            record = story.finish(end, caller_hung_up=end == session.hung_up_at)
+            # A caller still on Asterisk after a cut (the link failed, not Asterisk) is handed
+            # back to the dialplan's fallback, as after a failure.
+            hand_back = failed or (cut and session.hung_up_at is None)
+            await session.cleanup(failed=hand_back, fallback=self.settings.fallback)
+            if cut and hung_up_at is not None:
+                self.counters.calls_cut += 1
+                record = story.finish(hung_up_at, caller_hung_up=False, cut=True)
+            else:
+                end = hung_up_at or session.hung_up_at or session.last_event_at
+                record = story.finish(end, caller_hung_up=end == session.hung_up_at)
             if failed:
                 record.outcome = CallOutcome.FAILED
-            _owe_callbacks(record)
+            _owe_callbacks(record, after_cut=rules.callback_after_cut)
             del self._stories[key]
             del self._starts[key]
             self._forget_transfers(key, leg_of)
@@ -350,6 +372,7 @@ class Router:
             sound_prefix=self.settings.sound_prefix,
             transfer_context=self.settings.transfer_context,
             on_transferred_into=on_transferred_into,
+            link=self.link,
         )
 
     # --- progress: what a crash leaves in the records ----------------------------------------
@@ -393,25 +416,57 @@ class Router:
 
     # --- resync ----------------------------------------------------------------------------------
 
+    def _link_lost(self) -> None:
+        """The WebSocket closed: from now on events may be lost, until the resync."""
+        self.link.lost(self.clock.now())
+
+    async def _startup_time(self) -> datetime | None:
+        try:
+            info = await self.client.asterisk_info(only=["status"])
+        except AriError as exc:
+            log.warning("cannot read Asterisk's start time: %s", exc)
+            return None
+        return info.status.startup_time if info.status is not None else None
+
     async def resync(self) -> None:
-        """After a reconnection: end the calls whose channel left while we were not listening,
-        and refresh the agents' phones."""
-        snapshot = await self.client.app_snapshot()
-        alive = {channel.id for channel in snapshot.channels}
-        for key in self.dispatcher.active_calls:
-            if key in alive:
-                continue
-            story = self._stories.get(key)
-            started = self._start_of(key)
-            if started is None:
-                continue
-            self.counters.calls_closed_by_resync += 1
-            at = story.last_seen if story is not None else started.timestamp
-            log.info("call %s ended while the event stream was down", key)
-            self.dispatcher.dispatch(
-                StasisEnd(application=started.application, timestamp=at, channel=started.channel)
+        """After a reconnection: end the calls whose channel left while we were not listening
+        — cut, if Asterisk restarted meanwhile (its start time changed: it lost every call) —,
+        refresh the agents' phones, then let the calls go on (see ``link``)."""
+        try:
+            started = await self._startup_time()
+            restarted = (
+                started is not None
+                and self._asterisk_started is not None
+                and started != self._asterisk_started
             )
-        await self._load_agents()
+            if started is not None:
+                self._asterisk_started = started
+            lost_at = self.link.lost_at or self.clock.now()
+            if restarted:
+                log.warning("Asterisk restarted while the link was down (started %s)", started)
+            snapshot = await self.client.app_snapshot()
+            alive = {channel.id for channel in snapshot.channels}
+            for key in self.dispatcher.active_calls:
+                if key in alive:
+                    continue
+                story = self._stories.get(key)
+                start = self._start_of(key)
+                if start is None:
+                    continue
+                self.counters.calls_closed_by_resync += 1
+                at = story.last_seen if story is not None else start.timestamp
+                if restarted:
+                    # Lost with Asterisk, alive up to the moment we stopped hearing it.
+                    log.info("call %s cut by the restart of Asterisk", key)
+                    self.dispatcher.lose(key, max(at, lost_at))
+                    continue
+                log.info("call %s ended while the event stream was down", key)
+                self.dispatcher.dispatch(
+                    StasisEnd(application=start.application, timestamp=at, channel=start.channel)
+                )
+            await self._load_agents()
+        finally:
+            self.link.restored()
 
     def _start_of(self, key: str) -> StasisStart | None:
         return self._starts.get(key)
@@ -432,13 +487,14 @@ class Router:
         ]
 
 
-def _owe_callbacks(record: CallRecord) -> None:
+def _owe_callbacks(record: CallRecord, *, after_cut: bool) -> None:
     """Add the callback the finished call is owed, if any (``routing.owed_callback`` decides)."""
     last = record.entries[-1] if record.entries else None
     kind = owed_callback(
         last.outcome if last is not None else None,
         has_number=bool(record.caller_number),
         requested=bool(record.callbacks),
+        after_cut=after_cut,
     )
     if kind is not None and last is not None:
         record.callbacks.append(

@@ -5,7 +5,8 @@ order Asterisk sent them, from the queue the dispatcher fills, and offers the st
 flow is made of: answer, play with barge-in, wait for a key, bridge, wait for the end (ringing
 the agents is ``telephony.flow.ringing``, on the session's events and its ledger of agent legs,
 ``telephony.flow.legs``). A caller hanging up at any moment surfaces as one exception,
-:class:`CallerHungUp`, so the flow reads straight down; :meth:`CallSession.cleanup` (run in the
+:class:`CallerHungUp` (:class:`CallCut` when the PBX or the link ended the call), so the flow
+reads straight down; :meth:`CallSession.cleanup` (run in the
 flow's ``finally``) hangs up every agent leg and bridge the call created, whatever happened.
 
 Every time recorded comes from an event's own ``timestamp``.
@@ -23,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from telephony.ari.client import AriClient
-from telephony.ari.dispatch import CallEnded, CallInbox
+from telephony.ari.dispatch import CallEnded, CallInbox, CallLost
 from telephony.ari.errors import AriError, AriHttpError, is_gone
 from telephony.ari.models import (
     BridgeBlindTransfer,
@@ -38,6 +39,7 @@ from telephony.ari.models import (
 )
 from telephony.clock import Clock
 from telephony.flow.legs import AgentLegs
+from telephony.flow.link import LINK_WAIT_S, Link
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,15 @@ class CallerHungUp(Exception):
 
     def __init__(self, at: datetime) -> None:
         super().__init__(f"caller hung up at {at.isoformat()}")
+        self.at = at
+
+
+class CallCut(CallerHungUp):
+    """The PBX or the link to it ended the call (Asterisk restarted, the link stayed down):
+    nobody hung up; ``at`` is the last moment the call was known to be there."""
+
+    def __init__(self, at: datetime) -> None:
+        Exception.__init__(self, f"call cut by the PBX or the link at {at.isoformat()}")
         self.at = at
 
 
@@ -73,8 +84,13 @@ class CallSession:
         sound_prefix: str = "sound:decroche/",
         transfer_context: str | None = None,
         on_transferred_into: Callable[[str], None] | None = None,
+        link: Link | None = None,
     ) -> None:
         self.transfer_context = transfer_context
+        # Whether decroche hears Asterisk: a wait that runs out while it does not decides
+        # nothing until the link's verdict (see ``link``).
+        self._link = link
+        self.cut_at: datetime | None = None
         # Told the name of the Local channel a blind transfer swaps in for the agent: its other
         # half may come back into decroche as a call of its own (see Router).
         self._on_transferred_into = on_transferred_into
@@ -110,28 +126,52 @@ class CallSession:
 
         Raises :class:`CallerHungUp` when the event says the caller left.
         """
+        if self.cut_at is not None:
+            raise CallCut(self.cut_at)
         if self.hung_up_at is not None:
             raise CallerHungUp(self.hung_up_at)
         try:
-            if timeout_s is None:
-                event = await self._events.get()
-            else:
-                event = await asyncio.wait_for(
-                    self._events.get(), self.clock.real_seconds(max(0.0, timeout_s))
-                )
-        except TimeoutError:
-            self._timer_at = max(self._timer_at, self.clock.now())
-            return None
+            event = await self._receive(timeout_s)
+        except CallLost as lost:
+            # Asterisk lost the call while we could not hear it (the resync's verdict).
+            self.cut_at = self.hung_up_at = max(self.last_event_at, lost.at)
+            raise CallCut(self.cut_at) from None
         except CallEnded:
             # The inbound channel's StasisEnd was already read: nothing more will come.
             self.hung_up_at = self.last_event_at
             raise CallerHungUp(self.last_event_at) from None
+        if event is None:
+            return None
         self.last_event_at = max(self.last_event_at, event.timestamp)
         if self._is_caller_gone(event):
             self.hung_up_at = event.timestamp
             raise CallerHungUp(event.timestamp)
         self.legs.track(event)
         return event
+
+    async def _receive(self, timeout_s: float | None) -> Event | None:
+        """The inbox's next event, or None once ``timeout_s`` ran out. A wait that runs out while
+        Asterisk is out of hearing waits for the link's verdict first: the events that would
+        have told what happened meanwhile are lost."""
+        if timeout_s is None:
+            return await self._events.get()
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(
+                self._events.get(), self.clock.real_seconds(max(0.0, timeout_s))
+            )
+        link = self._link
+        if link is not None and not link.up:
+            lost_at = link.lost_at or self.last_event_at
+            if not await link.wait_up(self.clock.real_seconds(LINK_WAIT_S)):
+                # No verdict: the call cannot be carried on. Cleanup still hands the caller
+                # back, should Asterisk answer again.
+                self.cut_at = max(self.last_event_at, lost_at)
+                raise CallCut(self.cut_at)
+            event = self._events.get_nowait()  # the resync may have ended the call meanwhile
+            if event is not None:
+                return event
+        self._timer_at = max(self._timer_at, self.clock.now())
+        return None
 
     def now(self) -> datetime:
         """The call's present as it knows it: the last event's time, or when a wait of ours

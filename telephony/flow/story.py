@@ -216,20 +216,25 @@ class CallStory:
 
     # --- the end -------------------------------------------------------------------------------
 
-    def finish(self, at: datetime, *, caller_hung_up: bool) -> CallRecord:
+    def finish(self, at: datetime, *, caller_hung_up: bool, cut: bool = False) -> CallRecord:
         """Close whatever is open and build the record.
 
         An entry still open when the caller hangs up was abandoned if nobody had answered;
-        otherwise the call ended in conversation (answered).
+        otherwise the call ended in conversation (answered). A call ``cut`` by the PBX or the
+        link (nobody hung up) is ``cut``, as is the entry it was waiting in.
         """
         end = self._seen(at)
         if self._current is not None:
             if self._current.answered_at is not None:
                 self.leave(end, EntryOutcome.ANSWERED)
+            elif cut:
+                self.leave(end, EntryOutcome.CUT)
             elif caller_hung_up:
                 self.leave(end, EntryOutcome.ABANDONED)
             else:
                 self.leave(end, EntryOutcome.INTERRUPTED)
+        if cut:
+            return self._record(end, CallOutcome.CUT, self._entries)
         outcome = self._outcome or self._derive_outcome(caller_hung_up)
         return self._record(end, outcome, self._entries)
 

@@ -42,6 +42,9 @@ class CallOutcome(StrEnum):
     CALLBACK = "callback"  # a callback request was taken
     TRANSFERRED = "transferred"  # handed to a destination outside decroche (blind transfer out)
     INTERRUPTED = "interrupted"  # the service stopped or crashed while the call was in progress
+    # Cut by the PBX or the link to it (Asterisk restarted, the link failed): not a caller who
+    # gave up, and not owed a callback unless the rules say so.
+    CUT = "cut"
     FAILED = "failed"  # could not be handled (error); the caller went back to the dialplan
 
 

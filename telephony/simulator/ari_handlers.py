@@ -148,7 +148,7 @@ class AriHandlers:
 
     # -- asterisk ------------------------------------------------------------------------
     async def asterisk_info(self, call: Call) -> web.StreamResponse:
-        started = self.engine.now()
+        started = self.engine.started_at
         return json_response(
             {
                 "build": {"os": "Linux", "kernel": "simulated", "options": "", "machine": "x86_64",

@@ -159,6 +159,21 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
             return _json({"idle": False})
         return _json({"idle": True})
 
+    async def restart(request: web.Request) -> web.StreamResponse:
+        """``{"down_s": 2}``: a ``core restart``, after this answer (the server may go down)."""
+        body = await _body(request)
+        unknown = set(body) - {"down_s"}
+        if unknown:
+            raise ScriptError(f"unknown keys in the restart: {sorted(unknown)}")
+        down = body.get("down_s", 0)
+        if not isinstance(down, int | float) or isinstance(down, bool) or down < 0:
+            raise ScriptError("down_s must be a number of seconds >= 0")
+        task = asyncio.get_running_loop().create_task(pbx.restart(float(down)))
+        restarts.add(task)
+        task.add_done_callback(restarts.discard)
+        return _json({"restarting": True, "down_s": down}, 202)
+
+    restarts: set[asyncio.Task[None]] = set()
     routes: list[tuple[str, str, Handler]] = [
         ("GET", "/sim/state", state),
         ("POST", "/sim/calls", place_call),
@@ -171,6 +186,7 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
         ("POST", "/sim/wait-idle", wait_idle),
         ("GET", "/sim/stasis-window", get_stasis_window),
         ("PUT", "/sim/stasis-window", put_stasis_window),
+        ("POST", "/sim/restart", restart),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, _guard(handler))

@@ -125,6 +125,8 @@ class Engine:
         self.global_vars: dict[str, str] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        # When this Asterisk started (GET /asterisk/info): a restart changes it.
+        self.started_at = self.now()
         # The engine's parts, by role; each acts on the state above through the engine.
         self.devices = Devices(self)
         self.callers = Callers(self)

@@ -84,6 +84,32 @@ class SimulatedPbx:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    async def restart(self, down_s: float = 0.0) -> None:
+        """``core restart`` (or a crash and its restart): every call ends at once — the callers
+        get a BYE with cause 0 — and every application's WebSocket closes, without an event:
+        nothing tells an application which calls it lost. Asterisk then refuses connections for
+        ``down_s`` seconds and comes back empty (no channel, bridge or application; the phones
+        registered as before), with a new startup time (``GET /asterisk/info``)."""
+        engine = self.engine
+        sinks = [app.sink for app in self.stasis.apps.values() if app.sink is not None]
+        for app in self.stasis.apps.values():
+            app.sink = None  # events from here on reach nobody
+        for channel in list(engine.channels.values()):
+            if channel.id in engine.channels and not channel.hanging_up:
+                engine.hangup(channel, request={}, cause=0, how="pbx_restarted", emit_request=False)
+        engine.bridges.clear()
+        engine.playbacks.clear()
+        engine.global_vars.clear()
+        self.stasis.apps.clear()
+        for sink in sinks:
+            await sink.close()
+        if down_s > 0 and self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            await self.clock.sleep(down_s)
+            await self.start(self.host, self.port)
+        engine.started_at = engine.now()
+
     async def stop(self) -> None:
         """Hang up every channel, close every WebSocket and stop serving."""
         for channel in list(self.engine.channels.values()):
