@@ -369,6 +369,25 @@ def test_fallback_rings_the_accueil_general_of_the_rules(dialplan):
     assert fallback.apps[-2:] == ["Playback", "Hangup"]
 
 
+@pytest.mark.parametrize("audit", [False, True])
+def test_an_audit_call_refused_by_stasis_rings_nobody(dialplan, audit):
+    """decroche's audit calls (DECROCHE_AUDIT set) never reach the fallback ring group, whether
+    Stasis() failed or decroche handed the call back (docs/audit.md)."""
+    phones = _accueil_general()
+    call = Runner(dialplan, dict.fromkeys(phones, "NOT_INUSE"), "0232464317")
+    call.channel["STASISSTATUS"] = "FAILED"
+    if audit:
+        call.channel["DECROCHE_AUDIT"] = "20261014-100000-abcdef/p01"
+    call.run("from-trunk", _find(dialplan, "from-trunk", "0232464317"))
+    assert bool(call.dials) is not audit
+    assert call.apps[-1] == "Hangup"
+    handed_back = Runner(dialplan, dict.fromkeys(phones, "NOT_INUSE"))
+    if audit:
+        handed_back.channel["DECROCHE_AUDIT"] = "20261014-100000-abcdef/p01"
+    handed_back.run("decroche-fallback", "s")
+    assert bool(handed_back.dials) is not audit
+
+
 @pytest.mark.parametrize(
     ("states", "rung"),
     [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 import click
 
@@ -63,6 +64,14 @@ def sim() -> None:
 @click.option(
     "--seed", type=int, default=None, metavar="N", help="Graine des délais (rejeux identiques)."
 )
+@click.option(
+    "--sounds",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    metavar="DOSSIER",
+    help="Dossier des sons, comme celui d'Asterisk (fr/decroche/<id>.wav) : un son absent ne "
+    "se joue pas (PlaybackFinished failed). Sans lui, tous les sons sont réputés présents.",
+)
 @context.with_config
 def serve(
     host: str,
@@ -74,6 +83,7 @@ def serve(
     agents: tuple[str, ...],
     stasis_window_ms: str,
     seed: int | None,
+    sounds: Path | None,
 ) -> None:
     """Sert l'ARI sur http://HOST:PORT/ari et l'API de pilotage sur /sim."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -95,10 +105,13 @@ def serve(
         username=username or ari.username,
         password=password or ari.password.get_secret_value() or "decroche",
         stasis_window=window,
+        sounds=sounds,
     )
     for script in scripts:
         pbx.add_agent(script)
-    asyncio.run(_serve(pbx, host, port, f"application {stasis_app}, vitesse {speed:g}", window))
+    heard = f"sons de {sounds}" if sounds else "sans dossier de sons : tout son est joué"
+    what = f"application {stasis_app}, vitesse {speed:g}, {heard}"
+    asyncio.run(_serve(pbx, host, port, what, window))
 
 
 async def _serve(pbx: SimulatedPbx, host: str, port: int, what: str, window: StasisWindow) -> None:

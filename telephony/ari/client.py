@@ -28,6 +28,7 @@ from telephony.ari.models import (
     DeviceState,
     Endpoint,
     Playback,
+    Sound,
     Variable,
 )
 from telephony.ari.transport import AriTransport, QueryValue, segment
@@ -43,6 +44,8 @@ _DEVICE_STATE: Final = TypeAdapter(DeviceState)
 _DEVICE_STATES: Final = TypeAdapter(list[DeviceState])
 _APPLICATION: Final = TypeAdapter(Application)
 _VARIABLE: Final = TypeAdapter(Variable)
+_SOUND: Final = TypeAdapter(Sound)
+_SOUNDS: Final = TypeAdapter(list[Sound])
 _INFO: Final = TypeAdapter(AsteriskInfo)
 _PING: Final = TypeAdapter(AsteriskPing)
 
@@ -302,9 +305,23 @@ class AriClient:
     async def unhold(self, channel_id: str) -> None:
         await self.transport.send("DELETE", f"/channels/{segment(channel_id)}/hold")
 
-    async def send_dtmf(self, channel_id: str, dtmf: str) -> None:
+    async def send_dtmf(
+        self,
+        channel_id: str,
+        dtmf: str,
+        *,
+        duration_ms: int | None = None,
+        between_ms: int | None = None,
+    ) -> None:
+        """Send DTMF on the channel (on a Local ``;1``, the ``;2`` half receives it); each key
+        lasts ``duration_ms`` (Asterisk's default 100) with ``between_ms`` between keys."""
         path = f"/channels/{segment(channel_id)}/dtmf"
-        await self.transport.send("POST", path, params={"dtmf": dtmf})
+        params: dict[str, QueryValue] = {
+            "dtmf": dtmf,
+            "duration": duration_ms,
+            "between": between_ms,
+        }
+        await self.transport.send("POST", path, params=params)
 
     async def transfer_progress(self, channel_id: str, states: str) -> None:
         """Report a transfer's progress to the transferer (``PJSIP_TRANSFER_HANDLING=ari-only``):
@@ -402,6 +419,18 @@ class AriClient:
 
     async def delete_device_state(self, device_name: str) -> None:
         await self.transport.send("DELETE", f"/deviceStates/{segment(device_name)}")
+
+    # -- sounds ---------------------------------------------------------------------------------
+
+    async def list_sounds(self, lang: str | None = None, fmt: str | None = None) -> list[Sound]:
+        """The sounds Asterisk can play (ids such as ``decroche/bienvenue``), with their
+        languages and formats."""
+        params: dict[str, QueryValue] = {"lang": lang, "format": fmt}
+        return await self.transport.call(_SOUNDS, "GET", "/sounds", params=params)
+
+    async def get_sound(self, sound_id: str) -> Sound:
+        """One sound; :class:`NotFound` if Asterisk has no such sound."""
+        return await self.transport.call(_SOUND, "GET", f"/sounds/{segment(sound_id)}")
 
     # -- applications and Asterisk ----------------------------------------------------------------
 

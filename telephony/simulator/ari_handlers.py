@@ -141,6 +141,8 @@ class AriHandlers:
             ("DELETE", "/bridges/{bridgeId}/moh"): self.bridge_moh(False),
             ("POST", "/bridges/{bridgeId}/play"): self.play_bridge,
             ("POST", "/bridges/{bridgeId}/play/{playbackId}"): self.play_bridge,
+            ("GET", "/sounds"): self.list_sounds,
+            ("GET", "/sounds/{soundId}"): self.get_sound,
             ("GET", "/playbacks/{playbackId}"): self.get_playback,
             ("DELETE", "/playbacks/{playbackId}"): self.stop_playback,
             ("POST", "/playbacks/{playbackId}/control"): self.control_playback,
@@ -312,6 +314,7 @@ class AriHandlers:
             caller_id=call.text("callerId"),
             timeout=call.integer("timeout", 30),
             variables=call.variables,
+            other_channel_id=call.text("otherChannelId"),
         )
         return json_response(channel.to_json())
 
@@ -322,6 +325,7 @@ class AriHandlers:
             call.text("appArgs"),
             call.text("channelId"),
             call.variables,
+            other_channel_id=call.text("otherChannelId"),
         )
         return json_response(channel.to_json())
 
@@ -365,7 +369,14 @@ class AriHandlers:
         return no_content()
 
     async def send_dtmf(self, call: Call) -> web.StreamResponse:
-        self.engine.send_dtmf(call.path("channelId"), call.text("dtmf"))
+        self.engine.send_dtmf(
+            call.path("channelId"),
+            call.text("dtmf"),
+            before_ms=call.integer("before", 0),
+            between_ms=call.integer("between", 100),
+            duration_ms=call.integer("duration", 100),
+            after_ms=call.integer("after", 0),
+        )
         return no_content()
 
     async def play_channel(self, call: Call) -> web.StreamResponse:
@@ -436,6 +447,20 @@ class AriHandlers:
         return self._play(call, bridge)
 
     # -- playbacks -----------------------------------------------------------------------
+    # -- sounds --------------------------------------------------------------------------
+    async def list_sounds(self, call: Call) -> web.StreamResponse:
+        folder = self.engine.media.sounds
+        if folder is None:
+            return json_response([])  # no sounds folder: nothing to list
+        return json_response(folder.listing(call.text("lang"), call.text("format")))
+
+    async def get_sound(self, call: Call) -> web.StreamResponse:
+        folder = self.engine.media.sounds
+        sound = folder.sound(call.path("soundId")) if folder is not None else None
+        if sound is None:
+            raise AriRefusal(404, "Sound not found")
+        return json_response(sound)
+
     async def get_playback(self, call: Call) -> web.StreamResponse:
         playback = self.engine.playbacks.get(call.path("playbackId"))
         if playback is None:

@@ -107,6 +107,7 @@ def add_control_routes(app: web.Application, pbx: SimulatedPbx) -> None:
                 "durations": media.durations,
                 "missing": sorted(media.missing),
                 "default_duration": media.default_duration,
+                "sounds": str(media.sounds.root) if media.sounds is not None else None,
             }
         )
 

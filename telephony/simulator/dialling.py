@@ -52,9 +52,11 @@ class Dialling:
         channel_id: str | None,
         variables: dict[str, str],
         caller_id: str | None,
+        other_channel_id: str | None = None,
     ) -> Channel:
-        if channel_id:
-            self.engine.check_new_id(channel_id)
+        for new_id in (channel_id, other_channel_id):
+            if new_id:
+                self.engine.check_new_id(new_id)
         agent = self.engine.agents.get(f"{tech}/{resource}")
         suffix = self.engine.ids.suffix()
         name = f"{tech}/{resource}-{suffix}" + (";1" if tech == "Local" else "")
@@ -91,17 +93,22 @@ class Dialling:
         app_args: str | None,
         channel_id: str | None,
         variables: dict[str, str],
+        *,
+        other_channel_id: str | None = None,
     ) -> Channel:
         tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
         channel = self._new_outbound(
-            tech, resource, endpoint, ChannelKind.CREATED, channel_id, variables, None
-        )
+            tech, resource, endpoint, ChannelKind.CREATED, channel_id, variables, None,
+            other_channel_id,
+        )  # fmt: skip
         if not app:
             # Asterisk answers 200, then the channel dies at once: "Stasis app '(null)'
             # doesn't exist", and no event reaches anyone.
             return channel
         self.engine.register(channel)
         channel.subscribers.add(app)
+        if tech == "Local":
+            self.engine.locals.requested(channel, resource, app, other_channel_id)
         args = app_args.split(",") if app_args else []
 
         async def enter() -> None:
@@ -135,13 +142,14 @@ class Dialling:
         caller_id: str | None,
         timeout: int,
         variables: dict[str, str],
+        other_channel_id: str | None = None,
     ) -> Channel:
         tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
         if not app and not extension:
             raise AriRefusal(400, "Application or extension must be specified")
         kind = ChannelKind.ORIGINATED if app else ChannelKind.DIALPLAN
         channel = self._new_outbound(
-            tech, resource, endpoint, kind, channel_id, variables, caller_id
+            tech, resource, endpoint, kind, channel_id, variables, caller_id, other_channel_id
         )
         self.engine.register(channel)
         if not app:
@@ -150,6 +158,8 @@ class Dialling:
             self.engine.spawn(channel, lambda: self._run_dialplan_only(channel))
             return channel
         channel.subscribers.add(app)
+        if tech == "Local":
+            self.engine.locals.requested(channel, resource, app, other_channel_id)
         args = app_args.split(",") if app_args else []
         seconds = float(timeout) if timeout > 0 else 30.0
         self._start_dial(channel, dialstring=resource, timeout=seconds, stasis=(app, args))
@@ -217,6 +227,10 @@ class Dialling:
                     "at": self.engine.now(),
                 }
             )
+        if channel.local_peer is not None:
+            # A Local pair into an inbound context: ;2 runs the dialplan (see ``local``).
+            self.engine.locals.dialled(channel, stasis)
+            return
         if channel.name.startswith("Local/"):
             self._answer_outbound(channel, stasis)
             self.engine.spawn(channel, lambda: self._run_local_peer(channel))

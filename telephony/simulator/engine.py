@@ -29,6 +29,7 @@ from .devices import Devices
 from .dialling import Dialling
 from .errors import AriRefusal, channel_not_found, not_in_stasis
 from .latency import StasisWindow
+from .local import LocalChannels
 from .media import MediaCatalogue
 from .people import CallerRun, CallHandle
 from .playback import Player
@@ -57,15 +58,39 @@ class DialplanConfig:
     """The little of the dialplan the simulator needs to know."""
 
     inbound_context: str = "from-callers"  # exten => _X.,n,Stasis(<app>,${EXTEN})
+    # The shipped dialplan's context for the operator's calls (asterisk/extensions.conf): +33
+    # numbers in national form, no number at all as "standard", language fr, then Stasis().
+    trunk_context: str = "from-trunk"
     agent_context: str = "from-agents"
     contexts: set[str] = field(
-        default_factory=lambda: {"from-callers", "from-agents", "default", "sim-caller"}
-    )
+        default_factory=lambda: {
+            "from-callers", "from-trunk", "from-agents", "default", "sim-caller"
+        }
+    )  # fmt: skip
+    # A call carrying this variable (decroche's audit calls) is hung up when Stasis() fails,
+    # instead of going to the fallback ring group.
+    audit_variable: str = "DECROCHE_AUDIT"
     # The agents' codes, as the shipped dialplan's [agent-dial] has them: ``*51`` enters
     # Stasis(<app>,agent-login), ``*51`` followed by digits Stasis(<app>,agent-login,<digits>).
     agent_codes: dict[str, str] = field(
         default_factory=lambda: {"*51": "agent-login", "*52": "agent-logout", "*53": "agent-pause"}
     )
+
+    def is_inbound(self, context: str) -> bool:
+        """Whether calls in ``context`` enter Stasis(<app>,${EXTEN}) as callers."""
+        return context in (self.inbound_context, self.trunk_context)
+
+    def inbound_exten(self, context: str, exten: str) -> str:
+        """The number Stasis() is given for ``exten`` dialled in an inbound context."""
+        if context != self.trunk_context:
+            return exten
+        if exten.startswith("+33"):
+            return "0" + exten[3:]
+        return "standard" if exten == "s" else exten
+
+    def stasis_priority(self, context: str) -> int:
+        """The priority of the Stasis() line in an inbound context."""
+        return 3 if context == self.trunk_context else 2
 
     def agent_code_args(self, exten: str) -> list[str] | None:
         """The Stasis arguments an agent's phone dialling ``exten`` enters with (None: not a
@@ -133,6 +158,7 @@ class Engine:
         self.dialling = Dialling(self)
         self.player = Player(self)
         self.bridging = Bridging(self)
+        self.locals = LocalChannels(self)
         self.transfers = Transfers(self)
 
     # ------------------------------------------------------------------ helpers
@@ -274,7 +300,7 @@ class Engine:
         if run is not None:
             self.callers.finish_call(run.handle, how, cause)
         self.check_idle()
-        self.transfers.after_hangup(channel)
+        self.locals.after_hangup(channel)
 
     def check_idle(self) -> None:
         if not self.channels and all(h.ended is not None for h in self.calls.values()):
@@ -290,6 +316,7 @@ class Engine:
         if channel.state != "Up":
             self.set_state(channel, "Up")
             self.transfers.on_answered(channel)
+            self.locals.answered(channel)
             run = self.runs.get(channel.id)
             if run is not None:
                 run.on_answer(self.now())
@@ -349,10 +376,27 @@ class Engine:
             # ChannelVarset (traces/blind-transfer-ari-only).
             self.emit_channel(channel, "ChannelVarset", variable=name, value=value)
 
-    def send_dtmf(self, channel_id: str, dtmf: str | None) -> None:
+    def send_dtmf(
+        self,
+        channel_id: str,
+        dtmf: str | None,
+        *,
+        before_ms: int = 0,
+        between_ms: int = 100,
+        duration_ms: int = 100,
+        after_ms: int = 0,
+    ) -> None:
         if not dtmf:
             raise AriRefusal(400, "DTMF is required")
         channel = self.stasis_channel(channel_id)
+        self.locals.send_dtmf(
+            channel,
+            dtmf,
+            before_ms=before_ms,
+            between_ms=between_ms,
+            duration_ms=duration_ms,
+            after_ms=after_ms,
+        )
         self.callers.heard_now(channel, f"dtmf:{dtmf}")
 
     def continue_in_dialplan(

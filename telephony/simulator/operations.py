@@ -89,6 +89,8 @@ OPERATIONS: tuple[Operation, ...] = (
               ("media", "announcer_format", "lang", "offsetms", "skipms", "playbackId")),
     Operation("POST", "/bridges/{bridgeId}/play/{playbackId}", "playWithId",
               ("media", "announcer_format", "lang", "offsetms", "skipms")),
+    Operation("GET", "/sounds", "list", ("lang", "format")),
+    Operation("GET", "/sounds/{soundId}", "get"),
     Operation("GET", "/playbacks/{playbackId}", "get"),
     Operation("DELETE", "/playbacks/{playbackId}", "stop"),
     Operation("POST", "/playbacks/{playbackId}/control", "control", ("operation",)),

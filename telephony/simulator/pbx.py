@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from .media import MediaCatalogue
 from .people import CallHandle
 from .resources import JsonDict
 from .scripts import AgentScript, CallerScript
+from .sounds import SoundFolder
 from .stasis import StasisApps
 
 DEFAULT_ASTERISK_ID = "02:fc:00:00:00:01"
@@ -29,7 +31,9 @@ class SimulatedPbx:
     ``clock`` drives every timer (``ScaledClock(200)`` runs a day in minutes); ``app`` is the
     Stasis application inbound calls enter by default; ``stasis_window`` is how long a channel
     made by ``channels/create`` takes to enter its application (0.5 to 3 ms at random by
-    default, see :mod:`telephony.simulator.latency`).
+    default, see :mod:`telephony.simulator.latency`); ``sounds`` is its sounds folder, shaped
+    like Asterisk's (``<sounds>/fr/decroche/<id>.wav``): a sound absent from it fails to play, as
+    on Asterisk. Without one, every sound is taken as present.
     """
 
     def __init__(
@@ -43,8 +47,12 @@ class SimulatedPbx:
         media: MediaCatalogue | None = None,
         dialplan: DialplanConfig | None = None,
         stasis_window: StasisWindow | None = None,
+        sounds: Path | None = None,
     ) -> None:
         self.clock: Clock = clock or ScaledClock(1.0)
+        if sounds is not None:
+            media = media or MediaCatalogue()
+            media.sounds = SoundFolder(sounds)
         self.credentials = Credentials(username, password)
         self.stasis = StasisApps(self.clock, asterisk_id)
         self.engine = Engine(

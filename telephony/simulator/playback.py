@@ -1,6 +1,7 @@
 """Playbacks on a channel or a bridge: queued in order, started, continued, finished or dropped.
 
 Quirks reproduced (traces/rest-errors): a media list with an empty item is refused (500); an
+unknown sound (absent from the sounds folder) starts, then finishes ``failed`` at once; an
 unsupported media scheme starts and is then silently dropped, with no ``PlaybackFinished`` ever;
 a playback on a channel stops its music on hold; a queued playback stopped goes away silently.
 """
@@ -98,7 +99,7 @@ class Player:
                 run = self.engine.runs.get(listener.id)
                 if run is not None:
                     run.on_prompt_started(playback.media_uri)
-            duration = self.engine.media.duration(playback.media_uri)
+            duration = self.engine.media.duration(playback.media_uri, playback.language)
             if duration is UNSUPPORTED:
                 # Started, then silently dropped: no PlaybackFinished ever (rest-errors).
                 self._drop(target, playback)

@@ -121,6 +121,8 @@ class Channel:
     tone: str | None = None
     # The other half of a Local pair (blind transfers): hang-ups and caller ids cross over.
     local_peer: Channel | None = None
+    # An originated Local ``;1``: the application it enters when its ``;2`` is answered.
+    pending_stasis: tuple[str, list[str]] | None = None
     # A Local half applies a caller-id change only when its bridge next wakes up: the
     # ChannelCallerId is owed until then (traces/blind-transfer, ;1 at the caller's hang-up).
     caller_id_owed: bool = False

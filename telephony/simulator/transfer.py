@@ -91,13 +91,10 @@ class Transfers:
                 self.engine.emit_channel(member, "ChannelConnectedLine")
 
     def on_answered(self, channel: Channel) -> None:
-        """The app answered ``channel``; a Local ``;2`` answers its ``;1`` (the dialled side)."""
+        """The app answered ``channel``: a caller-id change it owed shows now (the ``;1`` half
+        is answered with it by ``local``)."""
         if channel.caller_id_owed:
             self._emit_caller_id(channel)
-        one = channel.local_peer
-        if one is not None and one.kind is ChannelKind.TRANSFER and one.state != "Up":
-            self.engine.set_state(one, "Up")
-            self.engine.emit_channel(one, "Dial", dialstatus="ANSWER", forward="", dialstring="")
 
     def before_hangup(self, channel: Channel) -> None:
         """The bridge wakes up: owed caller-id changes of Local halves in it show now."""
@@ -106,12 +103,6 @@ class Transfers:
         for member in self._bridge_members(channel.bridge_id, but=channel):
             if member.caller_id_owed:
                 self._emit_caller_id(member)
-
-    def after_hangup(self, channel: Channel) -> None:
-        """A Local half going away takes the other half with it."""
-        other = channel.local_peer
-        if other is not None and other.id in self.engine.channels and not other.hanging_up:
-            self.engine.hangup(other, request={"cause": 16}, cause=16, how="local_peer_hung_up")
 
     # ------------------------------------------------------------------ the REFER
     def _arm_refer(self, channel: Channel) -> None:
@@ -165,7 +156,7 @@ class Transfers:
             return False
         engine.emit_channel(transferer, "ChannelUnhold")
         before = bridge.to_json()  # BridgeBlindTransfer shows the bridge as it was
-        one, two = self._local_pair(exten, context)
+        one, two = engine.locals.pair(exten, context, one_kind=ChannelKind.TRANSFER)
         in_stasis = context == engine.dialplan.inbound_context and engine.stasis.is_active(
             engine.default_app
         )
@@ -200,34 +191,6 @@ class Transfers:
             engine.spawn(two, lambda: self._run_dialplan_target(two, answers=answers))
         return True
 
-    def _local_pair(self, exten: str, context: str) -> tuple[Channel, Channel]:
-        engine = self.engine
-        base = f"Local/{exten}@{context}-{engine.ids.suffix()}"
-        created = engine.now()
-        one = Channel(
-            id=engine.ids.unique_id(),
-            name=f"{base};1",
-            kind=ChannelKind.TRANSFER,
-            creationtime=created,
-            context=context,
-            exten=exten,
-            priority=1,
-        )
-        two = Channel(
-            id=engine.ids.unique_id(),
-            name=f"{base};2",
-            kind=ChannelKind.INBOUND,
-            creationtime=created,
-            state="Ring",
-            context=context,
-            exten=exten,
-            priority=2,
-        )
-        one.local_peer, two.local_peer = two, one
-        engine.register(one)
-        engine.register(two)
-        return one, two
-
     async def _run_dialplan_target(self, two: Channel, *, answers: bool) -> None:
         # Outside Stasis the target's dialplan is unknown here: it answers and lives a while, or
         # (Stasis() refused: app not active) the dialplan ends and hangs up at once.
@@ -235,6 +198,7 @@ class Transfers:
         if answers:
             self.engine.set_state(two, "Up")
             self.on_answered(two)
+            self.engine.locals.answered(two)
             await self.engine.clock.sleep(DIALPLAN_TARGET_TIME)
         self.engine.hangup(two, request={"cause": 16}, cause=16, how="dialplan")
 
