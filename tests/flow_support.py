@@ -128,6 +128,8 @@ class System:
     rules_path: Path
     transfer_context: str | None
     sink: RecordSink | None = None
+    # The phone decroche's audit calls ring (RouterSettings.audit_test_phone).
+    audit_test_phone: str | None = None
     _clients: list[AriClient] = field(default_factory=list)
     _gate: _Gate | None = None
 
@@ -160,6 +162,7 @@ class System:
                 transfer_context=self.transfer_context,
                 heartbeat_s=3600,
                 ping_interval_s=3600,
+                audit_test_phone=self.audit_test_phone,
             ),
         )
         holder = router.rules
@@ -208,6 +211,7 @@ async def running_system(
     default_agent: AgentScript | None = None,
     sink: RecordSink | None = None,
     transfer_context: str | None = "decroche-transfer",
+    audit_test_phone: str | None = None,
 ) -> AsyncIterator[System]:
     if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
         raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
@@ -231,6 +235,7 @@ async def running_system(
         rules_path or default_rules_path(),
         transfer_context,
         sink,
+        audit_test_phone=audit_test_phone,
     )
     await system.start_decroche()
     try:

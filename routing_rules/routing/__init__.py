@@ -15,6 +15,8 @@ so IT reads the very reasoning the service follows. Modules, by decision:
 - ``callbacks``: :func:`owed_callback` — a finished call is owed a callback, or not.
 - ``surveys``: :func:`survey_for` — the satisfaction survey a call is sampled for, if any.
 - ``phone_codes``: :func:`phone_code` — what an agent's ``*51``/``*52``/``*53`` does and says.
+- ``audit``: :func:`audit_agents`, :func:`audit_ring` — how decroche's own audit calls differ:
+  every agent seen present, and no agent rung (stop, or the test phone).
 """
 
 from routing_rules.routing.after_ringing import (
@@ -22,6 +24,16 @@ from routing_rules.routing.after_ringing import (
     after_ringing,
     leg_outcome_of_cause,
     unanswered_reason,
+)
+from routing_rules.routing.audit import (
+    AUDIT_VARIABLE,
+    REACHED_VARIABLE,
+    AuditMark,
+    Reached,
+    ReachedKind,
+    StopRinging,
+    audit_agents,
+    audit_ring,
 )
 from routing_rules.routing.callbacks import OwedKind, owed_callback
 from routing_rules.routing.chain import Routed, overflow_target, route_onward, route_service
@@ -40,6 +52,9 @@ from routing_rules.routing.service import (
 from routing_rules.routing.surveys import survey_for
 
 __all__ = [
+    "AUDIT_VARIABLE",
+    "REACHED_VARIABLE",
+    "AuditMark",
     "CallFacts",
     "Closed",
     "CodeAnswer",
@@ -49,6 +64,8 @@ __all__ = [
     "Overflow",
     "OwedKind",
     "PhoneCode",
+    "Reached",
+    "ReachedKind",
     "Ring",
     "RingPlan",
     "RingStep",
@@ -56,7 +73,10 @@ __all__ = [
     "RungLeg",
     "Said",
     "ServiceDecision",
+    "StopRinging",
     "after_ringing",
+    "audit_agents",
+    "audit_ring",
     "caller_id_for",
     "entry_point",
     "leg_outcome_of_cause",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from routing_rules.agents import AgentsView
 from routing_rules.compiled import (
     CompiledRules,
     OverflowTarget,
@@ -37,18 +38,26 @@ from routing_rules.ivr import (
 )
 from routing_rules.model import NumberChoice
 from routing_rules.routing import (
+    AuditMark,
     CallFacts,
     Closed,
     GoService,
     Overflow,
+    Reached,
+    ReachedKind,
     Ring,
     Routed,
+    StopRinging,
     after_ringing,
+    audit_agents,
+    audit_ring,
     entry_point,
     route_service,
 )
+from routing_rules.routing.service import RingPlan
 from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
+from telephony.flow.audit import tell_reached
 from telephony.flow.ringing import LegReport, RingStage, ring_agents
 from telephony.flow.session import CallSession
 from telephony.flow.story import CallStory
@@ -90,8 +99,13 @@ class CallFlow:
         clock: Clock,
         agents: AgentTracker,
         facts: CallFacts,
+        audit: AuditMark | None = None,
+        test_phone: str | None = None,
     ) -> None:
         self.session = session
+        # One of decroche's audit calls (routing.audit): every agent seen present, none rung.
+        self.audit = audit
+        self.test_phone = test_phone
         self.story = story
         self.rules = rules
         self.clock = clock
@@ -152,9 +166,7 @@ class CallFlow:
 
     async def serve(self, service_id: str, at: datetime) -> None:
         """The caller asked for a service: follow the rules until an agent answers or it ends."""
-        routed = route_service(
-            self.rules, service_id, self.clock.now(), self.agents.view(), self.facts
-        )
+        routed = route_service(self.rules, service_id, self.clock.now(), self._view(), self.facts)
         while True:
             at = await self._carry_hops(routed, at)
             final = routed.final
@@ -177,6 +189,14 @@ class CallFlow:
             _, at = await self.session.play((prompt,), barge_in=False)
         return at
 
+    def _view(self) -> AgentsView:
+        return self.agents.view() if self.audit is None else audit_agents(self.rules)
+
+    async def _reached(self, kind: ReachedKind, target: str) -> None:
+        """An audit call tells the robot where it ended (nothing for a caller's call)."""
+        if self.audit is not None:
+            await tell_reached(self.session.ari, self.session.channel_id, Reached(kind, target))
+
     def _overflow(self, hop: Overflow, at: datetime) -> None:
         if self.story.current_service != hop.service_id:
             self.story.enter(at, hop.service_id)
@@ -185,6 +205,14 @@ class CallFlow:
     async def ring(self, decision: Ring, at: datetime) -> tuple[Routed, datetime] | None:
         """Ring the plan; bridge on answer. Returns the next routing when nobody answered."""
         plan = decision.plan
+        if self.audit is not None:
+            await self._reached(ReachedKind.SERVICE, plan.service_id)
+            instead = audit_ring(plan, self.test_phone)
+            if isinstance(instead, StopRinging):
+                log.info("call %s: %s", self.story.call_id, instead.why)
+                return None
+            await self._ring_test_phone(instead, at)
+            return None
         if plan.steps:
             at = await self.offer_survey(plan.service_id, at)
         self.story.enter(at, plan.service_id)
@@ -222,6 +250,32 @@ class CallFlow:
         )
         await self.session.stop_ringback()
         return routed, result.at
+
+    async def _ring_test_phone(self, plan: RingPlan, at: datetime) -> None:
+        """An audit call rings the test phone as the service's agents would be rung; answered,
+        it is bridged; unanswered, the audit call ends there (the overflows that follow are
+        checked by simulation)."""
+        self.story.enter(at, plan.service_id)
+        await self.session.start_ringback()
+        stages = [RingStage(step.endpoints, step.seconds) for step in plan.steps]
+        report = LegReport(
+            started=self.story.leg_started,
+            ringing=self.story.leg_ringing,
+            answered=self.story.leg_answered,
+            ended=self.story.leg_ended,
+            failed=self.story.leg_failed,
+        )
+        result = await ring_agents(
+            self.session,
+            stages,
+            caller_id_name=plan.caller_id,
+            caller_id_number=self.facts.caller_number or self.rules.anonymous_number,
+            report=report,
+        )
+        await self.session.stop_ringback()
+        if result.agent_channel is not None:
+            await self.session.bridge_with(result.agent_channel)
+            await self.session.converse(result.agent_channel)
 
     def _leg_started(self, endpoint: str, channel_id: str) -> None:
         self.agents.ringing(endpoint)
@@ -281,6 +335,7 @@ class CallFlow:
     # --- endings ---------------------------------------------------------------------------------
 
     async def end_with_message(self, prompt_id: str) -> None:
+        await self._reached(ReachedKind.MESSAGE, prompt_id)
         await self.session.play((prompt_id,), barge_in=False)
         self.story.set_outcome(CallOutcome.MESSAGE)
 
@@ -288,6 +343,7 @@ class CallFlow:
         self, target: TakeCallback, service_id: str | None, at: datetime
     ) -> None:
         """A callback request: the presented number, or one the caller keys in."""
+        await self._reached(ReachedKind.CALLBACK, target.prompt_id)
         presented = self.facts.caller_number or ""
         ask = target.number is NumberChoice.ASK or not presented
         if target.number is NumberChoice.CHOOSE and presented:

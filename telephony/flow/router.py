@@ -30,6 +30,7 @@ from telephony.ari.stream import EventStream, StreamEnd
 from telephony.clock import Clock
 from telephony.flow import codes
 from telephony.flow.agents import AgentTracker
+from telephony.flow.audit import AuditRecords, audit_mark
 from telephony.flow.executor import CallFlow
 from telephony.flow.link import Link
 from telephony.flow.phones import PhonesReport, track_phones
@@ -82,6 +83,9 @@ class RouterSettings:
     # every call in progress is noted alive this often (clock seconds): an interrupted call ends
     # at most this long before the crash. None: neither (what-if replays, which keep nothing).
     progress_every_s: float | None = 15.0
+    # The phone decroche's audit calls ring instead of stopping where a service would ring
+    # (configuration ``audit.test_phone``; None: they stop there).
+    audit_test_phone: str | None = None
 
 
 @dataclass(slots=True)
@@ -93,6 +97,7 @@ class RouterCounters:
     calls_closed_by_resync: int = 0
     calls_cut: int = 0  # ended by the PBX or the link (Asterisk restarted, no answer)
     feature_codes: int = 0
+    audit_calls: int = 0  # decroche's own audit calls, counted apart from the calls above
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,9 @@ class Router:
         # whichever order their StasisStart comes, to link the leg to the caller's first call.
         self._local_legs: dict[str, str] = {}  # pair -> key of the call its ;2 half is
         self._transferred: dict[str, str] = {}  # pair -> key of the call transferred into it
+        # Calls that are decroche's own audit calls: recorded apart, never live, never counted.
+        self._audits: set[str] = set()
+        self._audit_records = AuditRecords()
         self._accepting = True
         self._stream_task: asyncio.Task[StreamEnd] | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -289,22 +297,26 @@ class Router:
         rules = self.rules.current  # the call keeps this version to its end
         facts = StartFacts.of(start)
         key = inbox.key
+        audit = await audit_mark(self.client, start.channel)
+        records = self.records if audit is None else self._audit_records
+        if audit is not None:
+            self._audits.add(key)
+            log.info("call %s is audit call %s", key, audit.value)
         story = CallStory(key, facts.at, facts.dialled, facts.caller_number, rules.version)
         session = self._session(
             start, inbox, on_transferred_into=lambda name: self._transferred_into(name, key)
         )
         self._stories[key] = story
         self._starts[key] = start
-        if self.settings.progress_every_s is not None:
+        if self.settings.progress_every_s is not None and audit is None:
             story.on_change = lambda: self._progress_changed(story)
         leg_of = local_pair(start.channel.name, half=2)
         if leg_of is not None:
             self._local_legs[leg_of] = key
             story.transfer_of = self._transferred.get(leg_of)
-        self.counters.calls_started += 1
-        await self.records.call_started(
-            CallStart(key, facts.at, facts.dialled, facts.caller_number)
-        )
+        if audit is None:
+            self.counters.calls_started += 1
+        await records.call_started(CallStart(key, facts.at, facts.dialled, facts.caller_number))
         flow = CallFlow(
             session=session,
             story=story,
@@ -312,6 +324,8 @@ class Router:
             clock=self.clock,
             agents=self.agents,
             facts=CallFacts(facts.caller_number or None, start.channel.caller.name or None),
+            audit=audit,
+            test_phone=self.settings.audit_test_phone,
         )
         failed = False
         cut = False  # by the PBX or the link: nobody hung up
@@ -337,7 +351,9 @@ class Router:
             # A caller still on Asterisk after a cut (the link failed, not Asterisk) is handed
             # back to the dialplan's fallback, as after a failure.
             hand_back = failed or (cut and session.hung_up_at is None)
-            await session.cleanup(failed=hand_back, fallback=self.settings.fallback)
+            # An audit call is hung up instead: no fallback ring group for it.
+            fallback = self.settings.fallback if audit is None else None
+            await session.cleanup(failed=hand_back, fallback=fallback)
             if cut and hung_up_at is not None:
                 self.counters.calls_cut += 1
                 record = story.finish(hung_up_at, caller_hung_up=False, cut=True)
@@ -350,8 +366,12 @@ class Router:
             del self._stories[key]
             del self._starts[key]
             self._forget_transfers(key, leg_of)
-            self.counters.calls_finished += 1
-            await self.records.call_finished(record)
+            if audit is None:
+                self.counters.calls_finished += 1
+            else:
+                self.counters.audit_calls += 1
+                self._audits.discard(key)
+            await records.call_finished(record)
 
     def _session(
         self,
@@ -397,7 +417,8 @@ class Router:
             await self.clock.sleep(every_s)
             now = self.clock.now()
             for key in list(self._stories):
-                self.records.touch(key, now)
+                if key not in self._audits:
+                    self.records.touch(key, now)
 
     def _transferred_into(self, local_name: str, key: str) -> None:
         pair = local_pair(local_name, half=1)
@@ -484,6 +505,7 @@ class Router:
                 story.service_entered_at,
             )
             for key, story in self._stories.items()
+            if key not in self._audits
         ]
 
 
