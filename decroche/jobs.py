@@ -135,8 +135,8 @@ class Maintenance:
 
 
 def schedule_jobs(app: App, scheduler: Any) -> None:
-    """Add every job of the service to an APScheduler 3 scheduler (once its web app is up: the
-    web app makes the tables of the reports' ledger)."""
+    """Add every job of the service to an APScheduler 3 scheduler (the service made the tables
+    of the reports' ledger at start: the jobs run no migration of their own)."""
     from reports.schedule import schedule_monthly_reports
 
     monthly = app.monthly_report_job(upgrade=False)

@@ -53,6 +53,7 @@ async def run_service(app: App) -> None:
 
     from decroche.jobs import schedule_jobs
     from decroche.web import publish_live, running_web
+    from reports.accounts import upgrade_web_schema
     from reports.live import InMemoryLiveFeed
     from reports.web import create_app
     from telephony.records.engine import upgrade_schema
@@ -63,38 +64,31 @@ async def run_service(app: App) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, service.reload_rules)
-    # One schema upgrade at a time (Alembic's state is global to the process): the records'
-    # here, the web app's when it starts, then the writer's check when the service starts.
+    # One schema upgrade at a time (Alembic's state is global to the process): the records',
+    # the web app's tables, then the writer's own check as the service starts.
     try:
         await loop.run_in_executor(None, upgrade_schema, service.database.engine)
+        await loop.run_in_executor(None, upgrade_web_schema, service.database.engine)
     except Exception as exc:  # the writer journals until the database is back
         log.error("call records database unavailable at start: %s", exc)
+    await service.start()
     live = InMemoryLiveFeed()
+    publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
     scheduler = AsyncIOScheduler(timezone=app.timezone)
-    publisher: asyncio.Task[None] | None = None
-    started = False
+    schedule_jobs(app, scheduler)
+    scheduler.start()
     web = app.config.web
+    site = create_app(app.web_deps(service, live), make_tables=False)
     try:
-        async with running_web(create_app(app.web_deps(service, live)), web.host, web.port) as url:
-            await service.start()
-            started = True
-            publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
-            # The jobs start once the web app has made its tables (the reports' ledger).
-            schedule_jobs(app, scheduler)
-            scheduler.start()
+        async with running_web(site, web.host, web.port) as url:
             log.info("decroche is serving: tableau de bord %s, metrics %smetrics", url, url)
             await stop.wait()
             log.info("stopping: draining calls")
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        if publisher is not None:
-            publisher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await publisher
-        if started:
-            await service.stop()
-        else:
-            await service.client.close()
+        scheduler.shutdown(wait=False)
+        publisher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publisher
+        await service.stop()
         app.close()
         log.info("stopped")

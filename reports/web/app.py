@@ -219,8 +219,9 @@ def new_login_csrf() -> str:
     return secrets.token_urlsafe(24)
 
 
-def create_app(deps: WebDeps) -> web.Application:
-    """The web app; the caller owns ``deps`` (opens and closes the database)."""
+def create_app(deps: WebDeps, *, make_tables: bool = True) -> web.Application:
+    """The web app; the caller owns ``deps`` (opens and closes the database). ``make_tables``:
+    create or upgrade the web app's tables as it starts (``False``: the caller did)."""
     from reports.web import pages
 
     app = web.Application(middlewares=[security_headers, access_control, input_errors])
@@ -239,7 +240,8 @@ def create_app(deps: WebDeps) -> web.Application:
         await asyncio.get_running_loop().run_in_executor(None, deps.accounts.upgrade_schema)
         yield
 
-    app.cleanup_ctx.append(schema)
+    if make_tables:
+        app.cleanup_ctx.append(schema)
     app[STREAMS] = set()
 
     async def close_streams(app: web.Application) -> None:
