@@ -239,10 +239,12 @@ class App:
             try:
                 self._rules = RulesHolder(self.rules_path)
             except RulesInvalid as exc:
+                from routing_rules.messages import counted
+
                 problems = "\n".join(str(p) for p in exc.problems)
                 raise AppError(
                     f"règles de routage {self.rules_path} refusées "
-                    f"({len(exc.problems)} erreur(s)) :\n{problems}"
+                    f"({counted(len(exc.problems), 'erreur')}) :\n{problems}"
                 ) from exc
         return self._rules
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_core import ErrorDetails
 
 from analytics.objectives import ObjectivesConfig
+from routing_rules.messages import french, os_reason
 
 ENV_PREFIX = "DECROCHE_"
 
@@ -130,40 +130,11 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _french(error: ErrorDetails) -> str:
-    """Pydantic's error in French (the common kinds; others keep pydantic's words)."""
-    kind, ctx = error["type"], error.get("ctx") or {}
-    given = error.get("input")
-    shown = f" (reçu {given!r})" if isinstance(given, str | int | float | bool) else ""
-    messages = {
-        "extra_forbidden": "clé inconnue (faute de frappe ?)",
-        "missing": "valeur manquante",
-        "int_parsing": f"nombre entier attendu{shown}",
-        "int_type": f"nombre entier attendu{shown}",
-        "int_from_float": f"nombre entier attendu{shown}",
-        "float_parsing": f"nombre attendu{shown}",
-        "float_type": f"nombre attendu{shown}",
-        "bool_parsing": f"true ou false attendu{shown}",
-        "bool_type": f"true ou false attendu{shown}",
-        "string_type": f"texte attendu{shown}",
-        "string_too_short": "ne peut pas être vide",
-        "dict_type": "section attendue (des clés et leurs valeurs)",
-        "model_type": "section attendue (des clés et leurs valeurs)",
-        "model_attributes_type": "section attendue (des clés et leurs valeurs)",
-        "path_type": f"chemin de fichier attendu{shown}",
-        "greater_than": f"doit être supérieur à {ctx.get('gt')}{shown}",
-        "greater_than_equal": f"doit être au moins {ctx.get('ge')}{shown}",
-        "less_than": f"doit être inférieur à {ctx.get('lt')}{shown}",
-        "less_than_equal": f"doit être au plus {ctx.get('le')}{shown}",
-        "literal_error": f"valeur attendue parmi {ctx.get('expected')}{shown}",
-    }
-    return messages.get(kind, f"valeur refusée : {error['msg']}")
-
-
 def _read(path: Path) -> dict[str, Any]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     from routing_rules import yaml_guard
+    from routing_rules.messages import yaml_problem
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -172,7 +143,7 @@ def _read(path: Path) -> dict[str, Any]:
             f"{path} : le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8"
         ) from exc
     except OSError as exc:
-        raise ConfigError(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
+        raise ConfigError(f"{path} : lecture impossible ({os_reason(exc)})") from exc
     try:
         # Read within bounds, like every YAML file people write (alias bombs, deep nesting).
         loaded = yaml_guard.load(text)
@@ -181,9 +152,9 @@ def _read(path: Path) -> dict[str, Any]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        raise ConfigError(f"{where}: YAML invalide ({exc.problem or exc.context})") from exc
+        raise ConfigError(f"{where}: {yaml_problem(exc.problem, exc.context)}") from exc
     except YAMLError as exc:
-        raise ConfigError(f"{path} : YAML invalide ({exc})") from exc
+        raise ConfigError(f"{path} : {yaml_problem(str(exc))}") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
@@ -203,5 +174,5 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
         for err in exc.errors():
             key = ".".join(str(p) for p in err["loc"])
             removed = REMOVED.get(tuple(str(p) for p in err["loc"]))  # type: ignore[arg-type]
-            lines.append(f"{where} : {key} : {removed or _french(err)}")
+            lines.append(f"{where} : {key} : {removed or french(err)}")
         raise ConfigError("\n".join(lines)) from exc

@@ -44,19 +44,21 @@ class _Checker:
 
     def prompt(self, path: YamlPath, prompt_id: str | None) -> None:
         if prompt_id is not None and prompt_id not in self.catalogue:
-            self.add(path, f"unknown prompt id {prompt_id!r} (not in the prompt catalogue)")
+            self.add(
+                path, f"message vocal inconnu {prompt_id!r} (absent du catalogue des messages)"
+            )
 
     def service(self, path: YamlPath, service_id: str) -> None:
         if service_id not in self.rules.services:
-            self.add(path, f"unknown service {service_id!r}")
+            self.add(path, f"service inconnu {service_id!r}")
 
     def menu(self, path: YamlPath, menu_id: str) -> None:
         if menu_id not in self.rules.menus:
-            self.add(path, f"unknown menu {menu_id!r}")
+            self.add(path, f"menu inconnu {menu_id!r}")
 
     def schedule(self, path: YamlPath, schedule_id: str | None) -> None:
         if schedule_id is not None and schedule_id not in self.rules.schedules:
-            self.add(path, f"unknown schedule {schedule_id!r}")
+            self.add(path, f"horaire inconnu {schedule_id!r}")
 
     def action(self, path: YamlPath, action: Action) -> None:
         if isinstance(action, m.ServiceTarget):
@@ -70,7 +72,9 @@ class _Checker:
             self.prompt((*path, "number_prompt"), action.number_prompt)
             self.prompt((*path, "thanks_prompt"), action.thanks_prompt)
             if action.number is not m.NumberChoice.PRESENTED and action.number_prompt is None:
-                self.add(path, f"callback with number {action.number.value!r} needs number_prompt")
+                self.add(
+                    path, f"un rappel avec number: {action.number.value} demande un number_prompt"
+                )
 
     # --- sections -------------------------------------------------------------------------
 
@@ -80,13 +84,22 @@ class _Checker:
         try:
             ZoneInfo(s.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            self.add((*path, "timezone"), f"unknown time zone {s.timezone!r}")
+            self.add(
+                (*path, "timezone"),
+                f"fuseau horaire inconnu {s.timezone!r} (par exemple Europe/Paris)",
+            )
         try:
             holidays.country_holidays(s.holidays_country, subdiv=s.holidays_subdivision, years=2026)
         except NotImplementedError:
-            self.add((*path, "holidays_country"), f"unknown country {s.holidays_country!r}")
+            self.add(
+                (*path, "holidays_country"),
+                f"pays inconnu {s.holidays_country!r} pour les jours fériés (par exemple FR)",
+            )
         except ValueError as exc:
-            self.add((*path, "holidays_subdivision"), f"unusable holidays subdivision: {exc}")
+            self.add(
+                (*path, "holidays_subdivision"),
+                f"subdivision des jours fériés inutilisable : {exc}",
+            )
         longest_tag = max((len(service.tag) for service in self.rules.services.values()), default=0)
         for message in caller_id_format_problems(
             s.caller_id_format, longest_tag, len(s.anonymous_number)
@@ -101,9 +114,9 @@ class _Checker:
             try:
                 spans.append(parse_slot(slot))
             except ValueError as exc:
-                self.add((*path, i), f"impossible hours: {exc}")
+                self.add((*path, i), f"horaire impossible : {exc}")
         for a, b in overlaps(spans):
-            self.add(path, f"overlapping slots {format_span(a)} and {format_span(b)}")
+            self.add(path, f"les plages {format_span(a)} et {format_span(b)} se chevauchent")
 
     def schedules(self) -> None:
         for sid, schedule in self.rules.schedules.items():
@@ -117,13 +130,13 @@ class _Checker:
                     first = seen[exception.date] + 1
                     self.add(
                         (*here, "date"),
-                        f"date {exception.date} already has an exception (item {first})",
+                        f"le {exception.date} a déjà une exception (élément {first})",
                     )
                 seen.setdefault(exception.date, i)
                 try:
                     date.fromisoformat(exception.date)
                 except ValueError:
-                    self.add((*here, "date"), f"impossible date {exception.date!r}")
+                    self.add((*here, "date"), f"date impossible {exception.date!r}")
                 self.slots((*here, "slots"), exception.slots)
 
     def services(self) -> None:
@@ -135,7 +148,7 @@ class _Checker:
             seen: set[str] = set()
             for i, agent in enumerate(s.agents):
                 if agent in seen:
-                    self.add((*path, "agents", i), f"agent {agent} listed twice")
+                    self.add((*path, "agents", i), f"le poste {agent} figure deux fois")
                 seen.add(agent)
             for reason in ("no_answer", "busy", "nobody", "closed", "otherwise"):
                 target = getattr(s.overflow, reason)
@@ -144,7 +157,7 @@ class _Checker:
                     if isinstance(target, m.ServiceTarget) and target.service == sid:
                         self.add(
                             (*path, "overflow", reason, "service"),
-                            f"overflow loop: service {sid} overflows to itself",
+                            f"débordement en boucle : le service {sid} déborde vers lui-même",
                         )
 
     def menus(self) -> None:
@@ -160,7 +173,7 @@ class _Checker:
             if menu.repeat_key is not None and menu.repeat_key in menu.keys:
                 self.add(
                     (*path, "repeat_key"),
-                    f"repeat_key {menu.repeat_key!r} is also one of the menu's keys",
+                    f"repeat_key {menu.repeat_key!r} est aussi une touche du menu",
                 )
 
     def entry(self) -> None:
@@ -170,7 +183,10 @@ class _Checker:
         for i, route in enumerate(self.rules.entry):
             path: YamlPath = ("entry", i)
             if (route.menu is None) == (route.service is None):
-                self.add(path, "an entry route needs exactly one of: menu, service")
+                self.add(
+                    path,
+                    "une route d'entrée demande soit menu, soit service (un des deux)",
+                )
             if route.menu is not None:
                 self.menu((*path, "menu"), route.menu)
             if route.service is not None:
@@ -178,14 +194,23 @@ class _Checker:
             self.schedule((*path, "hours"), route.hours)
             self.prompt((*path, "closed_message"), route.closed_message)
             if route.hours is not None and route.closed_message is None:
-                self.add(path, "an entry route with hours needs closed_message")
+                self.add(
+                    path, "une route d'entrée avec des horaires (hours) demande un closed_message"
+                )
             if route.hours is None and route.closed_message is not None:
-                self.add((*path, "closed_message"), "closed_message without hours is never played")
+                self.add(
+                    (*path, "closed_message"),
+                    "closed_message sans horaires (hours) ne sera jamais joué",
+                )
             if route.numbers is None:
                 if catch_all is not None:
-                    self.add(path, f"a second route for any number (first: item {catch_all + 1})")
+                    self.add(
+                        path,
+                        "une seconde route pour tous les numéros"
+                        f" (la première : élément {catch_all + 1})",
+                    )
                 elif i != last:
-                    self.add(path, "the route for any number must be the last one")
+                    self.add(path, "la route pour tous les numéros doit être la dernière")
                 catch_all = catch_all if catch_all is not None else i
                 continue
             for j, written in enumerate(route.numbers):
@@ -193,12 +218,16 @@ class _Checker:
                 if number in seen_numbers:
                     self.add(
                         (*path, "numbers", j),
-                        f"number {written} already routed by item {seen_numbers[number] + 1}",
+                        f"le numéro {written} est déjà routé par l'élément"
+                        f" {seen_numbers[number] + 1}",
                     )
                 seen_numbers.setdefault(number, i)
 
         if catch_all is None:
-            self.add(("entry",), "no route for any number: add a last route without numbers")
+            self.add(
+                ("entry",),
+                "aucune route pour les autres numéros : ajoutez en dernier une route sans numbers",
+            )
 
     def surveys(self) -> None:
         for sid, survey in self.rules.surveys.items():
@@ -212,7 +241,10 @@ class _Checker:
             for i, question in enumerate(survey.questions):
                 self.prompt((*path, "questions", i, "prompt"), question.prompt)
                 if question.id in seen:
-                    self.add((*path, "questions", i, "id"), f"question id {question.id!r} repeated")
+                    self.add(
+                        (*path, "questions", i, "id"),
+                        f"la question {question.id!r} figure deux fois",
+                    )
                 seen.add(question.id)
 
     # --- whole graph ----------------------------------------------------------------------
@@ -232,7 +264,9 @@ class _Checker:
         for mid in self.rules.menus:
             if mid not in reached:
                 self.add(
-                    ("menus", mid), f"menu {mid!r} is unreachable from every entry route", key=True
+                    ("menus", mid),
+                    f"le menu {mid!r} n'est atteint par aucune route d'entrée",
+                    key=True,
                 )
 
     def overflow_loops(self) -> None:
@@ -260,7 +294,7 @@ class _Checker:
                         reported.add(frozenset(cycle))
                         self.add(
                             ("services", sid, "overflow", reason),
-                            f"overflow loop: {' -> '.join(cycle)}",
+                            f"débordement en boucle : {' → '.join(cycle)}",
                         )
                 elif nxt not in state:
                     visit(nxt)

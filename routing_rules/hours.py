@@ -31,7 +31,7 @@ def parse_slot(text: str) -> Span:
     start_text, _, end_text = text.partition("-")
     start, end = _parse_time(start_text, text), _parse_time(end_text, text)
     if end <= start:
-        raise ValueError(f"slot {text!r} ends before it starts")
+        raise ValueError(f"la plage {text!r} finit avant de commencer")
     return start, end
 
 
@@ -39,7 +39,7 @@ def _parse_time(text: str, slot: str) -> int:
     hours_text, _, minutes_text = text.partition(":")
     hours, minutes = int(hours_text), int(minutes_text)
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError(f"slot {slot!r}: {text!r} is not a time of day")
+        raise ValueError(f"plage {slot!r} : {text!r} n'est pas une heure de la journée")
     return hours * 3600 + minutes * 60
 
 

@@ -24,6 +24,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from routing_rules.checks import check_rules
 from routing_rules.compiled import CompiledRules, compile_rules
 from routing_rules.errors import Problem, RulesInvalid
+from routing_rules.messages import french, os_reason, yaml_problem
 from routing_rules.model import RulesFile
 from routing_rules.yaml_guard import DEFAULT_LIMITS, YamlRefused, compose, size_message
 
@@ -59,7 +60,7 @@ class Locator:
 
 
 def dotted(path: Iterable[str | int]) -> str:
-    return ".".join(str(p) for p in path) or "(top level)"
+    return ".".join(str(p) for p in path) or "(racine du fichier)"
 
 
 class _Converter:
@@ -105,7 +106,7 @@ class _Converter:
                 continue
             if not isinstance(key_node, ScalarNode):
                 line, column = _position(key_node)
-                message = f"{dotted(path)}: keys must be plain text"
+                message = f"{dotted(path)} : une clé doit être un simple texte"
                 self.problems.append(Problem(self.locator.file, line, column, message))
                 continue
             key = str(key_node.value)
@@ -116,7 +117,8 @@ class _Converter:
                     Problem(
                         self.locator.file,
                         *_position(key_node),
-                        f"{dotted(path)}: duplicate key {key!r} (first at line {first[0]})",
+                        f"{dotted(path)} : la clé {key!r} figure deux fois"
+                        f" (d'abord ligne {first[0]})",
                     )
                 )
                 continue
@@ -143,12 +145,12 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Locator, list[Problem]]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        what = " ".join(p for p in (exc.context, exc.problem) if p)
-        return None, locator, [Problem(file, line, column, f"YAML syntax: {what}")]
+        what = yaml_problem(exc.problem, exc.context)
+        return None, locator, [Problem(file, line, column, what)]
     except YAMLError as exc:
-        return None, locator, [Problem(file, 1, 1, f"YAML syntax: {exc}")]
+        return None, locator, [Problem(file, 1, 1, yaml_problem(str(exc)))]
     if node is None:
-        return None, locator, [Problem(file, 1, 1, "the file is empty")]
+        return None, locator, [Problem(file, 1, 1, "le fichier est vide")]
     converter = _Converter(locator)
     data = converter.convert(node, ())
     return data, locator, converter.problems
@@ -163,22 +165,24 @@ def _model_problems(exc: ValidationError, locator: Locator) -> list[Problem]:
         kind = error["type"]
         if kind == "extra_forbidden":
             problems.append(
-                locator.problem(path, f"{dotted(path[:-1])}: unknown key {path[-1]!r}", key=True)
+                locator.problem(
+                    path,
+                    f"{dotted(path[:-1])} : clé inconnue {path[-1]!r} (faute de frappe ?)",
+                    key=True,
+                )
             )
             continue
         if kind == "missing":
             problems.append(
-                locator.problem(path[:-1], f"{dotted(path[:-1])}: missing key {path[-1]!r}")
+                locator.problem(path[:-1], f"{dotted(path[:-1])} : clé {path[-1]!r} manquante")
             )
             continue
         on_key = bool(path) and path[-1] == "[key]"
         if on_key:
             path = path[:-1]
-        value = error.get("input")
-        got = ""
-        if value is None or isinstance(value, str | int | float | bool):
-            got = f" (got {str(path[-1]) if on_key else value!r})"
-        problems.append(locator.problem(path, f"{dotted(path)}: {error['msg']}{got}", key=on_key))
+        if on_key:  # the value pydantic shows is the mapping's, not the key written
+            error = {**error, "input": str(path[-1])}
+        problems.append(locator.problem(path, f"{dotted(path)} : {french(error)}", key=on_key))
     return problems
 
 
@@ -194,7 +198,9 @@ def validate_text(
     if data is None:
         raise RulesInvalid(problems)
     if not isinstance(data, dict):
-        raise RulesInvalid([locator.problem((), "the rules must be a mapping of sections")])
+        raise RulesInvalid(
+            [locator.problem((), "les règles doivent être une suite de sections (clé: valeur)")]
+        )
     try:
         rules = RulesFile.model_validate(data)
     except ValidationError as exc:
@@ -214,11 +220,22 @@ def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
                 size = path.stat().st_size
                 raise RulesInvalid([Problem(str(path), 1, 1, size_message(size))])
     except OSError as exc:
-        raise RulesInvalid([Problem(str(path), 1, 1, f"cannot read the file: {exc}")]) from exc
+        raise RulesInvalid(
+            [Problem(str(path), 1, 1, f"fichier illisible : {os_reason(exc)}")]
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RulesInvalid([Problem(str(path), 1, 1, f"not UTF-8 text: {exc}")]) from exc
+        raise RulesInvalid(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    1,
+                    f"le fichier n'est pas en UTF-8 (octet {exc.start}) ; enregistrez-le en UTF-8",
+                )
+            ]
+        ) from exc
     return validate_text(text, str(path), catalogue, version=version_of(raw))
 
 

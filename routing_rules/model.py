@@ -115,7 +115,7 @@ MenuAction = Annotated[
     Discriminator(
         _pick(_ACTION_TAGS),
         custom_error_type="action_kind",
-        custom_error_message="expected exactly one of the keys: service, menu, message, callback",
+        custom_error_message="il faut une seule de ces clés : service, menu, message, callback",
     ),
 ]
 OverflowTarget = Annotated[
@@ -125,7 +125,7 @@ OverflowTarget = Annotated[
     Discriminator(
         _pick(_OVERFLOW_TAGS),
         custom_error_type="overflow_kind",
-        custom_error_message="expected exactly one of the keys: service, message, callback",
+        custom_error_message="il faut une seule de ces clés : service, message, callback",
     ),
 ]
 

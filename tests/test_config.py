@@ -25,11 +25,11 @@ def test_environment_overrides_secrets(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("ari:\n  urll: x\n", r"c\.yaml : ari\.urll : clé inconnue"),
-        ("web:\n  port: huit\n", r"c\.yaml : web\.port : nombre entier attendu \(reçu 'huit'\)"),
+        ("web:\n  port: huit\n", r"c\.yaml : web\.port : nombre entier attendu \(écrit : 'huit'\)"),
         ("storage:\n  retention_months: 0\n", r"storage\.retention_months : doit être au moins 1"),
         ("web:\n  secure_cookies: peut-être\n", r"web\.secure_cookies : true ou false attendu"),
         ("ari: [1, 2]\n", r"c\.yaml : ari : section attendue"),
-        ("ari:\n  url: [x\n", r"c\.yaml:\d+:\d+: YAML invalide"),
+        ("ari:\n  url: [x\n", r"c\.yaml:\d+:\d+: syntaxe YAML : crochet fermant « \] » manquant"),
         ("- a\n- b\n", r"la configuration doit être une suite de sections"),
         ("web:\n  session_secret: x\n", r"web\.session_secret : réglage supprimé"),
     ],

@@ -130,7 +130,7 @@ def test_watcher_survives_a_deleted_file(rules_file):
     rules_file.unlink()
     outcome = watcher.poll()
     assert outcome is not None and not outcome.ok
-    assert "cannot read the file" in outcome.problems[0].message
+    assert outcome.problems[0].message == "fichier illisible : fichier introuvable"
     assert holder.current.services["a"].ring_s == 15
 
 

@@ -81,100 +81,103 @@ def test_valid_rules_compile():
 CASES = [
     pytest.param(
         ("    prompt: menu\n", "    prompt: menu\n    colour: red\n"),
-        "rules.yaml:28:5: menus.main: unknown key 'colour'",
+        "rules.yaml:28:5: menus.main : clé inconnue 'colour' (faute de frappe ?)",
         id="unknown-key",
     ),
     pytest.param(
         ('"1": {service: a}', '"1": {service: nowhere}'),
-        "rules.yaml:29:22: unknown service 'nowhere'",
+        "rules.yaml:29:22: service inconnu 'nowhere'",
         id="unknown-service",
     ),
     pytest.param(
         ("prompt: sub", "prompt: nothing_like_it"),
-        "rules.yaml:33:13: unknown prompt id 'nothing_like_it' (not in the prompt catalogue)",
+        "rules.yaml:33:13: message vocal inconnu 'nothing_like_it' (absent du catalogue des"
+        " messages)",
         id="unknown-prompt",
     ),
     pytest.param(
         ("    rings: 3\n", "    rings: 3\n    rings: 5\n"),
-        "rules.yaml:22:5: services.b: duplicate key 'rings' (first at line 21)",
+        "rules.yaml:22:5: services.b : la clé 'rings' figure deux fois (d'abord ligne 21)",
         id="duplicate-key",
     ),
     pytest.param(
         ('"08:30-12:00", "13:30-17:30"', '"08:30-12:00", "11:30-17:30"'),
-        "rules.yaml:6:12: overlapping slots 08:30-12:00 and 11:30-17:30",
+        "rules.yaml:6:12: les plages 08:30-12:00 et 11:30-17:30 se chevauchent",
         id="overlapping-hours",
     ),
     pytest.param(
         ('"13:30-17:30"]', '"17:30-13:30"]'),
-        "rules.yaml:6:28: impossible hours: slot '17:30-13:30' ends before it starts",
+        "rules.yaml:6:28: horaire impossible : la plage '17:30-13:30' finit avant de commencer",
         id="impossible-hours",
     ),
     pytest.param(
         ('"13:30-17:30"]', '"13:30-25:00"]'),
-        "rules.yaml:6:28: impossible hours: slot '13:30-25:00': '25:00' is not a time of day",
+        "rules.yaml:6:28: horaire impossible : plage '13:30-25:00' : '25:00' n'est pas une heure"
+        " de la journée",
         id="impossible-time",
     ),
     pytest.param(
         ('"2": {menu: second}', '"2": {service: a}'),
-        "rules.yaml:32:3: menu 'second' is unreachable from every entry route",
+        "rules.yaml:32:3: le menu 'second' n'est atteint par aucune route d'entrée",
         id="unreachable-menu",
     ),
     pytest.param(
         ("      closed: {message: closed}\n", "      busy: {service: a}\n"),
-        "rules.yaml:23:13: overflow loop: a -> b -> a",
+        "rules.yaml:23:13: débordement en boucle : a → b → a",
         id="overflow-loop",
     ),
     pytest.param(
         ("    rings: 4\n", "    rings: 4\n    strategy: random\n"),
-        "rules.yaml:13:15: services.a.strategy: Input should be 'ring_all', 'in_order',"
-        " 'round_robin' or 'longest_idle' (got 'random')",
+        "rules.yaml:13:15: services.a.strategy : valeur attendue : 'ring_all', 'in_order',"
+        " 'round_robin' ou 'longest_idle' (écrit : 'random')",
         id="bad-enum-value",
     ),
     pytest.param(
         ('"1": {service: b}', '"12": {service: b}'),
-        "rules.yaml:35:7: menus.second.keys.12: Input should be '0', '1', '2', '3', '4', '5',"
-        " '6', '7', '8', '9', '*' or '#' (got '12')",
+        "rules.yaml:35:7: menus.second.keys.12 : valeur attendue : '0', '1', '2', '3', '4', '5',"
+        " '6', '7', '8', '9', '*' ou '#' (écrit : '12')",
         id="bad-dtmf-key",
     ),
     pytest.param(
         ('"1": {service: a}', '"1": {service: a, menu: second}'),
-        "rules.yaml:29:12: menus.main.keys.1: expected exactly one of the keys: service, menu,"
+        "rules.yaml:29:12: menus.main.keys.1 : il faut une seule de ces clés : service, menu,"
         " message, callback",
         id="ambiguous-action",
     ),
     pytest.param(
         ("  - menu: main\n", "  - menu: main\n    service: a\n"),
-        "rules.yaml:38:5: an entry route needs exactly one of: menu, service",
+        "rules.yaml:38:5: une route d'entrée demande soit menu, soit service (un des deux)",
         id="entry-two-targets",
     ),
     pytest.param(
         ("    hours: office\n", "    hours: weekend\n"),
-        "rules.yaml:13:12: unknown schedule 'weekend'",
+        "rules.yaml:13:12: horaire inconnu 'weekend'",
         id="unknown-schedule",
     ),
     pytest.param(
         ("    tag: B\n", ""),
-        "rules.yaml:18:5: services.b: missing key 'tag'",
+        "rules.yaml:18:5: services.b : clé 'tag' manquante",
         id="missing-key",
     ),
     pytest.param(
         ("  - menu: main\n", "  - numbers: ['0232']\n    menu: main\n"),
-        "rules.yaml:38:3: no route for any number: add a last route without numbers",
+        "rules.yaml:38:3: aucune route pour les autres numéros : ajoutez en dernier une route"
+        " sans numbers",
         id="no-catch-all",
     ),
     pytest.param(
         ("rings: 3", "rings: 0"),
-        "rules.yaml:21:12: services.b.rings: Input should be greater than or equal to 1 (got 0)",
+        "rules.yaml:21:12: services.b.rings : doit être au moins 1 (écrit : 0)",
         id="out-of-range",
     ),
     pytest.param(
         ("agents: [PJSIP/2001]", "agents: [PJSIP/2001, PJSIP/2001]"),
-        "rules.yaml:20:26: agent PJSIP/2001 listed twice",
+        "rules.yaml:20:26: le poste PJSIP/2001 figure deux fois",
         id="agent-twice",
     ),
     pytest.param(
         ("otherwise: {callback: cb, number_prompt: cb_number,", "otherwise: {callback: cb,"),
-        "rules.yaml:24:18: callback with number 'choose' needs number_prompt",
+        "rules.yaml:24:18: un rappel avec number: choose demande un number_prompt",
         id="callback-without-number-prompt",
     ),
 ]
@@ -255,9 +258,10 @@ def test_every_problem_is_reported_in_one_run():
     )
     # The duplicate key is found while reading; the whole-file checks still run on the rest.
     assert problems_of(text) == [
-        "rules.yaml:22:5: services.b: duplicate key 'rings' (first at line 21)",
-        "rules.yaml:30:22: unknown service 'nowhere'",
-        "rules.yaml:34:13: unknown prompt id 'nothing_like_it' (not in the prompt catalogue)",
+        "rules.yaml:22:5: services.b : la clé 'rings' figure deux fois (d'abord ligne 21)",
+        "rules.yaml:30:22: service inconnu 'nowhere'",
+        "rules.yaml:34:13: message vocal inconnu 'nothing_like_it' (absent du catalogue des"
+        " messages)",
     ]
 
 
@@ -265,14 +269,17 @@ def test_yaml_syntax_error_is_located():
     found = problems_of("settings:\n  invalid_prompt: [invalid\nservices: {}\n")
     assert len(found) == 1
     assert found[0].startswith("rules.yaml:3:")
-    assert "YAML syntax" in found[0]
+    assert "syntaxe YAML" in found[0]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "rules.yaml:1:1: the file is empty"),
-        ("- a\n- b\n", "rules.yaml:1:1: the rules must be a mapping of sections"),
+        ("", "rules.yaml:1:1: le fichier est vide"),
+        (
+            "- a\n- b\n",
+            "rules.yaml:1:1: les règles doivent être une suite de sections (clé: valeur)",
+        ),
     ],
 )
 def test_empty_or_not_a_mapping(text, expected):
@@ -300,14 +307,14 @@ def test_duplicate_number_across_routes_is_refused():
         "    service: b\n  - menu: main\n",
     )
     assert problems_of(text) == [
-        "rules.yaml:40:15: number +33 2 32 46 43 00 already routed by item 1"
+        "rules.yaml:40:15: le numéro +33 2 32 46 43 00 est déjà routé par l'élément 1"
     ]
 
 
 def test_unreadable_file(tmp_path: Path):
     with pytest.raises(RulesInvalid) as caught:
         load_rules(tmp_path / "missing.yaml", PROMPTS)
-    assert "cannot read the file" in str(caught.value)
+    assert "fichier illisible : fichier introuvable" in str(caught.value)
 
 
 def test_bernay_rules_are_valid_and_complete():
@@ -342,7 +349,8 @@ def test_cli_check_ok_and_errors(tmp_path: Path):
     catalogue.write_text("\n".join(f"{p}: texte" for p in PROMPTS) + "\n", "utf-8")
     refused = runner.invoke(main, ["rules", "check", str(bad), "--catalogue", str(catalogue)])
     assert refused.exit_code == 1
-    assert f"{bad}:28:5: menus.main: unknown key 'colour'" in refused.output
+    assert f"{bad}:28:5: menus.main : clé inconnue 'colour' (faute de frappe ?)" in refused.output
+    assert f"{bad} : 1 erreur, règles refusées" in refused.output
 
 
 def test_unknown_yaml_tag_is_a_located_problem():

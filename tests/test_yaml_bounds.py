@@ -126,6 +126,7 @@ def test_a_rules_file_over_512_kib_is_refused_before_reading(tmp_path: Path):
     assert kib > 512
     with pytest.raises(RulesInvalid) as caught:
         load_rules(big, {"menu"})
+    kib = -(-big.stat().st_size // 1024)  # rounded up, whatever the Bernay rules' own size
     assert [str(p) for p in caught.value.problems] == [
         f"{big}:1:1: le fichier fait {kib} Kio : 512 Kio au plus, refusé"
     ]

@@ -16,6 +16,7 @@ from decroche.commands import context
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RoutingInputError, RulesInvalid
 from routing_rules.loader import load_rules
+from routing_rules.messages import counted
 from routing_rules.routing import CallFacts
 from routing_rules.simulate import ALL_ENDINGS, RingEnding
 
@@ -45,7 +46,7 @@ def _load(path: Path, catalogue: Path | None) -> CompiledRules:
     except RulesInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        click.echo(f"{path} : {len(exc.problems)} erreur(s), règles refusées", err=True)
+        click.echo(f"{path} : {counted(len(exc.problems), 'erreur')}, règles refusées", err=True)
         sys.exit(1)
 
 
@@ -73,9 +74,10 @@ def check(file: Path | None, catalogue: Path | None, ari_url: str | None) -> Non
     compiled = _load(path, catalogue)
     click.echo(
         f"{path} : règles valides (version {compiled.version}) : "
-        f"{len(compiled.services)} services, {len(compiled.menus)} menus, "
-        f"{len(compiled.entry)} routes d'entrée, {len(compiled.schedules)} horaires, "
-        f"{len(compiled.surveys)} enquête(s)"
+        f"{counted(len(compiled.services), 'service')}, {counted(len(compiled.menus), 'menu')}, "
+        f"{counted(len(compiled.entry), 'route', 'routes')} d'entrée, "
+        f"{counted(len(compiled.schedules), 'horaire')}, "
+        f"{counted(len(compiled.surveys), 'enquête')}"
     )
     if ari_url is not None:
         _check_phones(compiled, ari_url)
