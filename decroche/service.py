@@ -159,6 +159,7 @@ class Service:
         for service, count in sorted(waiting.items()):
             lines.append(f'decroche_waiting_calls{{service="{service}"}} {count}')
         counters = self.router.counters
+        orphans = self.router.orphans.counts
         lines += [
             "# TYPE decroche_calls_total counter",
             f"decroche_calls_total {counters.calls_finished}",
@@ -166,6 +167,16 @@ class Service:
             f"decroche_calls_failed_total {counters.calls_failed}",
             "# TYPE decroche_ari_reconnects_total counter",
             f"decroche_ari_reconnects_total {stream.reconnects}",
+            "# HELP decroche_calls_cut_total Calls ended by the PBX or the link (not hung up).",
+            "# TYPE decroche_calls_cut_total counter",
+            f"decroche_calls_cut_total {counters.calls_cut}",
+            "# HELP decroche_orphans_total Channels left on Asterisk that no call held, by fate.",
+            "# TYPE decroche_orphans_total counter",
+            f'decroche_orphans_total{{fate="handed_back"}} {orphans.handed_back}',
+            f'decroche_orphans_total{{fate="hung_up"}} {orphans.hung_up}',
+            f'decroche_orphans_total{{fate="watched"}} {orphans.watched}',
+            "# TYPE decroche_orphan_bridges_destroyed_total counter",
+            f"decroche_orphan_bridges_destroyed_total {orphans.bridges_destroyed}",
             "# TYPE decroche_ari_malformed_frames_total counter",
             f"decroche_ari_malformed_frames_total {stream.malformed}",
             "# TYPE decroche_journal_backlog gauge",

@@ -122,6 +122,9 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
         _, metrics = http(f"http://127.0.0.1:{web_port}/metrics")
         text = metrics.decode()
         assert "decroche_calls_total 1" in text
+        assert "decroche_calls_cut_total 0" in text
+        assert 'decroche_orphans_total{fate="handed_back"} 0' in text
+        assert "decroche_orphan_bridges_destroyed_total 0" in text
         assert 'decroche_calls_in_progress{phase="talking"} 0' in text
         service.send_signal(signal.SIGHUP)  # reload the (unchanged) rules: still healthy
         reloaded = '"message": "rules reloaded (SIGHUP)'

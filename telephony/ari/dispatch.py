@@ -320,6 +320,11 @@ class Dispatcher:
         if call is not None:
             call.bridges.discard(bridge_id)
 
+    @property
+    def bound_channels(self) -> set[str]:
+        """Every channel a live call holds (its own, its agents', transfers')."""
+        return set(self._by_channel)
+
     def call_of(self, channel_id: str) -> CallKey | None:
         call = self._by_channel.get(channel_id)
         return None if call is None else call.key

@@ -27,13 +27,14 @@ from telephony.ari.dispatch import CallInbox, Dispatcher
 from telephony.ari.errors import AriError, AriHttpError, AriTransportError, is_gone
 from telephony.ari.models import Event, StasisEnd, StasisStart
 from telephony.ari.stream import EventStream, StreamEnd
-from telephony.clock import Clock
+from telephony.clock import Clock, parse_ari_timestamp
 from telephony.flow import codes
 from telephony.flow.agents import AgentTracker
 from telephony.flow.audit import AuditRecords, audit_mark
 from telephony.flow.executor import CallFlow
 from telephony.flow.link import Link
 from telephony.flow.phones import PhonesReport, track_phones
+from telephony.flow.recovery import OrphanKeeper
 from telephony.flow.session import CallCut, CallerHungUp, CallSession, DialplanTarget, StartFacts
 from telephony.flow.story import CallStory
 from telephony.records.model import (
@@ -147,7 +148,17 @@ class Router:
         self.agents = agents or AgentTracker()
         self.settings = settings or RouterSettings()
         self.counters = RouterCounters()
-        self.dispatcher = Dispatcher(self._open_call, on_global=self._on_global)
+        fallback = self.settings.fallback
+        # What Asterisk holds that no call of ours does (after a crash, a lost link).
+        self.orphans = OrphanKeeper(
+            client,
+            fallback=None
+            if fallback is None
+            else (fallback.context, fallback.extension, fallback.priority),
+        )
+        self.dispatcher = Dispatcher(
+            self._open_call, on_global=self._on_global, on_unrouted=self.orphans.on_unrouted
+        )
         self.stream = EventStream(
             client,
             self.dispatcher.dispatch,
@@ -158,6 +169,7 @@ class Router:
         )
         self._stories: dict[str, CallStory] = {}
         self._starts: dict[str, StasisStart] = {}
+        self._sessions: dict[str, CallSession] = {}
         # Blind transfers: the agent's phone is replaced by a Local pair's ";1" half while the
         # ";2" half enters Stasis as a call of its own. Both are keyed by the pair's name, in
         # whichever order their StasisStart comes, to link the leg to the caller's first call.
@@ -186,9 +198,11 @@ class Router:
                 raise AriError(f"the event stream failed: {self._stream_task.exception()!r}")
             raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
         # The application exists on Asterisk only while its WebSocket is connected.
+        listening_since = await self._asterisk_now()
         self._asterisk_started = await self._startup_time()
         await self._load_agents()
         self.link.restored()
+        await self._recover_orphans(listening_since)
         if self.settings.progress_every_s is not None:
             self._spawn(self._note_alive(self.settings.progress_every_s), "calls-alive")
 
@@ -226,6 +240,7 @@ class Router:
         await self.dispatcher.aclose()
         for task in list(self._background):
             task.cancel()
+        await self.orphans.aclose()
         self.stream.stop()
         if self._stream_task is not None:
             await asyncio.gather(self._stream_task, return_exceptions=True)
@@ -308,6 +323,7 @@ class Router:
         )
         self._stories[key] = story
         self._starts[key] = start
+        self._sessions[key] = session
         if self.settings.progress_every_s is not None and audit is None:
             story.on_change = lambda: self._progress_changed(story)
         leg_of = local_pair(start.channel.name, half=2)
@@ -365,6 +381,7 @@ class Router:
             _owe_callbacks(record, after_cut=rules.callback_after_cut)
             del self._stories[key]
             del self._starts[key]
+            del self._sessions[key]
             self._forget_transfers(key, leg_of)
             if audit is None:
                 self.counters.calls_finished += 1
@@ -441,6 +458,42 @@ class Router:
         """The WebSocket closed: from now on events may be lost, until the resync."""
         self.link.lost(self.clock.now())
 
+    async def _asterisk_now(self) -> datetime:
+        """Asterisk's own time now (a ping): every channel made since reached us by its
+        StasisStart. Ours when Asterisk cannot say."""
+        try:
+            return parse_ari_timestamp((await self.client.ping()).timestamp)
+        except (AriError, ValueError) as exc:
+            log.warning("cannot read Asterisk's time: %s", exc)
+            return self.clock.now()
+
+    async def _recover_orphans(self, listening_since: datetime) -> None:
+        """Take care of what Asterisk holds that no call of ours does (``recovery``)."""
+        owned_bridges = {b for session in self._sessions.values() for b in session.bridge_ids}
+        try:
+            plan = await self.orphans.recover(
+                owned_channels=self.dispatcher.bound_channels,
+                owned_bridges=owned_bridges,
+                listening_since=listening_since,
+                still_unowned=lambda channel_id: self.dispatcher.call_of(channel_id) is None,
+            )
+        except AriError as exc:
+            log.warning("cannot look for what a previous run left on Asterisk: %s", exc)
+            return
+        if not plan.empty:
+            counts = self.orphans.counts
+            log.warning(
+                "left on Asterisk by a previous run or a lost link: %d channel(s), %d bridge(s);"
+                " %d handed back, %d hung up, %d still talking (watched), %d bridge(s) destroyed"
+                " so far",
+                len(plan.channels),
+                len(plan.bridges),
+                counts.handed_back,
+                counts.hung_up,
+                counts.watched,
+                counts.bridges_destroyed,
+            )
+
     async def _startup_time(self) -> datetime | None:
         try:
             info = await self.client.asterisk_info(only=["status"])
@@ -452,7 +505,9 @@ class Router:
     async def resync(self) -> None:
         """After a reconnection: end the calls whose channel left while we were not listening
         — cut, if Asterisk restarted meanwhile (its start time changed: it lost every call) —,
-        refresh the agents' phones, then let the calls go on (see ``link``)."""
+        refresh the agents' phones, then let the calls go on (see ``link``); last, take care of
+        what no call holds any more (``recovery``)."""
+        listening_since = await self._asterisk_now()
         try:
             started = await self._startup_time()
             restarted = (
@@ -488,6 +543,7 @@ class Router:
             await self._load_agents()
         finally:
             self.link.restored()
+        await self._recover_orphans(listening_since)
 
     def _start_of(self, key: str) -> StasisStart | None:
         return self._starts.get(key)

@@ -347,6 +347,11 @@ class CallSession:
                 self.legs.forget(peer)
                 return AgentHungUp(event.timestamp)
 
+    @property
+    def bridge_ids(self) -> tuple[str, ...]:
+        """The bridges this call made and has not destroyed yet."""
+        return tuple(self._bridges)
+
     async def leave_bridge(self, bridge_id: str) -> None:
         await self._guard(self.ari.remove_channel(bridge_id, self.channel_id))
 

@@ -80,12 +80,26 @@ class Bridging:
                 self.leave(channel, hung_up=False)
             self._enter(bridge, channel)
 
+    def _member(self, bridge: Bridge, channel: Channel, *, joins: bool) -> None:
+        """The channel's app follows the bridge while one of its channels is in it."""
+        app = self.engine.stasis.apps.get(channel.stasis_app or "")
+        if app is None:
+            return
+        members = app.bridge_members.setdefault(bridge.id, set())
+        if joins:
+            members.add(channel.id)
+            return
+        members.discard(channel.id)
+        if not members:
+            del app.bridge_members[bridge.id]
+
     def _enter(self, bridge: Bridge, channel: Channel) -> None:
         engine = self.engine
         bridge.channels.append(channel.id)
         channel.bridge_id = bridge.id
         if channel.stasis_app is not None:
             bridge.subscribers.add(channel.stasis_app)
+            self._member(bridge, channel, joins=True)
         if channel.tone in ("ring", "moh"):
             engine.callers.heard_end(channel, channel.tone, "bridged")
             channel.tone = None
@@ -118,11 +132,13 @@ class Bridging:
         if out.id in bridge.channels:
             bridge.channels.remove(out.id)
         out.bridge_id = None
+        self._member(bridge, out, joins=False)
         self._emit("ChannelLeftBridge", bridge, out)
         bridge.channels.append(into.id)
         into.bridge_id = bridge.id
         if into.stasis_app is not None:
             bridge.subscribers.add(into.stasis_app)
+            self._member(bridge, into, joins=True)
         self._emit("ChannelEnteredBridge", bridge, into)
         self._retech(bridge)
 
@@ -142,6 +158,7 @@ class Bridging:
             return
         if channel.id in bridge.channels:
             bridge.channels.remove(channel.id)
+        self._member(bridge, channel, joins=False)
         if hung_up:
             bridge.hangup_inside = True
         self._emit("ChannelLeftBridge", bridge, channel)
@@ -181,6 +198,8 @@ class Bridging:
             if channel is not None:
                 self.leave(channel, hung_up=False)
         del self.engine.bridges[bridge.id]
+        for app in self.engine.stasis.apps.values():
+            app.bridge_members.pop(bridge.id, None)
         if bridge.hangup_inside:
             self._emit("BridgeDestroyed", bridge, None)
 

@@ -62,9 +62,12 @@ class DialplanConfig:
     # numbers in national form, no number at all as "standard", language fr, then Stasis().
     trunk_context: str = "from-trunk"
     agent_context: str = "from-agents"
+    # Known contexts (continuing elsewhere is Asterisk's "invalid extension"): the shipped
+    # dialplan's, decroche-fallback included (where decroche hands back what it cannot handle).
     contexts: set[str] = field(
         default_factory=lambda: {
-            "from-callers", "from-trunk", "from-agents", "default", "sim-caller"
+            "from-callers", "from-trunk", "from-agents", "default", "sim-caller",
+            "decroche-fallback",
         }
     )  # fmt: skip
     # A call carrying this variable (decroche's audit calls) is hung up when Stasis() fails,

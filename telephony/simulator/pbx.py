@@ -118,6 +118,23 @@ class SimulatedPbx:
             await self.start(self.host, self.port)
         engine.started_at = engine.now()
 
+    async def drop_link(self, down_s: float) -> None:
+        """The network between the applications and Asterisk fails for ``down_s`` seconds:
+        every WebSocket closes (their events are dropped meanwhile, as for any app without
+        one, and new calls cannot enter them) and connections are refused; Asterisk and its
+        calls go on, the channels staying in their applications."""
+        sinks = [app.sink for app in self.stasis.apps.values() if app.sink is not None]
+        for app in list(self.stasis.apps.values()):
+            if app.sink is not None:
+                self.stasis.disconnect([app.name], app.sink)
+        for sink in sinks:
+            await sink.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.clock.sleep(down_s)
+        await self.start(self.host, self.port)
+
     async def stop(self) -> None:
         """Hang up every channel, close every WebSocket and stop serving."""
         for channel in list(self.engine.channels.values()):

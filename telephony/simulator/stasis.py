@@ -74,6 +74,9 @@ class StasisApp:
     bridge_ids: set[str] = field(default_factory=set)
     endpoint_ids: set[str] = field(default_factory=set)
     device_names: set[str] = field(default_factory=set)
+    # Bridges the app's channels are in -> those channels: Asterisk subscribes the app to a
+    # bridge as long as one of its channels is in it (control.c, app_subscribe_bridge).
+    bridge_members: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -83,7 +86,7 @@ class StasisApp:
         return {
             "name": self.name,
             "channel_ids": sorted(self.channel_ids),
-            "bridge_ids": sorted(self.bridge_ids),
+            "bridge_ids": sorted(self.bridge_ids | set(self.bridge_members)),
             "endpoint_ids": sorted(self.endpoint_ids),
             "device_names": sorted(self.device_names),
             "events_allowed": [],
