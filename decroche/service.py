@@ -30,8 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def router_settings(config: Config) -> RouterSettings:
-    """The router's settings from the ``ari`` section."""
-    return RouterSettings(heartbeat_s=config.ari.ping_interval_s)
+    """The router's settings from the ``ari`` section: the WebSocket's ping and the longest wait
+    between two reconnection attempts."""
+    return RouterSettings(
+        heartbeat_s=config.ari.ping_interval_s,
+        reconnect_max_backoff_s=config.ari.reconnect_max_backoff_s,
+    )
 
 
 @dataclass

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,45 @@ def _signed_in(base: str, login: str, password: str) -> str:
         assert exc.code == 303, exc.read()
         return exc.headers["Set-Cookie"].split(";")[0]
     raise AssertionError("no redirect after signing in")
+
+
+# --- the ari section does what it says ---------------------------------------------------------
+
+
+@pytest.mark.virtual_time
+@pytest.mark.parametrize("cap", [0.2, 4.0])
+async def test_reconnect_max_backoff_bounds_the_wait_between_attempts(
+    tmp_path: Path, cap: float
+) -> None:
+    """Nothing listens on the ARI port: the attempts follow each other at most ``cap`` apart,
+    and the backoff does reach the cap (the doubling is not cut short elsewhere)."""
+    import asyncio
+
+    port = _free_port()
+    config = write_config(tmp_path, f"http://127.0.0.1:{port}/ari")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "ari:\n", f"ari:\n  reconnect_max_backoff_s: {cap}\n  ping_interval_s: 0.5\n"
+        ),
+        encoding="utf-8",
+    )
+    app = App.load(config)
+    service = app.service()
+    assert service.router.settings.heartbeat_s == 0.5  # the WebSocket's ping
+    stream = service.router.stream
+    loop = asyncio.get_running_loop()
+    failures: list[float] = []
+    runner = asyncio.create_task(stream.run())
+    try:
+        while len(failures) < 12:
+            if stream.counters.connect_failures > len(failures):
+                failures.append(loop.time())
+            await asyncio.sleep(0.001)
+    finally:
+        stream.stop()
+        await asyncio.wait_for(runner, 10)
+        await service.client.close()
+        app.close()
+    gaps = [b - a for a, b in pairwise(failures)]
+    assert max(gaps) <= cap + 0.01
+    assert max(gaps[-3:]) >= cap / 2  # jitter keeps 50-100 % of the capped delay

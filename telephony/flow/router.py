@@ -80,6 +80,8 @@ class RouterSettings:
     # time sets them long, as nothing can get lost on loopback).
     heartbeat_s: float = 5.0
     ping_interval_s: float = 10.0
+    # Longest wait between two reconnection attempts (the first retry is immediate).
+    reconnect_max_backoff_s: float = 1.0
     # Each call's progress is journaled as it happens (what a crash leaves in the records), and
     # every call in progress is noted alive this often (clock seconds): an interrupted call ends
     # at most this long before the crash. None: neither (what-if replays, which keep nothing).
@@ -166,6 +168,7 @@ class Router:
             on_disconnect=self._link_lost,
             heartbeat=self.settings.heartbeat_s,
             ping_interval=self.settings.ping_interval_s,
+            backoff_cap=self.settings.reconnect_max_backoff_s,
         )
         self._stories: dict[str, CallStory] = {}
         self._starts: dict[str, StasisStart] = {}
