@@ -3,8 +3,9 @@
 On a real Asterisk the post-dial delay (caller's INVITE to the agent's INVITE, direct line) was
 11.0 ms median / 19.1 ms p95 through decroche, against 1.9 / 4.6 ms for a plain ``Dial()``:
 target, at most 5 ms added at p95. The router's share is measured here on the police's direct
-line (no menu: the service is chosen at the StasisStart): answer, ring-back, ``channels/create``,
-the wait for the agent channel's StasisStart, ``dial``, each step shown apart. The simulated PBX
+line (no menu: the service is chosen at the StasisStart): ``channels/create`` (sent first; the
+caller is not answered before an agent is, and the ring-back goes with the creates), the wait
+for the agent channel's StasisStart, ``dial``, each step shown apart. The simulated PBX
 runs in its own process with Asterisk's create/StasisStart window (0.5 to 3 ms at random); the
 reference is the same measure with no window, its probes interleaved with the others in the same
 run (set through the simulator's control API), so that both see the same load. 60 calls are kept
@@ -62,7 +63,7 @@ class _Probe:
 @dataclass
 class Samples:
     total: list[float] = field(default_factory=list)  # StasisStart -> dial sent
-    before: list[float] = field(default_factory=list)  # StasisStart -> create sent
+    before: list[float] = field(default_factory=list)  # StasisStart -> first create sent
     waiting: list[float] = field(default_factory=list)  # create sent -> its StasisStart
     reaction: list[float] = field(default_factory=list)  # agent's StasisStart -> dial sent
     consent: int = 0  # probes left out: a survey consent played before the ringing
@@ -188,7 +189,7 @@ def main() -> bool:
             f"consent first, {sample.undialled} not dialled)"
         )
         print(f"  StasisStart -> dial sent           {_line(sample.total)}")
-        print(f"    answer, ring-back -> create sent {_line(sample.before)}")
+        print(f"    StasisStart -> create sent       {_line(sample.before)}")
         print(f"    create -> agent's StasisStart    {_line(sample.waiting)}")
         print(f"    agent's StasisStart -> dial sent {_line(sample.reaction)}")
     p95 = _p(measured.total, 0.95)

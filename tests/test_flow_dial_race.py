@@ -136,8 +136,9 @@ async def test_a_caller_hanging_up_as_the_ringing_starts_is_an_abandon_not_a_fai
 
         async def ring_then_caller_leaves(channel_id: str) -> None:
             await ring(channel_id)
-            # The caller hangs up just after the ring-back started, before any agent channel is
-            # created: their StasisEnd reaches the router while the flow still runs.
+            # The caller hangs up just after the ring-back started (asked for together with the
+            # agents' channels, before they are dialled): their StasisEnd reaches the router
+            # while the flow still runs.
             run = engine.runs[channel_id]
             engine.callers.caller_hangup(run, "gave_up")
             await asyncio.sleep(0.05)
@@ -148,6 +149,9 @@ async def test_a_caller_hanging_up_as_the_ringing_starts_is_an_abandon_not_a_fai
     record = system.records.by_caller("0611111111")
     assert record.outcome is CallOutcome.ABANDONED
     assert record.entries[0].outcome is EntryOutcome.ABANDONED
-    assert record.entries[0].legs == []
+    # The police's phones were called with the ring-back and stopped before they rang.
+    legs = record.entries[0].legs
+    assert sorted(leg.endpoint for leg in legs) == ["PJSIP/1201", "PJSIP/1202", "PJSIP/1203"]
+    assert {(leg.outcome, leg.ring_seconds) for leg in legs} == {(LegOutcome.CANCELLED, 0.0)}
     assert system.router.counters.calls_failed == 0
     assert system.pbx.state()["channels"] == []

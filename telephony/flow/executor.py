@@ -117,7 +117,8 @@ class CallFlow:
         self._survey: SurveyRules | None = None
 
     async def run(self) -> None:
-        await self.session.answer()
+        # No answer yet: the caller is answered when first spoken to (a prompt), or when an
+        # agent answers on a direct line (CallSession.ensure_answered).
         decision = entry_point(self.rules, self.story.dialled, self.clock.now())
         if isinstance(decision, Closed):
             await self.end_with_message(decision.prompt_id)
@@ -218,7 +219,6 @@ class CallFlow:
         self.story.enter(at, plan.service_id)
         if plan.steps:
             self.agents.started_with(plan.service_id, plan.first_endpoint)
-        await self.session.start_ringback()
         self.story.ringing(at)
         stages = [RingStage(step.endpoints, step.seconds) for step in plan.steps]
         report = LegReport(
@@ -236,6 +236,8 @@ class CallFlow:
             caller_id_name=plan.caller_id,
             caller_id_number=number,
             report=report,
+            # The caller's ring-back, asked for together with the agents' channels.
+            meanwhile=self.session.start_ringback,
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
@@ -296,7 +298,6 @@ class CallFlow:
             self.story.survey_service = self.story.current_service
             self.story.survey_agent = endpoint
         try:
-            await self.session.stop_ringback()
             bridge_id = await self.session.bridge_with(agent_channel)
             service = self.story.current_service
 

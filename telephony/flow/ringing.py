@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,10 +99,12 @@ async def ring_agents(
     caller_id_name: str,
     caller_id_number: str,
     report: LegReport,
+    meanwhile: Callable[[], Awaitable[None]] | None = None,
 ) -> RingResult:
     """Ring agents stage by stage until one answers; hang up the others.
 
-    The caller must already hear ringback. Raises ``CallerHungUp`` when the caller leaves.
+    ``meanwhile`` (the caller's ring-back) is asked for together with the first stage's
+    channels: neither waits for the other. Raises ``CallerHungUp`` when the caller leaves.
     """
     # Set on each agent channel as it is created. What the phone shows is the channel's
     # connected line (the INVITE's From); `i`: store it, no update to send yet. The dial then
@@ -116,7 +118,8 @@ async def ring_agents(
         variables["TRANSFER_CONTEXT"] = session.transfer_context
     ringing = _Ringing(session, variables, report)
     for stage in stages:
-        result = await ringing.stage(stage)
+        result = await ringing.stage(stage, meanwhile)
+        meanwhile = None
         if result is not None:
             return result
     return RingResult(session.now(), ringing.rung)
@@ -136,9 +139,11 @@ class _Ringing:
         """Every leg that ended unanswered, in order (a refused channel included)."""
         return tuple(self._rung)
 
-    async def stage(self, stage: RingStage) -> RingResult | None:
+    async def stage(
+        self, stage: RingStage, meanwhile: Callable[[], Awaitable[None]] | None = None
+    ) -> RingResult | None:
         """Ring one stage: the answer, or None once every leg ended or the time is up."""
-        legs = await self._create_legs(stage)
+        legs = await self._create_legs(stage, meanwhile)
         # Asterisk's own timeout is a safety net a little after ours.
         ring_timeout = int(stage.seconds) + 5
         limit = self._session.deadline(stage.seconds)
@@ -201,10 +206,12 @@ class _Ringing:
                     self._rung.append(RungLeg(leg.endpoint, leg.outcome or LegOutcome.FAILED))
         return None
 
-    async def _create_legs(self, stage: RingStage) -> dict[str, RingingLeg]:
-        """Create the stage's agent channels, all at once: the first phone then rings one round
-        trip after the decision, whatever the number of agents. They are dialled as each one's
-        StasisStart arrives (see :meth:`stage`)."""
+    async def _create_legs(
+        self, stage: RingStage, meanwhile: Callable[[], Awaitable[None]] | None
+    ) -> dict[str, RingingLeg]:
+        """Create the stage's agent channels, all at once and together with ``meanwhile``: the
+        first phone then rings one round trip after the decision, whatever the number of
+        agents. They are dialled as each one's StasisStart arrives (see :meth:`stage`)."""
         if self._session.caller_left:
             # The caller's StasisEnd came while we were busy (say, during the ring-back request):
             # nothing can be bound to the call any more, and nobody is left to ring for.
@@ -215,7 +222,17 @@ class _Ringing:
             # cleanup hangs it up whatever happens from here on.
             self._session.bind(leg.channel_id)
             self._session.legs.own(leg)
-        refused = await asyncio.gather(*(self._create_channel(leg) for leg in planned))
+        # The channels first: their requests leave before the caller's ring-back.
+        requests = [self._create_channel(leg) for leg in planned]
+        if meanwhile is not None:
+            requests.append(_nothing_refused(meanwhile))
+        done = await asyncio.gather(*requests, return_exceptions=True)
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome  # the caller left, say: the legs are owned, cleanup hangs them up
+        refused = [
+            outcome for outcome in done[: len(planned)] if not isinstance(outcome, BaseException)
+        ]
         legs: dict[str, RingingLeg] = {}
         for leg, error in zip(planned, refused, strict=True):
             if error is None:
@@ -279,23 +296,27 @@ class _Ringing:
 
     def _stopped(self, leg: RingingLeg, *, answered: bool) -> LegOutcome:
         """How a leg we hang up ended: another agent answered, or the PBX cut the call
-        (cancelled), the caller left (no
-        answer if it rang, else cancelled before it could), or the stage's time ran out (no
-        answer if it rang, else unreachable: it had the whole stage to). Never dialled: its
-        channel never entered the application, it failed."""
+        (cancelled), the caller left (no answer if it rang, else cancelled before it could), or
+        the stage's time ran out (no answer if it rang, else unreachable: it had the whole stage
+        to; never dialled: its channel never entered the application, it failed)."""
         if answered or self._session.cut_at is not None:
             return LegOutcome.CANCELLED
-        if not leg.dialled:
-            return LegOutcome.FAILED
         if leg.ringing_at is not None:
             return LegOutcome.NO_ANSWER
         if self._session.hung_up_at is not None:
             return LegOutcome.CANCELLED
+        if not leg.dialled:
+            return LegOutcome.FAILED
         return LegOutcome.UNREACHABLE
 
     def _end(self, leg: RingingLeg, at: datetime, outcome: LegOutcome, cause: int | None) -> None:
         leg.outcome = outcome
         self._report.ended(at, leg.channel_id, outcome, cause)
+
+
+async def _nothing_refused(request: Callable[[], Awaitable[None]]) -> AriHttpError | None:
+    await request()
+    return None
 
 
 def _is_ringing(event: Event) -> bool:

@@ -108,6 +108,9 @@ class CallSession:
         # When one of our waits last ran out (a timer has no event to date it by).
         self._timer_at = started_at
         self.hung_up_at: datetime | None = None
+        # A caller is answered when they first need to hear us (a prompt) or an agent: a direct
+        # line rings the agents first, as Dial() does (see :meth:`ensure_answered`).
+        self.answered = channel.state == "Up"
         self.legs = AgentLegs(ari, call_id)
         self._bridges: list[str] = []
         self._short = uuid.uuid4().hex[:12]
@@ -199,6 +202,13 @@ class CallSession:
 
     async def answer(self) -> None:
         await self._guard(self.ari.answer(self.channel_id))
+        self.answered = True
+
+    async def ensure_answered(self) -> None:
+        """Answer the caller unless done already. Until then they hear the ring-back of their
+        own network (a ``ring`` request sends SIP 180) and pay nothing, as with Dial()."""
+        if not self.answered:
+            await self.answer()
 
     async def _guard(self, call: Awaitable[Any]) -> Any:
         """Run a REST call on the caller's channel; a 'gone' answer means the caller left."""
@@ -232,6 +242,7 @@ class CallSession:
         """
         if not prompts:
             return None, self.now()
+        await self.ensure_answered()
         playback_id = self.new_id("p")
         media = [self.media(p) for p in prompts]
         await self._guard(
@@ -271,6 +282,7 @@ class CallSession:
         self, timeout_s: float, keys: str = "0123456789*#"
     ) -> tuple[str | None, datetime]:
         """The next key within ``timeout_s`` (clock seconds), or None at the timeout."""
+        await self.ensure_answered()  # no media, no keys, before the answer
         limit = self.deadline(timeout_s)
         while True:
             event = await self.next_event(limit())
@@ -297,20 +309,31 @@ class CallSession:
         await self._guard(self.ari.ring(self.channel_id))
 
     async def stop_ringback(self) -> None:
-        await self._guard(self.ari.ring_stop(self.channel_id))
+        """Stop the ring tone Asterisk plays to an answered caller (one not answered yet hears
+        their network's, which ends when they are answered)."""
+        if self.answered:
+            await self._guard(self.ari.ring_stop(self.channel_id))
 
     async def bridge_with(self, agent_channel: str) -> str:
-        """Put the caller and the agent together in a new mixing bridge."""
+        """Put the caller and the agent together in a new mixing bridge: the caller answered (or
+        their ring tone stopped) while the bridge is made, then both added at once — each
+        round trip here is a moment the agent speaks to no one."""
         bridge_id = self.new_id("b")
-        await self.ari.create_bridge("mixing", bridge_id=bridge_id)
-        self._bridges.append(bridge_id)
-        await self._guard(self.ari.add_channel(bridge_id, self.channel_id))
+        self._bridges.append(bridge_id)  # cleanup destroys it whatever happens from here
+        caller_side = self.stop_ringback() if self.answered else self.answer()
+        await asyncio.gather(caller_side, self.ari.create_bridge("mixing", bridge_id=bridge_id))
+        await asyncio.gather(
+            self._guard(self.ari.add_channel(bridge_id, self.channel_id)),
+            self._add_agent(bridge_id, agent_channel),
+        )
+        return bridge_id
+
+    async def _add_agent(self, bridge_id: str, agent_channel: str) -> None:
         try:
             await self.ari.add_channel(bridge_id, agent_channel)
         except AriHttpError as exc:
             if not is_gone(exc):
-                raise
-        return bridge_id
+                raise  # gone: the agent hung up meanwhile, its hang-up event will say so
 
     async def converse(
         self,

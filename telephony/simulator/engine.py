@@ -315,7 +315,10 @@ class Engine:
     # ------------------------------------------------------------------ REST: channels
     def answer(self, channel_id: str) -> None:
         channel = self.stasis_channel(channel_id)
-        channel.tone = None if channel.tone == "ring" else channel.tone
+        if channel.tone == "ring":
+            # Before the answer, ring is SIP 180: the caller's own ring-back, which the 200 ends.
+            self.callers.heard_end(channel, "ring", "answered")
+            channel.tone = None
         if channel.state != "Up":
             self.set_state(channel, "Up")
             self.transfers.on_answered(channel)
