@@ -100,7 +100,7 @@ def _hook(
         return await create(endpoint, **options)
 
     async def dialling(channel_id: str, **options: Any) -> None:
-        probe = probes.get(options.get("caller") or "")
+        probe = probes.get(owner.get(channel_id, ""))
         if probe is not None and probe.dial is None:
             probe.dial, probe.dialled = time.perf_counter(), channel_id
         await dial(channel_id, **options)
