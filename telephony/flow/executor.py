@@ -214,8 +214,9 @@ class CallFlow:
                 return None
             await self._ring_test_phone(instead, at)
             return None
-        if plan.steps:
-            at = await self.offer_survey(plan.service_id, at)
+        # The caller's wait counts from here, the moment the service is chosen: a sampled
+        # caller hears the survey's consent while the phones ring, in place of the ring-back.
+        consent = self.offer_survey(plan.service_id) if plan.steps else None
         self.story.enter(at, plan.service_id)
         if plan.steps:
             self.agents.started_with(plan.service_id, plan.first_endpoint)
@@ -236,8 +237,8 @@ class CallFlow:
             caller_id_name=plan.caller_id,
             caller_id_number=number,
             report=report,
-            # The caller's ring-back, asked for together with the agents' channels.
-            meanwhile=self.session.start_ringback,
+            # The caller's ring-back (or consent), asked for together with the agents' channels.
+            meanwhile=lambda: self.session.hear_waiting(consent),
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
@@ -250,7 +251,8 @@ class CallFlow:
             self.agents.view(),
             self.facts,
         )
-        await self.session.stop_ringback()
+        # The caller keeps hearing the ring-back (or the consent) until a prompt takes its place
+        # or the next service's phones ring.
         return routed, result.at
 
     async def _ring_test_phone(self, plan: RingPlan, at: datetime) -> None:
@@ -258,7 +260,6 @@ class CallFlow:
         it is bridged; unanswered, the audit call ends there (the overflows that follow are
         checked by simulation)."""
         self.story.enter(at, plan.service_id)
-        await self.session.start_ringback()
         stages = [RingStage(step.endpoints, step.seconds) for step in plan.steps]
         report = LegReport(
             started=self.story.leg_started,
@@ -271,10 +272,10 @@ class CallFlow:
             self.session,
             stages,
             caller_id_name=plan.caller_id,
-            caller_id_number=self.facts.caller_number or self.rules.anonymous_number,
+            caller_id_number=self.facts.caller_number or "",
             report=report,
+            meanwhile=self.session.hear_waiting,
         )
-        await self.session.stop_ringback()
         if result.agent_channel is not None:
             await self.session.bridge_with(result.agent_channel)
             await self.session.converse(result.agent_channel)
@@ -318,20 +319,20 @@ class CallFlow:
 
     # --- satisfaction survey ---------------------------------------------------------------------
 
-    async def offer_survey(self, service_id: str, at: datetime) -> datetime:
-        """Sample the call when it first rings a service; a sampled caller hears the consent
-        before the ringing, outside the service's waiting time. Returns when it ended."""
+    def offer_survey(self, service_id: str) -> str | None:
+        """Sample the call when it first rings a service; returns the consent prompt a sampled
+        caller hears while the phones ring (cut short if an agent answers first: the questions
+        are asked after the conversation all the same)."""
         if self._survey_sampled:
-            return at
+            return None
         self._survey_sampled = True
         survey = survey_of_call(self.rules, service_id, self.story.call_id)
         if survey is None:
-            return at
+            return None
         self._survey = survey
         self.story.survey_offered = True
         self.story.survey_service = service_id
-        _, at = await self.session.play((survey.consent_prompt,), barge_in=False)
-        return at
+        return survey.consent_prompt
 
     # --- endings ---------------------------------------------------------------------------------
 

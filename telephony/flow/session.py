@@ -111,6 +111,11 @@ class CallSession:
         # A caller is answered when they first need to hear us (a prompt) or an agent: a direct
         # line rings the agents first, as Dial() does (see :meth:`ensure_answered`).
         self.answered = channel.state == "Up"
+        # While agents ring: the caller waits (_waiting), hearing the ring-back (_ringing) or a
+        # prompt in its place (_aside, the playback's id: the survey's consent).
+        self._waiting = False
+        self._ringing = False
+        self._aside: str | None = None
         self.legs = AgentLegs(ari, call_id)
         self._bridges: list[str] = []
         self._short = uuid.uuid4().hex[:12]
@@ -150,6 +155,7 @@ class CallSession:
             self.hung_up_at = event.timestamp
             raise CallerHungUp(event.timestamp)
         self.legs.track(event)
+        await self._after_aside(event)
         return event
 
     async def _receive(self, timeout_s: float | None) -> Event | None:
@@ -203,6 +209,9 @@ class CallSession:
     async def answer(self) -> None:
         await self._guard(self.ari.answer(self.channel_id))
         self.answered = True
+        if self._ringing:
+            # The 200 ends the 180: the caller's network stops its ring-back.
+            self._ringing = self._waiting = False
 
     async def ensure_answered(self) -> None:
         """Answer the caller unless done already. Until then they hear the ring-back of their
@@ -242,6 +251,7 @@ class CallSession:
         """
         if not prompts:
             return None, self.now()
+        await self.stop_waiting()  # a prompt takes the place of the ring-back or the consent
         await self.ensure_answered()
         playback_id = self.new_id("p")
         media = [self.media(p) for p in prompts]
@@ -305,14 +315,57 @@ class CallSession:
             digits += key
         return digits
 
-    async def start_ringback(self) -> None:
+    # --- what the caller hears while agents ring --------------------------------------------------
+
+    async def hear_waiting(self, prompt: str | None = None) -> None:
+        """The caller waits for an agent: ring-back; with ``prompt`` (the survey's consent),
+        that prompt in its place, then the ring-back once it has ended (a playback silences
+        Asterisk's ring tone for good, see :meth:`next_event`). Whatever the caller already
+        hears for this goes on: an overflow to another service rings on without a gap.
+
+        Before the answer, ring-back is SIP 180 and the caller's own network plays it; a prompt
+        needs the caller answered."""
+        self._waiting = True
+        if self._aside is not None or self._ringing:
+            return
+        if prompt is None:
+            await self._ring()
+            return
+        await self.ensure_answered()
+        self._aside = self.new_id("p")
+        await self._guard(
+            self.ari.play(
+                self.channel_id, [self.media(prompt)], lang=self.lang, playback_id=self._aside
+            )
+        )
+
+    async def _ring(self) -> None:
+        self._ringing = True
         await self._guard(self.ari.ring(self.channel_id))
 
-    async def stop_ringback(self) -> None:
-        """Stop the ring tone Asterisk plays to an answered caller (one not answered yet hears
-        their network's, which ends when they are answered)."""
-        if self.answered:
-            await self._guard(self.ari.ring_stop(self.channel_id))
+    async def stop_waiting(self) -> None:
+        """The wait is over (an agent answered, or a prompt comes): stop the consent or the
+        ring tone. (A caller not answered yet hears their network's ring-back until answered.)"""
+        self._waiting = False
+        aside, self._aside = self._aside, None
+        if aside is not None:
+            await self._stop_playback(aside)
+        if self._ringing:
+            self._ringing = False
+            if self.answered:
+                await self._guard(self.ari.ring_stop(self.channel_id))
+
+    async def _after_aside(self, event: Event) -> None:
+        """The prompt played in place of the ring-back ended: the ring-back follows, if the
+        caller still waits (the prompt stopped Asterisk's ring tone, which does not resume)."""
+        if (
+            self._aside is not None
+            and isinstance(event, PlaybackFinished)
+            and event.playback.id == self._aside
+        ):
+            self._aside = None
+            if self._waiting:
+                await self._ring()
 
     async def bridge_with(self, agent_channel: str) -> str:
         """Put the caller and the agent together in a new mixing bridge: the caller answered (or
@@ -320,7 +373,7 @@ class CallSession:
         round trip here is a moment the agent speaks to no one."""
         bridge_id = self.new_id("b")
         self._bridges.append(bridge_id)  # cleanup destroys it whatever happens from here
-        caller_side = self.stop_ringback() if self.answered else self.answer()
+        caller_side = self.stop_waiting() if self.answered else self.answer()
         await asyncio.gather(caller_side, self.ari.create_bridge("mixing", bridge_id=bridge_id))
         await asyncio.gather(
             self._guard(self.ari.add_channel(bridge_id, self.channel_id)),

@@ -8,8 +8,11 @@ How it goes (the reasons are in ``docs/enquete.md``):
   would start again at each restart, differ between processes, and — with agents rung in turn —
   could pick the same agent's calls every time; the call id's hash is none of these, and gives
   1 call in N on average.
-- A sampled caller hears the consent prompt before the ringing (it tells them to stay on the
-  line to answer, or to hang up at the end to skip it). ``survey_offered`` is then true.
+- A sampled caller hears the consent prompt while the agents' phones ring, in place of the
+  ring-back (it tells them to stay on the line to answer, or to hang up at the end to skip it),
+  the ring-back after it; an agent answering cuts it short. The caller reaches an agent as fast
+  as any other and their wait counts from the choice of the service (issue 15, defect 8).
+  ``survey_offered`` is then true.
 - When the agent hangs up first, the caller, still on the line, hears each question. A key out
   of the scale repeats the question once; no key within the survey's ``timeout_s`` moves on
   (recorded with no score). A thank-you ends the call.

@@ -3,7 +3,8 @@
 Quirks reproduced (traces/rest-errors): a media list with an empty item is refused (500); an
 unknown sound (absent from the sounds folder) starts, then finishes ``failed`` at once; an
 unsupported media scheme starts and is then silently dropped, with no ``PlaybackFinished`` ever;
-a playback on a channel stops its music on hold; a queued playback stopped goes away silently.
+a playback on a channel stops its music on hold, and the ring tone of an answered channel, for good;
+a queued playback stopped goes away silently.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ class Player:
         return [self.engine.channels[c] for c in target.channels if c in self.engine.channels]
 
     async def _run(self, target: Channel | Bridge, playback: Playback) -> None:
-        if isinstance(target, Channel) and target.tone == "moh":
-            self.engine.callers.heard_end(
-                target, "moh", "stopped_by_playback"
-            )  # a playback stops MOH
+        if isinstance(target, Channel) and (
+            target.tone == "moh" or (target.tone == "ring" and target.state == "Up")
+        ):
+            # Music on hold and, on an answered channel, the ring tone Asterisk plays are
+            # generators: opening the file stream deactivates them, and nothing restarts them.
+            self.engine.callers.heard_end(target, target.tone, "stopped_by_playback")
             target.tone = None
         playback.task = asyncio.current_task()
         for index in range(len(playback.media)):
