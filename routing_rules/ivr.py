@@ -131,9 +131,10 @@ def _menu(rules: CompiledRules, menu_id: str) -> MenuRules:
     return menu
 
 
-def ivr_start(rules: CompiledRules, menu_id: str) -> IvrStep:
-    """A call enters the IVR at this menu: its greeting (if any), then its prompt."""
-    return _enter(rules, menu_id, greet=True)
+def ivr_start(rules: CompiledRules, menu_id: str, *, greet: bool = True) -> IvrStep:
+    """A call enters the IVR at this menu: its greeting (if any, unless ``greet`` is false: a
+    transferred leg), then its prompt."""
+    return _enter(rules, menu_id, greet=greet)
 
 
 def _enter(rules: CompiledRules, menu_id: str, *, greet: bool) -> IvrStep:

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from routing_rules.agents import Presence
-from telephony.flow.router import endpoint_of_channel_name, local_pair
+from telephony.flow.router import endpoint_of_channel_name
+from telephony.flow.transfers import local_pair
 from telephony.simulator.engine import DialplanConfig
 from telephony.simulator.scripts import CallerScript, KeyPress
 from tests.conftest import REPO

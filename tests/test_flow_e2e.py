@@ -310,9 +310,8 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
         AgentScript(endpoint=e, ring_time=2.0, talk_time=4.0)
         for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
     ]
-    # The simulated PBX routes ``from-callers`` into decroche, as the shipped dialplan routes
-    # ``decroche-transfer``.
-    async with running_system([*general, *police], transfer_context="from-callers") as system:
+    # Through the shipped dialplan's [decroche-transfer]: Stasis(decroche,<number>,transfer).
+    async with running_system([*general, *police]) as system:
         handle = system.pbx.place_call(
             CallerScript(caller_number="0612121212", keys=keys("0"), talk_time=60.0)
         )
@@ -323,7 +322,7 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
     assert entry.outcome is EntryOutcome.ANSWERED
     (transfer,) = original.transfers
     assert transfer.destination == "0232464317"
-    assert transfer.from_service == "accueil_general"
+    assert (transfer.from_service, transfer.to_service) == ("accueil_general", "police_municipale")
     assert transfer.by_agent == entry.agent
     # The caller was not hung up at the transfer: the conversation went on with the target,
     # whose phone rang 2 s and talked 4 s.

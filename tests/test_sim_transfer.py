@@ -256,6 +256,20 @@ async def test_asterisk_carries_the_transfer_out_through_a_local_pair(app: App) 
     assert [e["bridge"]["id"] for e in app.of("BridgeDestroyed")] == ["b1"]  # ;1 hung up in it
 
 
+async def test_the_shipped_transfer_context_enters_the_app_as_a_transfer(app: App) -> None:
+    """asterisk/extensions.conf: [decroche-transfer] runs Stasis(decroche,${EXTEN},transfer) at
+    priority 3 (after its NoOp and the language): decroche knows the leg is no new caller."""
+    await bridged_call(app, {"TRANSFER_CONTEXT": "decroche-transfer"})
+    transfer = await app.wait_for("BridgeBlindTransfer")
+    assert transfer["context"] == "decroche-transfer"
+    two = next(e for e in app.of("StasisStart") if e["channel"]["name"].endswith(";2"))
+    assert two["args"] == [TARGET, "transfer"] and two["channel"]["state"] == "Ring"
+    assert two["channel"]["dialplan"] == {
+        "context": "decroche-transfer", "exten": TARGET, "priority": 3,
+        "app_name": "Stasis", "app_data": f"decroche,{TARGET},transfer",
+    }  # fmt: skip
+
+
 async def test_without_transfer_context_the_target_runs_in_the_agents_context(app: App) -> None:
     _, agent, _ = await bridged_call(app)
     transfer = await app.wait_for("BridgeBlindTransfer")

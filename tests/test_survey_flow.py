@@ -267,3 +267,32 @@ async def test_the_ring_back_follows_the_consent_until_an_agent_answers(tmp_path
         (CONSENT, 0.0, CONSENT_S, "done"),
         ("ring", CONSENT_S, answered, "stopped"),
     ]
+
+
+async def test_after_a_transfer_the_survey_credits_the_agent_who_finished_the_call(
+    tmp_path: Path,
+) -> None:
+    """Issue 15, defect 12: the accueil's agent transfers the caller to the police's line; the
+    police agent who took the leg hangs up first: the caller's survey is about that agent, and
+    the leg is never offered the consent a second time."""
+    general = [
+        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
+        for e in GENERAL
+    ]
+    police = [
+        AgentScript(endpoint=e, ring_time=2.0, talk_time=4.0)
+        for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
+    ]
+    async with running_system([*general, *police], rules_path=rules_with(tmp_path)) as system:
+        handle = system.pbx.place_call(caller("0610000031", survey=("4", "1")))
+        await system.settle(2)
+        await handle.wait()
+    first = system.records.by_caller("0610000031")
+    (leg,) = [r for r in system.records.finished if r.transfer_of == first.call_id]
+    (taken,) = leg.entries
+    assert taken.outcome is EntryOutcome.ANSWERED and taken.agent is not None
+    assert first.survey_offered is True and leg.survey_offered is False
+    assert (first.survey_service, first.survey_agent) == ("police_municipale", taken.agent)
+    assert first.survey_agent != first.entries[0].agent
+    assert answers(first) == [(1, Q1, 4), (2, Q2, 1)]
+    assert heard(handle.to_json()).count(CONSENT) == 1

@@ -17,6 +17,8 @@ so IT reads the very reasoning the service follows. Modules, by decision:
 - ``phone_codes``: :func:`phone_code` — what an agent's ``*51``/``*52``/``*53`` does and says.
 - ``audit``: :func:`audit_agents`, :func:`audit_ring` — how decroche's own audit calls differ:
   every agent seen present, and no agent rung (stop, or the test phone).
+- ``transfers``: :func:`transfer_destination` — where an agent's blind transfer leads (a
+  colleague first, or the entry routes without the welcome).
 """
 
 from routing_rules.routing.after_ringing import (
@@ -50,6 +52,13 @@ from routing_rules.routing.service import (
     service_decision,
 )
 from routing_rules.routing.surveys import survey_for
+from routing_rules.routing.transfers import (
+    ColleagueAway,
+    ToColleague,
+    TransferDecision,
+    colleague_of,
+    transfer_destination,
+)
 
 __all__ = [
     "AUDIT_VARIABLE",
@@ -58,6 +67,7 @@ __all__ = [
     "CallFacts",
     "Closed",
     "CodeAnswer",
+    "ColleagueAway",
     "EntryDecision",
     "GoService",
     "IvrStart",
@@ -74,10 +84,13 @@ __all__ = [
     "Said",
     "ServiceDecision",
     "StopRinging",
+    "ToColleague",
+    "TransferDecision",
     "after_ringing",
     "audit_agents",
     "audit_ring",
     "caller_id_for",
+    "colleague_of",
     "entry_point",
     "leg_outcome_of_cause",
     "overflow_target",
@@ -87,5 +100,6 @@ __all__ = [
     "route_service",
     "service_decision",
     "survey_for",
+    "transfer_destination",
     "unanswered_reason",
 ]

@@ -15,10 +15,15 @@ from routing_rules.routing.service import require_aware
 class IvrStart:
     menu_id: str
     rule: EntryRule
+    greet: bool = True  # false for a transferred leg: the menu starts at its prompt
 
     @property
     def why(self) -> str:
-        return f"entry route #{self.rule.index} ({_numbers(self.rule)}) -> menu {self.menu_id}"
+        welcome = "" if self.greet else " (no welcome)"
+        return (
+            f"entry route #{self.rule.index} ({_numbers(self.rule)}) -> menu {self.menu_id}"
+            f"{welcome}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,7 @@ def service_rules(rules: CompiledRules, service_id: str) -> ServiceRules:
     return service
 
 
-def _absence(view: AgentsView, service_id: str, endpoint: str) -> str | None:
+def absence(view: AgentsView, service_id: str, endpoint: str) -> str | None:
     """Why an agent is absent from this service, or None when present."""
     presence = view.presence_in(service_id, endpoint)
     if presence is not Presence.SIGNED_IN:
@@ -209,7 +209,7 @@ def service_decision(
     busy: list[tuple[str, str]] = []
     absent: list[tuple[str, str]] = []
     for endpoint in service.agents:
-        why_absent = _absence(agents, service_id, endpoint)
+        why_absent = absence(agents, service_id, endpoint)
         if why_absent is not None:
             absent.append((endpoint, why_absent))
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from routing_rules.agents import AgentsView
 from routing_rules.compiled import (
@@ -41,6 +42,7 @@ from routing_rules.routing import (
     AuditMark,
     CallFacts,
     Closed,
+    ColleagueAway,
     GoService,
     Overflow,
     Reached,
@@ -48,11 +50,14 @@ from routing_rules.routing import (
     Ring,
     Routed,
     StopRinging,
+    ToColleague,
+    TransferDecision,
     after_ringing,
     audit_agents,
     audit_ring,
     entry_point,
     route_service,
+    transfer_destination,
 )
 from routing_rules.routing.service import RingPlan
 from telephony.clock import Clock
@@ -80,6 +85,15 @@ _NUMBER_TIMEOUT_S = 8.0
 _CHOICE_PLAYS = 2
 
 
+class CallLinks(Protocol):
+    """What the flow tells of, and asks about, the calls a blind transfer links it to (the
+    router's ``telephony.flow.transfers.TransferLinks``)."""
+
+    def answered(self, service_id: str | None, endpoint: str) -> None: ...
+
+    def finisher(self) -> tuple[str | None, str] | None: ...
+
+
 def describe_target(target: OverflowTarget) -> str:
     """How ``overflow_to`` names a destination in the call records."""
     if isinstance(target, ToService):
@@ -101,6 +115,8 @@ class CallFlow:
         facts: CallFacts,
         audit: AuditMark | None = None,
         test_phone: str | None = None,
+        transfer: bool = False,
+        links: CallLinks | None = None,
     ) -> None:
         self.session = session
         # One of decroche's audit calls (routing.audit): every agent seen present, none rung.
@@ -112,21 +128,36 @@ class CallFlow:
         self.agents = agents
         self.facts = facts
         self._now = story.started_at
-        # The satisfaction survey: sampled once, when the call first rings a service.
-        self._survey_sampled = False
+        # An agent's blind transfer brought this leg in: no welcome, no survey consent.
+        self.transfer = transfer
+        self._links = links
+        # The satisfaction survey: sampled once, when the call first rings a service (a
+        # transferred leg's caller was sampled, or not, when their call first rang).
+        self._survey_sampled = transfer
         self._survey: SurveyRules | None = None
 
     async def run(self) -> None:
         # No answer yet: the caller is answered when first spoken to (a prompt), or when an
         # agent answers on a direct line (CallSession.ensure_answered).
-        decision = entry_point(self.rules, self.story.dialled, self.clock.now())
+        now = self.clock.now()
+        decision: TransferDecision
+        if self.transfer:
+            decision = transfer_destination(
+                self.rules, self.story.dialled, now, self._view(), self.facts
+            )
+        else:
+            decision = entry_point(self.rules, self.story.dialled, now)
+        start = self.story.started_at
         if isinstance(decision, Closed):
             await self.end_with_message(decision.prompt_id)
             return
-        if isinstance(decision, GoService):
-            await self.serve(decision.service_id, self.story.started_at)
+        if isinstance(decision, GoService | ColleagueAway):
+            await self.serve(decision.service_id, start)
             return
-        action, at = await self.ivr(decision.menu_id)
+        if isinstance(decision, ToColleague):
+            await self.serve_routed(Routed((), decision.ring), start)
+            return
+        action, at = await self.ivr(decision.menu_id, greet=decision.greet)
         if isinstance(action, GoToService):
             await self.serve(action.service_id, at)
         elif isinstance(action, EndWithMessage):
@@ -140,9 +171,9 @@ class CallFlow:
         for note in step.notes:
             self.story.ivr(at, note.menu_id, IvrEventKind(note.kind.value), note.key)
 
-    async def ivr(self, menu_id: str) -> tuple[IvrAction, datetime]:
+    async def ivr(self, menu_id: str, *, greet: bool = True) -> tuple[IvrAction, datetime]:
         """Run the menus until the caller is sent somewhere; returns where, and when."""
-        step = ivr_start(self.rules, menu_id)
+        step = ivr_start(self.rules, menu_id, greet=greet)
         at = self.session.last_event_at
         while True:
             self._note(step, at)
@@ -168,6 +199,10 @@ class CallFlow:
     async def serve(self, service_id: str, at: datetime) -> None:
         """The caller asked for a service: follow the rules until an agent answers or it ends."""
         routed = route_service(self.rules, service_id, self.clock.now(), self._view(), self.facts)
+        await self.serve_routed(routed, at)
+
+    async def serve_routed(self, routed: Routed, at: datetime) -> None:
+        """Carry a routing out: ring, and follow what routing says after each ringing."""
         while True:
             at = await self._carry_hops(routed, at)
             final = routed.final
@@ -175,7 +210,7 @@ class CallFlow:
                 await self.end_with_message(final.prompt_id)
                 return
             if isinstance(final, TakeCallback):
-                service = routed.hops[-1].service_id if routed.hops else service_id
+                service = routed.hops[-1].service_id if routed.hops else None
                 await self.take_callback(final, service, at)
                 return
             next_routed = await self.ring(final, at)
@@ -294,28 +329,57 @@ class CallFlow:
 
     async def converse(self, agent_channel: str, endpoint: str) -> None:
         self.agents.in_call(endpoint)
+        service = self.story.current_service
+        if self._links is not None:
+            self._links.answered(service, endpoint)
         if self._survey is not None:
             # The survey is about the service and the agent who took the call.
-            self.story.survey_service = self.story.current_service
+            self.story.survey_service = service
             self.story.survey_agent = endpoint
+        released = False
+
+        def release(at: datetime) -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.agents.released(endpoint, at, talked=True)
+
+        def transferred(at: datetime, destination: str) -> None:
+            # The agent's phone is out of the call (it hangs up after the REFER's NOTIFY): its
+            # leg ends here and the agent is free for other calls, while the caller talks on
+            # with whoever the transfer reaches.
+            self.story.transfer(
+                Transfer(at, service, self._transfer_service(destination), destination, endpoint)
+            )
+            self.story.leg_ended(at, agent_channel, LegOutcome.ANSWERED, None)
+            release(at)
+
         try:
             bridge_id = await self.session.bridge_with(agent_channel)
-            service = self.story.current_service
-
-            def transferred(at: datetime, destination: str) -> None:
-                self.story.transfer(Transfer(at, service, None, destination, endpoint))
-
             ended = await self.session.converse(agent_channel, transferred)
             self.story.leg_ended(ended.at, agent_channel, LegOutcome.ANSWERED, None)
             self.story.leave(ended.at, EntryOutcome.ANSWERED)
         finally:
             # Whoever hung up first, the phone is free again (the story closes the entry on a
             # caller's hang-up).
-            self.agents.released(endpoint, self.session.last_event_at, talked=True)
+            release(self.session.last_event_at)
         if self._survey is not None:
-            # The agent hung up first: the caller is still here for the questions.
+            # The agent hung up first: the caller is still here for the questions, about the
+            # agent who finished the call (the last one a transfer reached, if any).
+            finisher = self._links.finisher() if self._links is not None else None
+            if finisher is not None:
+                self.story.survey_service, self.story.survey_agent = finisher
             await self.session.leave_bridge(bridge_id)
             await ask_survey(self.session, self.story, self._survey, started_at=ended.at)
+
+    def _transfer_service(self, destination: str) -> str | None:
+        """The service a blind transfer to ``destination`` reaches in decroche, if one."""
+        decision = transfer_destination(
+            self.rules, destination, self.clock.now(), self._view(), self.facts
+        )
+        if isinstance(decision, GoService | ColleagueAway | ToColleague):
+            return decision.service_id
+        return None
 
     # --- satisfaction survey ---------------------------------------------------------------------
 

@@ -57,8 +57,11 @@ class AgentLegs:
         self._owned.pop(channel_id, None)
 
     def replaced(self, old_channel_id: str, channel_id: str, endpoint: str) -> None:
-        """A blind transfer swapped ``channel_id`` in for the agent's ``old_channel_id``."""
+        """A blind transfer swapped ``channel_id`` (a Local channel's half) in for the agent's
+        ``old_channel_id``: it is ours now, to hang up with the call — its other half, the
+        transferred leg, then ends too instead of going on for nobody."""
         self.forget(old_channel_id)
+        self._owned[channel_id] = RingingLeg(endpoint, channel_id, dialled=True)
         self._endpoints[channel_id] = endpoint
 
     def endpoint_of(self, channel_id: str) -> str | None:

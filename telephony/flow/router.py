@@ -37,6 +37,7 @@ from telephony.flow.phones import PhonesReport, track_phones
 from telephony.flow.recovery import OrphanKeeper
 from telephony.flow.session import CallCut, CallerHungUp, CallSession, DialplanTarget, StartFacts
 from telephony.flow.story import CallStory
+from telephony.flow.transfers import TransferLinks
 from telephony.records.model import (
     CallbackRequest,
     CallOutcome,
@@ -113,17 +114,14 @@ class LiveCall:
     entered_at: datetime | None = None  # when it entered ``service_id``
 
 
+# The second Stasis argument of an agent's blind transfer ([decroche-transfer]).
+TRANSFER_ARG = "transfer"
+# How long, in real seconds, a transferred leg waits to learn which call it came from (the
+# ;1 half's StasisStart comes right after its own).
+ORIGIN_TIMEOUT_S = 1.0
+
 # The Stasis arguments of the agents' phone codes (asterisk/extensions.conf, [agent-dial]).
 PHONE_CODES = {code.value: code for code in PhoneCode}
-
-
-def local_pair(name: str, *, half: int) -> str | None:
-    """``Local/0232464317@decroche-transfer-00000011`` for that pair's ``;1`` or ``;2`` channel
-    (``half``); None for any other channel."""
-    suffix = f";{half}"
-    if name.startswith("Local/") and name.endswith(suffix):
-        return name.removesuffix(suffix)
-    return None
 
 
 def endpoint_of_channel_name(name: str) -> str:
@@ -173,11 +171,8 @@ class Router:
         self._stories: dict[str, CallStory] = {}
         self._starts: dict[str, StasisStart] = {}
         self._sessions: dict[str, CallSession] = {}
-        # Blind transfers: the agent's phone is replaced by a Local pair's ";1" half while the
-        # ";2" half enters Stasis as a call of its own. Both are keyed by the pair's name, in
-        # whichever order their StasisStart comes, to link the leg to the caller's first call.
-        self._local_legs: dict[str, str] = {}  # pair -> key of the call its ;2 half is
-        self._transferred: dict[str, str] = {}  # pair -> key of the call transferred into it
+        # Blind transfers: a leg's link to the call it came from, who finished each call.
+        self._transfers = TransferLinks()
         # Calls that are decroche's own audit calls: recorded apart, never live, never counted.
         self._audits: set[str] = set()
         self._audit_records = AuditRecords()
@@ -320,6 +315,8 @@ class Router:
         if audit is not None:
             self._audits.add(key)
             log.info("call %s is audit call %s", key, audit.value)
+        # Stasis(decroche,<number>,transfer): an agent's blind transfer, not a new caller.
+        transfer = facts.extra_args[:1] == [TRANSFER_ARG]
         story = CallStory(key, facts.at, facts.dialled, facts.caller_number, rules.version)
         session = self._session(
             start, inbox, on_transferred_into=lambda name: self._transferred_into(name, key)
@@ -329,22 +326,29 @@ class Router:
         self._sessions[key] = session
         if self.settings.progress_every_s is not None and audit is None:
             story.on_change = lambda: self._progress_changed(story)
-        leg_of = local_pair(start.channel.name, half=2)
-        if leg_of is not None:
-            self._local_legs[leg_of] = key
-            story.transfer_of = self._transferred.get(leg_of)
+        call_facts = CallFacts(facts.caller_number or None, start.channel.caller.name or None)
+        pair = self._transfers.started(key, start.channel.name, call_facts)
         if audit is None:
             self.counters.calls_started += 1
         await records.call_started(CallStart(key, facts.at, facts.dialled, facts.caller_number))
+        if pair is not None:
+            # Its ;1 half reaches the origin's call a moment after this StasisStart.
+            wait = ORIGIN_TIMEOUT_S if transfer else 0.0
+            story.transfer_of = await self._transfers.origin(pair, wait)
+            origin = self._transfers.facts(story.transfer_of) if story.transfer_of else None
+            if origin is not None and transfer:
+                call_facts = origin  # ;2 carries no caller id yet: the agents see the caller's
         flow = CallFlow(
             session=session,
             story=story,
             rules=rules,
             clock=self.clock,
             agents=self.agents,
-            facts=CallFacts(facts.caller_number or None, start.channel.caller.name or None),
+            facts=call_facts,
             audit=audit,
             test_phone=self.settings.audit_test_phone,
+            transfer=transfer,
+            links=_FlowLinks(self._transfers, key),
         )
         failed = False
         cut = False  # by the PBX or the link: nobody hung up
@@ -385,7 +389,7 @@ class Router:
             del self._stories[key]
             del self._starts[key]
             del self._sessions[key]
-            self._forget_transfers(key, leg_of)
+            self._transfers.finished(key)
             if audit is None:
                 self.counters.calls_finished += 1
             else:
@@ -441,19 +445,9 @@ class Router:
                     self.records.touch(key, now)
 
     def _transferred_into(self, local_name: str, key: str) -> None:
-        pair = local_pair(local_name, half=1)
-        if pair is None:
-            return  # not a Local channel: nothing of ours will come back
-        self._transferred[pair] = key
-        leg = self._local_legs.get(pair)
+        leg = self._transfers.transferred_into(key, local_name)
         if leg is not None and leg in self._stories:
             self._stories[leg].transfer_of = key
-
-    def _forget_transfers(self, key: str, leg_of: str | None) -> None:
-        if leg_of is not None:
-            self._local_legs.pop(leg_of, None)
-        for pair in [p for p, k in self._transferred.items() if k == key]:
-            del self._transferred[pair]
 
     # --- resync ----------------------------------------------------------------------------------
 
@@ -566,6 +560,20 @@ class Router:
             for key, story in self._stories.items()
             if key not in self._audits
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class _FlowLinks:
+    """One call's view of the transfer links (``telephony.flow.executor.CallLinks``)."""
+
+    links: TransferLinks
+    key: str
+
+    def answered(self, service_id: str | None, endpoint: str) -> None:
+        self.links.answered(self.key, service_id, endpoint)
+
+    def finisher(self) -> tuple[str | None, str] | None:
+        return self.links.finisher(self.key)
 
 
 def _owe_callbacks(record: CallRecord, *, after_cut: bool) -> None:

@@ -62,12 +62,14 @@ class DialplanConfig:
     # numbers in national form, no number at all as "standard", language fr, then Stasis().
     trunk_context: str = "from-trunk"
     agent_context: str = "from-agents"
+    # Agents' blind transfers (asterisk/extensions.conf): Stasis(<app>,${EXTEN},transfer).
+    transfer_context: str = "decroche-transfer"
     # Known contexts (continuing elsewhere is Asterisk's "invalid extension"): the shipped
     # dialplan's, decroche-fallback included (where decroche hands back what it cannot handle).
     contexts: set[str] = field(
         default_factory=lambda: {
-            "from-callers", "from-trunk", "from-agents", "default", "sim-caller",
-            "decroche-fallback",
+            "from-callers", "from-trunk", "from-agents", "decroche-transfer", "default",
+            "sim-caller", "decroche-fallback",
         }
     )  # fmt: skip
     # A call carrying this variable (decroche's audit calls) is hung up when Stasis() fails,
@@ -92,8 +94,18 @@ class DialplanConfig:
         return "standard" if exten == "s" else exten
 
     def stasis_priority(self, context: str) -> int:
-        """The priority of the Stasis() line in an inbound context."""
-        return 3 if context == self.trunk_context else 2
+        """The priority of the Stasis() line in an inbound or the transfer context (after
+        NoOp and Set(language) in the shipped from-trunk and decroche-transfer)."""
+        return 3 if context in (self.trunk_context, self.transfer_context) else 2
+
+    def stasis_args(self, context: str, exten: str) -> list[str] | None:
+        """The arguments a channel reaching ``exten@context`` enters the app with (None: that
+        context does not enter the app)."""
+        if self.is_inbound(context):
+            return [self.inbound_exten(context, exten)]
+        if context == self.transfer_context:
+            return [exten, "transfer"]
+        return None
 
     def agent_code_args(self, exten: str) -> list[str] | None:
         """The Stasis arguments an agent's phone dialling ``exten`` enters with (None: not a

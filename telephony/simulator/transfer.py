@@ -4,7 +4,8 @@ Recorded in ``traces/blind-transfer.jsonl`` and ``blind-transfer-ari-only.jsonl`
 
 - Asterisk's own handling (the default). The target ``<exten>@<TRANSFER_CONTEXT, else the
   channel's context>`` gets a Local channel pair. ``;2`` runs the dialplan: through the inbound
-  context it enters Stasis like a new caller (state Ring, ``args=[exten]``). ``;1`` enters the
+  context it enters Stasis like a new caller (state Ring, ``args=[exten]``); through the shipped
+  ``decroche-transfer`` context with ``args=[exten, "transfer"]``. ``;1`` enters the
   bridge's app with ``replace_channel`` = the transferer and takes its place in the bridge (the
   transferee never leaves it), then BridgeBlindTransfer. The phone got its final NOTIFY with the
   swap and hangs up; the transferer and ``;1`` then leave Stasis with no ChannelDestroyed
@@ -157,11 +158,12 @@ class Transfers:
         engine.emit_channel(transferer, "ChannelUnhold")
         before = bridge.to_json()  # BridgeBlindTransfer shows the bridge as it was
         one, two = engine.locals.pair(exten, context, one_kind=ChannelKind.TRANSFER)
-        in_stasis = context == engine.dialplan.inbound_context and engine.stasis.is_active(
-            engine.default_app
-        )
+        args = engine.dialplan.stasis_args(context, exten)
+        in_stasis = args is not None and engine.stasis.is_active(engine.default_app)
+        two.priority = engine.dialplan.stasis_priority(context)
         if in_stasis:
-            engine.enter_stasis(two, engine.default_app, [exten])
+            assert args is not None
+            engine.enter_stasis(two, engine.default_app, args)
         else:
             two.kind = ChannelKind.DIALPLAN
         engine.enter_stasis(one, app, [], replace=transferer)
