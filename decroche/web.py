@@ -105,9 +105,11 @@ class ServiceStatus:
             return HealthCheck(name, False, f"vérification impossible : {report.error}")
         if report.unknown:
             names = {s.id: s.name for s in service.rules.current.services.values()}
-            lines = describe_unknown(report, names)
-            return HealthCheck(name, False, f"{len(lines)} poste(s) : " + " ; ".join(lines))
-        return HealthCheck(name, True, f"les {len(report.tracked)} postes sont suivis")
+            return HealthCheck(name, False, describe_unknown(report, names))
+        tracked = len(report.tracked)
+        if tracked == 1:
+            return HealthCheck(name, True, "le poste des règles est connu et suivi")
+        return HealthCheck(name, True, f"les {tracked} postes des règles sont connus et suivis")
 
     def _database_check(self) -> HealthCheck:
         from sqlalchemy import text

@@ -127,10 +127,19 @@ async def test_every_rules_reload_checks_the_new_phones(tmp_path: Path) -> None:
             {"endpoint": UNKNOWN, "services": ["accueil_general"]}
         ]
         names = {s.id: s.name for s in holder.current.services.values()}
-        assert describe_unknown(report, names) == [
-            f"{UNKNOWN} (Accueil général – état civil) : inconnu d'Asterisk (absent de "
-            "pjsip.conf), jamais appelé"
-        ]
+        assert describe_unknown(report, names) == (
+            f"1 poste absent de pjsip.conf, jamais appelé : {UNKNOWN} (Accueil général – état"
+            " civil)"
+        )
+        two = replace(
+            report,
+            unknown=(UNKNOWN, "PJSIP/1999"),
+            services={UNKNOWN: ("accueil_general",), "PJSIP/1999": ("ccas", "guichet_famille")},
+        )
+        assert describe_unknown(two, names) == (
+            f"2 postes absents de pjsip.conf, jamais appelés : {UNKNOWN} (Accueil général – état"
+            " civil) ; PJSIP/1999 (CCAS – centre communal d’action sociale, Guichet famille)"
+        )
 
 
 def test_the_it_page_names_the_unknown_phones_and_their_services(tmp_path: Path) -> None:
@@ -142,13 +151,14 @@ def test_the_it_page_names_the_unknown_phones_and_their_services(tmp_path: Path)
     check = ServiceStatus._phones(service)
     assert (check.name, check.ok) == ("Postes des règles connus d'Asterisk", False)
     assert check.detail == (
-        f"1 poste(s) : {UNKNOWN} (Accueil général – état civil) : inconnu d'Asterisk (absent"
-        " de pjsip.conf), jamais appelé"
+        f"1 poste absent de pjsip.conf, jamais appelé : {UNKNOWN} (Accueil général – état civil)"
     )
     service.router.phones = replace(report, unknown=(), services={})
     assert ServiceStatus._phones(service) == HealthCheck(
-        "Postes des règles connus d'Asterisk", True, "les 1 postes sont suivis"
+        "Postes des règles connus d'Asterisk", True, "le poste des règles est connu et suivi"
     )
+    service.router.phones = replace(report, tracked=("PJSIP/1001", "PJSIP/1002"), unknown=())
+    assert ServiceStatus._phones(service).detail == "les 2 postes des règles sont connus et suivis"
     service.router.phones = None
     assert not ServiceStatus._phones(service).ok
 

@@ -89,7 +89,7 @@ def _check_phones(compiled: CompiledRules, url: str) -> None:
 
     from telephony.ari.client import AriClient
     from telephony.ari.errors import AriError
-    from telephony.flow.phones import endpoint_name, phones_of, unknown_phones
+    from telephony.flow.phones import endpoint_name, phone_label, phones_of, unknown_phones
 
     ari = context.app().config.ari
 
@@ -110,8 +110,8 @@ def _check_phones(compiled: CompiledRules, url: str) -> None:
         click.echo(f"{url} : les {len(named)} postes des règles sont connus d'Asterisk")
         return
     for phone in unknown:
-        services = ", ".join(names[s] for s in named[phone])
-        click.echo(f"{phone} ({services}) : inconnu d'Asterisk (absent de pjsip.conf)", err=True)
+        label = phone_label(phone, named[phone], names)
+        click.echo(f"{label} : inconnu d'Asterisk (absent de pjsip.conf)", err=True)
     click.echo(
         f"{url} : {len(unknown)} poste(s) des règles sur {len(named)} inconnu(s) d'Asterisk :"
         " ils ne seront jamais appelés",

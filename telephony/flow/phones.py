@@ -80,13 +80,21 @@ def unknown_phones(rules: CompiledRules, known: Iterable[str]) -> tuple[str, ...
     return tuple(phone for phone in phones_of(rules) if phone not in listed)
 
 
-def describe_unknown(report: PhonesReport, names: Mapping[str, str]) -> list[str]:
-    """One French line per unknown phone, naming the services (``names``: id -> name)."""
-    return [
-        f"{phone} ({', '.join(names.get(s, s) for s in report.services.get(phone, ()))}) : "
-        "inconnu d'Asterisk (absent de pjsip.conf), jamais appelé"
-        for phone in report.unknown
-    ]
+def phone_label(phone: str, services: Iterable[str], names: Mapping[str, str]) -> str:
+    """``PJSIP/1201 (Police municipale)``: a phone and the services naming it, by name."""
+    return f"{phone} ({', '.join(names.get(s, s) for s in services)})"
+
+
+def describe_unknown(report: PhonesReport, names: Mapping[str, str]) -> str:
+    """The unknown phones in one French sentence, with their services (``names``: id -> name)."""
+    count = len(report.unknown)
+    said = (
+        "1 poste absent de pjsip.conf, jamais appelé"
+        if count == 1
+        else f"{count} postes absents de pjsip.conf, jamais appelés"
+    )
+    labels = [phone_label(p, report.services.get(p, ()), names) for p in report.unknown]
+    return f"{said} : " + " ; ".join(labels)
 
 
 async def track_phones(

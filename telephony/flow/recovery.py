@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -232,7 +232,7 @@ class OrphanKeeper:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # --- Asterisk: gone already is fine, anything else is logged ---------------------------
+    # --- Asterisk ---------------------------------------------------------------------------
 
     async def _is_audit(self, channel_id: str) -> bool:
         """One of decroche's audit calls: never to the fallback (real agents would ring)."""
@@ -240,34 +240,28 @@ class OrphanKeeper:
         return channel is not None and await audit_mark(self._client, channel) is not None
 
     async def _continue(self, channel_id: str) -> bool:
-        try:
-            if self._fallback is None:
-                await self._client.continue_in_dialplan(channel_id)
-            else:
-                context, extension, priority = self._fallback
-                await self._client.continue_in_dialplan(
-                    channel_id, context=context, extension=extension, priority=priority
-                )
-        except AriError as exc:
-            return _failed("handing back", channel_id, exc)
-        return True
+        if self._fallback is None:
+            request = self._client.continue_in_dialplan(channel_id)
+        else:
+            context, extension, priority = self._fallback
+            request = self._client.continue_in_dialplan(
+                channel_id, context=context, extension=extension, priority=priority
+            )
+        return await _done("handing back", channel_id, request)
 
     async def _hang_up(self, channel_id: str) -> bool:
-        try:
-            await self._client.hangup(channel_id)
-        except AriError as exc:
-            return _failed("hanging up", channel_id, exc)
-        return True
+        return await _done("hanging up", channel_id, self._client.hangup(channel_id))
 
     async def _destroy(self, bridge_id: str) -> bool:
-        try:
-            await self._client.destroy_bridge(bridge_id)
-        except AriError as exc:
-            return _failed("destroying", bridge_id, exc)
-        return True
+        return await _done("destroying", bridge_id, self._client.destroy_bridge(bridge_id))
 
 
-def _failed(doing: str, what: str, exc: AriError) -> bool:
-    if not (isinstance(exc, AriHttpError) and is_gone(exc)):
-        log.warning("orphan %s: %s failed: %s", what, doing, exc)
-    return False
+async def _done(doing: str, what: str, request: Awaitable[None]) -> bool:
+    """Whether Asterisk did it; gone already is fine (False, quietly), anything else is logged."""
+    try:
+        await request
+    except AriError as exc:
+        if not (isinstance(exc, AriHttpError) and is_gone(exc)):
+            log.warning("orphan %s: %s failed: %s", what, doing, exc)
+        return False
+    return True

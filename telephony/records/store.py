@@ -175,19 +175,10 @@ class RecordStore:
         # newer item (a replayed journal); a call finished in this batch needs none.
         fresh = [p for cid, p in progresses.items() if cid not in finishes]
         if fresh:
-            statement = (
-                update(t.calls)
-                .where(
-                    and_(
-                        t.calls.c.call_id == _bind("b_call_id"),
-                        t.calls.c.status == "open",
-                        t.calls.c.journal_seq < _bind("b_seq"),
-                    )
-                )
-                .values(progress=_bind("b_progress"), journal_seq=_bind("b_seq"))
-            )
-            conn.execute(
-                statement,
+            _update_open_calls(
+                conn,
+                t.calls.c.journal_seq < _bind("b_seq"),
+                {"progress": _bind("b_progress"), "journal_seq": _bind("b_seq")},
                 [
                     {
                         "b_call_id": p.call_id,
@@ -208,19 +199,10 @@ class RecordStore:
 
         if touches:
             # Only an open call moves its last_seen forward; never backwards.
-            statement = (
-                update(t.calls)
-                .where(
-                    and_(
-                        t.calls.c.call_id == _bind("b_call_id"),
-                        t.calls.c.status == "open",
-                        t.calls.c.last_seen_at < _bind("b_at"),
-                    )
-                )
-                .values(last_seen_at=_bind("b_at"))
-            )
-            conn.execute(
-                statement,
+            _update_open_calls(
+                conn,
+                t.calls.c.last_seen_at < _bind("b_at"),
+                {"last_seen_at": _bind("b_at")},
                 [{"b_call_id": cid, "b_at": item.at} for cid, item in touches.items()],
             )
             result.touched = len(touches)
@@ -582,6 +564,20 @@ def _progress_record(call_id: str, text: str | None, last_seen: datetime) -> Cal
             "call %s: its journaled progress is unreadable (%s); closed without it", call_id, exc
         )
         return None
+
+
+def _update_open_calls(
+    conn: Connection, newer: Any, values: dict[str, Any], params: list[dict[str, Any]]
+) -> None:
+    """Update the open calls named by ``b_call_id`` in ``params``, only where ``newer`` holds:
+    a done call is never touched again, and nothing goes backwards."""
+    calls = t.calls.c
+    statement = (
+        update(t.calls)
+        .where(and_(calls.call_id == _bind("b_call_id"), calls.status == "open", newer))
+        .values(**values)
+    )
+    conn.execute(statement, params)
 
 
 def _bind(name: str) -> Any:
