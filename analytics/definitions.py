@@ -138,6 +138,16 @@ def _round(value: float | None, digits: int = 6) -> float | None:
 
 # The rates that have an objective, and which way is better.
 RATE_NAMES: tuple[str, ...] = ("answer_rate", "service_level", "abandonment_rate")
+# A table of indicators, in reading order: the counts, then the rates and the mean wait.
+COUNT_NAMES: tuple[str, ...] = (
+    "offered",
+    "answered",
+    "answered_within_target",
+    "abandoned",
+    "short_abandoned",
+    "overflowed",
+)
+TABLE_NAMES: tuple[str, ...] = (*COUNT_NAMES, *RATE_NAMES, "mean_wait_answered_s")
 HIGHER_IS_BETTER: dict[str, bool] = {
     "answer_rate": True,
     "service_level": True,

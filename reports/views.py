@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from analytics.api import Dashboard, Indicators, ServiceAssessment
-from analytics.definitions import LABELS_FR, Counts
+from analytics.definitions import COUNT_NAMES, LABELS_FR, TABLE_NAMES, Counts
 from analytics.objectives import TREND_FR, Assessment, Trend
 from analytics.satisfaction import SatisfactionReport
 from reports import format as fmt
@@ -25,15 +25,8 @@ from reports.periods import Period
 from reports.tables import Column, DataTable
 
 TOTAL = "total"
-COUNT_COLUMNS = (
-    "offered",
-    "answered",
-    "answered_within_target",
-    "abandoned",
-    "short_abandoned",
-    "overflowed",
-)
-RATE_COLUMNS = ("answer_rate", "service_level", "abandonment_rate", "mean_wait_answered_s")
+COUNT_COLUMNS = COUNT_NAMES
+RATE_COLUMNS = TABLE_NAMES[len(COUNT_NAMES) :]
 TREND_ARROW = {Trend.BETTER: "↗", Trend.WORSE: "↘", Trend.STABLE: "→", Trend.UNKNOWN: "·"}
 
 

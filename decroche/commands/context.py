@@ -78,6 +78,14 @@ queue_log_option = click.option(
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Un seul objet JSON (services par identifiant)."
 )
+rings_option = click.option(
+    "--rings",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="Objectif « décroché en N sonneries ».",
+)
 
 
 def with_config(command: F) -> F:

@@ -27,14 +27,7 @@ def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
 @context.with_app
 @context.queue_log_option
 @context.with_period
-@click.option(
-    "--rings",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    metavar="N",
-    help="Objectif « décroché en N sonneries ».",
-)
+@context.rings_option
 @click.option(
     "--ring-seconds",
     type=click.FloatRange(min=0.1),

@@ -134,8 +134,7 @@ def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
 
 _common = [
     context.with_app,
-    click.option("--from", "start", required=True, metavar="AAAA-MM-JJ", help="Premier jour."),
-    click.option("--to", "end", required=True, metavar="AAAA-MM-JJ", help="Dernier jour."),
+    context.with_period,
     click.option(
         "--rules",
         "rules_path",
@@ -167,7 +166,7 @@ def survey() -> None:
     show_default=True,
     help="Périodes des indicateurs (jour, semaine, mois).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Un seul objet JSON.")
+@context.json_option
 def list_command(
     start: str, end: str, rules_path: Path | None, by: Granularity, as_json: bool
 ) -> None:

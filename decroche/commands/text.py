@@ -6,12 +6,13 @@ table the same way.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 import click
 
-from analytics.definitions import LABELS_FR, Counts
+from analytics.definitions import LABELS_FR, TABLE_NAMES, Counts
 from analytics.indicators import IndicatorReport
 
 TOTAL_LABEL = "Tous services (chaque appel une fois)"
@@ -27,6 +28,12 @@ def seconds(value: float | None) -> str:
 
 def decimal(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+def reading_order(text: str) -> str:
+    """A sort key in French reading order: accents and case do not move a name."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def name_of(service: str | None, names: Mapping[str, str]) -> str:
@@ -49,18 +56,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) 
     return lines
 
 
-COLUMNS = (
-    "offered",
-    "answered",
-    "answered_within_target",
-    "abandoned",
-    "short_abandoned",
-    "overflowed",
-    "answer_rate",
-    "service_level",
-    "abandonment_rate",
-    "mean_wait_answered_s",
-)
+COLUMNS = TABLE_NAMES
 
 
 def figure(column: str, value: float | int | None) -> str:
@@ -82,7 +78,7 @@ def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
     rows = [
         [name_of(service, names), *counts_cells(counts)]
         for service, counts in sorted(
-            report.services.items(), key=lambda item: name_of(item[0], names).lower()
+            report.services.items(), key=lambda item: reading_order(name_of(item[0], names))
         )
     ]
     rows.append([TOTAL_LABEL, *counts_cells(report.total)])

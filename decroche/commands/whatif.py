@@ -17,7 +17,14 @@ import click
 
 from analytics.definitions import Counts
 from decroche.commands import context
-from decroche.commands.text import TOTAL_LABEL, figure, name_of, parse_period, table
+from decroche.commands.text import (
+    TOTAL_LABEL,
+    figure,
+    name_of,
+    parse_period,
+    reading_order,
+    table,
+)
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RulesInvalid
 from whatif.compare import WhatIfResult
@@ -64,7 +71,7 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
     """Recorded, replayed current rules, new rules and the difference, per service (by name)."""
     services = sorted(
         set(result.recorded.services) | set(result.current.services) | set(result.new.services),
-        key=lambda s: name_of(s, names).lower(),
+        key=lambda s: reading_order(name_of(s, names)),
     )
     headers = ["Service", "Indicateur", "Enregistré", "Règles actuelles", "Nouvelles", "Écart"]
     rows: list[list[str]] = []
@@ -153,28 +160,14 @@ def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
 )
 @context.with_period
 @context.with_app
-@click.option(
-    "--queue-log",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    default=None,
-    metavar="FICHIER",
-    help="Lire un queue_log d'Asterisk à la place (chaque appelant va droit au service de sa "
-    "file).",
-)
+@context.queue_log_option
 @click.option(
     "--queue-map",
     multiple=True,
     metavar="FILE=SERVICE",
     help="File du queue_log -> identifiant de service des règles (répétable).",
 )
-@click.option(
-    "--rings",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    metavar="N",
-    help="Objectif « décroché en N sonneries ».",
-)
+@context.rings_option
 @click.option("--seed", type=int, default=2026, show_default=True, metavar="N", help="Graine.")
 @click.option(
     "--workers",
@@ -190,7 +183,7 @@ def _queue_map(values: tuple[str, ...]) -> dict[str, str]:
     show_default=True,
     help="Avancement sur stderr : une barre, des lignes JSON, ou rien.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Un seul objet JSON.")
+@context.json_option
 def whatif(
     new_rules: Path,
     current_rules: Path | None,
