@@ -7,6 +7,7 @@ what-if child process) and hands out the parts, each built on first use and kept
 - the routing rules in force (:class:`RulesHolder`), hence the services' names and the time zone;
 - the indicators (:class:`analytics.api.Indicators`) with the configured objectives;
 - the reports' settings (town, time zone), the scheduled jobs, the web app's dependencies;
+- the audit calls' runner (its own ARI application) and their tables, apart from the records;
 - the running service (:class:`decroche.service.Service`: ARI client, router, record writer).
 
 Nothing else in the code base reads the configuration or opens the database: a command that
@@ -32,8 +33,11 @@ if TYPE_CHECKING:
     from analytics.definitions import Parameters
     from analytics.staffing.api import Staffing
     from analytics.staffing.plan import QueueSetup
+    from audit.run import AuditRunner
+    from audit.store import AuditStore
     from decroche.jobs import Maintenance
     from decroche.service import Service
+    from reports.audit_report import AuditReportWriter
     from reports.documents import ReportInputs, ReportSettings
     from reports.jobs import MonthlyReportJob
     from reports.live import InMemoryLiveFeed
@@ -381,6 +385,92 @@ class App:
         from decroche.jobs import Maintenance
 
         return Maintenance(self, parameters=parameters)
+
+    # --- audit calls ------------------------------------------------------------------------
+
+    @property
+    def audit_app(self) -> str:
+        """The robot's ARI application: never decroche's own."""
+        return self.config.audit.app or f"{self.config.ari.app}-audit"
+
+    def audit_store(self, *, upgrade: bool = True) -> AuditStore:
+        """The audit runs' tables; ``upgrade``: created or upgraded first (the service does it
+        at start-up, one migration at a time)."""
+        from audit.store import AuditStore, AuditStoreError, upgrade_audit_schema
+
+        engine = self.database(create=True).engine if upgrade else self.database().engine
+        if upgrade:
+            try:
+                upgrade_audit_schema(engine)
+            except AuditStoreError as exc:
+                raise AppError(str(exc)) from exc
+        return AuditStore(engine)
+
+    def audit_runner(
+        self,
+        *,
+        clock: Clock | None = None,
+        store: AuditStore | None = None,
+        heartbeat_s: float | None = None,
+    ) -> AuditRunner:
+        """The audit: its robot on ``audit_app`` (its own ARI connection), the rules in force,
+        the prompts' texts, and ``store`` (None: the audit's tables of this database)."""
+        from audit.checks import CheckSettings
+        from audit.robot import RobotSettings
+        from audit.run import AuditRunner, AuditSettings
+        from ivr_prompts.catalogue import load_catalogue
+        from telephony.ari.client import AriClient
+        from telephony.clock import RealClock
+
+        config = self.config
+        audit = config.audit
+        client = AriClient(
+            config.ari.url,
+            config.ari.username,
+            config.ari.password.get_secret_value(),
+            self.audit_app,
+            timeout=config.ari.request_timeout_s,
+        )
+        settings = AuditSettings(
+            decroche_app=config.ari.app,
+            main_number=audit.main_number,
+            concurrency=audit.concurrency,
+            robot=RobotSettings(context=audit.context, call_timeout_s=audit.call_timeout_s),
+            checks=CheckSettings(max_first_prompt_s=audit.max_first_prompt_s),
+        )
+        catalogue = load_catalogue()
+        beat = heartbeat_s or config.ari.ping_interval_s
+        return AuditRunner(
+            client=client,
+            clock=clock or RealClock(),
+            rules=lambda: self.rules.current,
+            names=self.names,
+            texts=lambda: catalogue,
+            store=store if store is not None else self.audit_store(),
+            settings=settings,
+            heartbeat_s=beat,
+            ping_interval_s=2 * beat,
+        )
+
+    def audit_report_writer(
+        self, *, pdf: bool | None = None, store: AuditStore | None = None
+    ) -> AuditReportWriter:
+        """The audit's reports (per run, per month) into the reports folder, in the rules' words
+        and time zone (``pdf``: None, the configuration's ``audit.report_pdf``)."""
+        from zoneinfo import ZoneInfo
+
+        from ivr_prompts.catalogue import load_catalogue
+        from reports.audit_report import AuditReportWriter
+        from reports.audit_view import Wording
+
+        catalogue = load_catalogue()
+        return AuditReportWriter(
+            store if store is not None else self.audit_store(),
+            self.reports_dir,
+            lambda: Wording(self.names(), catalogue, ZoneInfo(self.timezone)),
+            self.report_settings,
+            pdf=self.config.audit.report_pdf if pdf is None else pdf,
+        )
 
     # --- the web app ------------------------------------------------------------------------
 

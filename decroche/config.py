@@ -84,6 +84,33 @@ class StaffingConfig(_Section):
     )
 
 
+class AuditConfig(_Section):
+    """Audit calls (``docs/audit.md``): decroche calls itself through Asterisk, along every path
+    of the rules, and checks where each ends, what is heard, and that nothing is left behind."""
+
+    # The robot's own Stasis application (empty: "<ari.app>-audit"); never decroche's.
+    app: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    # The dialplan context the operator's calls enter (asterisk/extensions.conf).
+    context: str = Field(default="from-trunk", pattern=r"^[A-Za-z0-9_-]{1,80}$")
+    # Dialled for the entry route that takes any number: the town's number, or "standard"
+    # (what the shipped dialplan gives decroche for a call without a number).
+    main_number: str = Field(default="standard", pattern=r"^[0-9A-Za-z+]{1,32}$")
+    # A phone audit calls ring where a service's agents would ring (e.g. PJSIP/1999), to hear
+    # them; none: they stop there ("would ring now") and no phone rings.
+    test_phone: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]*/[^\s/,]+$")
+    concurrency: int = Field(default=4, ge=1, le=20)
+    # The nightly audit, at this local time (HH:MM); empty: none.
+    nightly_at: str | None = Field(default="02:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # After each rules reload, audit the paths the change touched.
+    after_reload: bool = True
+    # Longest wait from a call's arrival to its first prompt.
+    max_first_prompt_s: float = Field(default=2.0, gt=0, le=60)
+    # An audit call still up after this is hung up, and fails.
+    call_timeout_s: float = Field(default=300.0, ge=30, le=3600)
+    # Each run's report is written as HTML and PDF into the reports folder.
+    report_pdf: bool = True
+
+
 class Config(_Section):
     data_dir: Path = Path("data")
     ari: AriConfig = AriConfig()
@@ -92,6 +119,7 @@ class Config(_Section):
     web: WebConfig = WebConfig()
     objectives: ObjectivesConfig = Field(default_factory=ObjectivesConfig)
     staffing: StaffingConfig = StaffingConfig()
+    audit: AuditConfig = AuditConfig()
 
     def database_url(self) -> str:
         if self.storage.url:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -29,13 +30,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def router_settings(config: Config) -> RouterSettings:
-    """The router's settings from the ``ari`` section: the WebSocket's ping and the longest wait
-    between two reconnection attempts."""
-    return RouterSettings(
-        heartbeat_s=config.ari.ping_interval_s,
-        reconnect_max_backoff_s=config.ari.reconnect_max_backoff_s,
-    )
+def router_settings(config: Config, given: RouterSettings | None = None) -> RouterSettings:
+    """The router's settings from the ``ari`` section (the WebSocket's ping, the longest wait
+    between two reconnection attempts) and the ``audit`` section (the test phone); ``given``:
+    settings of the caller's (the demo's, in virtual time), with the configuration's test phone
+    if they name none."""
+    if given is None:
+        return RouterSettings(
+            heartbeat_s=config.ari.ping_interval_s,
+            reconnect_max_backoff_s=config.ari.reconnect_max_backoff_s,
+            audit_test_phone=config.audit.test_phone,
+        )
+    if given.audit_test_phone is None and config.audit.test_phone is not None:
+        return dataclasses.replace(given, audit_test_phone=config.audit.test_phone)
+    return given
 
 
 @dataclass
@@ -83,7 +91,7 @@ class Service:
                 rules=rules,
                 records=writer,
                 clock=clock,
-                settings=router or router_settings(config),
+                settings=router_settings(config, router),
             ),
         )
 

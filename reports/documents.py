@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -180,7 +181,17 @@ def build_report(
     return ReportDocument(kind, period, title, html)
 
 
-def render_pdf(document: ReportDocument) -> bytes:
+class Printable(Protocol):
+    """A document to write as ``<stem>.html`` and ``.pdf`` (the reports, the audit's)."""
+
+    @property
+    def stem(self) -> str: ...
+
+    @property
+    def html(self) -> str: ...
+
+
+def render_pdf(document: Printable) -> bytes:
     try:
         from weasyprint import HTML
 
@@ -191,7 +202,7 @@ def render_pdf(document: ReportDocument) -> bytes:
 
 
 def write_report(
-    document: ReportDocument, out_dir: Path, *, pdf: bool = True, progress: Progress = _noop
+    document: Printable, out_dir: Path, *, pdf: bool = True, progress: Progress = _noop
 ) -> list[Path]:
     """Write ``<stem>.html`` (and ``.pdf``) atomically: a reader never sees half a file."""
     try:

@@ -27,6 +27,11 @@ PATTERNS: dict[str, str] = {
     r"^\+?[0-9][0-9 .]{1,24}$": (
         "un numéro de téléphone (chiffres, espaces ou points, + au début permis)"
     ),
+    # The configuration's audit section.
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "une heure HH:MM (par exemple 02:30)",
+    r"^[A-Za-z0-9_.-]{0,64}$": "un nom d’application ARI : lettres, chiffres, _, . et -",
+    r"^[A-Za-z0-9_-]{1,80}$": "un nom de contexte du plan de numérotation (par exemple from-trunk)",
+    r"^[0-9A-Za-z+]{1,32}$": "un numéro composé (chiffres, + au début permis) ou « standard »",
 }
 
 

@@ -25,9 +25,11 @@ from routing_rules.errors import RoutingInputError
 from routing_rules.ivr import (
     EndWithMessage,
     GoToService,
+    IvrAction,
     IvrStep,
     Key,
     Phase,
+    Play,
     PromptFinished,
     StartCallback,
     Timeout,
@@ -188,6 +190,52 @@ def _service_part(trace: _Trace, service_id: str, agents: AgentsView) -> list[st
     return lines
 
 
+@dataclass(frozen=True, slots=True)
+class IvrWalk:
+    """What a caller pressing ``keys`` lives through in the menus: the start, then one step per
+    key or silence (the ends of prompts are no step), and the keys left unused."""
+
+    steps: tuple[IvrStep, ...]
+    unused: tuple[str, ...]
+
+    @property
+    def last(self) -> IvrAction | None:
+        """How the caller leaves the menus (None: still in them, which the bound prevents)."""
+        actions = self.steps[-1].actions
+        return actions[-1] if actions and self.steps[-1].state is None else None
+
+    @property
+    def prompts(self) -> tuple[str, ...]:
+        """Every prompt the menus play, in order."""
+        return tuple(
+            prompt
+            for step in self.steps
+            for action in step.actions
+            if isinstance(action, Play)
+            for prompt in action.prompt_ids
+        )
+
+
+def walk_ivr(rules: CompiledRules, menu_id: str, keys: Sequence[str]) -> IvrWalk:
+    """The menus from ``menu_id`` for a caller pressing ``keys`` in turn, each once the menu
+    waits or while it plays, then silent (timeouts) until the menus send them somewhere."""
+    step: IvrStep = ivr_start(rules, menu_id)
+    steps = [step]
+    pending = list(keys)
+    # Every silent round costs a retry, so this ends; the bound is a guard, not a rule.
+    for _ in range(len(pending) + 20 * (len(rules.menus) + 1)):
+        state = step.state
+        if state is None:
+            break
+        if state.phase is Phase.PLAYING and not pending:
+            step = ivr_next(rules, state, PromptFinished())
+            continue
+        event = Key(pending.pop(0)) if pending else Timeout()
+        step = ivr_next(rules, state, event)
+        steps.append(step)
+    return IvrWalk(tuple(steps), tuple(pending))
+
+
 def simulate(
     rules: CompiledRules,
     *,
@@ -212,21 +260,10 @@ def simulate(
     if isinstance(entry, GoService):
         lines += _service_part(trace, entry.service_id, agents)
         return lines
-    step: IvrStep = ivr_start(rules, entry.menu_id)
-    lines.append(step.why)
-    pending = list(keys)
-    # Every silent round costs a retry, so this ends; the bound is a guard, not a rule.
-    for _ in range(len(pending) + 20 * (len(rules.menus) + 1)):
-        state = step.state
-        if state is None:
-            break
-        if state.phase is Phase.PLAYING and not pending:
-            step = ivr_next(rules, state, PromptFinished())
-            continue
-        event = Key(pending.pop(0)) if pending else Timeout()
-        step = ivr_next(rules, state, event)
-        lines.append(step.why)
-    last = step.actions[-1] if step.actions else None
+    walk = walk_ivr(rules, entry.menu_id, keys)
+    lines += [step.why for step in walk.steps]
+    last = walk.last
+    pending = walk.unused
     if isinstance(last, GoToService):
         lines += _service_part(trace, last.service_id, agents)
     elif isinstance(last, EndWithMessage):

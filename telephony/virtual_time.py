@@ -2,10 +2,10 @@
 
 With a scaled wall clock, simulating faster also shrinks the real time the code has to react,
 so waits get distorted (1 ms of processing is 1 s at ×1000). This loop does the opposite: time
-stands still while anything is runnable or any socket has data, and when the whole process is
-idle — every task waiting on a timer — the clock jumps straight to the next timer. A day of
-traffic then takes as long as the work it contains, and every timing is exact to the event
-loop's resolution whatever the machine's speed.
+stands still while anything is runnable, any socket has data or a worker thread computes
+(``asyncio.to_thread``), and when the whole process is idle — every task waiting on a timer —
+the clock jumps straight to the next timer. A day of traffic then takes as long as the work it
+contains, and every timing is exact to the event loop's resolution whatever the machine's speed.
 
 It is for simulations that run the router and the simulated PBX in one process (the demo, the
 what-if replays): real sockets on loopback still carry every ARI request and event, so the same
@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import selectors
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
+
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 # Real time granted to in-flight I/O (a loopback write not yet readable on the other side, a
 # worker thread about to wake the loop) before the clock jumps.
@@ -56,6 +60,10 @@ class _JumpingSelector(selectors.BaseSelector):
         ready = self._inner.select(_SETTLE_S)
         if ready:
             return ready
+        if timeout is None or self._loop.threads_at_work:
+            # No timer at all, or a worker thread computing: only I/O (the thread's result
+            # comes through the loop's self-pipe) can wake us; time stands still meanwhile.
+            return self._inner.select(None)
         if timeout is None:
             return self._inner.select(None)  # no timer at all: only I/O can wake us
         self._loop.jump(timeout)
@@ -71,10 +79,30 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         # timings on any machine and under any load (a real clock here would leak milliseconds
         # of processing into every wait).
         self._now = _START_S
+        self._threads = 0
         self._selector = _JumpingSelector(self._selector, self)  # type: ignore[has-type]
 
     def time(self) -> float:
         return self._now
+
+    @property
+    def threads_at_work(self) -> bool:
+        """A function given to an executor (``asyncio.to_thread``) has not returned yet."""
+        return self._threads > 0
+
+    def run_in_executor(
+        self, executor: Executor | None, func: Callable[[*_Ts], _T], *args: *_Ts
+    ) -> asyncio.Future[_T]:
+        # Work done in a thread takes no virtual time, like work done on the loop: the clock
+        # must not jump past the timers while a thread computes.
+        future = super().run_in_executor(executor, func, *args)
+        self._threads += 1
+
+        def done(_: asyncio.Future[_T]) -> None:
+            self._threads -= 1
+
+        future.add_done_callback(done)
+        return future
 
     def jump(self, seconds: float) -> None:
         self._now += seconds

@@ -191,10 +191,10 @@ class System:
         await self.pbx.stop()
 
 
-def simulated_pbx(clock: LoopClock) -> SimulatedPbx:
-    """The simulated PBX of these tests, on the given clock."""
+def simulated_pbx(clock: LoopClock, sounds: Path | None = None) -> SimulatedPbx:
+    """The simulated PBX of these tests, on the given clock (``sounds``: its sounds folder)."""
     window = StasisWindow(STASIS_WINDOW_S, STASIS_WINDOW_S)
-    return SimulatedPbx(clock=clock, app="decroche", stasis_window=window)
+    return SimulatedPbx(clock=clock, app="decroche", stasis_window=window, sounds=sounds)
 
 
 def bernay_agents() -> list[str]:
@@ -212,11 +212,12 @@ async def running_system(
     sink: RecordSink | None = None,
     transfer_context: str | None = "decroche-transfer",
     audit_test_phone: str | None = None,
+    sounds: Path | None = None,
 ) -> AsyncIterator[System]:
     if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
         raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
     clock = LoopClock(at)
-    pbx = simulated_pbx(clock)
+    pbx = simulated_pbx(clock, sounds)
     await pbx.start(port=0)
     given = {a.endpoint: a for a in agents or ()}
     for endpoint in bernay_agents():

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BELOW_THE_ROOT = ("telephony", "routing_rules", "ivr_prompts", "analytics", "reports", "whatif")
+BELOW_THE_ROOT = (
+    "telephony", "routing_rules", "ivr_prompts", "analytics", "reports", "whatif", "audit"
+)  # fmt: skip
 
 
 def modules(package: str) -> Iterator[tuple[str, Path]]:

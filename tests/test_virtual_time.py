@@ -54,3 +54,27 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     # A person reads the table: services by name, never by id.
     assert "Accueil général – état civil" in result.output
     assert "accueil_general" not in result.output
+
+
+def test_work_in_a_thread_takes_no_virtual_time() -> None:
+    """The clock does not jump past timers while ``asyncio.to_thread`` works."""
+
+    async def scenario() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        ticks: list[float] = []
+
+        async def tick() -> None:
+            while True:
+                await asyncio.sleep(10.0)
+                ticks.append(loop.time())
+
+        ticking = asyncio.create_task(tick())
+        before = loop.time()
+        await asyncio.to_thread(time.sleep, 0.3)  # real work, no virtual time
+        after = loop.time()
+        ticking.cancel()
+        return before, after
+
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        before, after = runner.run(scenario())
+    assert after == before

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "whatif": ("decroche.commands.whatif", "whatif"),
     "staffing": ("decroche.commands.staffing", "staffing"),
     "sim": ("decroche.commands.sim", "sim"),
+    "audit": ("decroche.commands.audit", "audit"),
 }
 
 # One line each in ``decroche --help`` without importing the commands' modules.
@@ -47,4 +48,5 @@ SUMMARIES: dict[str, str] = {
     "whatif": "Et si… : rejouer une période avec d'autres règles.",
     "staffing": "Effectifs : agents nécessaires par service, jour et heure, et agents présents.",
     "sim": "PBX simulé (ARI en HTTP et WebSocket).",
+    "audit": "Audit interne : appeler chaque parcours par le standard et le vérifier.",
 }

@@ -18,7 +18,10 @@ from reports.web.app import DEPS, WebDeps, render
 from reports.web.common import _query, blocking, period_query
 
 _SERVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_REPORT_FILE = re.compile(r"^bilan-(mensuel-\d{4}-\d{2}|annuel-\d{4})\.(html|pdf)$")
+_REPORT_FILE = re.compile(
+    r"^(bilan-(mensuel-\d{4}-\d{2}|annuel-\d{4})"
+    r"|audit-interne-(mensuel-\d{4}-\d{2}|\d{8}-\d{6}-[0-9a-f]{6}))\.(html|pdf)$"
+)
 
 
 def _period(request: web.Request) -> Period:
