@@ -13,6 +13,7 @@ a failure and the run that fixed it can be matched; they fit in the audit mark o
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -149,8 +150,8 @@ def _walk(
 
 
 def select(paths: Sequence[AuditPath], wanted: Sequence[str]) -> list[AuditPath]:
-    """The paths named in ``wanted`` (ids, or an id's beginning: ``standard.2`` is every path
-    through key 2), in the order of ``paths``; ValueError naming what matches nothing."""
+    """The paths named in ``wanted`` (ids, or patterns: ``standard.2*`` is every path through
+    key 2), in the order of ``paths``; ValueError naming what matches nothing."""
     unknown = [w for w in wanted if not any(_matches(p.id, w) for p in paths)]
     if unknown:
         raise ValueError(", ".join(unknown))
@@ -158,4 +159,4 @@ def select(paths: Sequence[AuditPath], wanted: Sequence[str]) -> list[AuditPath]
 
 
 def _matches(identifier: str, wanted: str) -> bool:
-    return identifier == wanted or identifier.startswith(wanted + ".")
+    return fnmatch.fnmatchcase(identifier, wanted) if "*" in wanted else identifier == wanted

@@ -33,11 +33,13 @@ if TYPE_CHECKING:
     from analytics.definitions import Parameters
     from analytics.staffing.api import Staffing
     from analytics.staffing.plan import QueueSetup
+    from audit.jobs import AuditJobs
     from audit.run import AuditRunner
     from audit.store import AuditStore
     from decroche.jobs import Maintenance
     from decroche.service import Service
     from reports.audit_report import AuditReportWriter
+    from reports.audit_view import Wording
     from reports.documents import ReportInputs, ReportSettings
     from reports.jobs import MonthlyReportJob
     from reports.live import InMemoryLiveFeed
@@ -452,32 +454,55 @@ class App:
             ping_interval_s=2 * beat,
         )
 
+    def audit_jobs(
+        self, *, clock: Clock | None = None, store: AuditStore | None = None
+    ) -> AuditJobs:
+        """The service's audits (button, nightly, after a reload), each run's report written
+        per the configuration."""
+        from audit.jobs import AuditJobs
+
+        store = store if store is not None else self.audit_store()
+        writer = self.audit_report_writer(store=store)
+        return AuditJobs(
+            self.audit_runner(clock=clock, store=store),
+            store,
+            writer.run_report,
+            after_reload=self.config.audit.after_reload,
+        )
+
     def audit_report_writer(
         self, *, pdf: bool | None = None, store: AuditStore | None = None
     ) -> AuditReportWriter:
         """The audit's reports (per run, per month) into the reports folder, in the rules' words
         and time zone (``pdf``: None, the configuration's ``audit.report_pdf``)."""
-        from zoneinfo import ZoneInfo
-
-        from ivr_prompts.catalogue import load_catalogue
         from reports.audit_report import AuditReportWriter
-        from reports.audit_view import Wording
 
-        catalogue = load_catalogue()
         return AuditReportWriter(
             store if store is not None else self.audit_store(),
             self.reports_dir,
-            lambda: Wording(self.names(), catalogue, ZoneInfo(self.timezone)),
+            self.audit_wording,
             self.report_settings,
             pdf=self.config.audit.report_pdf if pdf is None else pdf,
         )
 
+    def audit_wording(self) -> Wording:
+        """Ids into words for the audit's pages and reports: the services' names of the rules
+        in force, the prompts' texts, the rules' time zone."""
+        from zoneinfo import ZoneInfo
+
+        from ivr_prompts.catalogue import load_catalogue
+        from reports.audit_view import Wording
+
+        return Wording(self.names(), load_catalogue(), ZoneInfo(self.timezone))
+
     # --- the web app ------------------------------------------------------------------------
 
-    def web_deps(self, service: Service | None, live: InMemoryLiveFeed) -> WebDeps:
+    def web_deps(
+        self, service: Service | None, live: InMemoryLiveFeed, audit: AuditJobs | None = None
+    ) -> WebDeps:
         from decroche.web import build_web_deps
 
-        return build_web_deps(self, service, live)
+        return build_web_deps(self, service, live, audit)
 
     def whatif_jobs(self) -> WhatIfJobs:
         from decroche.web import whatif_jobs

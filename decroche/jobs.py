@@ -7,6 +7,9 @@
   their indicators kept as daily aggregates — computed by analytics with the indicators' own
   definitions, then handed to the store.
 
+- the nightly audit of every path (``audit.nightly_at``, 02:30 by default; none if empty), and
+  on the 1st at 06:15 the audit report of the month before (:class:`AuditMonthReport`).
+
 Times are in the rules' time zone. A new job: a callable here, one ``add_job`` in
 :func:`schedule_jobs`.
 """
@@ -24,6 +27,7 @@ from decroche.app import AppError
 if TYPE_CHECKING:
     from analytics.aggregates import DailyAggregate
     from analytics.definitions import Parameters
+    from audit.jobs import AuditJobs
     from decroche.app import App
     from telephony.records.retention import DailyStats
 
@@ -134,9 +138,25 @@ class Maintenance:
         self.run(datetime.now(UTC))
 
 
-def schedule_jobs(app: App, scheduler: Any) -> None:
+class AuditMonthReport:
+    """The audit report of the month before (an APScheduler job, on the 1st)."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def __call__(self) -> None:
+        today = datetime.now(UTC).astimezone(ZoneInfo(self._app.timezone)).date()
+        last = today.replace(day=1) - timedelta(days=1)
+        try:
+            self._app.audit_report_writer().month_report(last.year, last.month)
+        except Exception:  # the next month's report must still come
+            log.exception("audit report of %s not written", f"{last:%Y-%m}")
+
+
+def schedule_jobs(app: App, scheduler: Any, audit: AuditJobs | None = None) -> None:
     """Add every job of the service to an APScheduler 3 scheduler (the service made the tables
-    of the reports' ledger at start: the jobs run no migration of their own)."""
+    of the reports' ledger at start: the jobs run no migration of their own); ``audit``: the
+    service's audits."""
     from reports.schedule import schedule_monthly_reports
 
     monthly = app.monthly_report_job(upgrade=False)
@@ -150,3 +170,26 @@ def schedule_jobs(app: App, scheduler: Any) -> None:
         id="retention",
         replace_existing=True,
     )
+    if audit is not None:
+        nightly = app.config.audit.nightly_at
+        if nightly:
+            hour, minute = (int(part) for part in nightly.split(":"))
+            scheduler.add_job(
+                audit.nightly,
+                "cron",
+                hour=hour,
+                minute=minute,
+                timezone=app.timezone,
+                id="audit-nightly",
+                replace_existing=True,
+            )
+        scheduler.add_job(
+            AuditMonthReport(app),
+            "cron",
+            day=1,
+            hour=6,
+            minute=15,
+            timezone=app.timezone,
+            id="audit-monthly-report",
+            replace_existing=True,
+        )

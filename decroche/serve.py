@@ -51,6 +51,7 @@ def configure_logging(level: str, json_logs: bool) -> None:
 async def run_service(app: App) -> None:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from audit.store import upgrade_audit_schema
     from decroche.jobs import schedule_jobs
     from decroche.web import publish_live, running_web
     from reports.accounts import upgrade_web_schema
@@ -65,20 +66,30 @@ async def run_service(app: App) -> None:
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, service.reload_rules)
     # One schema upgrade at a time (Alembic's state is global to the process): the records',
-    # the web app's tables, then the writer's own check as the service starts.
+    # the web app's tables, the audit's, then the writer's own check as the service starts.
     try:
         await loop.run_in_executor(None, upgrade_schema, service.database.engine)
         await loop.run_in_executor(None, upgrade_web_schema, service.database.engine)
     except Exception as exc:  # the writer journals until the database is back
         log.error("call records database unavailable at start: %s", exc)
+    audit = None
+    try:
+        await loop.run_in_executor(None, upgrade_audit_schema, service.database.engine)
+        audit = app.audit_jobs(store=app.audit_store(upgrade=False))
+    except Exception as exc:  # the calls go on; the audits wait for the next start
+        log.error("audit tables unavailable at start, no audit this time: %s", exc)
     await service.start()
+    if audit is not None:
+        audit.start()
+        # After each reload, the paths the change touched are audited.
+        service.rules.add_listener(audit.rules_changed)
     live = InMemoryLiveFeed()
     publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
     scheduler = AsyncIOScheduler(timezone=app.timezone)
-    schedule_jobs(app, scheduler)
+    schedule_jobs(app, scheduler, audit)
     scheduler.start()
     web = app.config.web
-    site = create_app(app.web_deps(service, live), make_tables=False)
+    site = create_app(app.web_deps(service, live, audit), make_tables=False)
     try:
         async with running_web(site, web.host, web.port) as url:
             log.info("decroche is serving: tableau de bord %s, metrics %smetrics", url, url)
@@ -86,6 +97,8 @@ async def run_service(app: App) -> None:
             log.info("stopping: draining calls")
     finally:
         scheduler.shutdown(wait=False)
+        if audit is not None:
+            await audit.close()
         publisher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await publisher

@@ -6,17 +6,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
+from audit.jobs import AuditJobs
+from audit.results import AuditRun, Trigger
+from audit.store import AuditStore
 from decroche.app import App
 from decroche.presence import RouterPresence
 from decroche.service import Service
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
+from reports.audit_view import Wording
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
 from reports.web import WebDeps, create_app
@@ -188,12 +192,69 @@ def live_snapshot(service: Service) -> LiveSnapshot:
     )
 
 
-def build_web_deps(app: App, service: Service | None, live: InMemoryLiveFeed) -> WebDeps:
+class AuditDeskOfApp:
+    """The audit as the IT page sees it (``reports.web.audit_desk.AuditDesk``): the runs
+    stored, and the service's audits when it runs them (``jobs``)."""
+
+    def __init__(self, app: App, store: AuditStore, jobs: AuditJobs | None) -> None:
+        self._app = app
+        self._store = store
+        self._jobs = jobs
+
+    def latest(self) -> AuditRun | None:
+        return self._store.latest()
+
+    def runs(self, limit: int) -> Sequence[AuditRun]:
+        return self._store.runs(limit=limit)
+
+    def run(self, run_id: str) -> AuditRun | None:
+        return self._store.run(run_id)
+
+    def running(self) -> AuditRun | None:
+        return self._jobs.running if self._jobs is not None else None
+
+    def fixed_at(self, path_id: str, after: datetime) -> datetime | None:
+        return self._store.fixed_at(path_id, after)
+
+    def wording(self) -> Wording:
+        return self._app.audit_wording()
+
+    @property
+    def can_launch(self) -> bool:
+        return self._jobs is not None
+
+    def launch(self, by: str) -> bool:
+        return self._jobs is not None and self._jobs.launch(Trigger.PAGE, by=by)
+
+
+def build_web_deps(
+    app: App, service: Service | None, live: InMemoryLiveFeed, audit: AuditJobs | None = None
+) -> WebDeps:
     """The web app's dependencies: with the running ``service`` (live view, agents' presence,
-    service health, /metrics, /healthz), or without (``decroche web``, the demo's dashboard).
-    Indicators and names are asked of the app at each page: a rules reload shows at once."""
+    service health, /metrics, /healthz, its ``audit``s), or without (``decroche web``, the
+    demo's dashboard: the audits stored, read only). Indicators and names are asked of the app
+    at each page: a rules reload shows at once."""
     database = app.database() if service is None else service.database
     config = app.config
+    # With the service, its audits (None: their tables could not be made at start-up); without,
+    # the audits stored, read only.
+    desk = None
+    if audit is not None:
+        desk = AuditDeskOfApp(app, audit.store, audit)
+    elif service is None:
+        desk = AuditDeskOfApp(app, app.audit_store(), None)
+    healthz: Callable[[], dict[str, object]] | None = None
+    metrics: Callable[[], str] | None = None
+    if service is not None:
+        healthz, metrics = service.health, service.metrics
+        if audit is not None:
+
+            def healthz() -> dict[str, object]:
+                return {**service.health(), "audit": audit.health()}
+
+            def metrics() -> str:
+                return service.metrics() + "\n".join(audit.metrics()) + "\n"
+
     return WebDeps(
         indicators=app.indicators,
         names=app.names,
@@ -212,11 +273,12 @@ def build_web_deps(app: App, service: Service | None, live: InMemoryLiveFeed) ->
         system=ServiceStatus(database, app.rules, service),
         town=config.web.town,
         reports_dir=app.reports_dir,
-        metrics=service.metrics if service is not None else None,
-        healthz=service.health if service is not None else None,
+        metrics=metrics,
+        healthz=healthz,
         timezone=app.timezone,
         whatif=whatif_jobs(app),
         staffing=app.staffing(database=database),
+        audit=desk,
     )
 
 

@@ -53,7 +53,8 @@ def _wanted(paths: Sequence[str]) -> list[str]:
     multiple=True,
     metavar="PARCOURS",
     help="Parcours à appeler (identifiants de « decroche audit paths », séparés par des "
-    "virgules ; « standard.2 » : tous ceux qui passent par la touche 2). Défaut : tous.",
+    "virgules ou des espaces ; « standard.2* » : tous ceux qui commencent par la touche 2). "
+    "Défaut : tous.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Le résultat en un objet JSON.")
 @click.option("--sans-rapport", "no_report", is_flag=True, help="Ne pas écrire le rapport.")

@@ -26,6 +26,7 @@ from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.errors import InputError
 from reports.live import LiveFeed
 from reports.presence import AgentPresence
+from reports.web.audit_desk import AuditDesk
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
 from whatif.jobs import WhatIfJobs
@@ -52,6 +53,9 @@ ACCESS: dict[str, frozenset[Role]] = {
     "whatif_post": frozenset({IT}),
     "whatif_job": frozenset({IT}),
     "whatif_file": frozenset({IT}),
+    "audit": frozenset({IT}),
+    "audit_post": frozenset({IT}),
+    "audit_run": frozenset({IT}),
     "agent": frozenset({AG}),
     "agent_presence": frozenset({AG}),
     "agent_callback": frozenset({AG}),
@@ -89,6 +93,8 @@ class WebDeps:
     whatif: WhatIfJobs | None = None
     # Agents needed per slot (None: the staffing page is not offered by this process).
     staffing: Staffing | None = None
+    # The audit of the paths (None: not offered by this process).
+    audit: AuditDesk | None = None
 
     @property
     def auth(self) -> AuthSettings:

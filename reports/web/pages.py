@@ -11,6 +11,7 @@ from aiohttp import web
 
 from reports.throttle import SignInGuard
 from reports.web.agent_pages import agent, agent_callback, agent_presence
+from reports.web.audit_pages import add_audit_routes
 from reports.web.figures import dashboard, export, report_file, reports_page, service
 from reports.web.live_pages import live, live_stream
 from reports.web.signin import (
@@ -54,3 +55,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/agent/rappel", agent_callback, name="agent_callback")
     add_staffing_routes(app)
     add_whatif_routes(app)
+    add_audit_routes(app)

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from reports.audit_view import run_view
 from reports.web.app import DEPS, render
 from reports.web.common import blocking
 
@@ -23,6 +24,11 @@ async def system(request: web.Request) -> web.Response:
         else:
             age = (deps.now() - latest.at).total_seconds()
             checks.append(("Vue en direct", age < 60, f"dernier état il y a {age:.0f} s"))
-        return {"checks": checks, "rules": deps.system.rules()}
+        audit = None
+        if deps.audit is not None:
+            last = deps.audit.latest()
+            shown = run_view(last, deps.audit.wording()) if last is not None else None
+            audit = {"last": shown, "running": deps.audit.running() is not None}
+        return {"checks": checks, "rules": deps.system.rules(), "audit": audit}
 
     return render(request, "system.html", **await blocking(gather))
