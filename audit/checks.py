@@ -97,12 +97,17 @@ def judge_call(
                 f"entendu : {', '.join(heard) or 'aucun'}",
             )
         )
-    broken = [h for h in call.heard if h.state != "done"]
+    broken: dict[tuple[str, str], int] = {}
+    for heard_prompt in call.heard:
+        if heard_prompt.state != "done":
+            key = (heard_prompt.prompt, heard_prompt.state)
+            broken[key] = broken.get(key, 0) + 1
     if broken:
         said = " ; ".join(
-            f"« {h.prompt} » "
-            + ("n'a pas été joué (son absent du PBX ?)" if h.state == "failed" else "interrompu")
-            for h in broken
+            f"« {prompt} » "
+            + ("n'a pas été joué (son absent du PBX ?)" if state == "failed" else "interrompu")
+            + (f", {times} fois" if times > 1 else "")
+            for (prompt, state), times in broken.items()
         )
         checks.append(_check("lecture", False, said))
     else:
@@ -131,10 +136,13 @@ def judge_variants(
     real: Expected | None,
     sounds: frozenset[str] | None,
     names: Mapping[str, str],
+    failed: frozenset[str] = frozenset(),
 ) -> tuple[Check, list[VariantResult]]:
     """The other moments of the coming months: each outcome's sounds checked against the PBX's
     (``sounds``: the prompt ids it has; None: it listed none). The outcome the audit call lived
-    has its prompts checked by playback; where it goes when nobody answers, by the list."""
+    has its prompts checked by playback; where it goes when nobody answers, by the list. A sound
+    whose playback already ``failed`` in the call is shown in each outcome needing it, but
+    fails the path once (as « lecture »), not twice."""
     results = []
     missing_all: list[str] = []
     for variant in variants:
@@ -156,6 +164,7 @@ def judge_variants(
             )
         )
     others = sum(1 for r in results if not r.real)
+    missing_all = [p for p in missing_all if p not in failed]
     if missing_all:
         detail = "son(s) absent(s) du PBX : " + ", ".join(f"« {p} »" for p in missing_all)
         return _check("simulation", False, detail), results

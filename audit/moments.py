@@ -38,18 +38,6 @@ class Moment:
     def span_fr(self) -> str:
         return f"{_hhmm(self.start)}–{_hhmm(self.end)}"
 
-    @property
-    def days_fr(self) -> str:
-        """The days in a few words: the special ones by date, the others by weekday."""
-        if self.kinds:
-            listed = ", ".join(f"{WEEKDAYS_FR[d.weekday()]} {d:%d/%m/%Y}" for d in self.days[:4])
-            more = f" et {len(self.days) - 4} autre(s)" if len(self.days) > 4 else ""
-            return f"{' ; '.join(self.kinds)} ({listed}{more})"
-        weekdays = sorted({d.weekday() for d in self.days})
-        names = [WEEKDAYS_FR[w] + "s" for w in weekdays]
-        said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
-        return f"les {said} ({len(self.days)} jour{'s' if len(self.days) > 1 else ''})"
-
 
 def _hhmm(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}" if seconds < DAY else "24:00"
@@ -86,27 +74,44 @@ def _bounds(spans: Sequence[Span]) -> list[int]:
 
 
 def when_fr(chosen: Sequence[Moment]) -> list[str]:
-    """``chosen`` moments said in French, one line per kind of day, touching spans merged:
-    « les samedis (52 jours) : 12:00–24:00 »."""
+    """``chosen`` moments said in French, shortly: ordinary weekdays with the same hours on one
+    line (« les lundis, mardis et jeudis : 08:30–12:00, 13:30–17:30 »), then the special days
+    (public holidays, exceptions) with the same hours on one line, each by name and date."""
     by_days: dict[tuple[date, ...], list[Moment]] = {}
     for moment in chosen:
         by_days.setdefault(moment.days, []).append(moment)
+    weekly: dict[str, set[int]] = {}
+    special: dict[tuple[str, str], list[tuple[date, str]]] = {}
+    for group in by_days.values():
+        hours = _hours(group)
+        first = group[0]
+        if first.kinds:
+            kinds = {kind.partition(" : ")[0] for kind in first.kinds}
+            what = "jours fériés" if kinds == {"jour férié"} else "jours particuliers"
+            if kinds == {"exception"}:
+                what = "horaires exceptionnels"
+            named = " ; ".join(kind.partition(" : ")[2] for kind in first.kinds)
+            special.setdefault((what, hours), []).extend((d, named) for d in first.days)
+        else:
+            weekly.setdefault(hours, set()).update(d.weekday() for d in first.days)
     lines = []
-    # Ordinary days Monday to Sunday, then the special ones by date.
-    ordered = sorted(
-        by_days.values(),
-        key=lambda g: (
-            bool(g[0].kinds),
-            g[0].days[0].toordinal() if g[0].kinds else g[0].days[0].weekday(),
-        ),
-    )
-    for group in ordered:
-        spans: list[list[int]] = []
-        for moment in sorted(group, key=lambda m: m.start):
-            if spans and spans[-1][1] == moment.start:
-                spans[-1][1] = moment.end
-            else:
-                spans.append([moment.start, moment.end])
-        said = ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans)
-        lines.append(f"{group[0].days_fr} : {'toute la journée' if spans == [[0, DAY]] else said}")
+    for hours, weekdays in sorted(weekly.items(), key=lambda item: min(item[1])):
+        names = [WEEKDAYS_FR[w] + "s" for w in sorted(weekdays)]
+        said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " et " + names[-1]
+        lines.append(f"les {said} : {hours}")
+    for (what, hours), days in sorted(special.items(), key=lambda item: min(item[1])):
+        listed = ", ".join(f"{name} ({day:%d/%m/%Y})" for day, name in sorted(days))
+        lines.append(f"{what} ({hours}) : {listed}")
     return lines
+
+
+def _hours(group: Sequence[Moment]) -> str:
+    spans: list[list[int]] = []
+    for moment in sorted(group, key=lambda m: m.start):
+        if spans and spans[-1][1] == moment.start:
+            spans[-1][1] = moment.end
+        else:
+            spans.append([moment.start, moment.end])
+    if spans == [[0, DAY]]:
+        return "toute la journée"
+    return ", ".join(f"{_hhmm(a)}–{_hhmm(b)}" for a, b in spans)

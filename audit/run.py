@@ -276,5 +276,6 @@ class AuditRunner:
         every = list(outcomes)
         if real not in {v.expected for v in every}:
             every.insert(0, Variant(real, ()))
-        simulation, found = judge_variants(every, real, sounds, names)
+        failed = frozenset(h.prompt for h in call.heard if h.state == "failed")
+        simulation, found = judge_variants(every, real, sounds, names, failed)
         return path_result(path, real, [*checks, simulation], call, found)

@@ -20,12 +20,13 @@ from audit.results import (
     VERDICT_FR,
     AuditRun,
     PathResult,
+    VariantResult,
     Verdict,
 )
 from routing_rules.routing import Reached, ReachedKind
 
 FixedAt = Callable[[str, datetime], datetime | None]
-EXCERPT = 70  # characters of a message's text shown
+EXCERPT = 60  # characters of a message's text shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,8 @@ class VariantRow:
     when: tuple[str, ...]
     missing: str
     real: bool
+    checked: str  # « vérifié en appel réel » / « vérifié par simulation », and the finding
+    ok: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,7 @@ class PathDetail:
     label: str
     variants: tuple[VariantRow, ...]
     heard: tuple[str, ...]  # prompts heard in the audit call, with how each ended
+    same_as: str | None = None  # an earlier path with the very same outcomes (then not repeated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +153,35 @@ def path_row(result: PathResult, wording: Wording, at: datetime) -> PathRow:
     )
 
 
+def _checked(variant: VariantResult, call_ok: bool) -> tuple[str, bool]:
+    said = "vérifié en appel réel" if variant.real else "vérifié par simulation"
+    ok = not variant.missing_sounds and (call_ok or not variant.real)
+    if variant.real and not call_ok:
+        said += " : écarts constatés"
+    if variant.missing_sounds:
+        sounds = ", ".join(f"« {p} »" for p in variant.missing_sounds)
+        said += f" ; son(s) absent(s) du standard : {sounds}"
+    return said, ok
+
+
 def path_detail(result: PathResult, wording: Wording) -> PathDetail:
-    variants = tuple(
-        VariantRow(
-            destination=wording.reached(v.reached, now=True),
-            unanswered=_unanswered(v.unanswered, wording),
-            when=v.when,
-            missing=", ".join(f"« {p} »" for p in v.missing_sounds),
-            real=v.real,
+    # The outcome the call lived is as right as the call's own checks.
+    call_ok = all(c.ok for c in result.checks if c.code not in ("simulation", "annonce"))
+    rows = []
+    for v in result.variants:
+        checked, ok = _checked(v, call_ok)
+        rows.append(
+            VariantRow(
+                destination=wording.reached(v.reached, now=True),
+                unanswered=_unanswered(v.unanswered, wording),
+                when=v.when,
+                missing=", ".join(f"« {p} »" for p in v.missing_sounds),
+                real=v.real,
+                checked=checked,
+                ok=ok,
+            )
         )
-        for v in result.variants
-    )
+    variants = tuple(rows)
     heard = tuple(
         f"{h.prompt} : {_STATES_FR.get(h.state, h.state)}"
         for h in (result.call.heard if result.call else ())
@@ -202,8 +224,21 @@ def run_view(run: AuditRun, wording: Wording, fixed_at: FixedAt | None = None) -
         failed=len(run.results) - passed,
         paths=tuple(path_row(r, wording, run.started_at) for r in run.results),
         failures=tuple(failures),
-        details=tuple(path_detail(r, wording) for r in run.results),
+        details=_details(run.results, wording),
     )
+
+
+def _details(results: Sequence[PathResult], wording: Wording) -> tuple[PathDetail, ...]:
+    """Each path's outcomes; a path whose outcomes are an earlier one's refers to it."""
+    seen: dict[tuple[VariantRow, ...], str] = {}
+    details = []
+    for result in results:
+        detail = path_detail(result, wording)
+        first = seen.setdefault(detail.variants, detail.label)
+        if first != detail.label:
+            detail = PathDetail(detail.path_id, detail.label, (), detail.heard, first)
+        details.append(detail)
+    return tuple(details)
 
 
 @dataclass(frozen=True, slots=True)

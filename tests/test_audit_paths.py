@@ -156,9 +156,17 @@ def test_the_year_is_cut_where_the_hours_change() -> None:
     assert {v.expected.reached.value for v in found} == {"service a", "message bye"}
     opened = next(v for v in found if v.expected.reached.value == "service a")
     assert when_fr(opened.moments) == [
-        "les lundis (51 jours) : 08:30–12:00, 13:30–17:30",
-        "les samedis (50 jours) : 09:00–12:00",
+        "les lundis : 08:30–12:00, 13:30–17:30",
+        "les samedis : 09:00–12:00",
     ]
+    closed = next(v for v in found if v.expected.reached.value == "message bye")
+    lines = when_fr(closed.moments)
+    assert lines[:3] == [
+        "les lundis : 00:00–08:30, 12:00–13:30, 17:30–24:00",
+        "les mardis, mercredis, jeudis, vendredis et dimanches : toute la journée",
+        "les samedis : 00:00–09:00, 12:00–24:00",
+    ]
+    assert lines[3].startswith("jours fériés (toute la journée) : Toussaint (01/11/2026), ")
 
 
 def test_what_each_key_is_announced_for() -> None:

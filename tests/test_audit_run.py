@@ -79,8 +79,14 @@ async def test_a_missing_prompt_fails_exactly_the_paths_playing_it(tmp_path: Pat
     found = failing(run)
     assert set(found) == playing
     for path_id, checks in found.items():
-        assert any(c.startswith("lecture: « menu_droit_famille »") for c in checks), path_id
-        assert any("menu_droit_famille" in c for c in checks if c.startswith("simulation"))
+        # Once, as the playback that failed; the year's outcomes needing it say so too.
+        assert [c.split(":")[0] for c in checks] == ["lecture"], checks
+        assert checks[0].startswith("lecture: « menu_droit_famille » n'a pas été joué"), path_id
+        (result,) = [r for r in run.results if r.path_id == path_id]
+        assert all("menu_droit_famille" in v.missing_sounds for v in result.variants if not v.real)
+    assert found["standard.2"] == [
+        "lecture: « menu_droit_famille » n'a pas été joué (son absent du PBX ?), 3 fois"
+    ]
     assert not run.ok
 
 
