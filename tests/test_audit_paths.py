@@ -103,7 +103,7 @@ def test_a_selection_by_beginning_and_unknown_ids_said() -> None:
     paths = audit_paths(BERNAY)
     assert [p.id for p in select(paths, ["standard.5*"])][:2] == ["standard.5.0", "standard.5.1"]
     assert [p.id for p in select(paths, ["standard.5"])] == ["standard.5"]  # no key in menu 5
-    with pytest.raises(ValueError, match="standard.42, nope"):
+    with pytest.raises(ValueError, match=r"standard\.42, nope"):
         select(paths, ["standard.42", "nope", "standard.1"])
 
 

@@ -202,9 +202,7 @@ def test_the_quality_leads_reports_per_run_and_per_month(stored) -> None:
         target = PDF_IMAGES / pdf.stem
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir()
-        subprocess.run(
-            ["pdftoppm", "-r", "50", "-png", str(pdf), str(target / "page")], check=True
-        )
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(target / "page")], check=True)
         pages = sorted(target.glob("page*.png"))
         assert pages, pdf
         text = subprocess.run(
