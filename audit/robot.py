@@ -287,6 +287,8 @@ class Robot:
                 isinstance(event, ChannelDestroyed)
                 and event.channel.id == listening.caller
                 and listening.answered_at is None
+                # A direct line that would ring is not answered before an agent answers.
+                and listening.reached is None
             ):
                 listening.problem = (
                     "decroche n'a pas pris l'appel (l'application n'est pas connectée à "
