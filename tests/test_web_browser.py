@@ -139,7 +139,8 @@ def test_live_view_updates_by_server_push(page, site) -> None:
     base, _, server = site
     sign_in(page, base, "informatique")
     page.goto(f"{base}/direct")
-    page.wait_for_function("document.getElementById('live-status').textContent.includes('active')")
+    # A selector, not wait_for_function: the page's CSP forbids evaluating a string as code.
+    page.wait_for_selector("#live-status:has-text('active')")
     server.publish(
         LiveSnapshot(
             at=NOW,
