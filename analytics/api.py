@@ -14,22 +14,22 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
+from analytics.aggregates import (
+    DayFigures,
+    period_breakdown,
+    period_overflows,
+    period_percentiles,
+    period_report,
+)
 from analytics.definitions import Counts, Parameters
 from analytics.frame import EntryFrame
-from analytics.indicators import (
-    Granularity,
-    IndicatorReport,
-    breakdown,
-    compute_indicators,
-    overflow_flows,
-    repeat_callers,
-    wait_percentiles,
-)
+from analytics.indicators import Granularity, IndicatorReport, repeat_callers
 from analytics.objectives import Assessment, ObjectivesConfig, assess, previous_period
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DetailSource,
         IvrFigures,
     )
+    from analytics.figures import DailyStore
     from analytics.satisfaction import (
         Granularity as SurveyGranularity,
     )
@@ -65,9 +66,10 @@ class LoadedFrame:
 class FrameSource(Protocol):
     """Where entries come from. ``load`` returns at least every entry whose call started between
     ``start`` and ``end`` (UTC, inclusive bounds widened as the source likes): the engine keeps
-    the exact local dates itself."""
+    the exact local dates itself. ``callers``: the frame must know each call's caller (repeat
+    callers); otherwise it may not."""
 
-    def load(self, start: date, end: date) -> LoadedFrame: ...
+    def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame: ...
 
 
 class InMemorySource:
@@ -76,7 +78,7 @@ class InMemorySource:
     def __init__(self, frame: EntryFrame, skipped_lines: int = 0) -> None:
         self._loaded = LoadedFrame(frame, skipped_lines)
 
-    def load(self, start: date, end: date) -> LoadedFrame:
+    def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame:
         return self._loaded
 
 
@@ -104,7 +106,13 @@ class Indicators:
     """Every figure of a period. ``parameters``: the thresholds and the time zone; ``objectives``:
     the configured objectives; ``details``: where agents' legs, voice-menu events, callbacks and
     survey answers are read (none: those figures are empty, as for a queue_log); ``scales``: the
-    scale of each survey question of the rules in force (none: no satisfaction figures)."""
+    scale of each survey question of the rules in force (none: no satisfaction figures).
+
+    The figures of a period add up from its days' (:mod:`analytics.figures`): ``daily`` is where
+    the figures of past days are kept under these parameters (the database; none: every day is
+    computed from its entries), ``today`` the local date now (past days are kept, today is read
+    from its entries), ``chunk_days`` how many days of entries to hold at once (None: the source
+    is in memory already)."""
 
     def __init__(
         self,
@@ -114,68 +122,101 @@ class Indicators:
         *,
         details: RecordsDetails | None = None,
         scales: Mapping[str, Scale] | None = None,
+        daily: DailyStore | None = None,
+        today: Callable[[], date] | None = None,
+        chunk_days: int | None = None,
+        span: tuple[date, date] | None = None,
     ) -> None:
+        from analytics.figures import PeriodFigures
+
         self._source = source
         self.parameters = parameters or Parameters()
         self.objectives = objectives or ObjectivesConfig()
         self._details = details
         self.scales: Mapping[str, Scale] = dict(scales or {})
+        self._daily = daily
+        self._today = today or self._local_today
+        self._chunk_days = chunk_days
+        self._figures = PeriodFigures(
+            source, self.parameters, daily, self._today, span=span, chunk_days=chunk_days
+        )
+
+    def _local_today(self) -> date:
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @property
     def timezone(self) -> str:
         return self.parameters.timezone
 
-    def memoised(self, start: date, end: date) -> Indicators:
-        """The same indicators, the entries of ``start``..``end`` loaded once for all the
-        questions about them (one page: the period, its previous one, by day, by hour)."""
-        from analytics.memo import SpanMemo
-
-        memo = SpanMemo(self._source, start - timedelta(days=9), end + timedelta(days=1))
-        return Indicators(
-            memo, self.parameters, self.objectives, details=self._details, scales=self.scales
-        )
-
-    def using(
-        self, *, parameters: Parameters | None = None, scales: Mapping[str, Scale] | None = None
+    def _with(
+        self,
+        *,
+        parameters: Parameters | None = None,
+        scales: Mapping[str, Scale] | None = None,
+        span: tuple[date, date] | None = None,
     ) -> Indicators:
-        """The same indicators with other thresholds (a command's ``--rings``) or other survey
-        scales (another rules file)."""
+        changed = parameters is not None and parameters != self.parameters
         return Indicators(
             self._source,
             parameters or self.parameters,
             self.objectives,
             details=self._details,
             scales=self.scales if scales is None else scales,
+            # Days are kept under the configured thresholds only: others are computed.
+            daily=None if changed else self._daily,
+            today=self._today,
+            chunk_days=self._chunk_days,
+            span=span,
         )
+
+    def memoised(self, start: date, end: date) -> Indicators:
+        """The same indicators, the days of ``start``..``end`` read once for all the questions
+        about them (one page: the period, its previous one, by day, by hour)."""
+        return self._with(span=(start, end))
+
+    def using(
+        self, *, parameters: Parameters | None = None, scales: Mapping[str, Scale] | None = None
+    ) -> Indicators:
+        """The same indicators with other thresholds (a command's ``--rings``) or other survey
+        scales (another rules file)."""
+        return self._with(parameters=parameters, scales=scales)
 
     def _load(self, start: date, end: date) -> LoadedFrame:
         # One day of margin each side: local dates differ from UTC dates by up to 14 hours.
         return self._source.load(start - timedelta(days=1), end + timedelta(days=1))
 
+    def _days(self, start: date, end: date, *parts: str) -> list[DayFigures]:
+        return self._figures.days(start, end, ("counts", *parts))
+
     def report(self, start: date, end: date) -> IndicatorReport:
-        loaded = self._load(start, end)
-        return compute_indicators(loaded.frame, start, end, self.parameters, loaded.skipped_lines)
+        days = self._days(start, end)
+        return period_report(days, start, end, self.parameters, self._figures.skipped_lines)
 
     def breakdown(self, start: date, end: date, by: Granularity) -> dict[str, dict[str, Counts]]:
-        return breakdown(self._load(start, end).frame, start, end, by, self.parameters)
+        days = self._days(start, end, *(("hours",) if by in ("hour", "dayhour") else ()))
+        return period_breakdown(days, start, end, by)
 
     def wait_percentiles(self, start: date, end: date) -> dict[str, dict[str, float | None]]:
-        return wait_percentiles(self._load(start, end).frame, start, end, self.parameters)
+        return period_percentiles(self._days(start, end, "waits"), start, end)
 
     def overflow_flows(self, start: date, end: date) -> dict[tuple[str, str], int]:
-        return overflow_flows(self._load(start, end).frame, start, end)
+        return period_overflows(self._days(start, end, "flows"), start, end)
+
+    def prepare(self, start: date, end: date) -> None:
+        """Have the figures of the past days of ``start``..``end`` kept (the nightly
+        maintenance: the first page of the morning reads them)."""
+        self._days(start, end)
 
     def repeat_callers(self, start: date, end: date) -> dict[str, int]:
         # Repeats look back 7 days before the period's first call.
-        loaded = self._source.load(start - timedelta(days=8), end + timedelta(days=1))
+        loaded = self._source.load(start - timedelta(days=8), end + timedelta(days=1), callers=True)
         return repeat_callers(loaded.frame, start, end)
 
     def dashboard(self, start: date, end: date) -> Dashboard:
         before_start, before_end = previous_period(start, end)
-        loaded = self._source.load(before_start - timedelta(days=1), end + timedelta(days=1))
-        frame = loaded.frame
-        current = compute_indicators(frame, start, end, self.parameters, loaded.skipped_lines)
-        previous = compute_indicators(frame, before_start, before_end, self.parameters)
+        self._days(before_start, end)  # one reading for both periods
+        current = self.report(start, end)
+        previous = self.report(before_start, before_end)
         services = [
             ServiceAssessment(
                 service=name,
@@ -198,7 +239,7 @@ class Indicators:
             previous=previous,
             services=services,
             total=total,
-            percentiles=wait_percentiles(frame, start, end, self.parameters),
+            percentiles=self.wait_percentiles(start, end),
         )
 
     # --- beside the indicators: the detailed records ------------------------------------------

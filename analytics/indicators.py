@@ -12,10 +12,13 @@ from typing import Any, Literal
 
 import numpy as np
 
+from analytics import waits
 from analytics.definitions import Counts, Parameters
 from analytics.frame import (
     F64,
     I64,
+    TO_CALLBACK,
+    TO_MESSAGE,
     Bool,
     EntryFrame,
     Outcome,
@@ -201,24 +204,40 @@ def compute_indicators(
     (total,) = _call_counts(
         frame, prep, params, calls, np.zeros(int(calls.sum()), np.int64), 1
     ) or [Counts()]
-    services = {
-        name: per_service[code]
-        for code, name in sorted(enumerate(frame.services), key=lambda item: item[1])
-        if per_service[code].offered
-    }
-    return IndicatorReport(start, end, params, services, total, skipped_lines)
+    services = dict(zip(frame.services, per_service, strict=True))
+    return report_of(start, end, params, services, total, skipped_lines)
 
 
-Granularity = Literal["day", "week", "month", "hour"]
+def shown(counts: Counts) -> bool:
+    """Whether a service appears in a report or a breakdown key with these counts."""
+    return counts.offered > 0
+
+
+def report_of(
+    start: date,
+    end: date,
+    params: Parameters,
+    services: dict[str, Counts],
+    total: Counts,
+    skipped_lines: int = 0,
+) -> IndicatorReport:
+    """The report of a period from its counts (the engine's, or the sum of daily figures'):
+    the services shown, by identifier."""
+    shown_services = {name: counts for name, counts in sorted(services.items()) if shown(counts)}
+    return IndicatorReport(start, end, params, shown_services, total, skipped_lines)
+
+
+# "dayhour": each local hour of each day, the grain of the daily figures (analytics.aggregates).
+Granularity = Literal["day", "week", "month", "hour", "dayhour"]
 
 
 def _period_keys(frame: EntryFrame, prep: _Prepared, by: Granularity, params: Parameters) -> I64:
     if by == "day":
         return prep.day
-    if by == "hour":
+    if by in ("hour", "dayhour"):
         local = frame.entered + local_offsets(frame.entered, params.timezone)
         hours: I64 = (np.floor(local / 3600.0).astype(np.int64)) % 24
-        return hours
+        return hours if by == "hour" else prep.day * 24 + hours
     days = prep.day.astype("datetime64[D]")
     if by == "month":
         months: I64 = days.astype("datetime64[M]").astype(np.int64)
@@ -228,9 +247,12 @@ def _period_keys(frame: EntryFrame, prep: _Prepared, by: Granularity, params: Pa
     return mondays
 
 
-def _key_label(key: int, by: Granularity) -> str:
+def key_label(key: int, by: Granularity) -> str:
     if by == "hour":
         return f"{key:02d}h"
+    if by == "dayhour":
+        day, hour = divmod(key, 24)
+        return f"{np.datetime64(day, 'D')} {hour:02d}h"
     if by == "month":
         return str(np.datetime64(key, "M"))
     day = np.datetime64(key, "D").astype(object)
@@ -250,8 +272,23 @@ def breakdown(
     """Per period key (day, ISO week, month, or local hour of day): counts per service and total.
 
     The total of each key is under ``"total"`` and counts each call once, in the key of its
-    first entry.
+    first entry. Keys are labelled ``2026-10-14``, ``2026-W42``, ``2026-10``, ``09h``.
     """
+    return {
+        key_label(key, by): counts
+        for key, counts in keyed_breakdown(frame, start, end, by, params).items()
+    }
+
+
+def keyed_breakdown(
+    frame: EntryFrame,
+    start: date,
+    end: date,
+    by: Granularity,
+    params: Parameters | None = None,
+) -> dict[int, dict[str, Counts]]:
+    """:func:`breakdown` by number: day (days since 1970), Monday of the ISO week, month
+    (months since 1970), hour of the day, or day × 24 + hour."""
     params = params or Parameters()
     prep = _prepare(frame, params)
     rows = _period_rows(prep, start, end)
@@ -263,17 +300,45 @@ def breakdown(
     per = _entry_counts(frame, prep, rows, np.where(rows, group, 0), len(unique) * n_services)
     calls = rows[prep.first] & frame.counted_calls()
     totals = _call_counts(frame, prep, params, calls, key_index[prep.first][calls], len(unique))
-    result: dict[str, dict[str, Counts]] = {}
+    by_name = sorted(range(len(frame.services)), key=frame.services.__getitem__)
+    result: dict[int, dict[str, Counts]] = {}
     for k, key in enumerate(unique.tolist()):
-        label = _key_label(int(key), by)
         by_service = {
             frame.services[s]: per[k * n_services + s]
-            for s in range(len(frame.services))
-            if per[k * n_services + s].offered
+            for s in by_name
+            if shown(per[k * n_services + s])
         }
         by_service["total"] = totals[k]
-        result[label] = by_service
+        result[int(key)] = by_service
     return result
+
+
+def wait_classes(
+    frame: EntryFrame, start: date, end: date, params: Parameters | None = None
+) -> tuple[I64, I64, I64, I64]:
+    """The waits of answered entries counted in classes (:mod:`analytics.waits`), per local day
+    and service: four columns (day number, service code, class, entries), one row per
+    non-empty class."""
+    params = params or Parameters()
+    prep = _prepare(frame, params)
+    rows = _period_rows(prep, start, end) & prep.answered
+    days = prep.day[rows]
+    services = frame.service[rows].astype(np.int64)
+    found = waits.classes((frame.answered - frame.entered)[rows])
+    first = day_number(start)
+    n_services = max(1, len(frame.services))
+    key = ((days - first) * n_services + services) * waits.N_CLASSES + found
+    unique, counts = np.unique(key, return_counts=True)
+    cell, cls = np.divmod(unique, waits.N_CLASSES)
+    day_index, service = np.divmod(cell, n_services)
+    return day_index + first, service, cls, counts.astype(np.int64)
+
+
+def percentiles_of(
+    counts: I64, quantiles: tuple[float, ...] = (0.5, 0.9)
+) -> dict[str, float | None]:
+    """``{"p50": ..., "p90": ...}`` from waits counted in classes."""
+    return {f"p{round(q * 100)}": waits.quantile(counts, q) for q in quantiles}
 
 
 def wait_percentiles(
@@ -283,38 +348,47 @@ def wait_percentiles(
     params: Parameters | None = None,
     quantiles: tuple[float, ...] = (0.5, 0.9),
 ) -> dict[str, dict[str, float | None]]:
-    """Median, p90... of the wait of answered entries, per service (seconds)."""
-    params = params or Parameters()
-    prep = _prepare(frame, params)
-    rows = _period_rows(prep, start, end) & prep.answered
-    waits = (frame.answered - frame.entered)[rows]
-    services = frame.service[rows]
-    result: dict[str, dict[str, float | None]] = {}
-    for code, name in enumerate(frame.services):
-        values = waits[services == code]
-        result[name] = {
-            f"p{round(q * 100)}": (float(np.quantile(values, q)) if len(values) else None)
-            for q in quantiles
-        }
-    return result
+    """Median, p90... of the wait of answered entries, per service (seconds), read from the
+    waits counted in classes (:mod:`analytics.waits`: exact to half a second below 10 min)."""
+    _, services, classes, counts = wait_classes(frame, start, end, params)
+    per_service = np.zeros((len(frame.services), waits.N_CLASSES), np.int64)
+    np.add.at(per_service, (services, classes), counts)
+    return {
+        name: percentiles_of(per_service[code], quantiles)
+        for code, name in enumerate(frame.services)
+    }
 
 
-def overflow_flows(frame: EntryFrame, start: date, end: date) -> dict[tuple[str, str], int]:
-    """How many entries overflowed from each service to each destination in the period."""
-    prep = _prepare(frame, Parameters())
+_DESTINATIONS = {TO_MESSAGE: "message", TO_CALLBACK: "rappel"}
+
+
+def overflow_flows_by_day(
+    frame: EntryFrame, start: date, end: date, params: Parameters | None = None
+) -> dict[tuple[int, str, str], int]:
+    """How many entries overflowed from each service to each destination, per local day
+    (day number, service, destination: a service, ``message``, ``rappel`` or ``inconnu``)."""
+    prep = _prepare(frame, params or Parameters())
     rows = _period_rows(prep, start, end) & prep.overflowed
-    flows: dict[tuple[str, str], int] = {}
-    pairs = np.stack((frame.service[rows], frame.overflow_to[rows]), axis=1)
-    if len(pairs) == 0:
+    flows: dict[tuple[int, str, str], int] = {}
+    triples = np.stack((prep.day[rows], frame.service[rows], frame.overflow_to[rows]), axis=1)
+    if len(triples) == 0:
         return flows
-    unique, counts = np.unique(pairs, axis=0, return_counts=True)
-    for (source, target), count in zip(unique.tolist(), counts.tolist(), strict=True):
+    unique, counts = np.unique(triples, axis=0, return_counts=True)
+    for (day, source, target), count in zip(unique.tolist(), counts.tolist(), strict=True):
         destination = (
-            frame.services[target]
-            if target >= 0
-            else {-2: "message", -3: "rappel"}.get(target, "inconnu")
+            frame.services[target] if target >= 0 else _DESTINATIONS.get(target, "inconnu")
         )
-        flows[(frame.services[source], destination)] = int(count)
+        flows[(day, frame.services[source], destination)] = int(count)
+    return flows
+
+
+def overflow_flows(
+    frame: EntryFrame, start: date, end: date, params: Parameters | None = None
+) -> dict[tuple[str, str], int]:
+    """How many entries overflowed from each service to each destination in the period."""
+    flows: dict[tuple[str, str], int] = {}
+    for (_, source, destination), count in overflow_flows_by_day(frame, start, end, params).items():
+        flows[(source, destination)] = flows.get((source, destination), 0) + count
     return flows
 
 

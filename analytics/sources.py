@@ -9,18 +9,25 @@ days asked for; the figures themselves are computed elsewhere, from these.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import ColumnElement, Float, and_, cast, func, select
+from sqlalchemy import ColumnElement, Float, Table, and_, cast, func, literal_column, select
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+from analytics.aggregates import PackedDay
 from analytics.api import LoadedFrame
 from analytics.details import CallbackItem, IvrRow, LegOutcomeRow
+from analytics.figures import TouchedSpan
 from analytics.frame import (
+    F64,
     EntryFrame,
     frame_from_records,
     outcome_code,
@@ -40,10 +47,13 @@ from telephony.records.schema import (
     agent_legs,
     callback_requests,
     calls,
+    daily_figures,
     ivr_events,
     service_entries,
     survey_answers,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _outcome_codes() -> dict[str, int]:
@@ -78,30 +88,41 @@ class DatabaseSource:
         else:
             self._database = open_store(url_or_database)
 
-    def load(self, start: date, end: date) -> LoadedFrame:
-        dialect = self._database.dialect
+    def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame:
+        """The entries entered from the day before ``start`` to the day after ``end`` (UTC),
+        read as columns; ``callers``: with each call's pseudonymised caller (repeat callers
+        only: it reads every call of the period besides its entries)."""
+        from telephony.records.columnar import read_columns
+
         low, high = _bounds(start, end)
-        e = service_entries.c
-        query = (
+        e, c = service_entries.c, calls.c
+        entries = read_columns(
+            self._database,
             select(
                 e.call_id,
+                e.position,
                 e.service_id,
-                _epoch(e.entered_at, dialect),
-                _epoch(e.answered_at, dialect),
-                _epoch(e.ended_at, dialect),
+                e.entered_at,
+                e.answered_at,
+                e.ended_at,
                 e.outcome,
-                e.agent,
                 e.overflow_to,
-                calls.c.caller_pseudonym,
-                calls.c.transfer_of,
-            )
-            .select_from(service_entries.join(calls, calls.c.call_id == e.call_id))
-            .where(and_(e.entered_at >= low, e.entered_at < high))
-            .order_by(e.call_id, e.position)
+            ).where(_between(service_entries, "entered_at", low, high, self._database.dialect)),
         )
-        with self._database.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return LoadedFrame(_frame_from_rows(rows))
+        # A call starts before its first entry: its row is looked for a day earlier. Without
+        # callers, only the legs of blind transfers (few) are read, not every call.
+        of_calls = select(c.call_id, c.transfer_of.is_not(None).label("transfer_leg"))
+        if callers:
+            of_calls = of_calls.add_columns(c.caller_pseudonym)
+        else:
+            of_calls = of_calls.where(c.transfer_of.is_not(None))
+        per_call = read_columns(
+            self._database,
+            of_calls.where(
+                _between(calls, "started_at", low - timedelta(days=1), high, self._database.dialect)
+            ),
+        )
+        return LoadedFrame(_frame_from_columns(entries, per_call))
 
     def load_legs(self, start: date, end: date) -> LegFrame:
         """The agent legs of the entries entered in the period (bounds widened as ``load``)."""
@@ -133,6 +154,83 @@ class DatabaseSource:
         with self._database.engine.connect() as connection:
             rows = connection.execute(query).all()
         return legs_from_rows(_leg_rows(rows))
+
+    # --- the figures of past days (analytics.figures.DailyStore) --------------------------------
+
+    def stored_days(
+        self, first: date, last: date, fingerprint: str, parts: frozenset[str]
+    ) -> list[PackedDay]:
+        f = daily_figures.c
+        chosen = [f.day, f.service_id, f.counts]
+        chosen += [getattr(f, part) for part in ("hours", "waits", "flows") if part in parts]
+        query = select(*chosen).where(
+            and_(f.day >= first, f.day <= last, f.fingerprint == fingerprint)
+        )
+        with self._database.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [
+            PackedDay(
+                day=row["day"],
+                group=row["service_id"],
+                counts=row["counts"],
+                hours=row.get("hours", b""),
+                waits=row.get("waits", b""),
+                flows=row.get("flows", "{}"),
+            )
+            for row in rows
+        ]
+
+    def touched_days(self, timezone: str) -> list[TouchedSpan]:
+        from telephony.records.touched import marks
+
+        zone = ZoneInfo(timezone)
+        return [
+            TouchedSpan(
+                mark.first_at.astimezone(zone).date(), mark.last_at.astimezone(zone).date(), mark
+            )
+            for mark in marks(self._database)
+        ]
+
+    def keep_days(
+        self,
+        rows: Sequence[PackedDay],
+        days: Sequence[date],
+        fingerprint: str,
+        done: Sequence[TouchedSpan],
+    ) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from telephony.records.touched import Mark, clear
+
+        f = daily_figures.c
+        now = datetime.now(UTC)
+        try:
+            with self._database.engine.begin() as connection:
+                for low in range(0, len(days), 500):
+                    chunk = list(days[low : low + 500])
+                    connection.execute(daily_figures.delete().where(f.day.in_(chunk)))
+                if rows:
+                    connection.execute(
+                        daily_figures.insert(),
+                        [
+                            {
+                                "day": row.day,
+                                "service_id": row.group,
+                                "fingerprint": fingerprint,
+                                "counts": row.counts,
+                                "hours": row.hours,
+                                "waits": row.waits,
+                                "flows": row.flows,
+                                "computed_at": now,
+                            }
+                            for row in rows
+                        ],
+                    )
+                clear(connection, [span.token for span in done if isinstance(span.token, Mark)])
+        except SQLAlchemyError as exc:
+            # Another reader kept the same days at the same time, or the database is read-only
+            # or locked: the figures given are right; these days are computed again next time.
+            log.warning("daily figures of %d day(s) not kept: %s", len(days), exc)
 
     # --- details: agents' phones, voice menus, callbacks, survey answers -----------------------
 
@@ -231,61 +329,107 @@ class DatabaseSource:
         return list(found.values())
 
 
+def _between(
+    table: Table, column: str, low: datetime, high: datetime, dialect: str
+) -> ColumnElement[bool]:
+    """``low <= table.column < high``. On SQLite, also between the first and last row ids of
+    those rows: SQLite fetches the rows an index finds one B-tree lookup at a time (a year of
+    entries: 10 s), but the rows of a period sit together in the table, written as calls ended,
+    and a range of row ids is read straight through (4 s). Rows written out of time order (an
+    import of old calls) only widen the range: the condition on the time still holds."""
+    window = and_(table.c[column] >= low, table.c[column] < high)
+    if dialect != "sqlite":
+        return window
+    found = table.alias("found")
+    within = and_(found.c[column] >= low, found.c[column] < high)
+    rowid: ColumnElement[int] = literal_column(f"{table.name}.rowid")
+    first = select(func.min(literal_column("found.rowid"))).where(within).scalar_subquery()
+    last = select(func.max(literal_column("found.rowid"))).where(within).scalar_subquery()
+    return and_(rowid >= first, rowid <= last, window)
+
+
 def _in_period(moment: datetime, start: date, end: date, zone: ZoneInfo) -> bool:
     return start <= moment.astimezone(zone).date() <= end
 
 
-def _frame_from_rows(rows: Sequence[Any]) -> EntryFrame:
+def _frame_from_columns(entries: pa.Table, per_call: pa.Table) -> EntryFrame:
+    """The frame of entries read as columns (``DatabaseSource.load``), sorted by call then by
+    position; ``per_call``: call ids with ``transfer_leg`` (and ``caller_pseudonym``)."""
+    import pyarrow.compute as pc
+
+    if entries.num_rows == 0:
+        return EntryFrame.empty()
+    calls_of = pc.dictionary_encode(entries.column("call_id").combine_chunks())
+    call = calls_of.indices.to_numpy().astype(np.int64)
+    position = _numbers(entries, "position").astype(np.int64)
+    # Codes follow each call's first row as read; sorted by (call, position) unless the rows
+    # already came so (a sequential scan returns each call's entries together, in order).
+    key = call * (int(position.max()) + 1) + position
+    order = None if bool(np.all(key[1:] > key[:-1])) else np.argsort(key, kind="stable")
+
+    def column(values: Any) -> Any:
+        return values if order is None else values[order]
+
+    services_of = pc.dictionary_encode(entries.column("service_id").combine_chunks())
+    services: list[str] = services_of.dictionary.to_pylist()
+    service_index = {name: code for code, name in enumerate(services)}
+
+    def service_code(name: str) -> int:
+        found = service_index.get(name)
+        if found is None:
+            found = service_index[name] = len(services)
+            services.append(name)
+        return found
+
     codes = _outcome_codes()
-    services: dict[str, int] = {}
-    agents: dict[str, int] = {}
-    callers: dict[str, int] = {}
-    n = len(rows)
-    call = np.empty(n, np.int64)
-    service = np.empty(n, np.int32)
-    entered = np.empty(n, np.float64)
-    answered = np.empty(n, np.float64)
-    ended = np.empty(n, np.float64)
-    outcome = np.empty(n, np.int8)
-    agent = np.empty(n, np.int32)
-    overflow_to = np.empty(n, np.int32)
-    per_call_caller: list[int] = []
-    per_call_leg: list[bool] = []
-    previous_call: str | None = None
-    index = -1
-    for i, row in enumerate(rows):
-        call_id, service_id, t_in, t_answer, t_end, out, who, target, caller, leg_of = row
-        if call_id != previous_call:
-            previous_call = call_id
-            index += 1
-            per_call_caller.append(
-                callers.setdefault(caller, len(callers)) if caller is not None else -1
-            )
-            per_call_leg.append(leg_of is not None)
-        call[i] = index
-        service[i] = services.setdefault(service_id, len(services))
-        entered[i] = t_in
-        answered[i] = np.nan if t_answer is None else t_answer
-        ended[i] = t_end
-        outcome[i] = codes[out]
-        agent[i] = agents.setdefault(who, len(agents)) if who else -1
-        overflow_to[i] = overflow_code(
-            target, lambda name: services.setdefault(name, len(services))
-        )
-    return EntryFrame(
-        services=list(services),
-        agents=list(agents),
-        call=call,
-        service=service,
-        entered=entered,
-        answered=answered,
-        ended=ended,
-        outcome=outcome,
-        agent=agent,
-        overflow_to=overflow_to,
-        caller=np.asarray(per_call_caller, dtype=np.int64),
-        transfer_leg=np.asarray(per_call_leg, dtype=np.bool_),
+    outcomes_of = pc.dictionary_encode(entries.column("outcome").combine_chunks())
+    outcome_table = np.asarray([codes[o] for o in outcomes_of.dictionary.to_pylist()], np.int8)
+    targets_of = pc.dictionary_encode(entries.column("overflow_to").combine_chunks())
+    target_table = np.asarray(
+        [overflow_code(t, service_code) for t in targets_of.dictionary.to_pylist()] + [-1],
+        np.int32,
     )
+    # A null target is the extra last code (no target).
+    target_index = targets_of.indices.fill_null(len(target_table) - 1).to_numpy()
+
+    call_ids = calls_of.dictionary
+    transfer_leg = pc.is_in(
+        call_ids, value_set=per_call.filter(per_call.column("transfer_leg")).column("call_id")
+    ).to_numpy(zero_copy_only=False)
+    caller = np.zeros(0, np.int64)
+    if "caller_pseudonym" in per_call.column_names:
+        where = pc.index_in(call_ids, value_set=per_call.column("call_id"))
+        pseudonyms = pc.take(per_call.column("caller_pseudonym"), where)
+        found = pc.dictionary_encode(pseudonyms.combine_chunks()).indices
+        caller = found.fill_null(-1).to_numpy().astype(np.int64)
+    return EntryFrame(
+        services=services,
+        agents=[],  # no indicator reads who answered: not loaded (see EntryFrame.agent)
+        call=column(call),
+        service=column(services_of.indices.to_numpy().astype(np.int32)),
+        entered=column(_seconds(entries, "entered_at")),
+        answered=column(_seconds(entries, "answered_at")),
+        ended=column(_seconds(entries, "ended_at")),
+        outcome=column(outcome_table[outcomes_of.indices.to_numpy()]),
+        agent=np.full(entries.num_rows, -1, np.int32),
+        overflow_to=column(target_table[target_index]),
+        caller=caller,
+        transfer_leg=np.asarray(transfer_leg, dtype=np.bool_),
+    )
+
+
+def _numbers(table: pa.Table, name: str) -> Any:
+    return table.column(name).combine_chunks().to_numpy()
+
+
+def _seconds(table: pa.Table, name: str) -> F64:
+    """Seconds since 1970 of a time column, NaN where null (exact: microseconds < 2**53)."""
+    import pyarrow as pa
+
+    micros = table.column(name).combine_chunks().cast(pa.int64())
+    values = micros.to_numpy(zero_copy_only=False).astype(np.float64)
+    seconds: F64 = values / 1e6
+    return seconds
 
 
 class QueueLogSource:
@@ -299,7 +443,7 @@ class QueueLogSource:
         self._loaded = LoadedFrame(frame_from_records(records), report.malformed_count)
         self._legs = legs_from_records(records)
 
-    def load(self, start: date, end: date) -> LoadedFrame:
+    def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame:
         return self._loaded
 
     def load_legs(self, start: date, end: date) -> LegFrame:

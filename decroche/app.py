@@ -275,17 +275,24 @@ class App:
         """The indicators over the call records — and the figures beside them (agents, voice
         menus, callbacks, satisfaction) — with the configured objectives, in the rules' time
         zone, the survey read with the scales of the rules in force. Built afresh at each call
-        (cheap: nothing is read yet), so that a rules reload is taken into account."""
+        (cheap: nothing is read yet), so that a rules reload is taken into account. Past days'
+        figures are kept in the database under the configured thresholds only: other
+        thresholds (a command's --rings) are computed from the entries."""
         from analytics.api import Indicators
+        from analytics.figures import CHUNK_DAYS
         from analytics.sources import DatabaseSource
 
         source = DatabaseSource(self.database())
+        configured = self.parameters()
+        chosen = parameters or configured
         return Indicators(
             source,
-            parameters or self.parameters(),
+            chosen,
             self.config.objectives,
             details=source,
             scales=self.survey_scales(),
+            daily=source if chosen == configured else None,
+            chunk_days=CHUNK_DAYS,
         )
 
     def staffing(

@@ -5,7 +5,8 @@
 - the daily maintenance at 03:30 (:class:`Maintenance`): callback requests past their time
   expire (their clear numbers go), then detailed records past the retention period are purged,
   their indicators kept as daily aggregates — computed by analytics with the indicators' own
-  definitions, then handed to the store.
+  definitions, then handed to the store; then the figures of every past day still detailed are
+  kept (:mod:`analytics.figures`: the day just over, the days written to since).
 
 - the nightly audit of every path (``audit.nightly_at``, 02:30 by default; none if empty), and
   on the 1st at 06:15 the audit report of the month before (:class:`AuditMonthReport`).
@@ -111,6 +112,9 @@ class Maintenance:
         if span is not None:
             zone = ZoneInfo(timezone)
             first, last = (moment.astimezone(zone).date() for moment in span)
+            # The days about to lose their entries keep their figures (analytics.figures): the
+            # indicators of a purged period are still read from them.
+            app.indicators().prepare(first, last)
             aggregates = app.indicators(self._parameters).daily_aggregates(first, last)
             rows = [stats_row(a) for a in aggregates]
             result.aggregate_rows = retention.write_daily_stats(database, rows, now=now)
@@ -131,7 +135,13 @@ class Maintenance:
         if now.tzinfo is None:
             raise ValueError("the maintenance needs an aware 'now'")
         expired = expire_callbacks(self._app.database(), now - self._callback_ttl, now=now)
-        purged = self.purge(self.retention_cutoff(now), now)
+        cutoff = self.retention_cutoff(now)
+        purged = self.purge(cutoff, now)
+        # Every past day still detailed has its figures kept, so that the first page of the
+        # morning reads a year from them (the store marks the days it writes to later).
+        yesterday = now.astimezone(ZoneInfo(self._app.timezone)).date() - timedelta(days=1)
+        if cutoff <= yesterday:
+            self._app.indicators().prepare(cutoff, yesterday)
         return MaintenanceResult(callbacks_expired=expired, purge=purged)
 
     def __call__(self) -> None:

@@ -304,7 +304,7 @@ def test_schema_is_at_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.database.engine) == "0003"
+    assert current_revision(store.database.engine) == "0004"
     with store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -409,7 +409,7 @@ def test_a_database_made_at_0001_upgrades_keeping_its_calls(backend, tmp_path):
         assert before["agent_legs"] == 4
 
         upgrade_schema(database.engine)
-        assert current_revision(database.engine) == "0003"
+        assert current_revision(database.engine) == "0004"
         assert "transfer_of" in calls_columns(database)
         # Every part of the old call is still there (a table copy on SQLite could cascade).
         assert row_counts(database) == before

@@ -7,8 +7,8 @@ import io
 from datetime import date
 from xml.etree import ElementTree
 
-from analytics.api import LoadedFrame
-from analytics.memo import SpanMemo
+from analytics.api import Indicators, LoadedFrame
+from analytics.frame import EntryFrame
 from reports import format as fmt
 from reports import svg
 from reports.tables import Column, DataTable, to_csv, to_xlsx
@@ -150,16 +150,19 @@ class CountingSource:
     def __init__(self) -> None:
         self.calls: list[tuple[date, date]] = []
 
-    def load(self, start: date, end: date) -> LoadedFrame:
+    def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame:
         self.calls.append((start, end))
-        return LoadedFrame(frame=None)  # type: ignore[arg-type]
+        return LoadedFrame(frame=EntryFrame.empty())
 
 
-def test_span_memo_loads_once_within_its_span_and_passes_through_outside() -> None:
+def test_a_pages_questions_read_the_entries_of_its_span_once() -> None:
     source = CountingSource()
-    memo = SpanMemo(source, date(2026, 9, 1), date(2026, 10, 31))
-    first = memo.load(date(2026, 10, 1), date(2026, 10, 31))
-    assert memo.load(date(2026, 9, 1), date(2026, 10, 2)) is first
-    assert source.calls == [(date(2026, 9, 1), date(2026, 10, 31))]
-    memo.load(date(2026, 8, 1), date(2026, 10, 31))
-    assert source.calls[-1] == (date(2026, 8, 1), date(2026, 10, 31))
+    page = Indicators(source).memoised(date(2026, 9, 1), date(2026, 10, 31))
+    page.dashboard(date(2026, 10, 1), date(2026, 10, 31))  # with September, its previous month
+    page.breakdown(date(2026, 10, 1), date(2026, 10, 31), "day")
+    page.breakdown(date(2026, 10, 1), date(2026, 10, 31), "hour")
+    page.overflow_flows(date(2026, 10, 1), date(2026, 10, 31))
+    # One day of margin each side of the span: local dates are not UTC dates.
+    assert source.calls == [(date(2026, 8, 31), date(2026, 11, 1))]
+    page.report(date(2026, 8, 1), date(2026, 8, 31))
+    assert source.calls[-1] == (date(2026, 7, 31), date(2026, 9, 1))

@@ -105,6 +105,7 @@ class Database:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    schema: str | None = None  # PostgreSQL: the schema every table is in (tests), else default
 
     @property
     def dialect(self) -> str:
@@ -136,4 +137,9 @@ def open_store(
         except (SchemaError, StoreUnavailable):
             engine.dispose()
             raise
-    return Database(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    return Database(
+        url=url,
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        schema=schema,
+    )

@@ -11,6 +11,11 @@ datetimes on the way in and always hands back aware UTC datetimes.
 
 ``daily_service_stats`` keeps, per local day (Europe/Paris) and service, the numerators and
 denominators of the indicators, so they survive the purge of detailed records.
+
+``daily_figures`` keeps the figures of each past local day as analytics computed them (opaque
+here: see :mod:`analytics.aggregates`), so that a year is read from 365 days of figures instead
+of millions of entries; ``touched_days`` says which days the store wrote to since (a late
+record, an import), so that analytics computes them again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -242,6 +248,37 @@ class DailyServiceStatsRow(Base):
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class DailyFiguresRow(Base):
+    """The figures of one local day for one service ('' for the total of the calls), as
+    analytics computed them from the entries under the definitions and parameters that
+    ``fingerprint`` names. The content of ``counts``, ``hours``, ``waits`` and ``flows`` is
+    analytics' (:mod:`analytics.aggregates`): the store only keeps and hands it back."""
+
+    __tablename__ = "daily_figures"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
+    hours: Mapped[bytes] = mapped_column(LargeBinary)
+    waits: Mapped[bytes] = mapped_column(LargeBinary)
+    flows: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TouchedDayRow(Base):
+    """A UTC date the store wrote calls or entries to, with the first and last instant it
+    wrote that date: the local days they fall on must be computed again. ``generation`` goes
+    up at each write, so that a reader that computed the days only clears the mark it saw."""
+
+    __tablename__ = "touched_days"
+
+    utc_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
 metadata = Base.metadata
 
 calls = cast(Table, CallRow.__table__)
@@ -252,6 +289,8 @@ transfers = cast(Table, TransferRow.__table__)
 survey_answers = cast(Table, SurveyAnswerRow.__table__)
 callback_requests = cast(Table, CallbackRequestRow.__table__)
 daily_service_stats = cast(Table, DailyServiceStatsRow.__table__)
+daily_figures = cast(Table, DailyFiguresRow.__table__)
+touched_days = cast(Table, TouchedDayRow.__table__)
 
 # Children of a call, in the order they are deleted before a call is rewritten.
 CALL_CHILDREN = (

@@ -29,6 +29,7 @@ from sqlalchemy.exc import (
 )
 
 from telephony.records import schema as t
+from telephony.records import touched
 from telephony.records.bounds import bounded_item, bounded_record
 from telephony.records.codec import (
     Finished,
@@ -156,19 +157,13 @@ class RecordStore:
         # A start superseded by its finish in the same batch is not a replay: not counted.
         result.skipped += sum(1 for cid in starts if cid in existing)
 
-        stale = [f.record.call_id for f in replace if f.record.call_id in existing]
-        for chunk in _chunks(stale):
-            for table in (*t.CALL_CHILDREN, t.calls):
-                conn.execute(delete(table).where(table.c.call_id.in_(chunk)))
-
-        rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in t.CALL_TABLES}
+        _delete_calls(conn, [f.record.call_id for f in replace if f.record.call_id in existing])
+        rows = _empty_rows()
         for fin in replace:
             self._record_rows(fin.record, fin.seq, rows)
         for st in new_starts:
             rows["calls"].append(self._start_row(st))
-        for table in t.CALL_TABLES:
-            if rows[table.name]:
-                conn.execute(table.insert(), rows[table.name])
+        _insert_rows(conn, rows)
         result.written = len(replace) + len(new_starts)
 
         # A call's progress (only the newest of the batch): for an open call, and never over a
@@ -382,6 +377,8 @@ class RecordStore:
                     else:
                         known.append((row, record))
                 if bare:
+                    # Closed with no entry: they count in their day's calls received.
+                    touched.mark(conn, [row.started_at for row in bare])
                     conn.execute(
                         update(t.calls)
                         .where(c.call_id == _bind("b_call_id"))
@@ -403,17 +400,13 @@ class RecordStore:
                             for row in bare
                         ],
                     )
-                for chunk in _chunks([row.call_id for row, _ in known]):
-                    for table in (*t.CALL_CHILDREN, t.calls):
-                        conn.execute(delete(table).where(table.c.call_id.in_(chunk)))
-                rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in t.CALL_TABLES}
+                _delete_calls(conn, [row.call_id for row, _ in known])
+                rows = _empty_rows()
                 for row, record in known:
                     self._record_rows(record, seq, rows)
                     # The number was never journaled: the pseudonym made at the call's start.
                     rows["calls"][-1]["caller_pseudonym"] = row.caller_pseudonym
-                for table in t.CALL_TABLES:
-                    if rows[table.name]:
-                        conn.execute(table.insert(), rows[table.name])
+                _insert_rows(conn, rows)
                 return len(open_calls)
         except SQLAlchemyError as exc:
             raise translate_db_error(exc, "closing interrupted calls") from exc
@@ -441,12 +434,10 @@ class RecordStore:
                     for r in records:
                         if r.call_id not in known:
                             fresh.setdefault(r.call_id, r)
-                    rows: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.CALL_TABLES}
+                    rows = _empty_rows()
                     for r in fresh.values():
                         self._record_rows(r, 0, rows)
-                    for table in t.CALL_TABLES:
-                        if rows[table.name]:
-                            conn.execute(table.insert(), rows[table.name])
+                    _insert_rows(conn, rows)
             except SQLAlchemyError as exc:
                 raise translate_db_error(exc, "importing call records") from exc
             present += len(records) - len(fresh)
@@ -578,6 +569,39 @@ def _update_open_calls(
         .values(**values)
     )
     conn.execute(statement, params)
+
+
+def _empty_rows() -> dict[str, list[dict[str, Any]]]:
+    return {table.name: [] for table in t.CALL_TABLES}
+
+
+def _insert_rows(conn: Connection, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert the rows of whole calls (``_record_rows``, ``_start_row``), parents first, and
+    mark the days they count in (:mod:`telephony.records.touched`)."""
+    for table in t.CALL_TABLES:
+        if rows[table.name]:
+            conn.execute(table.insert(), rows[table.name])
+    touched.mark(
+        conn,
+        [
+            *(row["started_at"] for row in rows["calls"]),
+            *(row["entered_at"] for row in rows["service_entries"]),
+        ],
+    )
+
+
+def _delete_calls(conn: Connection, call_ids: Sequence[str]) -> None:
+    """Delete stored calls about to be written again, children first, marking the days they
+    counted in (the new version may count in other days)."""
+    for chunk in _chunks(call_ids):
+        c, e = t.calls.c, t.service_entries.c
+        instants = [
+            *conn.execute(select(c.started_at).where(c.call_id.in_(chunk))).scalars(),
+            *conn.execute(select(e.entered_at).where(e.call_id.in_(chunk))).scalars(),
+        ]
+        touched.mark(conn, instants)
+        for table in (*t.CALL_CHILDREN, t.calls):
+            conn.execute(delete(table).where(table.c.call_id.in_(chunk)))
 
 
 def _bind(name: str) -> Any:
