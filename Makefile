@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Exact versions the tests passed with; pyproject.toml keeps the ranges. `make lock` refreshes it.
 LOCK := requirements.lock
 
-.PHONY: install system-deps lint format test demo bench lock clean
+.PHONY: install system-deps lint format test demo bench bench-duckdb lock clean
 
 install: $(STAMP)
 
@@ -38,8 +38,25 @@ test: system-deps lint
 demo: $(STAMP)
 	$(BIN)/decroche demo
 
-bench: $(STAMP)
+bench: $(STAMP) $(DUCKDB)/.installed
 	$(BIN)/python -m bench
+
+# DuckDB reading PostgreSQL and SQLite tables, the reference of `python -m bench database`: in
+# its own virtualenv, at the version its extensions (PyPI packages) were built for.
+DUCKDB := build/bench-duckdb
+DUCKDB_VERSION := 1.5.5
+bench-duckdb: $(DUCKDB)/.installed
+
+$(DUCKDB)/.installed:
+	$(PYTHON) -m venv $(DUCKDB)
+	$(DUCKDB)/bin/python -m pip install --quiet duckdb==$(DUCKDB_VERSION) \
+	  duckdb-extension-postgres==$(DUCKDB_VERSION) duckdb-extension-sqlite==$(DUCKDB_VERSION)
+	mkdir -p $(DUCKDB)/extensions
+	cp $(DUCKDB)/lib/python3*/site-packages/duckdb_extension_postgres/extensions/v$(DUCKDB_VERSION)/postgres.duckdb_extension \
+	  $(DUCKDB)/extensions/postgres_scanner.duckdb_extension
+	cp $(DUCKDB)/lib/python3*/site-packages/duckdb_extension_sqlite/extensions/v$(DUCKDB_VERSION)/sqlite.duckdb_extension \
+	  $(DUCKDB)/extensions/sqlite_scanner.duckdb_extension
+	touch $@
 
 # Resolve pyproject.toml's ranges afresh in a scratch venv and write the exact versions.
 lock:

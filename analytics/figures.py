@@ -161,7 +161,7 @@ class PeriodFigures:
         self._add(computed)
         if recomputed_over:
             kept = sorted(recomputed_over)
-            rows = [row for day in kept for row in pack(computed[day])]
+            rows = [pack(computed[day]) for day in kept]
             store.keep_days(rows, kept, key, done)
 
     def _add(self, days: dict[date, DayFigures]) -> None:

@@ -161,21 +161,22 @@ class DatabaseSource:
         self, first: date, last: date, fingerprint: str, parts: frozenset[str]
     ) -> list[PackedDay]:
         f = daily_figures.c
-        chosen = [f.day, f.service_id, f.counts]
-        chosen += [getattr(f, part) for part in ("hours", "waits", "flows") if part in parts]
-        query = select(*chosen).where(
+        optional = [part for part in ("hours", "waits", "flows") if part in parts]
+        query = select(f.day, f.groups, f.counts, *(f[part] for part in optional)).where(
             and_(f.day >= first, f.day <= last, f.fingerprint == fingerprint)
         )
         with self._database.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
+            rows = connection.execute(query).all()
+        at = {part: 3 + optional.index(part) for part in optional}
+        hours, waits, flows = (at.get(part) for part in ("hours", "waits", "flows"))
         return [
             PackedDay(
-                day=row["day"],
-                group=row["service_id"],
-                counts=row["counts"],
-                hours=row.get("hours", b""),
-                waits=row.get("waits", b""),
-                flows=row.get("flows", "{}"),
+                row[0],
+                row[1],
+                row[2],
+                b"" if hours is None else row[hours],
+                b"" if waits is None else row[waits],
+                "{}" if flows is None else row[flows],
             )
             for row in rows
         ]
@@ -215,7 +216,7 @@ class DatabaseSource:
                         [
                             {
                                 "day": row.day,
-                                "service_id": row.group,
+                                "groups": row.groups,
                                 "fingerprint": fingerprint,
                                 "counts": row.counts,
                                 "hours": row.hours,

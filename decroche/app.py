@@ -26,7 +26,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from decroche.config import Config, ConfigError, load_config
+from decroche.config import Config, load_config
+from decroche.errors import AppError, ConfigError
 
 if TYPE_CHECKING:
     from analytics.api import Indicators
@@ -56,10 +57,6 @@ if TYPE_CHECKING:
     from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
-
-
-class AppError(Exception):
-    """Something the person running decroche must fix; the message is French and says what."""
 
 
 def safe_url(url: str) -> str:

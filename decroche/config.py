@@ -17,14 +17,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from analytics.objectives import ObjectivesConfig
+from decroche.errors import ConfigError as ConfigError
 from routing_rules.messages import french, os_reason
 
 ENV_PREFIX = "DECROCHE_"
-
-
-class ConfigError(Exception):
-    """The configuration file or an environment override is invalid; the message (French) says
-    what and where, one line per problem."""
 
 
 class _Section(BaseModel):

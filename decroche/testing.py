@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from analytics.api import Indicators
+from analytics.figures import CHUNK_DAYS
 from analytics.objectives import ObjectivesConfig
 from analytics.sources import DatabaseSource
 from decroche.web import CallbackDesk, ServiceStatus
@@ -31,10 +32,18 @@ def indicators_of(
     objectives: ObjectivesConfig | None = None,
     scales: Mapping[str, Scale] | None = None,
 ) -> Indicators:
-    """The indicators over ``database`` as the composition root builds them (entries and
-    details from the same source)."""
+    """The indicators over ``database`` as the composition root builds them (entries, details
+    and the figures of past days from the same source)."""
     source = DatabaseSource(database)
-    return Indicators(source, None, objectives, details=source, scales=scales)
+    return Indicators(
+        source,
+        None,
+        objectives,
+        details=source,
+        scales=scales,
+        daily=source,
+        chunk_days=CHUNK_DAYS,
+    )
 
 
 def web_deps(

@@ -431,3 +431,39 @@ async def test_reconnect_max_backoff_bounds_the_wait_between_attempts(
     gaps = [b - a for a, b in pairwise(failures)]
     assert max(gaps) <= cap + 0.01
     assert max(gaps[-3:]) >= cap / 2  # jitter keeps 50-100 % of the capped delay
+
+
+def imported_by(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages a ``decroche`` invocation imports, in a fresh process."""
+    code = (
+        "import sys, io, contextlib\n"
+        "from decroche.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        main({args!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return set(out.stdout.split())
+
+
+def test_help_starts_without_the_heavy_libraries() -> None:
+    found = imported_by(["--help"])
+    assert "click" in found
+    assert not found & {"pydantic", "sqlalchemy", "numpy", "alembic", "pyarrow", "ruamel"}
+
+
+def test_a_past_month_is_read_from_its_kept_days_without_loading_entries(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    fill_month(config, date(2026, 10, 1))
+    args = ["indicators", "--from", "2026-10-01", "--to", "2026-10-31", "--config", str(config)]
+    assert CliRunner().invoke(main, args).exit_code == 0  # keeps the days' figures
+    found = imported_by(args)
+    # Neither Alembic (the schema is at its head: one query says so) nor the columnar reader
+    # (no entry is read: the days are kept).
+    assert "sqlalchemy" in found and "numpy" in found
+    assert not found & {"alembic", "pyarrow", "adbc_driver_manager"}

@@ -489,3 +489,35 @@ def test_secret_file_is_created_once_owner_only(tmp_path):
     path.write_bytes(b"tiny")
     with pytest.raises(PseudonymError, match="too short"):
         load_or_create_secret(path)
+
+
+def test_the_head_read_without_alembic_is_alembics():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from telephony.records.engine import MIGRATIONS_DIR, at_head, head_revision
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(config).get_heads() == [head_revision()]
+    database = open_store("sqlite://", upgrade=False)
+    try:
+        assert not at_head(database.engine)  # no schema yet: Alembic makes it
+    finally:
+        database.dispose()
+
+
+def test_a_database_at_head_opens_without_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    open_store(url).dispose()
+    # A fresh process: opening the upgraded database imports no Alembic module.
+    code = (
+        "import sys; from telephony.records.engine import open_store; "
+        f"open_store({url!r}).dispose(); "
+        "print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from decroche.app import App, AppError
-from decroche.config import ConfigError
+from decroche.errors import AppError, ConfigError
+
+if TYPE_CHECKING:
+    from decroche.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -105,6 +107,8 @@ def app() -> App:
     if choices.built is None:
         if choices.config_path is not None and not choices.config_path.is_file():
             raise AppError(f"le fichier de configuration {choices.config_path} n'existe pas")
+        from decroche.app import App  # here: --help and the rules' commands need no App
+
         built = App.load(choices.config_path, database_url=choices.database_url)
         choices.built = built
         ctx.find_root().call_on_close(built.close)

@@ -249,16 +249,17 @@ class DailyServiceStatsRow(Base):
 
 
 class DailyFiguresRow(Base):
-    """The figures of one local day for one service ('' for the total of the calls), as
-    analytics computed them from the entries under the definitions and parameters that
-    ``fingerprint`` names. The content of ``counts``, ``hours``, ``waits`` and ``flows`` is
-    analytics' (:mod:`analytics.aggregates`): the store only keeps and hands it back."""
+    """The figures of one local day, as analytics computed them from the entries under the
+    definitions and parameters that ``fingerprint`` names: one row a day, so that a year is 365
+    rows. ``groups`` names the services (and the total) the packed figures are about; their
+    content is analytics' (:mod:`analytics.aggregates`): the store only keeps and hands them
+    back."""
 
     __tablename__ = "daily_figures"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # local date
-    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(32))
+    groups: Mapped[str] = mapped_column(Text)
     counts: Mapped[bytes] = mapped_column(LargeBinary)
     hours: Mapped[bytes] = mapped_column(LargeBinary)
     waits: Mapped[bytes] = mapped_column(LargeBinary)

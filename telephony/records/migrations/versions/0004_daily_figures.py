@@ -22,14 +22,14 @@ def upgrade() -> None:
     # covering it is asked (or at the nightly maintenance), then reads it from here.
     op.create_table('daily_figures',
     sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('service_id', sa.String(length=64), nullable=False),
     sa.Column('fingerprint', sa.String(length=32), nullable=False),
+    sa.Column('groups', sa.Text(), nullable=False),
     sa.Column('counts', sa.LargeBinary(), nullable=False),
     sa.Column('hours', sa.LargeBinary(), nullable=False),
     sa.Column('waits', sa.LargeBinary(), nullable=False),
     sa.Column('flows', sa.Text(), nullable=False),
     sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'service_id', name=op.f('pk_daily_figures'))
+    sa.PrimaryKeyConstraint('day', name=op.f('pk_daily_figures'))
     )
     op.create_table('touched_days',
     sa.Column('utc_day', sa.Date(), nullable=False),
