@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -36,11 +36,13 @@ from analytics import waits
 from analytics.definitions import Counts, Parameters
 from analytics.frame import F64, I64, EntryFrame, day_number, day_of, local_days
 from analytics.indicators import (
+    COUNT_NAMES,
     Granularity,
     IndicatorReport,
     breakdown,
+    counts_rows,
     key_label,
-    keyed_breakdown,
+    keyed_counts,
     overflow_flows_by_day,
     percentiles_of,
     report_of,
@@ -54,8 +56,6 @@ LAYOUT_REVISION = 1
 DEFINITIONS_REVISION = 1
 
 TOTAL = "total"  # the group of the total (each call once), as the engine's breakdowns name it
-COUNT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
-_WHOLE = tuple(isinstance(f.default, int) for f in fields(Counts))  # counts, not sums of seconds
 HOURS = 24
 
 
@@ -78,20 +78,9 @@ def counts_vector(counts: Counts) -> F64:
     return np.asarray([getattr(counts, name) for name in COUNT_NAMES], dtype=np.float64)
 
 
-def _counts_list(matrix: F64) -> list[Counts]:
-    """One :class:`Counts` per row of ``matrix`` (faster than :func:`counts_of` row by row)."""
-    whole = [i for i, w in enumerate(_WHOLE) if w]
-    rows = matrix.tolist()
-    for row in rows:
-        for i in whole:
-            row[i] = int(row[i])
-    return [Counts(*row) for row in rows]
-
-
 def counts_of(vector: F64) -> Counts:
-    # Each field its own kind: whole counts, float sums of seconds.
-    values = [int(v) if whole else v for v, whole in zip(vector.tolist(), _WHOLE, strict=True)]
-    return Counts(*values)
+    (counts,) = counts_rows(vector.reshape(1, len(COUNT_NAMES)))
+    return counts
 
 
 @dataclass(slots=True)
@@ -119,26 +108,32 @@ def day_figures(
 ) -> dict[date, DayFigures]:
     """The figures of every local day ``start``..``end`` (those with no call too), computed by
     the engine from ``frame`` (which holds every entry of those days, with margin)."""
-    result = {day_of(n): DayFigures.empty(day_of(n)) for n in _numbers(start, end)}
+    first = day_number(start)
+    n_days = day_number(end) - first + 1
+    n_services = len(frame.services)
     width = len(COUNT_NAMES)
-    for key, groups in keyed_breakdown(frame, start, end, "dayhour", params).items():
-        number, hour = divmod(key, HOURS)
-        figures = result[day_of(number)]
-        assert figures.hours is not None
-        for group, counts in groups.items():
-            hours = figures.hours.get(group)
-            if hours is None:
-                hours = figures.hours[group] = np.zeros((HOURS, width))
-            hours[hour] = counts_vector(counts)
-    for figures in result.values():
-        assert figures.hours is not None
-        figures.counts = {group: hours.sum(axis=0) for group, hours in figures.hours.items()}
+    keyed = keyed_counts(frame, start, end, "dayhour", params)
+    day_index, hour = np.divmod(keyed.keys, HOURS)
+    day_index -= first
+    # Per day, group (the services, then the total) and local hour: the counts.
+    cube = np.zeros((n_days, n_services + 1, HOURS, width))
+    cube[day_index, :n_services, hour] = keyed.per_service[:, :n_services]
+    cube[day_index, n_services, hour] = keyed.total
+    present = np.asarray(cube.any(axis=(2, 3)), dtype=np.bool_)
+    names = [*frame.services, TOTAL]
+    result: dict[date, DayFigures] = {}
+    for d in range(n_days):
+        day = day_of(first + d)
+        groups = [*np.flatnonzero(present[d, :n_services]).tolist(), n_services]
+        hours = {names[g]: cube[d, g] for g in groups}
+        counts = {group: matrix.sum(axis=0) for group, matrix in hours.items()}
+        result[day] = DayFigures(day, counts, hours, {}, {})
     days, services, classes, entries = wait_classes(frame, start, end, params)
     if len(days):
         # One day, one service after the other (wait_classes sorts them so).
-        cell = (days - days.min()) * max(1, len(frame.services)) + services
+        cell = (days - first) * max(1, n_services) + services
         starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1])))
-        for low, high in zip(starts, [*starts[1:], len(cell)], strict=True):
+        for low, high in zip(starts.tolist(), [*starts[1:].tolist(), len(cell)], strict=True):
             figures = result[day_of(int(days[low]))]
             assert figures.waits is not None
             figures.waits[frame.services[int(services[low])]] = (
@@ -225,7 +220,7 @@ def period_breakdown(
     cells = [(key, group) for key in sorted(keyed) for group in keyed[key]]
     if not cells:
         return {}
-    converted = _counts_list(np.stack([keyed[key][group] for key, group in cells]))
+    converted = counts_rows(np.stack([keyed[key][group] for key, group in cells]))
     counted: dict[int, dict[str, Counts]] = {}
     for (key, group), counts in zip(cells, converted, strict=True):
         counted.setdefault(key, {})[group] = counts

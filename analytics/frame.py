@@ -206,7 +206,10 @@ _BUCKET_S = 900  # every time zone's offset changes on a quarter-hour boundary
 def local_offsets(epochs: F64, timezone: str) -> F64:
     """UTC offset in seconds at each instant, for ``timezone`` (DST included).
 
-    Looks the offset up once per quarter hour of the covered range instead of once per row.
+    Looks the offset up once per quarter hour of the covered range instead of once per row, and
+    only on the days it changes: each day's offset is probed at its first and last quarter hour,
+    and a day whose two agree (all but one or two a year; no zone changes its offset twice in a
+    day) takes that one offset throughout.
     """
     if len(epochs) == 0:
         return np.zeros(0, dtype=np.float64)
@@ -214,16 +217,23 @@ def local_offsets(epochs: F64, timezone: str) -> F64:
     first = int(np.floor(np.nanmin(epochs) / _BUCKET_S))
     last = int(np.floor(np.nanmax(epochs) / _BUCKET_S))
     table = np.empty(last - first + 1, dtype=np.float64)
-    moment = datetime.fromtimestamp(first * _BUCKET_S, UTC)
-    step = timedelta(seconds=_BUCKET_S)
-    # Offsets only change at a few instants a year; probing each bucket is cheap next to the rows.
-    for i in range(len(table)):
-        offset = moment.astimezone(zone).utcoffset()
-        table[i] = offset.total_seconds() if offset is not None else 0.0
-        moment += step
+    per_day = 86400 // _BUCKET_S
+    for low in range(0, len(table), per_day):
+        high = min(low + per_day, len(table)) - 1
+        start, end = _offset(first + low, zone), _offset(first + high, zone)
+        if start == end:
+            table[low : high + 1] = start
+        else:  # the offset changes this day: each quarter hour on its own
+            for i in range(low, high + 1):
+                table[i] = _offset(first + i, zone)
     buckets = (np.floor(epochs / _BUCKET_S) - first).astype(np.int64)
     result: F64 = table[buckets]
     return result
+
+
+def _offset(bucket: int, zone: ZoneInfo) -> float:
+    offset = datetime.fromtimestamp(bucket * _BUCKET_S, UTC).astimezone(zone).utcoffset()
+    return offset.total_seconds() if offset is not None else 0.0
 
 
 _EPOCH_DAY = date(1970, 1, 1)

@@ -6,7 +6,7 @@ each count means; the code below is that text, vectorised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any, Literal
 
@@ -74,7 +74,20 @@ def _prepare(frame: EntryFrame, params: Parameters) -> _Prepared:
     )
 
 
-def _grouped_counts(
+COUNT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
+_WHOLE = [i for i, f in enumerate(fields(Counts)) if isinstance(f.default, int)]
+
+
+def counts_rows(matrix: F64) -> list[Counts]:
+    """One :class:`Counts` per row of a matrix of counts (columns: :data:`COUNT_NAMES`)."""
+    rows = matrix.tolist()
+    for row in rows:
+        for i in _WHOLE:  # whole counts; the sums of seconds stay floats
+            row[i] = int(row[i])
+    return [Counts(*row) for row in rows]
+
+
+def _grouped_matrix(
     group: I64,
     n_groups: int,
     answered: Bool,
@@ -83,38 +96,36 @@ def _grouped_counts(
     short: Bool,
     overflowed: Bool,
     wait: F64,
-) -> list[Counts]:
-    def count(flags: Bool) -> I64:
-        return np.bincount(group, weights=flags, minlength=n_groups).astype(np.int64)
+) -> F64:
+    """The counts of each group, one row per group, one column per :data:`COUNT_NAMES`."""
 
-    offered = np.bincount(group, minlength=n_groups)
-    columns = (
-        offered,
-        count(answered),
-        count(within),
-        count(abandoned),
-        count(short),
-        count(overflowed),
+    def count(flags: Bool) -> F64:
+        counted: F64 = np.bincount(group, weights=flags, minlength=n_groups).astype(np.float64)
+        return counted
+
+    columns = {
+        "offered": np.bincount(group, minlength=n_groups).astype(np.float64),
+        "answered": count(answered),
+        "answered_within_target": count(within),
+        "abandoned": count(abandoned),
+        "short_abandoned": count(short),
+        "overflowed": count(overflowed),
+        "wait_answered_sum_s": np.bincount(
+            group, weights=np.where(answered, wait, 0.0), minlength=n_groups
+        ),
+    }
+    matrix: F64 = np.column_stack([columns[name] for name in COUNT_NAMES]).reshape(
+        n_groups, len(COUNT_NAMES)
     )
-    waits = np.bincount(group, weights=np.where(answered, wait, 0.0), minlength=n_groups)
-    return [
-        Counts(
-            offered=int(offered[g]),
-            answered=int(columns[1][g]),
-            answered_within_target=int(columns[2][g]),
-            abandoned=int(columns[3][g]),
-            short_abandoned=int(columns[4][g]),
-            overflowed=int(columns[5][g]),
-            wait_answered_sum_s=float(waits[g]),
-        )
-        for g in range(n_groups)
-    ]
+    return matrix
 
 
-def _entry_counts(
-    frame: EntryFrame, prep: _Prepared, rows: Bool, group: I64, n_groups: int
-) -> list[Counts]:
-    return _grouped_counts(
+def _grouped_counts(*args: Any) -> list[Counts]:
+    return counts_rows(_grouped_matrix(*args))
+
+
+def _entry_matrix(frame: EntryFrame, prep: _Prepared, rows: Bool, group: I64, n_groups: int) -> F64:
+    return _grouped_matrix(
         group[rows],
         n_groups,
         prep.answered[rows],
@@ -126,14 +137,24 @@ def _entry_counts(
     )
 
 
-def _call_counts(
+def _entry_counts(
+    frame: EntryFrame, prep: _Prepared, rows: Bool, group: I64, n_groups: int
+) -> list[Counts]:
+    return counts_rows(_entry_matrix(frame, prep, rows, group, n_groups))
+
+
+def _call_counts(*args: Any) -> list[Counts]:
+    return counts_rows(_call_matrix(*args))
+
+
+def _call_matrix(
     frame: EntryFrame,
     prep: _Prepared,
     params: Parameters,
     calls: Bool,
     group: I64,
     n_groups: int,
-) -> list[Counts]:
+) -> F64:
     """Counts where each call counts once: last entry's outcome, wait from the first entry."""
     first = prep.first[calls]
     last = prep.last[calls]
@@ -142,7 +163,7 @@ def _call_counts(
     answered = outcome == Outcome.ANSWERED
     abandoned = outcome == Outcome.ABANDONED
     wait = np.where(answered, frame.answered[last], frame.ended[last]) - start
-    return _grouped_counts(
+    return _grouped_matrix(
         group,
         n_groups,
         answered,
@@ -289,20 +310,13 @@ def keyed_breakdown(
 ) -> dict[int, dict[str, Counts]]:
     """:func:`breakdown` by number: day (days since 1970), Monday of the ISO week, month
     (months since 1970), hour of the day, or day × 24 + hour."""
-    params = params or Parameters()
-    prep = _prepare(frame, params)
-    rows = _period_rows(prep, start, end)
-    keys = _period_keys(frame, prep, by, params)
-    unique = np.unique(keys[rows])
-    key_index: I64 = np.searchsorted(unique, keys).astype(np.int64)
-    n_services = max(1, len(frame.services))
-    group = key_index * n_services + frame.service.astype(np.int64)
-    per = _entry_counts(frame, prep, rows, np.where(rows, group, 0), len(unique) * n_services)
-    calls = rows[prep.first] & frame.counted_calls()
-    totals = _call_counts(frame, prep, params, calls, key_index[prep.first][calls], len(unique))
+    keyed = keyed_counts(frame, start, end, by, params)
+    n_keys, n_services = keyed.per_service.shape[:2]
+    per = counts_rows(keyed.per_service.reshape(n_keys * n_services, len(COUNT_NAMES)))
+    totals = counts_rows(keyed.total)
     by_name = sorted(range(len(frame.services)), key=frame.services.__getitem__)
     result: dict[int, dict[str, Counts]] = {}
-    for k, key in enumerate(unique.tolist()):
+    for k, key in enumerate(keyed.keys.tolist()):
         by_service = {
             frame.services[s]: per[k * n_services + s]
             for s in by_name
@@ -311,6 +325,40 @@ def keyed_breakdown(
         by_service["total"] = totals[k]
         result[int(key)] = by_service
     return result
+
+
+@dataclass(slots=True)
+class KeyedCounts:
+    """The counts of a breakdown as matrices (columns: :data:`COUNT_NAMES`): per key and
+    service (the frame's service codes), and per key in total (each call once)."""
+
+    keys: I64
+    per_service: F64  # (keys, services, counts)
+    total: F64  # (keys, counts)
+
+
+def keyed_counts(
+    frame: EntryFrame,
+    start: date,
+    end: date,
+    by: Granularity,
+    params: Parameters | None = None,
+) -> KeyedCounts:
+    """The counts of :func:`keyed_breakdown` as matrices, for the keys where something
+    happened (the daily figures take them so: :mod:`analytics.aggregates`)."""
+    params = params or Parameters()
+    prep = _prepare(frame, params)
+    rows = _period_rows(prep, start, end)
+    keys = _period_keys(frame, prep, by, params)
+    unique = np.unique(keys[rows])
+    key_index: I64 = np.searchsorted(unique, keys).astype(np.int64)
+    n_services = max(1, len(frame.services))
+    group = key_index * n_services + frame.service.astype(np.int64)
+    per = _entry_matrix(frame, prep, rows, np.where(rows, group, 0), len(unique) * n_services)
+    calls = rows[prep.first] & frame.counted_calls()
+    totals = _call_matrix(frame, prep, params, calls, key_index[prep.first][calls], len(unique))
+    width = len(COUNT_NAMES)
+    return KeyedCounts(unique, per.reshape(len(unique), n_services, width), totals)
 
 
 def wait_classes(

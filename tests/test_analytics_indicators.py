@@ -295,3 +295,24 @@ def test_a_call_cut_by_the_pbx_is_offered_and_nothing_else() -> None:
     assert ccas.answer_rate == pytest.approx(1 / 3)  # not taken: still in the base
     assert ccas.abandonment_rate == pytest.approx(1 / 3)  # not an abandon
     assert (result.total.offered, result.total.abandoned) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Paris", "America/Cayenne", "Australia/Lord_Howe", "Asia/Kathmandu"]
+)
+def test_local_offsets_are_each_instants_own(zone: str) -> None:
+    # Probed once a day where the offset does not change, per quarter hour where it does
+    # (Lord Howe moves by half an hour, Kathmandu sits at +5:45).
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from analytics.frame import local_offsets
+
+    instants = np.random.default_rng(7).uniform(1_735_000_000, 1_767_000_000, 4000)
+    expected = [
+        datetime.fromtimestamp(t, UTC).astimezone(ZoneInfo(zone)).utcoffset().total_seconds()
+        for t in instants
+    ]
+    assert local_offsets(instants, zone).tolist() == expected
