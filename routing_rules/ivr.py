@@ -204,7 +204,7 @@ def ivr_next(rules: CompiledRules, state: IvrState, event: IvrInput) -> IvrStep:
         return _failure(rules, menu, state, IvrNote(NoteKind.TIMEOUT, menu.id), menu.timeout_prompt)
     digit = event.digit
     if len(digit) != 1 or digit not in "0123456789*#":
-        raise RoutingInputError(f"not a DTMF key: {digit!r}")
+        raise RoutingInputError(f"« {digit} » n'est pas une touche du clavier (0 à 9, * ou #)")
     if digit == menu.repeat_key:
         return IvrStep(
             IvrState(menu.id, state.failures, Phase.PLAYING),

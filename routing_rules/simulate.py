@@ -20,7 +20,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from routing_rules.agents import AgentsView, DeviceState, Presence
-from routing_rules.compiled import CompiledRules, PlayMessage, TakeCallback
+from routing_rules.compiled import CompiledRules, PlayMessage
 from routing_rules.errors import RoutingInputError
 from routing_rules.ivr import (
     EndWithMessage,
@@ -36,6 +36,7 @@ from routing_rules.ivr import (
     ivr_next,
     ivr_start,
 )
+from routing_rules.narration import CALLBACK_KINDS, OUTCOMES, Narrator, moment
 from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
     CallFacts,
@@ -66,13 +67,15 @@ def parse_agents_state(rules: CompiledRules, items: Sequence[str]) -> AgentsView
             continue
         endpoint, sep, state = item.partition("=")
         if not sep or not endpoint or not state:
-            raise RoutingInputError(f"agent state {item!r}: expected ENDPOINT=STATE")
+            raise RoutingInputError(
+                f"état de poste « {item} » : attendu POSTE=ÉTAT (PJSIP/1001=INUSE)"
+            )
         value, _, service = state.partition("@")
         if value.lower() in _PRESENCES:
             services = [service] if service else [s.id for s in rules.services.values()]
             for sid in services:
                 if sid not in rules.services:
-                    raise RoutingInputError(f"agent state {item!r}: unknown service {sid!r}")
+                    raise RoutingInputError(f"état de poste « {item} » : service « {sid} » inconnu")
                 presence[(sid, endpoint)] = _PRESENCES[value.lower()]
             continue
         try:
@@ -80,7 +83,7 @@ def parse_agents_state(rules: CompiledRules, items: Sequence[str]) -> AgentsView
         except ValueError:
             known = ", ".join([*(d.value for d in DeviceState), *_PRESENCES])
             raise RoutingInputError(
-                f"agent state {item!r}: unknown state {value!r} (one of: {known})"
+                f"état de poste « {item} » : état « {value} » inconnu (un de : {known})"
             ) from None
     return AgentsView(devices=MappingProxyType(devices), presence=MappingProxyType(presence))
 
@@ -97,10 +100,10 @@ ALL_ENDINGS: tuple[RingEnding, ...] = tuple(RingEnding)
 
 # Per ending: the heading of its path, how each leg ended, and the phones' state after it.
 _ENDINGS: dict[RingEnding, tuple[str, LegOutcome, DeviceState]] = {
-    RingEnding.NO_ANSWER: ("if nobody answers", LegOutcome.NO_ANSWER, DeviceState.NOT_INUSE),
-    RingEnding.BUSY: ("if every phone rung is busy", LegOutcome.BUSY, DeviceState.INUSE),
+    RingEnding.NO_ANSWER: ("si personne ne répond", LegOutcome.NO_ANSWER, DeviceState.NOT_INUSE),
+    RingEnding.BUSY: ("si tous les postes sonnés sont occupés", LegOutcome.BUSY, DeviceState.INUSE),
     RingEnding.UNREACHABLE: (
-        "if no phone rung can be reached",
+        "si aucun poste sonné n'est joignable",
         LegOutcome.UNREACHABLE,
         DeviceState.UNAVAILABLE,
     ),
@@ -115,18 +118,19 @@ class _Trace:
     now: datetime
     facts: CallFacts
     endings: tuple[RingEnding, ...]
+    say: Narrator
 
 
 def _routed(trace: _Trace, routed: Routed, agents: AgentsView, indent: str) -> list[str]:
     """The lines of a chain: its hops, then the ringing and each of its endings, or the end."""
-    lines = [f"{indent}{hop.why}" for hop in routed.hops]
-    lines += [f"{indent}plays {prompt}" for prompt in routed.announcements]
+    lines = [f"{indent}{trace.say.overflow(hop)}" for hop in routed.hops]
+    lines += [f"{indent}joue {prompt}" for prompt in routed.announcements]
     final = routed.final
     if isinstance(final, Ring):
-        lines.append(f"{indent}{final.why}")
+        lines.append(f"{indent}{trace.say.ring(final)}")
         lines += _after_ring(trace, final, agents, indent)
         return lines
-    lines.append(f"{indent}{_end(final)}")
+    lines.append(f"{indent}{trace.say.end(final)}")
     if isinstance(final, PlayMessage) and routed.hops:
         lines += _owed(trace, routed.hops[-1].entry_outcome, indent)
     return lines
@@ -135,7 +139,9 @@ def _routed(trace: _Trace, routed: Routed, agents: AgentsView, indent: str) -> l
 def _after_ring(trace: _Trace, ring: Ring, agents: AgentsView, indent: str) -> list[str]:
     """Every way the ringing can end without an answer, each followed to its end; a path the
     same as an earlier one from its second line on is told as such instead of repeated."""
-    lines = _owed(trace, EntryOutcome.ABANDONED, indent, "if the caller hangs up while it rings")
+    lines = _owed(
+        trace, EntryOutcome.ABANDONED, indent, "si l'appelant raccroche pendant la sonnerie"
+    )
     rung = tuple(dict.fromkeys(e for step in ring.plan.steps for e in step.endpoints))
     seen: dict[tuple[str, ...], str] = {}
     for ending in trace.endings:
@@ -152,9 +158,9 @@ def _after_ring(trace: _Trace, ring: Ring, agents: AgentsView, indent: str) -> l
             trace.rules, ring.plan.service_id, legs, trace.now, after, trace.facts
         )
         first, *rest = _routed(trace, routed, after, indent + "  ")
-        lines += [f"{indent}{heading}:", first]
+        lines += [f"{indent}{heading} :", first]
         same = seen.setdefault(tuple(rest), heading)
-        lines += rest if same == heading else [f"{indent}  then as {same}"]
+        lines += rest if same == heading else [f"{indent}  puis comme « {same} »"]
     return lines
 
 
@@ -164,18 +170,12 @@ def _owed(trace: _Trace, left: EntryOutcome, indent: str, heading: str = "") -> 
     has_number = trace.facts.caller_number is not None
     kind = owed_callback(left, has_number=has_number, requested=False)
     if kind is not None:
-        told = f"callback owed ({kind}): the number goes to the callback list"
+        told = f"rappel dû ({CALLBACK_KINDS[kind]}) : le numéro va dans la liste des rappels"
     else:
-        told = "" if has_number else "no callback: the number is withheld"
+        told = "" if has_number else "pas de rappel : le numéro est masqué"
     if heading:
-        return [f"{indent}{heading}: {left.value}" + (f", {told}" if told else "")]
+        return [f"{indent}{heading} : {OUTCOMES[left]}" + (f", {told}" if told else "")]
     return [f"{indent}{told}"] if told else []
-
-
-def _end(target: PlayMessage | TakeCallback) -> str:
-    if isinstance(target, PlayMessage):
-        return f"ends: plays {target.prompt_id}, hangs up"
-    return f"ends: {target.describe()}, then {target.thanks_prompt}, hangs up"
 
 
 def _service_part(trace: _Trace, service_id: str, agents: AgentsView) -> list[str]:
@@ -186,7 +186,8 @@ def _service_part(trace: _Trace, service_id: str, agents: AgentsView) -> list[st
         survey = survey_for(trace.rules, routed.final.plan.service_id, 0)
         if survey is not None:
             at = len(routed.hops) + len(routed.announcements) + 1
-            lines.insert(at, f"  if answered: survey {survey.id} (1 call in {survey.one_in})")
+            sampled = f"enquête « {survey.id} » (1 appel sur {survey.one_in})"
+            lines.insert(at, f"  si l'appel est décroché : {sampled}")
     return lines
 
 
@@ -248,28 +249,28 @@ def simulate(
 ) -> list[str]:
     """The trace of one call: the entry, the menus, then the service and every path from its
     ringing (``endings``: the unanswered endings to follow; all three by default)."""
-    trace = _Trace(rules, at, facts, tuple(endings))
-    local = at.astimezone(rules.tz)
-    called = dialled or "(any number)"
-    lines = [f"call to {called} on {local:%A %Y-%m-%d %H:%M %Z}, rules {rules.version}"]
+    say = Narrator(rules)
+    trace = _Trace(rules, at, facts, tuple(endings), say)
+    called = dialled or "(tout numéro)"
+    lines = [f"appel vers {called} le {moment(at.astimezone(rules.tz))}, règles {rules.version}"]
     entry = entry_point(rules, dialled, at)
-    lines.append(entry.why)
+    lines.append(say.entry(entry))
     if isinstance(entry, Closed):
-        lines.append(f"ends: plays {entry.prompt_id}, hangs up")
+        lines.append(say.end(PlayMessage(entry.prompt_id)))
         return lines
     if isinstance(entry, GoService):
         lines += _service_part(trace, entry.service_id, agents)
         return lines
     walk = walk_ivr(rules, entry.menu_id, keys)
-    lines += [step.why for step in walk.steps]
+    lines += say.ivr_steps(walk.steps)
     last = walk.last
     pending = walk.unused
     if isinstance(last, GoToService):
         lines += _service_part(trace, last.service_id, agents)
     elif isinstance(last, EndWithMessage):
-        lines.append(f"ends: plays {last.prompt_id}, hangs up")
+        lines.append(say.end(PlayMessage(last.prompt_id)))
     elif isinstance(last, StartCallback):
-        lines.append(_end(last.callback))
+        lines.append(say.end(last.callback))
     if pending:
-        lines.append(f"keys not used: {' '.join(pending)}")
+        lines.append(f"touches non utilisées : {' '.join(pending)}")
     return lines

@@ -20,20 +20,26 @@ def simulate(*args: str) -> list[str]:
     return result.output.splitlines()
 
 
+CCAS = "service « CCAS – centre communal d’action sociale »"
+ACCUEIL = "service « Accueil général – état civil »"
+POLICE = "service « Police municipale »"
+CALLBACK = "demande de rappel rappel_invitation"
+
+
 def test_christmas_eve_evening_ccas_is_closed():
     lines = simulate("--at", "2026-12-24T17:45", "--keys", "2", "1")
     text = "\n".join(lines)
-    assert lines[0].startswith("call to (any number) on Thursday 2026-12-24 17:45 CET")
-    assert "entry route #2 (any number) -> menu principal" in text
-    assert "menu principal: key 2 -> menu droit_famille" in text
-    assert "menu droit_famille: key 1 -> service ccas" in text
-    assert "service ccas overflows (closed:" in text and "veille de Noël" in text
-    assert "-> service accueil_general" in text
-    assert "service accueil_general overflows (closed:" in text
-    assert "plays horaires_espace_droit_famille" in text
-    assert lines[-2].strip() == "ends: plays mairie_fermee, hangs up"
+    assert lines[0].startswith("appel vers (tout numéro) le jeudi 24 décembre 2026 à 17:45 (CET)")
+    assert "route d'entrée n° 2 (tout numéro) → menu « principal »" in text
+    assert "menu « principal » : touche 2 → menu « droit_famille »" in text
+    assert f"menu « droit_famille » : touche 1 → {CCAS}" in text
+    assert f"{CCAS} déborde (fermé : le jeudi" in text and "exception (veille de Noël)" in text
+    assert f"→ {ACCUEIL}" in text
+    assert f"{ACCUEIL} déborde (fermé :" in text
+    assert "joue horaires_espace_droit_famille" in text
+    assert lines[-2].strip() == "fin : joue mairie_fermee, puis raccroche"
     # Left on a message after overflowing: the caller goes on the callback list.
-    assert lines[-1].strip().startswith("callback owed (overflowed)")
+    assert lines[-1].strip().startswith("rappel dû (appel débordé)")
 
 
 def test_open_service_rings_and_says_what_next():
@@ -47,23 +53,28 @@ def test_open_service_rings_and_says_what_next():
         "PJSIP/1101=INUSE,PJSIP/1102=paused@ccas",
     )
     text = "\n".join(lines)
-    assert "rings (ring_all, 25 s): PJSIP/1103 for 25 s" in text
-    assert "caller id '[CCAS] 0612345678'" in text
-    assert "not rung: PJSIP/1101 (device INUSE)" in text
-    assert "not rung: PJSIP/1102 (paused)" in text
-    assert "if nobody answers:" in text
-    assert (
-        "service ccas overflows (no_answer: no answer within 25 s) -> service accueil_general"
-        in text
-    )
+    assert "fait sonner (tous ensemble, 25 s en tout) : PJSIP/1103 pendant 25 s" in text
+    assert "les postes affichent « [CCAS] 0612345678 »" in text
+    assert "ne sonne pas : PJSIP/1101, en communication (INUSE)" in text
+    assert "ne sonne pas : PJSIP/1102, en pause" in text
+    assert "si personne ne répond :" in text
+    assert f"{CCAS} déborde (sans réponse : personne n'a répondu en 25 s) → {ACCUEIL}" in text
 
 
 def test_keys_as_repeated_options_and_silence_until_fallback():
     lines = simulate("--at", "2026-03-03T10:00")  # no key at all
     text = "\n".join(lines)
-    assert text.count("menu principal: no key") == 3
-    assert "fallback service accueil_general" in text
-    assert "service accueil_general open" in text
+    assert text.count("menu « principal » : aucune touche") == 3
+    assert "menu « principal » : aucune touche (essai 2 sur 2) → joue pas_de_saisie" in text
+    assert f"repli vers {ACCUEIL}" in text
+    assert f"{ACCUEIL} ouvert le mardi 3 mars 2026" in text
+
+
+def test_invalid_and_repeat_keys_are_told():
+    text = "\n".join(simulate("--at", "2026-03-03T10:00", "--keys", "9 * 0"))
+    assert "menu « principal » : touche 9 invalide (essai 1 sur 2) → joue touche_invalide" in text
+    assert "menu « principal » : touche * (répéter) → joue menu_principal" in text
+    assert f"menu « principal » : touche 0 → {ACCUEIL}" in text
 
 
 def test_direct_line_and_everyone_busy_ends_on_callback():
@@ -72,15 +83,16 @@ def test_direct_line_and_everyone_busy_ends_on_callback():
         "--at", "2026-03-03T10:00", "--number", "02 32 46 43 17", "--agents-state", busy
     )
     text = "\n".join(lines)
-    assert "entry route #1 (number 0232464317) -> service police_municipale" in text
-    assert "service police_municipale overflows (busy:" in text
-    assert "service accueil_general overflows (busy:" in text
-    assert lines[-1].strip().startswith("ends: callback request rappel_invitation")
+    assert f"route d'entrée n° 1 (numéro 0232464317) → {POLICE}" in text
+    assert f"{POLICE} déborde (tous occupés :" in text
+    assert f"{ACCUEIL} déborde (tous occupés :" in text
+    assert lines[-1].strip().startswith(f"fin : {CALLBACK}")
 
 
 def test_police_closed_on_sunday_gives_its_own_message():
     lines = simulate("--at", "2026-03-08T10:00", "--keys", "1")
-    assert lines[-2].strip() == "ends: plays police_fermee, hangs up"
+    assert lines[-2].strip() == "fin : joue police_fermee, puis raccroche"
+    assert "semaine type : fermé toute la journée" in lines[-3]
 
 
 def indented(lines: list[str]) -> list[tuple[int, str]]:
@@ -91,53 +103,63 @@ def test_every_way_the_ringing_can_end_is_traced_to_its_end():
     lines = simulate("--at", "2026-03-03T10:00", "--number", "02 32 46 43 17")
     tree = indented(lines)
     police = [text for depth, text in tree if depth == 2]
-    assert police[0].startswith("service police_municipale open")
+    assert police[0].startswith(f"{POLICE} ouvert")
     assert police[1:] == [
-        "if answered: survey satisfaction (1 call in 5)",
-        "if the caller hangs up while it rings: abandoned, callback owed (abandoned):"
-        " the number goes to the callback list",
-        "if nobody answers:",
-        "if every phone rung is busy:",
-        "if no phone rung can be reached:",
+        "si l'appel est décroché : enquête « satisfaction » (1 appel sur 5)",
+        "si l'appelant raccroche pendant la sonnerie : abandon, rappel dû (appel abandonné) :"
+        " le numéro va dans la liste des rappels",
+        "si personne ne répond :",
+        "si tous les postes sonnés sont occupés :",
+        "si aucun poste sonné n'est joignable :",
     ]
     text = "\n".join(lines)
     for says in (
-        "service police_municipale overflows (no_answer: no answer within 30 s)",
-        "service police_municipale overflows (busy: PJSIP/1201 busy, PJSIP/1202 busy,"
-        " PJSIP/1203 busy) -> service accueil_general",
-        "service police_municipale overflows (nobody: PJSIP/1201 unreachable,",
-        "service accueil_general overflows (busy: PJSIP/1001 busy, PJSIP/1002 busy)"
-        " -> callback request rappel_invitation",
-        "service accueil_general overflows (nobody: PJSIP/1001 unreachable,",
+        f"{POLICE} déborde (sans réponse : personne n'a répondu en 30 s)",
+        f"{POLICE} déborde (tous occupés : PJSIP/1201 occupé, PJSIP/1202 occupé,"
+        f" PJSIP/1203 occupé) → {ACCUEIL}",
+        f"{POLICE} déborde (personne de disponible : PJSIP/1201 injoignable,",
+        f"{ACCUEIL} déborde (tous occupés : PJSIP/1001 occupé, PJSIP/1002 occupé) → {CALLBACK}",
+        f"{ACCUEIL} déborde (personne de disponible : PJSIP/1001 injoignable,",
     ):
         assert says in text, says
     # The nobody-answers path is told to its end once; the others, the same from their second
     # line on, refer to it.
-    assert text.count("ends: callback request rappel_invitation") == 1
-    assert text.count("then as if nobody answers") == 4
+    assert text.count(f"fin : {CALLBACK}") == 1
+    assert text.count("puis comme « si personne ne répond »") == 4
 
 
 def test_one_ending_followed_alone():
     lines = simulate("--at", "2026-03-03T10:00", "--number", "02 32 46 43 17", "--ring-end", "busy")
     text = "\n".join(lines)
-    assert "if nobody answers" not in text and "if no phone rung" not in text
-    assert text.count("if every phone rung is busy:") == 2  # police, then the general desk
-    assert lines[-1].strip().startswith("ends: callback request rappel_invitation")
+    assert "si personne ne répond" not in text and "si aucun poste" not in text
+    assert text.count("si tous les postes sonnés sont occupés :") == 2  # police, then accueil
+    assert lines[-1].strip().startswith(f"fin : {CALLBACK}")
 
 
 def test_a_hidden_number_is_owed_no_callback():
     lines = simulate("--at", "2026-03-08T10:00", "--keys", "1", "--caller", "")
-    assert lines[-1].strip() == "no callback: the number is withheld"
+    assert lines[-1].strip() == "pas de rappel : le numéro est masqué"
+
+
+def test_the_trace_is_french_and_names_the_services():
+    """What IT reads: no English word of the old trace, no service id where a name belongs."""
+    text = "\n".join(
+        simulate(
+            "--at", "2026-12-22T10:45", "--keys", "2", "1", "--agents-state", "PJSIP/1101=INUSE"
+        )
+    )
+    for english in ("service ccas", "accueil_general", "overflows", "rings", "ends:", "then as"):
+        assert english not in text, english
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--agents-state", "PJSIP/1001=SLEEPY"], "unknown state 'SLEEPY'"),
-        (["--agents-state", "PJSIP/1001"], "expected ENDPOINT=STATE"),
-        (["--agents-state", "PJSIP/1001=paused@mars"], "unknown service 'mars'"),
+        (["--agents-state", "PJSIP/1001=SLEEPY"], "état « SLEEPY » inconnu"),
+        (["--agents-state", "PJSIP/1001"], "attendu POSTE=ÉTAT"),
+        (["--agents-state", "PJSIP/1001=paused@mars"], "service « mars » inconnu"),
         (["--at", "Noël"], "« Noël » n'est pas une date et heure"),
-        (["--keys", "x"], "not a DTMF key: 'x'"),
+        (["--keys", "x"], "« x » n'est pas une touche du clavier"),
     ],
 )
 def test_bad_simulate_input_is_a_clear_error(args, message):

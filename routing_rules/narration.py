@@ -1,0 +1,261 @@
+"""The routing decisions told in French, with the services' names, for the town hall's IT.
+
+The decisions carry ids and English ``why`` texts for the service's own logs; what IT reads
+(``decroche rules simulate``) is told here, from the same decision values, so the trace can never
+say something the router did not decide. Prompts and menus keep their ids: they are the names IT
+writes in the rules file; services are named as the rules name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from routing_rules.agents import Presence
+from routing_rules.compiled import (
+    CompiledRules,
+    OverflowReason,
+    PlayMessage,
+    TakeCallback,
+    Target,
+    ToMenu,
+    ToService,
+)
+from routing_rules.hours import DayKind, OpeningState, format_span
+from routing_rules.ivr import (
+    IvrStep,
+    NoteKind,
+    Play,
+)
+from routing_rules.model import NumberChoice, Strategy
+from routing_rules.outcomes import EntryOutcome, LegOutcome
+from routing_rules.routing import Closed, EntryDecision, GoService, IvrStart, Overflow, Ring
+
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+_DAY_KINDS = {
+    DayKind.WEEKLY: "semaine type",
+    DayKind.HOLIDAY: "jour férié",
+    DayKind.EXCEPTION: "exception",
+}
+_STRATEGIES = {
+    Strategy.RING_ALL: "tous ensemble",
+    Strategy.IN_ORDER: "l'un après l'autre, dans l'ordre de la liste",
+    Strategy.ROUND_ROBIN: "l'un après l'autre, à tour de rôle",
+    Strategy.LONGEST_IDLE: "l'un après l'autre, le plus longtemps libre d'abord",
+}
+_REASONS = {
+    OverflowReason.NO_ANSWER: "sans réponse",
+    OverflowReason.BUSY: "tous occupés",
+    OverflowReason.NOBODY: "personne de disponible",
+    OverflowReason.CLOSED: "fermé",
+}
+_NUMBER_CHOICES = {
+    NumberChoice.ASK: "composé par l'appelant",
+    NumberChoice.PRESENTED: "le numéro présenté",
+    NumberChoice.CHOOSE: "le numéro présenté ou un autre, au choix",
+}
+_PRESENCES = {
+    Presence.SIGNED_IN.value: "connecté",
+    Presence.PAUSED.value: "en pause",
+    Presence.SIGNED_OUT.value: "déconnecté",
+}
+_LEGS = {
+    LegOutcome.ANSWERED.value: "a répondu",
+    LegOutcome.NO_ANSWER.value: "sans réponse",
+    LegOutcome.BUSY.value: "occupé",
+    LegOutcome.UNREACHABLE.value: "injoignable",
+    LegOutcome.DECLINED.value: "a refusé l'appel",
+    LegOutcome.CANCELLED.value: "sonnerie arrêtée",
+    LegOutcome.FAILED.value: "échec de l'appel",
+}
+# Asterisk's device states, as the trace's reader knows their meaning.
+_DEVICES = {
+    "NOT_INUSE": "libre",
+    "INUSE": "en communication",
+    "BUSY": "occupé",
+    "INVALID": "inconnu d'Asterisk",
+    "UNAVAILABLE": "injoignable (non enregistré)",
+    "RINGING": "sonne déjà",
+    "RINGINUSE": "sonne déjà et en communication",
+    "ONHOLD": "en attente",
+    "UNKNOWN": "état inconnu",
+}
+OUTCOMES = {
+    EntryOutcome.ABANDONED: "abandon",
+    EntryOutcome.OVERFLOW_TIMEOUT: "débordement sans réponse",
+    EntryOutcome.OVERFLOW_BUSY: "débordement, tous occupés",
+    EntryOutcome.OVERFLOW_NOBODY: "débordement, personne de disponible",
+    EntryOutcome.OVERFLOW_CLOSED: "débordement, fermé",
+}
+CALLBACK_KINDS = {
+    "abandoned": "appel abandonné",
+    "overflowed": "appel débordé",
+    "cut": "appel coupé pendant l'attente",
+}
+
+
+def seconds(value: float) -> str:
+    """``12,5 s``: French decimal comma."""
+    return f"{value:g}".replace(".", ",") + " s"
+
+
+def moment(local: datetime) -> str:
+    """``lundi 7 décembre 2026 à 10:00 (CET)``."""
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+        f" à {local:%H:%M} ({local:%Z})"
+    )
+
+
+def joined(items: Iterable[str]) -> str:
+    return ", ".join(items)
+
+
+class Narrator:
+    """Tells one rules version's decisions; the names come from those rules."""
+
+    def __init__(self, rules: CompiledRules) -> None:
+        self.rules = rules
+
+    def service(self, service_id: str) -> str:
+        service = self.rules.services.get(service_id)
+        return f"service « {service.name if service else service_id} »"
+
+    def target(self, target: Target) -> str:
+        if isinstance(target, ToService):
+            return self.service(target.service_id)
+        if isinstance(target, ToMenu):
+            return f"menu « {target.menu_id} »"
+        if isinstance(target, PlayMessage):
+            return f"message {target.prompt_id}"
+        return f"demande de rappel {target.prompt_id} (numéro : {_NUMBER_CHOICES[target.number]})"
+
+    def end(self, target: PlayMessage | TakeCallback) -> str:
+        """The last line of a path: the message played, or the callback request taken."""
+        if isinstance(target, PlayMessage):
+            return f"fin : joue {target.prompt_id}, puis raccroche"
+        return f"fin : {self.target(target)}, puis {target.thanks_prompt}, puis raccroche"
+
+    @staticmethod
+    def opening(state: OpeningState, *, told: bool = True) -> str:
+        """``ouvert le lundi 7 décembre 2026 à 10:00 (CET) : horaires « mairie », semaine type :
+        08:30-12:00, 13:30-17:30``."""
+        label = f" ({state.label})" if state.label else ""
+        slots = (
+            joined(format_span(s) for s in state.spans) if state.spans else "fermé toute la journée"
+        )
+        return (
+            f"{'ouvert ' if state.is_open and told else 'fermé ' if told else ''}"
+            f"le {moment(state.local)} : horaires"
+            f" « {state.schedule_id} », {_DAY_KINDS[state.kind]}{label} : {slots}"
+        )
+
+    @staticmethod
+    def agent_state(why: str) -> str:
+        """Why an agent is not rung, or how their leg ended (the decisions' own words)."""
+        if why.startswith("device "):
+            state = why.removeprefix("device ")
+            return f"{_DEVICES.get(state, state)} ({state})"
+        return _PRESENCES.get(why) or _LEGS.get(why) or why
+
+    def entry(self, decision: EntryDecision) -> str:
+        rule = decision.rule
+        numbers = (
+            "tout numéro" if rule.numbers is None else "numéro " + joined(sorted(rule.numbers))
+        )
+        head = f"route d'entrée n° {rule.index} ({numbers})"
+        if isinstance(decision, Closed):
+            return f"{head} {self.opening(decision.opening)} → message {decision.prompt_id}"
+        if isinstance(decision, GoService):
+            return f"{head} → {self.service(decision.service_id)}"
+        assert isinstance(decision, IvrStart)
+        welcome = "" if decision.greet else " (sans message d'accueil)"
+        return f"{head} → menu « {decision.menu_id} »{welcome}"
+
+    def ivr_steps(self, steps: Iterable[IvrStep]) -> list[str]:
+        """The menus' steps, one line each: the first enters the menus, each other one is a
+        key or a silence and what follows it."""
+        return [self.ivr_step(step, first=i == 0) for i, step in enumerate(steps)]
+
+    def ivr_step(self, step: IvrStep, *, first: bool = False) -> str:
+        """One step of the menus, from its notes (the record's IVR events) and its actions."""
+        said: list[str] = []
+        notes = list(step.notes)
+        while notes:
+            note = notes.pop(0)
+            menu = f"menu « {note.menu_id} »"
+            rules = self.rules.menus[note.menu_id]
+            if note.kind is NoteKind.MENU:
+                repeat = not first and not said and rules.repeat_key is not None
+                said.append(
+                    f"{menu} : touche {rules.repeat_key} (répéter) →" if repeat else f"{menu} :"
+                )
+            elif note.kind is NoteKind.KEY:
+                target = rules.keys.get(note.key or "")
+                said.append(
+                    f"{menu} : touche {note.key} → {self.target(target) if target else '?'}"
+                )
+            else:
+                what = (
+                    f"touche {note.key} invalide"
+                    if note.kind is NoteKind.INVALID
+                    else "aucune touche"
+                )
+                if notes and notes[0].kind is NoteKind.FALLBACK:
+                    notes.pop(0)
+                    said.append(
+                        f"{menu} : {what}, {rules.retries + 1} échecs pour {rules.retries}"
+                        f" nouveaux essais permis → repli vers {self.target(rules.fallback)}"
+                    )
+                else:
+                    failures = step.state.failures if step.state else rules.retries
+                    said.append(f"{menu} : {what} (essai {failures} sur {rules.retries}) →")
+        plays = [a for a in step.actions if isinstance(a, Play)]
+        if plays and said:
+            said[-1] += " joue " + joined(p for play in plays for p in play.prompt_ids)
+        return " ; ".join(said)
+
+    def ring(self, ring: Ring) -> str:
+        plan = ring.plan
+        hours = self.opening(ring.opening) if ring.opening else "toujours ouvert"
+        steps = " ; ".join(
+            f"{' + '.join(step.endpoints)} pendant {seconds(step.seconds)}" for step in plan.steps
+        )
+        skipped = "".join(
+            f" ; ne sonne pas : {endpoint}, {self.agent_state(why)}"
+            for endpoint, why in plan.skipped
+        )
+        return (
+            f"{self.service(plan.service_id)} {hours} ; fait sonner"
+            f" ({_STRATEGIES[plan.strategy]}, {seconds(plan.timeout_s)} en tout) : {steps} ;"
+            f" les postes affichent « {plan.caller_id} »{skipped}"
+        )
+
+    def overflow(self, hop: Overflow) -> str:
+        if hop.opening is not None:
+            detail = self.opening(hop.opening, told=False)  # the reason says closed
+        elif hop.rang_s is not None:
+            detail = f"personne n'a répondu en {seconds(hop.rang_s)}"
+        else:
+            detail = (
+                joined(f"{endpoint} {self.agent_state(why)}" for endpoint, why in hop.agents)
+                or "aucun agent dans ce service"
+            )
+        return (
+            f"{self.service(hop.service_id)} déborde ({_REASONS[hop.reason]} : {detail})"
+            f" → {self.target(hop.target)}"
+        )
