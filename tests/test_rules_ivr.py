@@ -157,7 +157,7 @@ def test_invalid_prompt_of_the_menu_overrides_the_settings():
 
 
 def test_not_a_dtmf_key():
-    with pytest.raises(RoutingInputError, match="'12'"):
+    with pytest.raises(RoutingInputError, match="« 12 » n'est pas une touche"):
         ivr_next(RULES, IvrState("main"), Key("12"))
 
 
