@@ -15,8 +15,10 @@ from analytics.objectives import ObjectivesConfig
 from analytics.sources import DatabaseSource
 from decroche.web import CallbackDesk, ServiceStatus
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
+from reports.actions import ActionBook
 from reports.live import InMemoryLiveFeed
 from reports.presence import InMemoryAgentPresence
+from reports.reviews import ReviewBook
 from reports.web.app import WebDeps
 from routing_rules.model import Scale
 from telephony.records.engine import Database
@@ -73,4 +75,6 @@ def web_deps(
         callbacks=CallbackDesk(store),
         system=ServiceStatus(database, None),
         now=lambda: now,
+        actions=ActionBook(database.engine),
+        reviews=ReviewBook(database.engine),
     )

@@ -20,9 +20,11 @@ from decroche.app import App
 from decroche.presence import RouterPresence
 from decroche.service import Service
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
+from reports.actions import ActionBook
 from reports.audit_view import Wording
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.presence import InMemoryAgentPresence
+from reports.reviews import ReviewBook
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, ReloadEvent, RulesStatus
 from routing_rules.agents import ABSENT_STATES, DeviceState, Presence
@@ -279,6 +281,8 @@ def build_web_deps(
         whatif=whatif_jobs(app),
         staffing=app.staffing(database=database),
         audit=desk,
+        actions=ActionBook(database.engine),
+        reviews=ReviewBook(database.engine),
     )
 
 

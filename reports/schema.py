@@ -1,4 +1,7 @@
-"""The web app's own tables, beside the call records in the same database.
+"""The web app's own tables, beside the call records in the same database: accounts, sessions,
+the ledger of generated reports, and the quality lead's records — the action plan, the
+management reviews (*revues de direction*) with their revised objectives, and the versions of the
+routing rules put in force (what changed during the year).
 
 They have their own metadata and their own Alembic history (``alembic_version_web``), so the
 call records' migrations and these never step on each other — and their own column type for
@@ -14,14 +17,18 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 
@@ -91,5 +98,83 @@ generated_reports = Table(
     Column("claimed_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime(), nullable=True),
     Column("files", String(2000), nullable=False, default=""),
+    # 1 for the first document of the period, then one more each time it is made again: the
+    # version printed on the document beside its reference.
+    Column("version", Integer, nullable=False, default=1, server_default="1"),
     PrimaryKeyConstraint("kind", "period"),
+)
+
+# --- The quality lead's records ----------------------------------------------------------------
+
+quality_actions = Table(
+    "quality_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(500), nullable=False),
+    Column("service", String(64), nullable=True),  # None: every service
+    Column("indicator", String(64), nullable=True),  # None: no indicator
+    Column("owner", String(200), nullable=False),
+    Column("due", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("result", Text, nullable=False, default=""),
+    Column("origin", String(16), nullable=False),
+    # The year of the management review that decided it (origin "review").
+    Column("review_year", Integer, nullable=True),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date, nullable=True),  # done or given up on that local day
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    # Each change adds one: a form sent from an outdated page is refused, never overwrites.
+    Column("revision", Integer, nullable=False),
+    Index("ix_quality_actions_review_year", "review_year"),
+)
+
+management_reviews = Table(
+    "management_reviews",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("held_on", Date, nullable=True),
+    Column("scope", Text, nullable=False, default=""),
+    Column("participants", Text, nullable=False, default=""),  # one « name — role » a line
+    Column("conclusions", Text, nullable=False, default=""),
+    Column("approved_by", String(200), nullable=True),
+    Column("approved_on", Date, nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("updated_by", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+)
+
+revised_objectives = Table(
+    "revised_objectives",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "review_year",
+        Integer,
+        ForeignKey("management_reviews.year", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("service", String(64), nullable=True),  # None: every service
+    Column("indicator", String(64), nullable=False),
+    Column("target", Float, nullable=False),
+    Column("kind", String(3), nullable=False),
+    Column("applies_from", Date, nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Index("ix_revised_objectives_review_year", "review_year"),
+)
+
+rules_versions = Table(
+    "rules_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("in_force_from", UtcDateTime(), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("by", String(64), nullable=True),
+    # What a management review compares between versions (services, hours, agents, overflows),
+    # as JSON: the rules file itself may be long gone.
+    Column("summary", Text, nullable=False),
+    Index("ix_rules_versions_in_force_from", "in_force_from"),
 )

@@ -20,14 +20,14 @@ from datetime import date, datetime
 
 from reports import format as fmt
 
-Cell = str | int | float | None
+Cell = str | int | float | date | None
 
 
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | count | rate | seconds
+    kind: str = "text"  # text | count | rate | seconds | date
 
 
 @dataclass(slots=True)
@@ -48,6 +48,8 @@ class DataTable:
             return fmt.seconds(float(value))
         if kind == "count" and isinstance(value, int | float):
             return fmt.number(value)
+        if isinstance(value, date):
+            return f"{value:%d/%m/%Y}"
         return str(value)
 
 
@@ -88,6 +90,8 @@ def _plain(value: Cell) -> str:
         return repr(round(value, 6)).replace(".", ",")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
     return neutralise(str(value))
 
 
@@ -109,9 +113,10 @@ def to_xlsx(table: DataTable, generated: datetime | date | None = None) -> bytes
                 cell.quotePrefix = True
     for index, column in enumerate(table.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
-        if column.kind == "rate":
+        if column.kind in ("rate", "date"):
+            shown = "0.0%" if column.kind == "rate" else "DD/MM/YYYY"
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.0%"
+                cell.number_format = shown
         sheet.column_dimensions[letter].width = max(10, min(40, len(column.label) + 2))
     sheet.freeze_panes = "A2"
     if generated is not None:

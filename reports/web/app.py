@@ -23,9 +23,11 @@ from aiohttp import web
 from analytics.api import Indicators
 from analytics.staffing.api import Staffing
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
+from reports.actions import ActionBook
 from reports.errors import InputError
 from reports.live import LiveFeed
 from reports.presence import AgentPresence
+from reports.reviews import ReviewBook
 from reports.web.audit_desk import AuditDesk
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
@@ -56,6 +58,18 @@ ACCESS: dict[str, frozenset[Role]] = {
     "audit": frozenset({IT}),
     "audit_post": frozenset({IT}),
     "audit_run": frozenset({IT}),
+    "actions": frozenset({Q}),
+    "action_add": frozenset({Q}),
+    "actions_export": frozenset({Q}),
+    "action": frozenset({Q}),
+    "action_post": frozenset({Q}),
+    "reviews": frozenset({Q}),
+    "reviews_export": frozenset({Q}),
+    "review": frozenset({Q}),
+    "review_post": frozenset({Q}),
+    "review_objective_add": frozenset({Q}),
+    "review_objective_remove": frozenset({Q}),
+    "review_export": frozenset({Q}),
     "agent": frozenset({AG}),
     "agent_presence": frozenset({AG}),
     "agent_callback": frozenset({AG}),
@@ -95,6 +109,9 @@ class WebDeps:
     staffing: Staffing | None = None
     # The audit of the paths (None: not offered by this process).
     audit: AuditDesk | None = None
+    # The quality lead's action plan and management reviews (None: not offered).
+    actions: ActionBook | None = None
+    reviews: ReviewBook | None = None
 
     @property
     def auth(self) -> AuthSettings:
@@ -152,6 +169,8 @@ def _nav(session: Session | None) -> list[tuple[str, str, str]]:
         ("dashboard", "/tableau-de-bord", "Tableau de bord"),
         ("staffing", "/effectifs", "Effectifs"),
         ("reports", "/rapports", "Rapports"),
+        ("actions", "/actions", "Plan d'actions"),
+        ("reviews", "/revue", "Revue de direction"),
         ("live", "/direct", "En direct"),
         ("system", "/systeme", "Système"),
         ("agent", "/agent", "Mon poste"),

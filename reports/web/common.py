@@ -11,7 +11,8 @@ from aiohttp import web
 
 from reports.accounts import Session
 from reports.periods import Period
-from reports.web.app import SESSION
+from reports.tables import DataTable, to_csv, to_xlsx
+from reports.web.app import SESSION, WebDeps
 
 T = TypeVar("T")
 
@@ -33,3 +34,17 @@ def period_query(period: Period) -> str:
     if period.is_month:
         return urlencode({"mois": period.month_key})
     return urlencode({"du": period.start.isoformat(), "au": period.end.isoformat()})
+
+
+async def table_response(deps: WebDeps, table: DataTable, kind: str, stem: str) -> web.Response:
+    """``table`` as a download: CSV (``;``, UTF-8, what French Excel opens) or XLSX."""
+    if kind == "csv":
+        body, mime = to_csv(table), "text/csv"
+    else:
+        body = await blocking(lambda: to_xlsx(table, deps.now()))
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return web.Response(
+        body=body,
+        content_type=mime,
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{kind}"'},
+    )

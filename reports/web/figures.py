@@ -12,10 +12,10 @@ from reports.detail_tables import satisfaction_table
 from reports.errors import InputError
 from reports.periods import Period, period_from_query
 from reports.service_view import ServiceView, service_view
-from reports.tables import DataTable, to_csv, to_xlsx
+from reports.tables import DataTable
 from reports.views import TOTAL, DashboardView, dashboard_view
 from reports.web.app import DEPS, WebDeps, render
-from reports.web.common import _query, blocking, period_query
+from reports.web.common import _query, blocking, period_query, table_response
 
 _SERVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _REPORT_FILE = re.compile(
@@ -110,17 +110,8 @@ async def export(request: web.Request) -> web.Response:
     period = _period(request)
     name, kind = request.match_info["name"], request.match_info["fmt"]
     table = await blocking(lambda: find_table(deps, name, period))
-    filename = f"{table.name}-{period.month_key if period.is_month else period.start}.{kind}"
-    if kind == "csv":
-        body, mime = to_csv(table), "text/csv"
-    else:
-        body = await blocking(lambda: to_xlsx(table, deps.now()))
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(
-        body=body,
-        content_type=mime,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    stem = f"{table.name}-{period.month_key if period.is_month else period.start}"
+    return await table_response(deps, table, kind, stem)
 
 
 async def reports_page(request: web.Request) -> web.Response:

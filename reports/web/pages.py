@@ -14,6 +14,7 @@ from reports.web.agent_pages import agent, agent_callback, agent_presence
 from reports.web.audit_pages import add_audit_routes
 from reports.web.figures import dashboard, export, report_file, reports_page, service
 from reports.web.live_pages import live, live_stream
+from reports.web.quality_pages import add_quality_routes
 from reports.web.signin import (
     SIGN_IN_GUARD,
     health,
@@ -56,3 +57,4 @@ def add_routes(app: web.Application) -> None:
     add_staffing_routes(app)
     add_whatif_routes(app)
     add_audit_routes(app)
+    add_quality_routes(app)

@@ -18,6 +18,7 @@ from reports.web.common import _session, blocking
 HOME = {Role.QUALITY: "/tableau-de-bord", Role.IT: "/systeme", Role.AGENT: "/agent"}
 STATIC = {
     "decroche.css": "text/css",
+    "qualite.css": "text/css",
     "live.js": "text/javascript",
 }
 
