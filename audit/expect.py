@@ -33,6 +33,7 @@ from routing_rules.routing import (
     audit_agents,
     entry_point,
     route_service,
+    survey_for,
 )
 from routing_rules.simulate import walk_ivr
 
@@ -46,8 +47,9 @@ class Expected:
 
     ``prompts``: every prompt heard, in order, up to the destination's own (a message, or the
     callback invitation); ``after``: the prompts the destination may play next (a callback's
-    number and thanks); ``unanswered``: where a call would go, hop by hop, if nobody answered the
-    service reached, with ``unanswered_prompts`` the prompts heard there.
+    number and thanks, a service's satisfaction survey); ``unanswered``: where a call would go,
+    hop by hop, if nobody answered the service reached, with ``unanswered_prompts`` the prompts
+    heard there.
     """
 
     reached: Reached
@@ -122,10 +124,18 @@ def _service(
             why=tuple(why),
         )
     unanswered, more = _unanswered(rules, final, at, agents)
+    # A caller of the service may be asked the satisfaction survey (1 in N): its prompts.
+    survey = survey_for(rules, final.plan.service_id, 0)
+    asked = (
+        (survey.consent_prompt, *(q.prompt for q in survey.questions), survey.thanks_prompt)
+        if survey is not None
+        else ()
+    )
     return Expected(
         Reached(ReachedKind.SERVICE, final.plan.service_id),
         prompts,
         (*services, final.plan.service_id),
+        after=asked,
         unanswered=unanswered,
         unanswered_prompts=more,
         why=tuple(why),

@@ -2,8 +2,13 @@
 
 It starts the simulated PBX, the router with the default Bernay rules and SQLite storage (in a
 demo data directory), plays town-hall traffic on an accelerated clock (quiet nights are skipped),
-then prints the indicators table, checks that every simulated call is in the records, and keeps
-serving the dashboard until Ctrl-C (or exits with ``--exit``).
+audits every path of the rules through the PBX, then prints the indicators table, checks that
+every simulated call is in the records, and keeps serving the dashboard until Ctrl-C (or exits
+with ``--exit``).
+
+The PBX plays the prompts built by ``decroche prompts build`` (espeak-ng and sox) from its sounds
+folder, as Asterisk would. Without those tools the demo still runs: its PBX has no sounds folder
+and takes every sound as present (durations estimated from the texts), and says so.
 """
 
 from __future__ import annotations
@@ -16,17 +21,27 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from pydantic import SecretStr
 
+from audit.results import Trigger
+from audit.store import upgrade_audit_schema
 from decroche.app import App
 from decroche.commands.text import indicators_table
 from decroche.config import Config
 from decroche.traffic import PlannedCall, agents_for, plan_day
-from ivr_prompts.build import media_durations, prompt_durations
+from ivr_prompts.build import (
+    PromptBuildError,
+    build_prompts,
+    default_sounds_dir,
+    media_durations,
+    prompt_durations,
+)
 from ivr_prompts.catalogue import load_catalogue
+from reports.errors import ReportGenerationError
 from telephony.clock import Clock, ScaledClock
 from telephony.flow.router import RouterSettings
 from telephony.records.engine import upgrade_schema
@@ -87,6 +102,7 @@ async def _simulate(
     origin = datetime.combine(open_days[0], dtime(0, 0), tzinfo=rules_tz).astimezone(UTC)
     clock: Clock = ScaledClock(speed=speed, origin=origin) if speed else LoopClock(origin)
     password = config.ari.password.get_secret_value() or "decroche"
+    sounds = _built_sounds(config.data_dir)
     pbx = SimulatedPbx(
         clock=clock,
         app=config.ari.app,
@@ -94,6 +110,7 @@ async def _simulate(
         password=password,
         # Asterisk's create/StasisStart window, drawn from the demo's seed: a run is repeatable.
         stasis_window=StasisWindow(seed=seed),
+        sounds=sounds,
     )
     port = await pbx.start(port=0)
     ari = config.ari.model_copy(
@@ -105,10 +122,12 @@ async def _simulate(
     settings = None if speed else RouterSettings(heartbeat_s=3600, ping_interval_s=3600)
     system = app.service(clock=clock, router=settings)
     upgrade_schema(system.database.engine)
+    upgrade_audit_schema(system.database.engine)
     rules = system.rules.current
     for agent in agents_for(rules, rng):
         pbx.add_agent(agent)
-    pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
+    if sounds is None:  # the files' own durations otherwise
+        pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
     calls: list[PlannedCall] = []
     for day in open_days:
         midnight = datetime.combine(day, dtime(0, 0), tzinfo=rules.tz)
@@ -123,12 +142,48 @@ async def _simulate(
     started = time.monotonic()
     try:
         placed = await _play(pbx, clock, calls)
+        await _audit(app, clock, settings)
     finally:
         await system.stop()
     await pbx.stop()
     first = min((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
     last = max((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
     return _Played(config, placed, first, last, time.monotonic() - started)
+
+
+def _built_sounds(data_dir: Path) -> Path | None:
+    """The prompts built into the demo's sounds folder (shaped like Asterisk's); None when
+    espeak-ng or sox is missing (the PBX then takes every sound as present)."""
+    folder = data_dir / "sounds"
+    try:
+        build_prompts(load_catalogue(), default_sounds_dir(data_dir))
+    except PromptBuildError as exc:
+        click.echo(
+            f"Messages vocaux non fabriqués ({exc}) : le PBX simulé joue tous les sons sans "
+            "fichier (durées estimées d'après les textes)."
+        )
+        return None
+    click.echo(f"PBX simulé : messages vocaux fabriqués dans {folder} (espeak-ng et sox).")
+    return folder
+
+
+async def _audit(app: App, clock: Clock, settings: RouterSettings | None) -> None:
+    """Every path of the rules called through the simulated PBX, as ``decroche audit run``."""
+    beat = settings.heartbeat_s if settings is not None else None
+    runner = app.audit_runner(clock=clock, store=app.audit_store(upgrade=False), heartbeat_s=beat)
+    try:
+        run = await runner.run(Trigger.COMMAND)
+    finally:
+        await runner.client.close()
+    failed = len(run.failed)
+    said = f"{len(run.results)} parcours, {len(run.results) - failed} conforme(s)"
+    note = f" ; {run.message}" if run.message else ""
+    click.echo(f"Audit interne des parcours : {said}, {failed} en échec{note}.")
+    try:
+        for file in app.audit_report_writer(pdf=False).run_report(run):
+            click.echo(f"Rapport d'audit : {file} (PDF : decroche audit report --run {run.id})")
+    except ReportGenerationError as exc:
+        click.echo(f"Rapport d'audit non écrit : {exc}")
 
 
 def run_demo(

@@ -173,3 +173,21 @@ async def test_without_decroche_no_call_is_placed_and_the_run_says_why(tmp_path:
         assert system.pbx.engine.channels == {}
     assert run.status is RunStatus.IMPOSSIBLE and run.results == ()
     assert run.message is not None and "decroche n'est pas connecté à Asterisk" in run.message
+
+
+async def test_the_surveys_prompts_are_checked_on_every_path_reaching_a_service(
+    tmp_path: Path,
+) -> None:
+    """Played to 1 caller in 5 after the call, never to an audit call: the PBX's sounds list
+    says whether they are there."""
+    sounds = sounds_folder(tmp_path / "sounds")
+    remove_sound(sounds, "enquete_merci")
+    async with running_system(sounds=sounds) as system:
+        runner = runner_for(system)
+        run = await runner.run(Trigger.COMMAND, wanted=["standard.2.1", "standard.4"])
+        await runner.client.close()
+    found = failing(run)
+    assert set(found) == {"standard.2.1", "standard.4"}
+    assert all(
+        c == ["simulation: son(s) absent(s) du PBX : « enquete_merci »"] for c in found.values()
+    )

@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from decroche.cli import main
@@ -50,6 +51,9 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "temps virtuel" in result.output
     assert "appels simulés sont tous enregistrés" in result.output
+    # Every path of the rules audited through the simulated PBX, its report written.
+    assert "Audit interne des parcours : 27 parcours, 27 conforme(s), 0 en échec" in result.output
+    assert any((tmp_path / "demo" / "rapports").glob("audit-interne-*.html"))
     assert "Tous services (chaque appel une fois)" in result.output
     # A person reads the table: services by name, never by id.
     assert "Accueil général – état civil" in result.output
@@ -78,3 +82,15 @@ def test_work_in_a_thread_takes_no_virtual_time() -> None:
     with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
         before, after = runner.run(scenario())
     assert after == before
+
+
+def test_without_espeak_and_sox_the_demo_pbx_takes_every_sound_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from decroche.demo import _built_sounds
+
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert _built_sounds(tmp_path) is None
+    said = capsys.readouterr().out
+    assert "Messages vocaux non fabriqués" in said
+    assert "joue tous les sons sans fichier" in said
