@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audit.results import AuditRun, Verdict
 from audit.schema import audit_results, audit_runs
+from telephony.records.engine import run_migrations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -28,15 +29,8 @@ class AuditStoreError(Exception):
 def upgrade_audit_schema(engine: Engine) -> None:
     """Create or upgrade the audit's tables (their own Alembic history). Alembic's state is the
     process's: call it when no other migration runs."""
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        run_migrations(engine, MIGRATIONS_DIR)
     except SQLAlchemyError as exc:
         raise AuditStoreError(
             f"impossible de créer ou de mettre à jour les tables de l'audit : {exc}"

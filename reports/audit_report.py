@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-import jinja2
 from markupsafe import Markup
 
 from audit.results import AuditRun
 from reports.audit_view import MonthView, RunView, Wording, month_view, run_view
-from reports.documents import ReportSettings, write_report
+from reports.documents import ReportSettings, css_string, document_templates, write_report
 from reports.periods import MONTHS_FR
 
 log = logging.getLogger(__name__)
@@ -47,21 +46,6 @@ def run_stem(run: AuditRun) -> str:
 
 def month_stem(year: int, month: int) -> str:
     return f"audit-interne-mensuel-{year:04d}-{month:02d}"
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("reports", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def _footer(text: str) -> Markup:
-    """Text safe inside the CSS string of the PDF's page footer."""
-    return Markup("".join(c for c in text.replace("'", "’") if c not in '"\\<>'))
 
 
 class AuditReportWriter:
@@ -108,12 +92,12 @@ class AuditReportWriter:
         settings = self.settings()
         wording = self.wording()
         return (
-            _env()
+            document_templates()
             .get_template("audit_report.html")
             .render(
                 title=title,
                 town=settings.town,
-                footer=_footer(f"{settings.town} — {title}"),
+                footer=Markup(css_string(f"{settings.town} — {title}")),
                 generated=wording.when(self.now()),
                 **content,
             )

@@ -77,7 +77,8 @@ def definitions_html(path: Path) -> Markup:
     return Markup(html)
 
 
-def _env() -> jinja2.Environment:
+def document_templates() -> jinja2.Environment:
+    """The reports' templates, for documents (the web app has its own environment)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
         autoescape=True,
@@ -87,7 +88,7 @@ def _env() -> jinja2.Environment:
     )
 
 
-def _css_string(text: str) -> str:
+def css_string(text: str) -> str:
     """Text safe inside a CSS string in a <style> block (the PDF's page footer)."""
     return "".join(c for c in text.replace("'", "’") if c not in '"\\<>')
 
@@ -143,12 +144,12 @@ def build_report(
         else f"Bilan annuel de l’accueil téléphonique — {period.start.year}"
     )
     html = (
-        _env()
+        document_templates()
         .get_template("report.html")
         .render(
             title=title,
             town=settings.town,
-            footer=Markup(_css_string(f"{settings.town} — {title}")),
+            footer=Markup(css_string(f"{settings.town} — {title}")),
             rings=board.report.parameters.rings,
             kind=kind,
             period=period,

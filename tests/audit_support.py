@@ -6,8 +6,9 @@ from __future__ import annotations
 import wave
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from audit.results import AuditRun
+from audit.results import AuditRun, Trigger
 from audit.run import AuditRunner, AuditSettings
 from audit.store import AuditStore
 from ivr_prompts.build import SOUNDS_SUBDIR
@@ -58,3 +59,12 @@ def runner_for(
 def failing(run: AuditRun) -> dict[str, list[str]]:
     """Each failed path's failing checks, as ``{path: ["code: detail"]}``."""
     return {r.path_id: [f"{c.code}: {c.detail}" for c in r.failures] for r in run.failed}
+
+
+async def audit_once(system: System, *, trigger: Trigger = Trigger.COMMAND, **run: Any) -> AuditRun:
+    """One run of the audit on ``system`` (``run``: ``wanted``…), its robot closed after."""
+    runner = runner_for(system)
+    try:
+        return await runner.run(trigger, **run)
+    finally:
+        await runner.client.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiohttp import web
@@ -73,3 +75,13 @@ def sign_in(page, base: str, login: str) -> None:
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").press("Enter")  # keyboard works
     page.wait_for_load_state("load")
+
+
+@contextmanager
+def french_page(browser) -> Iterator[object]:
+    """A page of its own browser context, in French (as the town hall's people read)."""
+    context = browser.new_context(locale="fr-FR")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

@@ -18,7 +18,7 @@ from audit.results import RunStatus, Trigger, Verdict
 from audit.run import touched_paths
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
-from tests.audit_support import failing, remove_sound, runner_for, sounds_folder
+from tests.audit_support import audit_once, failing, remove_sound, runner_for, sounds_folder
 from tests.flow_support import OPEN_HOURS, running_system
 
 pytestmark = pytest.mark.virtual_time
@@ -32,9 +32,7 @@ SATURDAY_AFTERNOON = datetime(2026, 10, 17, 13, 0, tzinfo=UTC)
 async def test_every_bernay_path_passes_and_no_agent_rings(tmp_path: Path) -> None:
     sounds = sounds_folder(tmp_path / "sounds")
     async with running_system(sounds=sounds) as system:
-        runner = runner_for(system)
-        run = await runner.run(Trigger.COMMAND)
-        await runner.client.close()
+        run = await audit_once(system)
         assert run.status is RunStatus.DONE and run.sounds_checked
         assert failing(run) == {}
         assert run.ok and [r.path_id for r in run.results] == [p.id for p in PATHS]
@@ -71,9 +69,7 @@ async def test_a_missing_prompt_fails_exactly_the_paths_playing_it(tmp_path: Pat
     sounds = sounds_folder(tmp_path / "sounds")
     remove_sound(sounds, "menu_droit_famille")
     async with running_system(sounds=sounds) as system:
-        runner = runner_for(system)
-        run = await runner.run(Trigger.COMMAND)
-        await runner.client.close()
+        run = await audit_once(system)
     playing = {p.id for p in PATHS if "menu_droit_famille" in expect(BERNAY, p, OPEN_HOURS).prompts}
     assert playing == {p.id for p in PATHS if p.id.startswith("standard.2")}
     found = failing(run)
@@ -98,9 +94,7 @@ async def test_a_missing_closed_message_fails_only_the_paths_that_may_play_it(
     sounds = sounds_folder(tmp_path / "sounds")
     remove_sound(sounds, "horaires_mediatheque")
     async with running_system(sounds=sounds) as system:
-        runner = runner_for(system)
-        run = await runner.run(Trigger.COMMAND)
-        await runner.client.close()
+        run = await audit_once(system)
     found = failing(run)
     assert list(found) == ["standard.4"]
     (check,) = found["standard.4"]
@@ -112,9 +106,7 @@ async def test_outside_hours_the_call_lives_the_closed_path_and_the_rest_is_simu
 ) -> None:
     sounds = sounds_folder(tmp_path / "sounds")
     async with running_system(at=SATURDAY_AFTERNOON, sounds=sounds) as system:
-        runner = runner_for(system)
-        run = await runner.run(Trigger.COMMAND, wanted=["standard.2.1", "0232464317"])
-        await runner.client.close()
+        run = await audit_once(system, wanted=["standard.2.1", "0232464317"])
     assert run.ok, failing(run)
     police, ccas = run.results
     assert police.path_id == "0232464317" and police.expected == "message police_fermee"
@@ -183,9 +175,7 @@ async def test_the_surveys_prompts_are_checked_on_every_path_reaching_a_service(
     sounds = sounds_folder(tmp_path / "sounds")
     remove_sound(sounds, "enquete_merci")
     async with running_system(sounds=sounds) as system:
-        runner = runner_for(system)
-        run = await runner.run(Trigger.COMMAND, wanted=["standard.2.1", "standard.4"])
-        await runner.client.close()
+        run = await audit_once(system, wanted=["standard.2.1", "standard.4"])
     found = failing(run)
     assert set(found) == {"standard.2.1", "standard.4"}
     assert all(

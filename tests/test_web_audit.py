@@ -29,7 +29,7 @@ from decroche.testing import web_deps
 from decroche.web import AuditDeskOfApp
 from telephony.virtual_time import VirtualTimeLoop
 from tests.audit_support import remove_sound, runner_for, sounds_folder
-from tests.browser_support import ARTIFACTS, Server, shot, sign_in
+from tests.browser_support import ARTIFACTS, Server, french_page, shot, sign_in
 from tests.flow_support import running_system
 
 WIDTHS = (1280, 1366, 1536, 1920)
@@ -100,11 +100,8 @@ def site(stored: tuple[App, list[AuditRun]]) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser, site):
-    context = browser.new_context(locale="fr-FR")
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with french_page(browser) as page:
+        yield page
 
 
 def no_overflow(page, name: str) -> None:

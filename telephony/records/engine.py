@@ -88,19 +88,26 @@ def at_head(engine: Engine) -> bool:
     return [row[0] for row in found] == [head_revision()]
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations shipped in the package up to ``revision``."""
-    if revision == "head" and at_head(engine):
-        return
+def run_migrations(engine: Engine, migrations: Path, revision: str = "head") -> None:
+    """Run the Alembic history in the folder ``migrations`` up to ``revision``, in one
+    transaction (SQLAlchemy's errors raised as they are). Alembic's state is the process's:
+    one history at a time."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations shipped in the package up to ``revision``."""
+    if revision == "head" and at_head(engine):
+        return
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        run_migrations(engine, MIGRATIONS_DIR, revision)
     except (OperationalError, InterfaceError) as exc:
         raise StoreUnavailable(f"cannot reach the database to upgrade its schema: {exc}") from exc
     except SQLAlchemyError as exc:
