@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+
 # Fractions shown as percentages (the survey's response rate and share of satisfied callers too).
 RATES = frozenset(
     {"answer_rate", "service_level", "abandonment_rate", "callback_rate", "share_satisfied"}
@@ -38,3 +42,12 @@ def indicator(name: str, value: float | None) -> str:
 def objective(name: str, target: float, kind: str) -> str:
     sign = "≥" if kind == "min" else "≤"
     return f"{sign} {indicator(name, target)}"
+
+
+def day(iso: str) -> str:
+    """``2026-10-01`` -> ``jeu. 01/10`` (a row of a month's table; the year is the period's)."""
+    try:
+        when = date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{WEEKDAYS_FR[when.weekday()]} {when:%d/%m}"

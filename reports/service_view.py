@@ -25,6 +25,9 @@ from reports.views import (
     service_label,
 )
 
+# The page's charts: as wide as the page's text at 1280 px, their text at the page's size.
+WIDE, TALL, FONT = 1000, 300, 13
+
 
 @dataclass(slots=True)
 class ServiceView:
@@ -33,6 +36,7 @@ class ServiceView:
     label: str
     card: ServiceCard | None
     daily_chart: Markup
+    rate_chart: Markup
     daily: DataTable
     hours_chart: Markup
     hours: DataTable
@@ -63,16 +67,34 @@ def service_view(
     if service == TOTAL:
         assessed = board.total
     days = indicators.breakdown(period.start, period.end, "day")
-    card = None if assessed is None else _card(assessed, names, days, _answer_target(assessed))
+    card = None if assessed is None else _card(assessed, names)
     daily = _daily_table(f"jours-{service}", label, service, days)
     day_labels = [str(row[0])[8:10] for row in daily.rows]
-    offered = [float(row[1]) if isinstance(row[1], int) else None for row in daily.rows]
-    answered = [float(row[2]) if isinstance(row[2], int) else None for row in daily.rows]
+    per_day = [per_service.get(service) for per_service in days.values()]
+    shown_days = [c for c in per_day if c is not None]
     daily_chart = svg.bar_chart(
         day_labels,
-        [("présentés", offered), ("décrochés", answered)],
+        [
+            ("présentés", [float(c.offered) for c in shown_days]),
+            ("décrochés", [float(c.answered) for c in shown_days]),
+        ],
         title=f"Appels présentés et décrochés par jour — {label}",
         desc="Les valeurs sont dans le tableau « par jour » ci-dessous.",
+        width=WIDE,
+        height=TALL,
+        font_size=FONT,
+    )
+    rate_chart = svg.bar_chart(
+        day_labels,
+        [("taux de décroché", [c.answer_rate for c in shown_days])],
+        title=f"Taux de décroché par jour — {label}",
+        desc="Barres : taux de décroché du jour ; ligne pointillée : objectif. "
+        "Les valeurs sont dans le tableau « par jour » ci-dessous.",
+        percent=True,
+        target=None if assessed is None else _answer_target(assessed),
+        width=WIDE,
+        height=TALL,
+        font_size=FONT,
     )
     hours_data = indicators.breakdown(period.start, period.end, "hour")
     hours = DataTable(
@@ -96,6 +118,8 @@ def service_view(
         title=f"Appels par heure de la journée — {label}",
         desc="Plus la case est foncée, plus il y a d'appels à cette heure ; "
         "les valeurs sont dans le tableau « par heure ».",
+        cell=44,
+        font_size=FONT - 1,
     )
     waits = DataTable(
         name=f"attentes-{service}",
@@ -129,6 +153,7 @@ def service_view(
         label=label,
         card=card,
         daily_chart=daily_chart,
+        rate_chart=rate_chart,
         daily=daily,
         hours_chart=hours_chart,
         hours=hours,

@@ -27,7 +27,7 @@ Cell = str | int | float | date | None
 class Column:
     key: str
     label: str
-    kind: str = "text"  # text | count | rate | seconds | date
+    kind: str = "text"  # text | count | rate | seconds | date | day (ISO date: "jeu. 01/10")
 
 
 @dataclass(slots=True)
@@ -48,6 +48,8 @@ class DataTable:
             return fmt.seconds(float(value))
         if kind == "count" and isinstance(value, int | float):
             return fmt.number(value)
+        if kind == "day" and isinstance(value, str):
+            return fmt.day(value)
         if isinstance(value, date):
             return f"{value:%d/%m/%Y}"
         return str(value)

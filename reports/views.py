@@ -13,14 +13,11 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from markupsafe import Markup
-
 from analytics.api import Dashboard, Indicators, ServiceAssessment
 from analytics.definitions import COUNT_NAMES, LABELS_FR, TABLE_NAMES, Counts
 from analytics.objectives import TREND_FR, Assessment, Trend
 from analytics.satisfaction import SatisfactionReport
 from reports import format as fmt
-from reports import svg
 from reports.periods import Period
 from reports.tables import Column, DataTable
 
@@ -55,6 +52,7 @@ class AssessmentView:
     objective_text: str
     status: str  # met | missed | none: the CSS class; the text says the same
     status_text: str
+    status_short: str  # in a cell headed by the indicator: "atteint", "non atteint"…
     trend: Trend
     trend_text: str
     previous_text: str
@@ -74,6 +72,7 @@ class AssessmentView:
             ),
             status=status,
             status_text=a.status_fr,
+            status_short=a.status_fr.removeprefix("objectif ").removeprefix("sans objectif"),
             trend=a.trend,
             trend_text=f"{TREND_ARROW[a.trend]} {TREND_FR[a.trend]}",
             previous_text=fmt.indicator(a.indicator, a.previous),
@@ -82,12 +81,53 @@ class AssessmentView:
 
 @dataclass(slots=True)
 class ServiceCard:
+    """A service's (or the total's) volume and assessed indicators."""
+
     service: str
     label: str
     counts: Counts
     assessments: list[AssessmentView]
-    chart: Markup
-    daily: DataTable
+
+
+@dataclass(frozen=True, slots=True)
+class OverviewRow:
+    """One service on the dashboard's overview: its volume and each indicator's assessment
+    (None: the indicator is not measured for this service, e.g. nobody was surveyed)."""
+
+    service: str
+    label: str
+    offered: int
+    answered: int
+    cells: list[AssessmentView | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The dashboard read at a glance: services (the total first) × indicators."""
+
+    indicators: list[tuple[str, str]]  # (indicator, its French label), the columns
+    rows: list[OverviewRow]
+
+
+def overview(cards: list[ServiceCard]) -> Overview:
+    """The overview of ``cards`` (the total first): one column per indicator any card has."""
+    columns: dict[str, str] = {}
+    for card in cards:
+        for a in card.assessments:
+            columns.setdefault(a.indicator, a.label)
+    rows = []
+    for card in cards:
+        by_indicator = {a.indicator: a for a in card.assessments}
+        rows.append(
+            OverviewRow(
+                service=card.service,
+                label=card.label,
+                offered=card.counts.offered,
+                answered=card.counts.answered,
+                cells=[by_indicator.get(indicator) for indicator in columns],
+            )
+        )
+    return Overview(list(columns.items()), rows)
 
 
 @dataclass(slots=True)
@@ -97,6 +137,7 @@ class DashboardView:
     convention: str
     cards: list[ServiceCard]
     total: ServiceCard
+    overview: Overview
     table: DataTable
     objectives: DataTable
 
@@ -113,7 +154,7 @@ def _daily_table(
     table = DataTable(
         name=name,
         caption=f"{label} — par jour",
-        columns=[Column("day", "Jour"), *counts_columns()],
+        columns=[Column("day", "Jour", "day"), *counts_columns()],
     )
     for day, per_service in days.items():
         counts = per_service.get(service)
@@ -122,29 +163,12 @@ def _daily_table(
     return table
 
 
-def _card(
-    assessed: ServiceAssessment,
-    names: Mapping[str, str],
-    days: dict[str, dict[str, Counts]],
-    objective: float | None,
-) -> ServiceCard:
-    label = service_label(assessed.service, names)
-    rates = [
-        days[d][assessed.service].answer_rate if assessed.service in days[d] else None for d in days
-    ]
-    chart = svg.sparkline(
-        rates,
-        title=f"Taux de décroché par jour — {label}",
-        desc="Le tableau « par jour » de la page du service donne les mêmes valeurs.",
-        target=objective,
-    )
+def _card(assessed: ServiceAssessment, names: Mapping[str, str]) -> ServiceCard:
     return ServiceCard(
         service=assessed.service,
-        label=label,
+        label=service_label(assessed.service, names),
         counts=assessed.counts,
         assessments=[AssessmentView.of(a) for a in assessed.assessments],
-        chart=chart,
-        daily=_daily_table(f"jours-{assessed.service}", label, assessed.service, days),
     )
 
 
@@ -172,6 +196,10 @@ def _satisfaction(card: ServiceCard, report: SatisfactionReport | None) -> list[
     ]
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def dashboard_view(
     indicators: Indicators,
     period: Period,
@@ -182,9 +210,8 @@ def dashboard_view(
     of satisfied callers to each card that had callers surveyed, beside its objective."""
     names = names or {}
     board: Dashboard = indicators.dashboard(period.start, period.end)
-    days = indicators.breakdown(period.start, period.end, "day")
-    cards = [_card(s, names, days, _answer_target(s)) for s in board.services]
-    total = _card(board.total, names, days, _answer_target(board.total))
+    cards = [_card(s, names) for s in board.services]
+    total = _card(board.total, names)
     surveyed: dict[str, list[Assessment]] = {}
     for card in [*cards, total]:
         surveyed[card.service] = _satisfaction(card, satisfaction)
@@ -194,14 +221,15 @@ def dashboard_view(
         caption=f"Indicateurs par service — {period.label_fr}",
         columns=[Column("service", "Service"), *counts_columns()],
     )
-    for card in [*cards, total]:
+    for card in [total, *cards]:
         table.rows.append([card.label, *counts_cells(card.counts)])
     return DashboardView(
         period=period,
         previous=Period(board.previous.start, board.previous.end),
-        convention=board.report.parameters.convention(),
+        convention=_sentence(board.report.parameters.convention()),
         cards=cards,
         total=total,
+        overview=overview([total, *cards]),
         table=table,
         objectives=objectives_table(board, names, period, surveyed),
     )

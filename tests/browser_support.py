@@ -64,6 +64,40 @@ class Server:
         self.thread.join(20)
 
 
+# Every box of a page that could hold too much: its content wider than itself, or itself
+# running past the right edge of what holds it (what is read by screen readers only is clipped
+# on purpose and left out).
+_OVERFLOWING = """() => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) {
+    found.push(`page: ${root.scrollWidth} > ${root.clientWidth}`);
+  }
+  const boxes = 'main, section, .box, .table-block, table, caption, th, td, figure, svg, p, '
+    + 'form, header, nav, ul, li, details';
+  for (const e of document.querySelectorAll(boxes)) {
+    if (e.closest('.sr')) continue;
+    const text = (e.innerText || e.textContent || '').trim().slice(0, 40);
+    const name = `${e.tagName.toLowerCase()} « ${text} »`;
+    if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).display !== 'inline') {
+      found.push(`${name}: content ${e.scrollWidth} px in a box of ${e.clientWidth} px`);
+    }
+    const holder = e.parentElement;
+    const right = e.getBoundingClientRect().right;
+    if (holder && right > holder.getBoundingClientRect().right + 1) {
+      found.push(`${name}: its right edge past its holder's`);
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing(page) -> list[str]:
+    """What overflows its box or the page, measured in the page (empty: nothing)."""
+    found: list[str] = page.evaluate(_OVERFLOWING)
+    return found
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

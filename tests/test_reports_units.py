@@ -37,13 +37,6 @@ def test_bar_chart_is_accessible_and_draws_one_bar_per_value() -> None:
     assert any(line.get("stroke-dasharray") == "6 4" for line in root.iter(f"{NS}line"))
 
 
-def test_sparkline_breaks_at_missing_values() -> None:
-    root = parse(svg.sparkline([0.5, 0.6, None, 0.7, 0.8], title="t", desc="d", target=0.85))
-    assert len(list(root.iter(f"{NS}polyline"))) == 2
-    single = parse(svg.sparkline([None, 0.5, None], title="t", desc="d"))
-    assert len(list(single.iter(f"{NS}circle"))) == 1
-
-
 def test_heatmap_shades_by_row_maximum() -> None:
     root = parse(svg.heatmap(["a"], ["08", "09", "10"], [[0.0, 5.0, None]], title="t", desc="d"))
     fills = [r.get("fill") for r in root.iter(f"{NS}rect")]

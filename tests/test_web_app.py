@@ -296,8 +296,11 @@ async def test_dashboard_shows_each_indicator_with_objective_status_and_trend(
     assert "objectif atteint" in html or "objectif non atteint" in html
     assert "≥ 85,0 %" in html
     assert "septembre 2026" in html  # the previous period it compares with
-    assert "<svg" in html and "<title>Taux de décroché par jour" in html
+    assert re.search(r">[✘✔]</span> (non )?atteint<", html)  # in words and symbol
     assert 'href="/service/ccas?mois=2026-10"' in html
+    # The total comes first, in the overview and in the table of every figure.
+    services = re.findall(r'<tr data-service="([^"]+)"', html)
+    assert services[0] == "total" and set(services[1:]) == set(report.services)
 
 
 async def test_default_period_is_the_current_month(client: TestClient) -> None:
@@ -322,7 +325,9 @@ async def test_service_page_has_days_hours_waits_and_overflows(client: TestClien
     assert response.status == 200
     for table in ("jours-ccas", "heures-ccas", "attentes-ccas", "debordements-ccas"):
         assert f'data-table="{table}"' in html
-    assert html.count("<svg") == 2  # days bars, hours heatmap
+    assert html.count("<svg") == 3  # days bars, answer rate by day, hours heatmap
+    assert "<title>Taux de décroché par jour — CCAS</title>" in html
+    assert ">jeu. 01/10</th>" in html  # days in French, the ISO date kept for the exports
     missing = await client.get("/service/police?mois=2026-10")
     assert missing.status == 404
 

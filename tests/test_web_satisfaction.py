@@ -51,13 +51,16 @@ async def test_service_page_shows_satisfaction(client: TestClient) -> None:
     assert "Satisfaction des appelants" not in await other.text()
 
 
-async def test_dashboard_cards_show_satisfaction_beside_its_objective(client: TestClient) -> None:
+async def test_dashboard_shows_satisfaction_beside_its_objective(client: TestClient) -> None:
     html = await (await client.get("/tableau-de-bord?mois=2026-10")).text()
-    card = html[html.index('data-service="accueil-general"') :]
-    card = card[: card.index("</section>")]
-    assert "Satisfaction (part de satisfaits)" in card
-    assert 'data-indicator="share_satisfied" data-value="1.0">100,0 %' in card
-    assert "≥ 80,0 %" in card
+    assert (
+        '<th scope="col" data-indicator="share_satisfied">Satisfaction (part de satisfaits)' in html
+    )
+    row = html[html.index('<tr data-service="accueil-general"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-indicator="share_satisfied" data-value="1.0">' in row
+    assert '<span class="value">100,0 %</span>' in row
+    assert "objectif ≥ 80,0 %" in row
     export = await client.get("/export/objectifs.csv?mois=2026-10")
     rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8-sig")), delimiter=";"))
     surveyed = [r for r in rows if r[1] == "Satisfaction (part de satisfaits)"]
@@ -82,13 +85,9 @@ def test_dashboard_satisfaction_in_chromium(browser, tmp_path: Path) -> None:
         page = context.new_page()
         sign_in_browser(page, base, "qualite")
         page.goto(f"{base}/tableau-de-bord?mois=2026-10")
-        card = page.locator('section.card[data-service="accueil-general"]')
-        row = card.get_by_role("row").filter(
-            has=page.get_by_role("rowheader", name="Satisfaction (part de satisfaits)")
-        )
-        cells = [c.strip() for c in row.get_by_role("cell").all_inner_texts()]
-        assert cells[0] == "100,0 %" and cells[1] == "≥ 80,0 %"
-        assert "atteint" in cells[2]
+        row = page.locator('table[data-table=apercu] tr[data-service="accueil-general"]')
+        cell = row.locator("td[data-indicator=share_satisfied]").inner_text().split("\n")
+        assert cell[:3] == ["100,0 %", "objectif ≥ 80,0 %", "✔ atteint"]
         shot(page, "qualite-tableau-de-bord-satisfaction")
     finally:
         context.close()

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from analytics.api import Indicators
 from analytics.staffing.api import Staffing
+from reports import format as fmt
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.actions import ActionBook
 from reports.errors import InputError
@@ -143,6 +144,7 @@ def templates() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals["ROLE_FR"] = ROLE_FR
+    env.globals["fmt"] = fmt
     return env
 
 
