@@ -191,10 +191,15 @@ class System:
         await self.pbx.stop()
 
 
-def simulated_pbx(clock: LoopClock, sounds: Path | None = None) -> SimulatedPbx:
-    """The simulated PBX of these tests, on the given clock (``sounds``: its sounds folder)."""
+def simulated_pbx(
+    clock: LoopClock, sounds: Path | None = None, *, history: bool = False
+) -> SimulatedPbx:
+    """The simulated PBX of these tests, on the given clock (``sounds``: its sounds folder;
+    ``history``: it keeps what happened on every channel)."""
     window = StasisWindow(STASIS_WINDOW_S, STASIS_WINDOW_S)
-    return SimulatedPbx(clock=clock, app="decroche", stasis_window=window, sounds=sounds)
+    return SimulatedPbx(
+        clock=clock, app="decroche", stasis_window=window, sounds=sounds, history=history
+    )
 
 
 def bernay_agents() -> list[str]:
@@ -213,11 +218,12 @@ async def running_system(
     transfer_context: str | None = "decroche-transfer",
     audit_test_phone: str | None = None,
     sounds: Path | None = None,
+    history: bool = False,
 ) -> AsyncIterator[System]:
     if not isinstance(asyncio.get_running_loop(), VirtualTimeLoop):
         raise RuntimeError("running_system needs virtual time: mark the test virtual_time")
     clock = LoopClock(at)
-    pbx = simulated_pbx(clock, sounds)
+    pbx = simulated_pbx(clock, sounds, history=history)
     await pbx.start(port=0)
     given = {a.endpoint: a for a in agents or ()}
     for endpoint in bernay_agents():

@@ -315,6 +315,7 @@ class AriHandlers:
             timeout=call.integer("timeout", 30),
             variables=call.variables,
             other_channel_id=call.text("otherChannelId"),
+            originator=call.text("originator"),
         )
         return json_response(channel.to_json())
 
@@ -326,6 +327,7 @@ class AriHandlers:
             call.text("channelId"),
             call.variables,
             other_channel_id=call.text("otherChannelId"),
+            originator=call.text("originator"),
         )
         return json_response(channel.to_json())
 

@@ -105,6 +105,9 @@ class Bridging:
             channel.tone = None
         self._emit("ChannelEnteredBridge", bridge, channel)
         others = [engine.channels[c] for c in bridge.channels if c != channel.id]
+        engine.note(channel, "bridged", bridge=bridge.id, **{"with": [o.id for o in others]})
+        for other in others:
+            engine.note(other, "joined", bridge=bridge.id, by=channel.id)
         if bridge.bridge_type == "mixing" and others:
             # Connected line: the newcomer first, then those already in (originate-agent-first).
             for who, peer in [(channel, others[0])] + [(o, channel) for o in others]:
@@ -133,9 +136,12 @@ class Bridging:
             bridge.channels.remove(out.id)
         out.bridge_id = None
         self._member(bridge, out, joins=False)
+        self.engine.note(out, "unbridged", bridge=bridge.id)
         self._emit("ChannelLeftBridge", bridge, out)
+        others = list(bridge.channels)
         bridge.channels.append(into.id)
         into.bridge_id = bridge.id
+        self.engine.note(into, "bridged", bridge=bridge.id, **{"with": others})
         if into.stasis_app is not None:
             bridge.subscribers.add(into.stasis_app)
             self._member(bridge, into, joins=True)
@@ -161,6 +167,7 @@ class Bridging:
         self._member(bridge, channel, joins=False)
         if hung_up:
             bridge.hangup_inside = True
+        self.engine.note(channel, "unbridged", bridge=bridge.id)
         self._emit("ChannelLeftBridge", bridge, channel)
         self._retech(bridge)
         self._unbridged(bridge, channel)

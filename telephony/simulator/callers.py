@@ -119,6 +119,7 @@ class Callers:
         if channel is None:
             return
         run.handle.pressed.append({"digit": digit, "at": self.engine.now()})
+        self.engine.note(channel, "dtmf", digit=digit)
         self.engine.emit_channel(
             channel, "ChannelDtmfReceived", digit=digit, duration_ms=duration_ms
         )

@@ -53,6 +53,7 @@ class Dialling:
         variables: dict[str, str],
         caller_id: str | None,
         other_channel_id: str | None = None,
+        originator: str | None = None,
     ) -> Channel:
         for new_id in (channel_id, other_channel_id):
             if new_id:
@@ -82,6 +83,7 @@ class Dialling:
             priority=1,
             endpoint=endpoint,
             variables=dict(variables),
+            originator=originator,
         )
         _apply_party_functions(channel, variables)
         return channel
@@ -95,11 +97,12 @@ class Dialling:
         variables: dict[str, str],
         *,
         other_channel_id: str | None = None,
+        originator: str | None = None,
     ) -> Channel:
         tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
         channel = self._new_outbound(
             tech, resource, endpoint, ChannelKind.CREATED, channel_id, variables, None,
-            other_channel_id,
+            other_channel_id, originator,
         )  # fmt: skip
         if not app:
             # Asterisk answers 200, then the channel dies at once: "Stasis app '(null)'
@@ -143,14 +146,16 @@ class Dialling:
         timeout: int,
         variables: dict[str, str],
         other_channel_id: str | None = None,
+        originator: str | None = None,
     ) -> Channel:
         tech, resource, endpoint = self._resolve_endpoint(endpoint_spec)
         if not app and not extension:
             raise AriRefusal(400, "Application or extension must be specified")
         kind = ChannelKind.ORIGINATED if app else ChannelKind.DIALPLAN
         channel = self._new_outbound(
-            tech, resource, endpoint, kind, channel_id, variables, caller_id, other_channel_id
-        )
+            tech, resource, endpoint, kind, channel_id, variables, caller_id, other_channel_id,
+            originator,
+        )  # fmt: skip
         self.engine.register(channel)
         if not app:
             channel.context = context or "default"
@@ -217,6 +222,9 @@ class Dialling:
     ) -> None:
         await asyncio.sleep(0)
         self.engine.emit_channel(channel, "Dial", dialstatus="", forward="", dialstring=dialstring)
+        self.engine.note(
+            channel, "invite", name=channel.connected_name, number=channel.connected_number
+        )
         if channel.endpoint is not None:
             # The INVITE goes out: its From (what the phone shows) is the connected line.
             channel.endpoint.shown.append(

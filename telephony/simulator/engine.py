@@ -28,6 +28,7 @@ from .callers import Callers
 from .devices import Devices
 from .dialling import Dialling
 from .errors import AriRefusal, channel_not_found, not_in_stasis
+from .history import History
 from .latency import StasisWindow
 from .local import LocalChannels
 from .media import MediaCatalogue
@@ -165,6 +166,8 @@ class Engine:
         self.global_vars: dict[str, str] = {}
         self._idle = asyncio.Event()
         self._idle.set()
+        # What happened on every channel (``history``), when a test asks for it.
+        self.history: History | None = None
         # When this Asterisk started (GET /asterisk/info): a restart changes it.
         self.started_at = self.now()
         # The engine's parts, by role; each acts on the state above through the engine.
@@ -182,6 +185,11 @@ class Engine:
 
     def event(self, kind: str, **fields: object) -> JsonDict:
         return {"type": kind, "timestamp": self.now(), **fields}
+
+    def note(self, channel: Channel, what: str, **fields: object) -> None:
+        """Keep a fact of ``channel``'s life in the history, if one is kept."""
+        if self.history is not None:
+            self.history.note(self.now(), channel.id, what, **fields)
 
     def emit_channel(self, channel: Channel, kind: str, **fields: object) -> None:
         event = self.event(kind, **fields)
@@ -226,6 +234,16 @@ class Engine:
     def register(self, channel: Channel) -> None:
         self.channels[channel.id] = channel
         self._idle.clear()
+        if self.history is not None:
+            self.history.born(
+                self.now(),
+                channel_id=channel.id,
+                name=channel.name,
+                kind=channel.kind.value,
+                endpoint=channel.endpoint.name if channel.endpoint is not None else None,
+                originator=channel.originator,
+                local_peer=channel.local_peer.id if channel.local_peer is not None else None,
+            )
         if channel.endpoint is not None:
             channel.endpoint.channel_ids.append(channel.id)
             # Asterisk republishes the endpoint's snapshot whenever a channel comes or goes: apps
@@ -238,6 +256,7 @@ class Engine:
         if channel.state == state:
             return
         channel.state = state
+        self.note(channel, "state", state=state)
         self.emit_channel(channel, "ChannelStateChange")
         if channel.endpoint is not None:
             self.devices.update(channel.endpoint)
@@ -252,6 +271,10 @@ class Engine:
         stasis_app = self.stasis.apps.get(app)
         if stasis_app is not None:
             stasis_app.channel_ids.add(channel.id)
+        self.note(
+            channel, "stasis_start", app=app, args=list(args), number=channel.caller_number,
+            replacing=replace.id if replace is not None else None,
+        )  # fmt: skip
         fields: dict[str, object] = {"args": args}
         if replace is not None:
             fields["replace_channel"] = replace.to_json()
@@ -287,6 +310,7 @@ class Engine:
         if channel.hanging_up:
             return
         channel.hanging_up = True
+        self.note(channel, "hangup", how=how, cause=cause)
         self.transfers.before_hangup(channel)
         if emit_request:
             self.emit_channel(channel, "ChannelHangupRequest", **request)
@@ -346,10 +370,12 @@ class Engine:
             if channel.tone is not None and channel.tone.split(":")[0] == stop:
                 self.callers.heard_end(channel, channel.tone, "stopped")
                 channel.tone = None
+                self.note(channel, "tone", tone=None)
             return
         if channel.tone is not None:
             self.callers.heard_end(channel, channel.tone, "replaced")
         channel.tone = tone
+        self.note(channel, "tone", tone=tone)
         if tone is not None:
             self.callers.heard_start(channel, tone, None)
 

@@ -196,6 +196,7 @@ class LocalChannels:
                     continue
                 await engine.clock.sleep(duration_ms / 1000)
                 if peer.id in engine.channels and not peer.hanging_up:
+                    engine.note(peer, "dtmf", digit=key)
                     engine.emit_channel(
                         peer, "ChannelDtmfReceived", digit=key, duration_ms=duration_ms
                     )

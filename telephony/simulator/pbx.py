@@ -14,6 +14,7 @@ from telephony.clock import Clock, ScaledClock
 from .ari_http import Credentials, add_ari_routes, ari_errors
 from .control_http import add_control_routes
 from .engine import DialplanConfig, Engine
+from .history import History
 from .latency import StasisWindow
 from .media import MediaCatalogue
 from .people import CallHandle
@@ -33,7 +34,8 @@ class SimulatedPbx:
     made by ``channels/create`` takes to enter its application (0.5 to 3 ms at random by
     default, see :mod:`telephony.simulator.latency`); ``sounds`` is its sounds folder, shaped
     like Asterisk's (``<sounds>/fr/decroche/<id>.wav``): a sound absent from it fails to play, as
-    on Asterisk. Without one, every sound is taken as present.
+    on Asterisk. Without one, every sound is taken as present. ``history``: keep what happened
+    on every channel (``engine.history``, see :mod:`telephony.simulator.history`).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class SimulatedPbx:
         dialplan: DialplanConfig | None = None,
         stasis_window: StasisWindow | None = None,
         sounds: Path | None = None,
+        history: bool = False,
     ) -> None:
         self.clock: Clock = clock or ScaledClock(1.0)
         if sounds is not None:
@@ -63,6 +66,8 @@ class SimulatedPbx:
             default_app=app,
             stasis_window=stasis_window,
         )
+        if history:
+            self.engine.history = History()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.host = "127.0.0.1"

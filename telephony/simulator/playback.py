@@ -98,6 +98,7 @@ class Player:
             playback.state = "playing"
             self._emit(target, "PlaybackStarted", playback)
             for listener in self._listeners(target):
+                self.engine.note(listener, "prompt", media=playback.media_uri)
                 self.engine.callers.heard_start(listener, playback.media_uri, playback.id)
                 run = self.engine.runs.get(listener.id)
                 if run is not None:
@@ -117,6 +118,7 @@ class Player:
             if index + 1 < len(playback.media):
                 playback.state = "continuing"
                 for listener in self._listeners(target):
+                    self.engine.note(listener, "prompt_end", media=playback.media_uri, state="done")
                     self.engine.callers.heard_end(listener, playback.media_uri, "done")
                 self._emit(target, "PlaybackContinuing", playback)
         playback.task = None
@@ -146,6 +148,7 @@ class Player:
         playback.state = state
         self._emit(target, "PlaybackFinished", playback)
         for listener in self._listeners(target):
+            self.engine.note(listener, "prompt_end", media=playback.media_uri, state=state)
             self.engine.callers.heard_end(listener, playback.media_uri, state)
         if target.playbacks and not (isinstance(target, Channel) and target.hanging_up):
             self._start(target, target.playbacks[0])

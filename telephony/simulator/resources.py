@@ -132,6 +132,9 @@ class Channel:
     # The agent's phone armed its scripted REFER / has a REFER waiting for the app (ari-only).
     refer_armed: bool = False
     pending_refer: PendingRefer | None = None
+    # The channel this one was created or originated for (``originator``: Asterisk links them,
+    # one linkedid in the CDR); kept for the history only.
+    originator: str | None = None
 
     def to_json(self) -> JsonDict:
         return {

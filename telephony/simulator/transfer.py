@@ -153,11 +153,13 @@ class Transfers:
         context = transferer.variables.get("TRANSFER_CONTEXT") or transferer.context
         if context not in engine.dialplan.contexts:
             # res_pjsip_refer answers the REFER 404 and nothing else happens.
+            engine.note(transferer, "refer", destination=exten, one=None, two=None)
             log.info("%s: REFER to %s@%s, no such context", transferer.name, exten, context)
             return False
         engine.emit_channel(transferer, "ChannelUnhold")
         before = bridge.to_json()  # BridgeBlindTransfer shows the bridge as it was
         one, two = engine.locals.pair(exten, context, one_kind=ChannelKind.TRANSFER)
+        engine.note(transferer, "refer", destination=exten, one=one.id, two=two.id)
         args = engine.dialplan.stasis_args(context, exten)
         in_stasis = args is not None and engine.stasis.is_active(engine.default_app)
         two.priority = engine.dialplan.stasis_priority(context)
