@@ -1,0 +1,1025 @@
+"""An oracle for decroche's call records, independent of the router: what each record should
+say, worked out from what the simulated PBX lived (``telephony.simulator.history``: every
+channel's INVITE, 180, answer, bridges, prompts, keys, REFER and hang-up, with who hung up) and
+from the routing rules' text read here as plain YAML, with their documented meaning
+(``docs/rules.md``, ``docs/records.md``, ``docs/asterisk.md``). Nothing of ``routing_rules`` nor
+of ``telephony.flow`` is used: only the record's data classes, the contract both sides write to.
+
+What it knows of the rules is what a reader of ``docs/rules.md`` knows: a menu plays its
+greeting then its prompt, a key cuts it, ``timeout_s`` after the prompt ends without a key is a
+timeout, ``retries`` failures are tolerated and one more takes the fallback, ``repeat_key``
+replays the prompt; a service rings its free agents (all together for ``ring_all``, one at a
+time for ``rings_per_agent`` x 5 s otherwise, round the list again until its ``rings`` are
+spent), overflows by reason (``no_answer`` when a phone rang, ``busy`` when one was busy,
+``nobody`` otherwise; ``closed`` outside its hours, after its closed prompt) to the reason's
+target or ``otherwise``; a transfer to a colleague's extension rings the colleague first (their
+service's rings per agent), then the service's plan without them.
+
+What it cannot know without the router — whose phone a one-at-a-time strategy picks first, which
+call the survey samples — it reads from the PBX (the stage's phones, the consent prompt heard)
+and checks for consistency instead: every phone rung belongs to the service and could take the
+call, a service that overflowed busy or nobody had no free agent, ``ring_all`` rang every free
+one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+from ruamel.yaml import YAML
+
+from telephony.clock import parse_ari_timestamp
+from telephony.records.model import (
+    AgentLeg,
+    CallbackRequest,
+    CallOutcome,
+    CallRecord,
+    EntryOutcome,
+    IvrEvent,
+    IvrEventKind,
+    LegOutcome,
+    ServiceEntry,
+    SurveyAnswer,
+    Transfer,
+)
+from telephony.simulator.history import ChannelLife, History
+
+SOUND = "sound:decroche/"
+# How the caller's side of a call ended, as the simulator names it: the caller hung up.
+CALLER_HUNG_UP = frozenset(
+    {"talked", "abandoned", "hangup_after", "other_party_left", "max_duration"}
+)
+# How an agent's phone ended a call by itself (the rest: decroche or the PBX hung it up).
+PHONE_ENDED = frozenset({"busy", "decline", "unreachable", "dial_timeout", "agent_hung_up"})
+# The callback's digits: "1" keeps the presented number, "2" keys another (docs/rules.md).
+CALLBACK_KEYS = "12"
+CALLBACK_WAIT_S = 8.0
+CALLBACK_PLAYS = 2
+
+
+def at(fact: dict[str, Any]) -> datetime:
+    return parse_ari_timestamp(fact["at"])
+
+
+# --------------------------------------------------------------------------- the rules, as text
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # service | menu | message | callback
+    name: str
+    number: str = "presented"
+    number_prompt: str | None = None
+    thanks_prompt: str | None = None
+
+    @property
+    def described(self) -> str:
+        """How the records' ``overflow_to`` names it."""
+        if self.kind == "service":
+            return self.name
+        if self.kind == "message":
+            return f"message:{self.name}"
+        return "callback"
+
+
+def _target(data: dict[str, Any]) -> Target:
+    for kind in ("service", "menu", "message"):
+        if kind in data:
+            return Target(kind, data[kind])
+    return Target(
+        "callback",
+        data["callback"],
+        data.get("number", "presented"),
+        data.get("number_prompt"),
+        data.get("thanks_prompt"),
+    )
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    agents: tuple[str, ...]
+    strategy: str
+    ring_s: float
+    per_agent_s: float
+    hours: str | None
+    closed_prompt: str | None
+    overflow: dict[str, Target]
+
+    def target(self, reason: str) -> Target:
+        return self.overflow.get(reason) or self.overflow["otherwise"]
+
+    def stages(self, free: int) -> list[float]:
+        """The seconds of each ring stage (with ``free`` agents for one-at-a-time ones)."""
+        if self.strategy == "ring_all":
+            return [self.ring_s]
+        n = math.ceil(self.ring_s / self.per_agent_s - 1e-9)
+        return [min(self.per_agent_s, self.ring_s - i * self.per_agent_s) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    greeting: str | None
+    prompt: str
+    timeout_s: float
+    retries: int
+    repeat_key: str | None
+    invalid_prompt: str | None
+    timeout_prompt: str | None
+    keys: dict[str, Target]
+    fallback: Target
+
+
+@dataclass(frozen=True)
+class Survey:
+    consent_prompt: str
+    timeout_s: float
+    questions: tuple[tuple[str, str], ...]  # (prompt, scale)
+
+
+class Rules:
+    """The routing rules file, read as a person reads it."""
+
+    def __init__(self, path: Path) -> None:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        settings = data["settings"]
+        cycle = float(settings.get("ring_cycle_s", 5))
+        self.zone = ZoneInfo(settings["timezone"])
+        self.holidays = holidays.country_holidays(settings.get("holidays_country", "FR"))
+        self.schedules: dict[str, dict[str, Any]] = data.get("schedules", {})
+        self.services: dict[str, Service] = {}
+        for sid, s in data["services"].items():
+            overflow = {reason: _target(t) for reason, t in (s.get("overflow") or {}).items()}
+            self.services[sid] = Service(
+                sid,
+                tuple(s["agents"]),
+                s.get("strategy", "ring_all"),
+                s["rings"] * cycle,
+                (s.get("rings_per_agent") or 3) * cycle,
+                s.get("hours"),
+                s.get("closed_prompt"),
+                overflow,
+            )
+        self.menus: dict[str, Menu] = {}
+        for mid, m in data["menus"].items():
+            self.menus[mid] = Menu(
+                mid,
+                m.get("greeting"),
+                m["prompt"],
+                float(m.get("timeout_s", 6.0)),
+                int(m.get("retries", 2)),
+                m.get("repeat_key", "*"),
+                m.get("invalid_prompt") or settings.get("invalid_prompt"),
+                m.get("timeout_prompt") or settings.get("timeout_prompt"),
+                {str(k): _target(t) for k, t in m["keys"].items()},
+                _target(m["fallback"]),
+            )
+        self.entry: list[tuple[tuple[str, ...], Target]] = []
+        for route in data["entry"]:
+            numbers = tuple(n.replace(" ", "") for n in route.get("numbers", ()))
+            self.entry.append((numbers, _target(route)))
+        surveys = list((data.get("surveys") or {}).values())
+        self.survey = (
+            Survey(
+                surveys[0]["consent_prompt"],
+                float(surveys[0].get("timeout_s", 6.0)),
+                tuple((q["prompt"], q["scale"]) for q in surveys[0]["questions"]),
+            )
+            if surveys
+            else None
+        )
+
+    def entry_for(self, number: str) -> Target:
+        for numbers, target in self.entry:
+            if not numbers or number in numbers:
+                return target
+        raise AssertionError(f"no entry route for {number}")
+
+    def service_of_phone(self, endpoint: str) -> list[Service]:
+        return [s for s in self.services.values() if endpoint in s.agents]
+
+    def colleague(self, number: str) -> str | None:
+        for service in self.services.values():
+            for endpoint in service.agents:
+                if endpoint.partition("/")[2] == number:
+                    return endpoint
+        return None
+
+    def is_open(self, service: Service, moment: datetime) -> bool:
+        if service.hours is None:
+            return True
+        local = moment.astimezone(self.zone)
+        schedule = self.schedules[service.hours]
+        day: date = local.date()
+        slots: list[str] | None = None
+        for exception in schedule.get("exceptions") or ():
+            if str(exception["date"]) == day.isoformat():
+                slots = list(exception.get("slots") or ())
+        if slots is None:
+            if day in self.holidays:
+                return False
+            slots = (schedule.get("weekly") or {}).get(local.strftime("%a").lower()[:3], [])
+        now = local.strftime("%H:%M:%S.%f")
+        return any(s.split("-")[0] <= now < s.split("-")[1] for s in slots)
+
+
+# --------------------------------------------------------------------------- what was lived
+
+
+@dataclass
+class Leg:
+    """An agent's channel as the phone and the PBX lived it."""
+
+    life: ChannelLife
+    created: datetime
+    ringing: datetime | None
+    up: datetime | None
+    ended: datetime
+    how: str
+    cause: int | None
+    refer: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, life: ChannelLife) -> Leg:
+        ringing = life.first("state", state="Ringing")
+        up = life.first("state", state="Up")
+        ended = life.ended
+        assert ended is not None, f"{life.name} never ended"
+        refer = life.first("refer")
+        return cls(
+            life,
+            at(life.facts[0]),
+            at(ringing) if ringing else None,
+            at(up) if up else None,
+            at(ended),
+            ended["how"],
+            ended.get("cause"),
+            refer if refer is not None and refer.get("one") else None,
+        )
+
+    @property
+    def endpoint(self) -> str:
+        assert self.life.endpoint is not None
+        return self.life.endpoint
+
+
+@dataclass
+class World:
+    """What the oracle knows besides the history: who was signed in where, and from when."""
+
+    rules: Rules
+    history: History
+    # (service, endpoint) -> presence ("signed_in", "paused", "signed_out"); default signed in.
+    presence: dict[tuple[str, str], str] = field(default_factory=dict)
+    registered: dict[str, bool] = field(default_factory=dict)
+
+    def present(self, service: str, endpoint: str) -> bool:
+        return (
+            self.presence.get((service, endpoint), "signed_in") == "signed_in"
+            and self.registered.get(endpoint, True)
+        )
+
+    def phone_busy(self, endpoint: str, moment: datetime, *, but: str | None = None) -> str:
+        """"free", "busy", or "edge" when a channel of the phone starts or ends at ``moment``
+        exactly (the router may have seen either)."""
+        verdict = "free"
+        for life in self.history.channels.values():
+            if life.endpoint != endpoint or life.id == but or life.kind == "inbound":
+                continue
+            start = at(life.facts[0])
+            end_fact = life.ended
+            end = at(end_fact) if end_fact else datetime.max.replace(tzinfo=start.tzinfo)
+            if start < moment < end:
+                return "busy"
+            if moment in (start, end):
+                verdict = "edge"
+        return verdict
+
+
+# --------------------------------------------------------------------------- the expectation
+
+
+class Unexpected(Exception):
+    """Something the oracle cannot explain (reported as a mismatch)."""
+
+
+@dataclass
+class Expectation:
+    record: CallRecord
+    notes: list[str] = field(default_factory=list)  # consistency findings (each a mismatch)
+    # Paths left unchecked, each with why (documented tolerances).
+    loose: dict[str, str] = field(default_factory=dict)
+
+
+class _Caller:
+    """The caller's side of a call: its facts in order, walked forward."""
+
+    def __init__(self, life: ChannelLife) -> None:
+        self.life = life
+        self.facts = life.facts
+        end = life.ended
+        assert end is not None, f"{life.name} never ended"
+        self.end = at(end)
+        self.how = end["how"]
+
+    def dtmf_after(self, moment: datetime, keys: str = "0123456789*#") -> list[tuple[datetime, str]]:
+        return [
+            (at(f), f["digit"])
+            for f in self.facts
+            if f["what"] == "dtmf" and at(f) >= moment and f["digit"] in keys
+        ]
+
+    def prompt(self, media: str, moment: datetime) -> tuple[datetime, datetime | None, str | None]:
+        """The first play of ``media`` starting at or after ``moment``: start, end, state."""
+        for i, f in enumerate(self.facts):
+            if f["what"] == "prompt" and f["media"] == SOUND + media and at(f) >= moment:
+                for g in self.facts[i + 1 :]:
+                    if g["what"] == "prompt_end" and g["media"] == SOUND + media:
+                        return at(f), at(g), g["state"]
+                return at(f), None, None
+        raise Unexpected(f"the caller never heard {media} after {moment.time()}")
+
+    def heard(self, media: str) -> bool:
+        return any(f["what"] == "prompt" and f["media"] == SOUND + media for f in self.facts)
+
+
+class Oracle:
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.rules = world.rules
+        self.history = world.history
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def calls(self) -> list[str]:
+        """The channels decroche should have recorded a call for: callers, and the legs that
+        agents' blind transfers brought back (``Stasis(decroche,<n>,transfer)``)."""
+        found = []
+        for life in self.history.channels.values():
+            start = life.first("stasis_start")
+            if life.kind != "inbound" or start is None:
+                continue
+            args = start["args"]
+            if args and args[0].startswith("agent-"):
+                continue  # an agent's code (*51...): no call record
+            found.append(life.id)
+        return found
+
+    def legs_of(self, call_id: str) -> list[Leg]:
+        return [
+            Leg.of(life)
+            for life in self.history.channels.values()
+            if life.originator == call_id and life.endpoint is not None
+        ]
+
+    def origin_of(self, two: str) -> tuple[str, Leg] | None:
+        """The call whose agent's REFER made the Local ``;2`` channel ``two``, and that leg."""
+        for life in self.history.channels.values():
+            refer = life.first("refer")
+            if refer is not None and refer.get("two") == two and life.originator:
+                return life.originator, Leg.of(life)
+        return None
+
+    def expect(self, call_id: str) -> Expectation:
+        life = self.history.of(call_id)
+        start_fact = life.first("stasis_start")
+        assert start_fact is not None
+        caller = _Caller(life)
+        args = start_fact["args"]
+        transfer = args[1:2] == ["transfer"]
+        record = CallRecord(
+            call_id=call_id,
+            started_at=at(start_fact),
+            ended_at=caller.end,
+            dialled=args[0],
+            caller_number=start_fact["number"],
+            outcome=CallOutcome.INTERRUPTED,
+        )
+        out = Expectation(record)
+        walk = _Walk(self, caller, out, self.legs_of(call_id))
+        origin = self.origin_of(call_id) if transfer else None
+        if origin is not None:
+            record.transfer_of = origin[0]
+        walk.run(transfer=transfer)
+        return out
+
+
+@dataclass
+class _Ringing:
+    """How a ringing of one service ended."""
+
+    answered: Leg | None
+    end: datetime
+    legs: list[AgentLeg]
+    reason: str | None  # no_answer | busy | nobody (unanswered), None if answered or left
+
+
+class _Walk:
+    """One call, followed from its first fact to its last."""
+
+    def __init__(self, oracle: Oracle, caller: _Caller, out: Expectation, legs: list[Leg]):
+        self.oracle = oracle
+        self.rules = oracle.rules
+        self.world = oracle.world
+        self.caller = caller
+        self.out = out
+        self.record = out.record
+        self.legs = sorted(legs, key=lambda leg: (leg.created, leg.life.id))
+        self.used: set[str] = set()
+        self.outcome: CallOutcome | None = None
+        self.surveyed = False
+        self.first_rung = False
+
+    @property
+    def left_at(self) -> datetime | None:
+        """When the caller's side went, if the caller (not decroche) ended it."""
+        how = self.caller.how
+        if how in CALLER_HUNG_UP or how == "local_peer_hung_up":
+            return self.caller.end
+        return None
+
+    def gone_by(self, moment: datetime) -> bool:
+        left = self.left_at
+        return left is not None and left <= moment
+
+    # -- the whole call ----------------------------------------------------------------------
+
+    def run(self, *, transfer: bool) -> None:
+        record = self.record
+        start = record.started_at
+        try:
+            if transfer:
+                self._transferred(record.dialled, start)
+            else:
+                self._route(self.rules.entry_for(record.dialled), start, greet=True)
+        except _Left:
+            pass
+        record.outcome = self._outcome()
+        self._owed_callback()
+        unused = [leg for leg in self.legs if leg.life.id not in self.used]
+        for leg in unused:
+            self.out.notes.append(
+                f"phone {leg.endpoint} ({leg.life.id}) was called for this call at "
+                f"{leg.created.time()} outside any ringing the rules explain"
+            )
+
+    def _outcome(self) -> CallOutcome:
+        if self.outcome is not None:
+            return self.outcome
+        entries = self.record.entries
+        if not entries:
+            return CallOutcome.IVR_HANGUP
+        last = entries[-1].outcome
+        mapping = {
+            EntryOutcome.ANSWERED: CallOutcome.ANSWERED,
+            EntryOutcome.ABANDONED: CallOutcome.ABANDONED,
+        }
+        if last in mapping:
+            return mapping[last]
+        return CallOutcome.MESSAGE if last.is_overflow else CallOutcome.INTERRUPTED
+
+    def _owed_callback(self) -> None:
+        record = self.record
+        if record.callbacks or not record.caller_number or not record.entries:
+            return
+        last = record.entries[-1]
+        kind = None
+        if last.outcome is EntryOutcome.ABANDONED:
+            kind = "abandoned"
+        elif last.outcome.is_overflow or last.outcome is EntryOutcome.MESSAGE:
+            kind = "overflowed"
+        if kind is not None:
+            record.callbacks.append(
+                CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind)
+            )
+
+    # -- where the call goes -----------------------------------------------------------------
+
+    def _route(self, target: Target, moment: datetime, *, greet: bool) -> None:
+        while True:
+            if target.kind == "menu":
+                target, moment = self._menu(target.name, moment, greet=greet)
+                greet = False
+                continue
+            if target.kind == "message":
+                self._message(target.name, moment)
+                return
+            if target.kind == "callback":
+                self._callback(target, moment)
+                return
+            step = self._service(self.rules.services[target.name], moment)
+            if step is None:
+                return
+            target, moment = step
+
+    def _transferred(self, number: str, start: datetime) -> None:
+        colleague = self.rules.colleague(number)
+        if colleague is None:
+            target = self.rules.entry_for(number)
+            self._route(target, start, greet=False)
+            return
+        listing = self.rules.service_of_phone(colleague)
+        service = next(
+            (s for s in listing if self.world.present(s.id, colleague)), listing[0]
+        )
+        can = self.world.present(service.id, colleague) and self.world.phone_busy(
+            colleague, start
+        ) != "busy"
+        step = self._service(service, start, colleague=colleague if can else None)
+        if step is not None:
+            self._route(step[0], step[1], greet=False)
+
+    # -- menus -------------------------------------------------------------------------------
+
+    def _menu(self, menu_id: str, moment: datetime, *, greet: bool) -> tuple[Target, datetime]:
+        """Walk the menus from ``menu_id`` entered at ``moment``; returns where the caller is
+        sent and when."""
+        ivr = self.record.ivr
+        menu = self.rules.menus[menu_id]
+        ivr.append(IvrEvent(moment, menu.id, IvrEventKind.MENU))
+        failures = 0
+        last_prompt = menu.prompt
+        playing_from = moment
+        keys = self.caller.dtmf_after(moment)
+        while True:
+            # The menu's prompt plays (after the greeting or a failure prompt): a key cuts it.
+            ends = self._prompt_end(last_prompt, playing_from)
+            key = keys.pop(0) if keys else None
+            timeout_at = ends + timedelta(seconds=menu.timeout_s) if ends is not None else None
+            if key is None or (timeout_at is not None and key[0] >= timeout_at):
+                if key is not None:
+                    keys.insert(0, key)
+                if timeout_at is None or self.gone_by(timeout_at):
+                    raise _Left()
+                note = IvrEvent(timeout_at, menu.id, IvrEventKind.TIMEOUT)
+                failed_at, prompt = timeout_at, menu.timeout_prompt
+            else:
+                when, digit = key
+                if self.gone_by(when) and when > (self.left_at or when):
+                    raise _Left()
+                if digit == menu.repeat_key:
+                    ivr.append(IvrEvent(when, menu.id, IvrEventKind.MENU))
+                    last_prompt, playing_from = menu.prompt, when
+                    keys = [k for k in keys if k[0] > when]
+                    continue
+                chosen = menu.keys.get(digit)
+                if chosen is not None:
+                    ivr.append(IvrEvent(when, menu.id, IvrEventKind.KEY, digit))
+                    if chosen.kind == "menu":
+                        menu = self.rules.menus[chosen.name]
+                        ivr.append(IvrEvent(when, menu.id, IvrEventKind.MENU))
+                        failures, last_prompt, playing_from = 0, menu.prompt, when
+                        continue
+                    return chosen, when
+                note = IvrEvent(when, menu.id, IvrEventKind.INVALID, digit)
+                failed_at, prompt = when, menu.invalid_prompt
+            ivr.append(note)
+            failures += 1
+            if failures > menu.retries:
+                ivr.append(IvrEvent(failed_at, menu.id, IvrEventKind.FALLBACK))
+                return menu.fallback, failed_at
+            last_prompt, playing_from = menu.prompt, failed_at
+            del prompt  # played before the menu's prompt again; the menu's prompt's end counts
+
+    def _prompt_end(self, media: str, moment: datetime) -> datetime | None:
+        """When ``media``, started at or after ``moment``, finished playing in full (None: it
+        was cut, by a key, or by the caller leaving)."""
+        try:
+            _, end, state = self.caller.prompt(media, moment)
+        except Unexpected:
+            return None
+        return end if state == "done" else None
+
+    # -- services ----------------------------------------------------------------------------
+
+    def _service(
+        self, service: Service, moment: datetime, *, colleague: str | None = None
+    ) -> tuple[Target, datetime] | None:
+        """The caller enters ``service`` at ``moment``: where they go next (None: the call
+        ends in it)."""
+        entries = self.record.entries
+        if colleague is None and not self.rules.is_open(service, moment):
+            target = service.target("closed")
+            entries.append(
+                ServiceEntry(service.id, moment, moment, EntryOutcome.OVERFLOW_CLOSED,
+                             overflow_to=target.described)
+            )  # fmt: skip
+            if service.closed_prompt:
+                _, end, state = self.caller.prompt(service.closed_prompt, moment)
+                if state != "done" or end is None:
+                    raise _Left()
+                moment = end
+            return target, moment
+        ringing = self._ring(service, moment, colleague)
+        if ringing is None:
+            return None
+        target = service.target(ringing.reason or "otherwise")
+        entry = entries[-1]
+        entry.overflow_to = target.described
+        return target, ringing.end
+
+    def _ring(
+        self, service: Service, moment: datetime, colleague: str | None
+    ) -> _Ringing | None:
+        """Ring ``service`` from ``moment``; None when the call ends there (answered, or the
+        caller left)."""
+        world = self.world
+        present = [a for a in service.agents if world.present(service.id, a)]
+        states = {a: world.phone_busy(a, moment) for a in present}
+        first_stage = [
+            leg for leg in self.legs if leg.life.id not in self.used and leg.created == moment
+        ]
+        entry = ServiceEntry(service.id, moment, moment, EntryOutcome.INTERRUPTED)
+        self.record.entries.append(entry)
+        if not first_stage:
+            free = [a for a, s in states.items() if s == "free"]
+            if free:
+                self.out.notes.append(
+                    f"{service.id} at {moment.time()}: no phone rang although "
+                    f"{', '.join(free)} could take the call"
+                )
+            reason = "busy" if any(s != "free" for s in states.values()) else "nobody"
+            edge = [a for a, s in states.items() if s == "edge"]
+            if edge and len(edge) == len(states):
+                self.out.loose[f"entries[{len(self.record.entries) - 1}].outcome"] = (
+                    "every phone's call started or ended at the same instant"
+                )
+            entry.outcome = EntryOutcome(f"overflow_{reason}")
+            return _Ringing(None, moment, [], reason)
+        # A ringing: the caller hears the ring-back (or the survey's consent) from now.
+        entry.ringing_at = moment
+        self._survey_consent(service, moment)
+        free = [a for a, s in states.items() if s == "free"]
+        if colleague is not None:
+            stages = [service.per_agent_s] + service.stages(len(free))
+        else:
+            stages = service.stages(len(free))
+        if service.strategy == "ring_all" and colleague is None:
+            rung = sorted(leg.endpoint for leg in first_stage)
+            if rung != sorted(a for a in free) and not any(
+                states[a] == "edge" for a in present
+            ):
+                self.out.notes.append(
+                    f"{service.id} at {moment.time()}: rang {rung}, its free agents were "
+                    f"{sorted(free)}"
+                )
+        legs: list[AgentLeg] = []
+        stage_start = moment
+        rang_any = busy_any = False
+        for index, seconds in enumerate(stages):
+            stage = [
+                leg for leg in self.legs
+                if leg.life.id not in self.used and leg.created == stage_start
+            ]  # fmt: skip
+            if not stage:
+                if index == 0 or (colleague is not None and index == 1 and not free):
+                    continue
+                break  # the plan had no more phones (a colleague's service without others)
+            for leg in stage:
+                self.used.add(leg.life.id)
+                self._check_phone(service, leg, colleague if index == 0 else None)
+            limit = stage_start + timedelta(seconds=seconds)
+            answers = [leg for leg in stage if leg.up is not None and leg.up <= limit]
+            answer = min(answers, key=lambda leg: leg.up or limit) if answers else None
+            left = self.left_at
+            own_ends = [
+                leg.ended for leg in stage if leg.how in PHONE_ENDED and leg.up is None
+            ]
+            all_ended = max(own_ends) if len(own_ends) == len(stage) else None
+            candidates = [("timeout", limit)]
+            if answer is not None and answer.up is not None:
+                candidates.append(("answer", answer.up))
+            if left is not None:
+                candidates.append(("left", left))
+            if all_ended is not None:
+                candidates.append(("ended", all_ended))
+            why, end = min(candidates, key=lambda c: (c[1], c[0] != "answer"))
+            for leg in stage:
+                out = self._leg(leg, why, end, answer)
+                legs.append(out)
+                rang_any |= out.outcome in (LegOutcome.NO_ANSWER, LegOutcome.DECLINED)
+                busy_any |= out.outcome is LegOutcome.BUSY
+            if why == "answer":
+                assert answer is not None
+                entry.legs = legs
+                self._converse(entry, answer)
+                return None
+            if why == "left":
+                entry.legs = legs
+                entry.ended_at = end
+                entry.outcome = EntryOutcome.ABANDONED
+                raise _Left()
+            stage_start = end
+        entry.legs = legs
+        entry.ended_at = stage_start
+        reason = "no_answer" if rang_any else "busy" if busy_any else "nobody"
+        entry.outcome = EntryOutcome(
+            {"no_answer": "overflow_timeout"}.get(reason, f"overflow_{reason}")
+        )
+        return _Ringing(None, stage_start, legs, reason)
+
+    def _check_phone(self, service: Service, leg: Leg, colleague: str | None) -> None:
+        if colleague is not None:
+            if leg.endpoint != colleague:
+                self.out.notes.append(f"the transfer rang {leg.endpoint}, not {colleague}")
+            return
+        if leg.endpoint not in service.agents:
+            self.out.notes.append(f"{service.id} rang {leg.endpoint}, not one of its agents")
+        elif not self.world.present(service.id, leg.endpoint):
+            self.out.notes.append(
+                f"{service.id} rang {leg.endpoint}, which was not signed in or not registered"
+            )
+        elif self.world.phone_busy(leg.endpoint, leg.created, but=leg.life.id) == "busy":
+            self.out.notes.append(
+                f"{service.id} rang {leg.endpoint} at {leg.created.time()} while it was on "
+                "another call"
+            )
+
+    def _leg(self, leg: Leg, why: str, end: datetime, answer: Leg | None) -> AgentLeg:
+        """How one phone's leg is recorded when its stage ended for ``why`` at ``end``."""
+        rang = leg.ringing is not None and leg.ringing <= end
+        if leg is answer:
+            outcome, cause, ended = LegOutcome.ANSWERED, None, leg.ended
+        elif leg.how in PHONE_ENDED and leg.ended <= end and leg.up is None:
+            cause = leg.cause
+            outcome = {
+                "busy": LegOutcome.BUSY,
+                "decline": LegOutcome.DECLINED,
+                "unreachable": LegOutcome.UNREACHABLE,
+            }.get(leg.how, LegOutcome.NO_ANSWER if rang else LegOutcome.UNREACHABLE)
+            ended = leg.ended
+        else:
+            cause, ended = None, end
+            if why == "answer":
+                outcome = LegOutcome.CANCELLED
+            elif why == "left":
+                outcome = LegOutcome.NO_ANSWER if rang else LegOutcome.CANCELLED
+            else:
+                outcome = LegOutcome.NO_ANSWER if rang else LegOutcome.UNREACHABLE
+            if leg.ended != end and not (leg.how == "agent_hung_up" and leg.ended >= end):
+                self.out.notes.append(
+                    f"{leg.endpoint}'s leg was hung up at {leg.ended.time()}, its stage "
+                    f"ended at {end.time()} ({why})"
+                )
+        return AgentLeg(
+            endpoint=leg.endpoint,
+            ring_started_at=leg.ringing if rang and leg.ringing else ended,
+            ended_at=ended,
+            outcome=outcome,
+            answered_at=leg.up if leg is answer else None,
+            hangup_cause=cause,
+            channel_id=leg.life.id,
+        )
+
+    # -- talking -----------------------------------------------------------------------------
+
+    def _converse(self, entry: ServiceEntry, agent: Leg) -> None:
+        """The caller talks with ``agent`` until one side goes; a REFER hands the caller to
+        the Local channel that replaced the agent."""
+        assert agent.up is not None
+        entry.outcome = EntryOutcome.ANSWERED
+        entry.answered_at = agent.up
+        entry.agent = agent.endpoint
+        record = self.record
+        if self.surveyed:
+            record.survey_service, record.survey_agent = entry.service_id, agent.endpoint
+        partner_end = agent.ended
+        leg = entry.legs[-1] if entry.legs[-1].channel_id == agent.life.id else None
+        leg = next(g for g in entry.legs if g.channel_id == agent.life.id)
+        refer = agent.refer
+        caller_end = self.left_at
+        if refer is not None and (caller_end is None or at(refer) < caller_end):
+            moment = at(refer)
+            two = refer["two"]
+            one = self.oracle.history.of(refer["one"])
+            destination = refer["destination"]
+            record.transfers.append(
+                Transfer(moment, entry.service_id, self._reaches(destination, moment),
+                         destination, agent.endpoint)
+            )  # fmt: skip
+            leg.ended_at = moment
+            one_end = one.ended
+            partner_end = at(one_end) if one_end is not None else self.caller.end
+            finisher = self._finisher(two)
+            if self.surveyed and finisher is not None:
+                record.survey_service, record.survey_agent = finisher
+        end = min(partner_end, caller_end) if caller_end is not None else partner_end
+        if refer is None or (caller_end is not None and at(refer) >= caller_end):
+            leg.ended_at = end
+        entry.ended_at = end
+        if caller_end is not None and caller_end <= partner_end:
+            return  # the caller hung up first: no survey
+        if self.surveyed and self.rules.survey is not None:
+            self._survey(end)
+
+    def _reaches(self, destination: str, moment: datetime) -> str | None:
+        colleague = self.rules.colleague(destination)
+        if colleague is not None:
+            listing = self.rules.service_of_phone(colleague)
+            return next(
+                (s.id for s in listing if self.world.present(s.id, colleague)), listing[0].id
+            )
+        target = self.rules.entry_for(destination)
+        return target.name if target.kind == "service" else None
+
+    def _finisher(self, two: str) -> tuple[str, str] | None:
+        """The service and agent who answered the transferred leg (down its own transfers)."""
+        legs = self.oracle.legs_of(two)
+        answered = [leg for leg in legs if leg.up is not None]
+        if not answered:
+            return None
+        last = max(answered, key=lambda leg: leg.up or leg.created)
+        if last.refer is not None:
+            deeper = self._finisher(last.refer["two"])
+            if deeper is not None:
+                return deeper
+        services = self.rules.service_of_phone(last.endpoint)
+        service = next(
+            (s.id for s in services if self.world.present(s.id, last.endpoint)), services[0].id
+        )
+        return service, last.endpoint
+
+    # -- the survey --------------------------------------------------------------------------
+
+    def _survey_consent(self, service: Service, moment: datetime) -> None:
+        survey = self.rules.survey
+        if self.first_rung or survey is None:
+            return
+        self.first_rung = True
+        if self.record.transfer_of is not None or self.record.dialled and self._is_transfer():
+            return
+        heard = any(
+            f["what"] == "prompt" and f["media"] == SOUND + survey.consent_prompt
+            for f in self.caller.facts
+        )
+        if heard:
+            self.surveyed = True
+            self.record.survey_offered = True
+            self.record.survey_service = service.id
+
+    def _is_transfer(self) -> bool:
+        start = self.caller.life.first("stasis_start")
+        return bool(start and start["args"][1:2] == ["transfer"])
+
+    def _survey(self, after: datetime) -> None:
+        survey = self.rules.survey
+        assert survey is not None
+        moment = after
+        for number, (prompt, scale) in enumerate(survey.questions, start=1):
+            valid = "12345" if scale == "1-5" else "12"
+            score: int | None = None
+            when = moment
+            for _play in range(2):
+                try:
+                    _, end, state = self.caller.prompt(prompt, moment)
+                except Unexpected:
+                    self.record.survey.append(SurveyAnswer(number, prompt, max(moment, after), None))
+                    return
+                keys = [k for k in self.caller.dtmf_after(moment) if k[0] <= self.caller.end]
+                limit = end + timedelta(seconds=survey.timeout_s) if end else None
+                key = keys[0] if keys and (limit is None or keys[0][0] < limit) else None
+                if key is None:
+                    if limit is None or self.gone_by(limit):
+                        self.record.survey.append(SurveyAnswer(number, prompt, max(self.caller.end, after), None))
+                        return
+                    when, moment = limit, limit
+                    break
+                when, moment = key
+                if key[1] in valid:
+                    score = int(key[1])
+                    break
+            self.record.survey.append(SurveyAnswer(number, prompt, max(when, after), score))
+        # a thank-you ends the call
+
+    # -- endings -----------------------------------------------------------------------------
+
+    def _message(self, prompt: str, moment: datetime) -> None:
+        self.caller.prompt(prompt, moment)
+        self.outcome = CallOutcome.MESSAGE
+
+    def _callback(self, target: Target, moment: datetime) -> None:
+        number = self.record.caller_number
+        service = self.record.entries[-1].service_id if self.record.entries else "accueil"
+        if target.number != "choose" or not number:
+            raise Unexpected(f"callback with number {target.number}: not modelled")
+        key: tuple[datetime, str] | None = None
+        for _play in range(CALLBACK_PLAYS):
+            start, end, state = self.caller.prompt(target.name, moment)
+            keys = self.caller.dtmf_after(start, CALLBACK_KEYS)
+            limit = end + timedelta(seconds=CALLBACK_WAIT_S) if end is not None else None
+            if keys and (limit is None or keys[0][0] < limit):
+                key = keys[0]
+                break
+            if limit is None or self.gone_by(limit):
+                self.outcome = CallOutcome.MESSAGE
+                raise _Left()
+            if self.rules.menus and self._timeout_prompt():
+                _, after_prompt, _state = self.caller.prompt(self._timeout_prompt(), limit)
+                if after_prompt is None:
+                    self.outcome = CallOutcome.MESSAGE
+                    raise _Left()
+                moment = after_prompt
+        if key is None:
+            self.outcome = CallOutcome.MESSAGE
+            return
+        if key[1] == "2":
+            raise Unexpected("a callback on another number: not modelled")
+        self.record.callbacks.append(CallbackRequest(key[0], service, number, "requested"))
+        self.outcome = CallOutcome.CALLBACK
+
+    def _timeout_prompt(self) -> str | None:
+        return next(iter(self.rules.menus.values())).timeout_prompt
+
+
+class _Left(Exception):
+    """The caller (or the leg's caller) is gone: the call ends here."""
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Every field where ``actual`` differs from ``expected``, by path."""
+    if is_dataclass(expected) and is_dataclass(actual):
+        found: list[str] = []
+        for f in fields(expected):
+            found += differences(
+                getattr(expected, f.name), getattr(actual, f.name), f"{path}.{f.name}".lstrip(".")
+            )
+        return found
+    if isinstance(expected, list) and isinstance(actual, list):
+        found = []
+        if len(expected) != len(actual):
+            found.append(f"{path}: expected {len(expected)} items, got {len(actual)}")
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
+            found += differences(e, a, f"{path}[{i}]")
+        return found
+    if isinstance(expected, Enum):
+        expected = expected.value
+    if isinstance(actual, Enum):
+        actual = actual.value
+    if expected != actual:
+        return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
+    return []
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M:%S.%f")[:-3]
+    return repr(value)
+
+
+def _sorted_legs(record: CallRecord) -> CallRecord:
+    for entry in record.entries:
+        entry.legs.sort(key=lambda leg: (leg.channel_id or "", leg.ring_started_at))
+    return record
+
+
+def check_records(oracle: Oracle, records: Iterable[CallRecord]) -> list[str]:
+    """Every mismatch between the records and what the PBX lived, one line each."""
+    by_id = {r.call_id: r for r in records}
+    problems: list[str] = []
+    for call_id in oracle.calls():
+        actual = by_id.pop(call_id, None)
+        if actual is None:
+            problems.append(f"call {call_id}: no record")
+            continue
+        try:
+            expectation = oracle.expect(call_id)
+        except Unexpected as exc:
+            problems.append(f"call {call_id}: the oracle cannot explain it: {exc}")
+            continue
+        expected = _sorted_legs(expectation.record)
+        got = _sorted_legs(actual)
+        found = [
+            d for d in differences(expected, got)
+            if not any(d.startswith(p) for p in expectation.loose)
+            and not d.startswith("rules_version")
+        ]  # fmt: skip
+        found += expectation.notes
+        problems += [f"call {call_id} ({actual.caller_number}): {d}" for d in found]
+    problems += [f"call {call_id}: recorded, but no caller made it" for call_id in by_id]
+    return problems
+
+
+def describe(oracle: Oracle, call_ids: Sequence[str]) -> str:
+    """What the PBX lived for these calls (printed with a failure)."""
+    lines: list[str] = []
+    wanted = set(call_ids)
+    for life in oracle.history.channels.values():
+        if not ({life.id, life.originator} & wanted):
+            continue
+        lines.append(f"{life.id} {life.name} ({life.kind}, for {life.originator})")
+        for fact in life.facts[1:]:
+            rest = {k: v for k, v in fact.items() if k not in ("at", "what")}
+            lines.append(f"    {fact['at'][11:23]} {fact['what']} {rest}")
+    return "\n".join(lines)
