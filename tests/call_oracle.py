@@ -63,6 +63,17 @@ PHONE_ENDED = frozenset({"busy", "decline", "unreachable", "dial_timeout", "agen
 CALLBACK_KEYS = "12"
 CALLBACK_WAIT_S = 8.0
 CALLBACK_PLAYS = 2
+# A survey question is played at most twice (a key out of its scale repeats it once).
+SURVEY_PLAYS = 2
+# A prompt starts as soon as the step before it ends (virtual time): a caller gone within this
+# much of that moment left before it, while one still there later should have heard it.
+PROMPT_SLACK = timedelta(seconds=1)
+# ARI timestamps have the millisecond; the router's own timers (a menu's timeout) are read from
+# its clock, to the microsecond. Times within this of each other are the same moment.
+SAME_MOMENT = timedelta(milliseconds=1)
+# What decroche does in answer to an event (create the next stage's channels, hang a leg up)
+# reaches the PBX a round trip later: a few milliseconds, up to the create/StasisStart window.
+ROUND_TRIP = timedelta(milliseconds=20)
 
 
 def at(fact: dict[str, Any]) -> datetime:
@@ -113,6 +124,7 @@ class Service:
     hours: str | None
     closed_prompt: str | None
     overflow: dict[str, Target]
+    tag: str
 
     def target(self, reason: str) -> Target:
         return self.overflow.get(reason) or self.overflow["otherwise"]
@@ -154,6 +166,8 @@ class Rules:
         settings = data["settings"]
         cycle = float(settings.get("ring_cycle_s", 5))
         self.zone = ZoneInfo(settings["timezone"])
+        self.caller_id_format = settings.get("caller_id_format", "{number}")
+        self.anonymous_number = settings.get("anonymous_number", "anonymous")
         self.holidays = holidays.country_holidays(settings.get("holidays_country", "FR"))
         self.schedules: dict[str, dict[str, Any]] = data.get("schedules", {})
         self.services: dict[str, Service] = {}
@@ -168,6 +182,7 @@ class Rules:
                 s.get("hours"),
                 s.get("closed_prompt"),
                 overflow,
+                s.get("tag") or s.get("name") or sid,
             )
         self.menus: dict[str, Menu] = {}
         for mid, m in data["menus"].items():
@@ -203,6 +218,12 @@ class Rules:
             if not numbers or number in numbers:
                 return target
         raise AssertionError(f"no entry route for {number}")
+
+    def shown(self, service: Service, number: str) -> str:
+        """What an agent's phone shows for a call of ``service`` (its INVITE's From name)."""
+        return self.caller_id_format.format(
+            tag=service.tag, number=number or self.anonymous_number, name=""
+        ).strip()
 
     def service_of_phone(self, endpoint: str) -> list[Service]:
         return [s for s in self.services.values() if endpoint in s.agents]
@@ -346,6 +367,8 @@ class _Caller:
                     if g["what"] == "prompt_end" and g["media"] == SOUND + media:
                         return at(f), at(g), g["state"]
                 return at(f), None, None
+        if self.how in CALLER_HUNG_UP and self.end <= moment + PROMPT_SLACK:
+            raise _Left()  # gone before it could start
         raise Unexpected(f"the caller never heard {media} after {moment.time()}")
 
     def heard(self, media: str) -> bool:
@@ -412,6 +435,17 @@ class Oracle:
         walk.run(transfer=transfer)
         return out
 
+    def presented_number(self, call_id: str) -> str:
+        """The caller's number as decroche knows it: a transferred leg's Local channel has none
+        of its own, the first call's is the caller's (what the agents' phones show, and the
+        number a callback keeps)."""
+        start = self.history.of(call_id).first("stasis_start")
+        assert start is not None
+        origin = self.origin_of(call_id) if start["args"][1:2] == ["transfer"] else None
+        if start["number"] or origin is None:
+            return str(start["number"])
+        return self.presented_number(origin[0])
+
 
 @dataclass
 class _Ringing:
@@ -435,6 +469,8 @@ class _Walk:
         self.record = out.record
         self.legs = sorted(legs, key=lambda leg: (leg.created, leg.life.id))
         self.used: set[str] = set()
+        # The caller's number as decroche knows it (see Oracle.presented_number).
+        self.presented = oracle.presented_number(caller.life.id)
         self.outcome: CallOutcome | None = None
         self.surveyed = False
         self.first_rung = False
@@ -635,9 +671,7 @@ class _Walk:
         world = self.world
         present = [a for a in service.agents if world.present(service.id, a)]
         states = {a: world.phone_busy(a, moment) for a in present}
-        first_stage = [
-            leg for leg in self.legs if leg.life.id not in self.used and leg.created == moment
-        ]
+        first_stage = self._stage_legs(service, moment, colleague)
         entry = ServiceEntry(service.id, moment, moment, EntryOutcome.INTERRUPTED)
         self.record.entries.append(entry)
         if not first_stage:
@@ -676,10 +710,7 @@ class _Walk:
         stage_start = moment
         rang_any = busy_any = False
         for index, seconds in enumerate(stages):
-            stage = [
-                leg for leg in self.legs
-                if leg.life.id not in self.used and leg.created == stage_start
-            ]  # fmt: skip
+            stage = self._stage_legs(service, stage_start, colleague if index == 0 else None)
             if not stage:
                 if index == 0 or (colleague is not None and index == 1 and not free):
                     continue
@@ -727,7 +758,29 @@ class _Walk:
         )
         return _Ringing(None, stage_start, legs, reason)
 
+    def _stage_legs(self, service: Service, start: datetime, colleague: str | None) -> list[Leg]:
+        """The phones called for a stage of ``service`` that starts at ``start``: the call's
+        legs not accounted for yet, made at that moment, of the service's agents (or the
+        colleague a transfer asked for)."""
+        phones = (colleague,) if colleague is not None else service.agents
+        found = [
+            leg for leg in self.legs
+            if leg.life.id not in self.used
+            and start - SAME_MOMENT <= leg.created <= start + ROUND_TRIP
+            and leg.endpoint in phones
+        ]  # fmt: skip
+        # One phone at a time: a stage whose phone refused at once is followed by the next
+        # within the round trip, which belongs to the next stage.
+        one_at_a_time = colleague is not None or service.strategy != "ring_all"
+        return found[:1] if one_at_a_time else found
+
     def _check_phone(self, service: Service, leg: Leg, colleague: str | None) -> None:
+        invite = leg.life.first("invite")
+        wanted = self.rules.shown(service, self.presented)
+        if invite is not None and invite["name"] != wanted:
+            self.out.notes.append(
+                f"{leg.endpoint}'s phone showed {invite['name']!r}, not {wanted!r}"
+            )
         if colleague is not None:
             if leg.endpoint != colleague:
                 self.out.notes.append(f"the transfer rang {leg.endpoint}, not {colleague}")
@@ -758,14 +811,19 @@ class _Walk:
             }.get(leg.how, LegOutcome.NO_ANSWER if rang else LegOutcome.UNREACHABLE)
             ended = leg.ended
         else:
-            cause, ended = None, end
+            # decroche hung it up: at the stage's timeout its own hang-up dates it (decroche's
+            # timer has no timestamp of the PBX), otherwise the answer or the caller leaving.
+            cause, ended = None, leg.ended if why == "timeout" else end
             if why == "answer":
                 outcome = LegOutcome.CANCELLED
             elif why == "left":
                 outcome = LegOutcome.NO_ANSWER if rang else LegOutcome.CANCELLED
             else:
                 outcome = LegOutcome.NO_ANSWER if rang else LegOutcome.UNREACHABLE
-            if leg.ended != end and not (leg.how == "agent_hung_up" and leg.ended >= end):
+            late = leg.ended - end
+            if not timedelta(0) <= late <= ROUND_TRIP and not (
+                leg.how == "agent_hung_up" and late >= timedelta(0)
+            ):
                 self.out.notes.append(
                     f"{leg.endpoint}'s leg was hung up at {leg.ended.time()}, its stage "
                     f"ended at {end.time()} ({why})"
@@ -871,34 +929,48 @@ class _Walk:
         return bool(start and start["args"][1:2] == ["transfer"])
 
     def _survey(self, after: datetime) -> None:
+        """The questions, asked once the agent has hung up (docs/enquete.md): a key out of the
+        scale repeats a question once, no key within ``timeout_s`` after it moves on with no
+        score; the caller leaving keeps the answers given, the question left on has none."""
         survey = self.rules.survey
         assert survey is not None
+        keys = self.caller.dtmf_after(after)
         moment = after
         for number, (prompt, scale) in enumerate(survey.questions, start=1):
             valid = "12345" if scale == "1-5" else "12"
-            score: int | None = None
-            when = moment
-            for _play in range(2):
-                try:
-                    _, end, state = self.caller.prompt(prompt, moment)
-                except Unexpected:
-                    self.record.survey.append(SurveyAnswer(number, prompt, max(moment, after), None))
-                    return
-                keys = [k for k in self.caller.dtmf_after(moment) if k[0] <= self.caller.end]
-                limit = end + timedelta(seconds=survey.timeout_s) if end else None
-                key = keys[0] if keys and (limit is None or keys[0][0] < limit) else None
-                if key is None:
-                    if limit is None or self.gone_by(limit):
-                        self.record.survey.append(SurveyAnswer(number, prompt, max(self.caller.end, after), None))
-                        return
-                    when, moment = limit, limit
-                    break
-                when, moment = key
-                if key[1] in valid:
-                    score = int(key[1])
-                    break
-            self.record.survey.append(SurveyAnswer(number, prompt, max(when, after), score))
-        # a thank-you ends the call
+            try:
+                score, moment = self._question(prompt, valid, moment, keys, survey.timeout_s)
+            except _Left:
+                self.record.survey.append(SurveyAnswer(number, prompt, self.caller.end, None))
+                raise
+            self.record.survey.append(SurveyAnswer(number, prompt, max(moment, after), score))
+
+    def _question(
+        self,
+        prompt: str,
+        valid: str,
+        moment: datetime,
+        keys: list[tuple[datetime, str]],
+        timeout_s: float,
+    ) -> tuple[int | None, datetime]:
+        """One question from ``moment``: its score (None: no answer) and when it was known.
+        ``keys`` are the caller's keys not read yet (each key answers one play)."""
+        for play in range(1, SURVEY_PLAYS + 1):
+            start, end, _state = self.caller.prompt(prompt, moment)
+            limit = end + timedelta(seconds=timeout_s) if end is not None else None
+            while keys and keys[0][0] < start:
+                keys.pop(0)
+            if not keys or (limit is not None and keys[0][0] >= limit):
+                if limit is None or self.gone_by(limit):
+                    raise _Left()
+                return None, limit
+            when, digit = keys.pop(0)
+            if digit in valid:
+                return int(digit), when
+            if play == SURVEY_PLAYS:
+                return None, when
+            moment = when
+        raise AssertionError("unreachable")
 
     # -- endings -----------------------------------------------------------------------------
 
@@ -907,33 +979,74 @@ class _Walk:
         self.outcome = CallOutcome.MESSAGE
 
     def _callback(self, target: Target, moment: datetime) -> None:
-        number = self.record.caller_number
-        service = self.record.entries[-1].service_id if self.record.entries else "accueil"
-        if target.number != "choose" or not number:
+        """A callback offer (docs/rules.md): with ``number: choose`` and a presented number,
+        only a key is a request (1: this number, 2: another, keyed after the number prompt);
+        without a presented number the caller is asked to key one."""
+        if target.number not in ("choose", "ask"):
             raise Unexpected(f"callback with number {target.number}: not modelled")
-        key: tuple[datetime, str] | None = None
+        presented = self.presented
+        if target.number == "choose" and presented:
+            key = self._callback_choice(target, moment)
+            if key is None:
+                self.outcome = CallOutcome.MESSAGE
+                return
+            when, digit = key
+            if digit == "1":
+                self._callback_taken(when, presented)
+                return
+            moment = when
+        else:
+            # The invitation plays whole (a 1 or 2 cuts it, and is not a number's digit).
+            _, ended, _state = self.caller.prompt(target.name, moment)
+            if ended is None:
+                raise _Left()
+            moment = ended
+        self._keyed_number(target, moment)
+
+    def _callback_choice(self, target: Target, moment: datetime) -> tuple[datetime, str] | None:
+        """The caller's 1 or 2 to the invitation, said at most twice, each followed by a wait
+        and then the rules' "no key" prompt; None when no key came."""
         for _play in range(CALLBACK_PLAYS):
-            start, end, state = self.caller.prompt(target.name, moment)
+            start, end, _state = self.caller.prompt(target.name, moment)
             keys = self.caller.dtmf_after(start, CALLBACK_KEYS)
             limit = end + timedelta(seconds=CALLBACK_WAIT_S) if end is not None else None
             if keys and (limit is None or keys[0][0] < limit):
-                key = keys[0]
-                break
+                return keys[0]
             if limit is None or self.gone_by(limit):
-                self.outcome = CallOutcome.MESSAGE
                 raise _Left()
-            if self.rules.menus and self._timeout_prompt():
-                _, after_prompt, _state = self.caller.prompt(self._timeout_prompt(), limit)
+            timeout_prompt = self._timeout_prompt()
+            if timeout_prompt:
+                _, after_prompt, _state = self.caller.prompt(timeout_prompt, limit)
                 if after_prompt is None:
-                    self.outcome = CallOutcome.MESSAGE
                     raise _Left()
                 moment = after_prompt
-        if key is None:
+            else:
+                moment = limit
+        return None
+
+    def _keyed_number(self, target: Target, moment: datetime) -> None:
+        """The caller keys a number after the number prompt (keys during the prompt are not
+        heard), ended by # or CALLBACK_WAIT_S without a key; none keyed: no request."""
+        if target.number_prompt:
+            _, ended, _state = self.caller.prompt(target.number_prompt, moment)
+            if ended is None:
+                raise _Left()
+            moment = ended
+        digits, last = "", moment
+        for when, digit in self.caller.dtmf_after(moment):
+            if when > last + timedelta(seconds=CALLBACK_WAIT_S) or digit == "#":
+                break
+            digits, last = digits + digit, when
+        if not digits and self.gone_by(moment + timedelta(seconds=CALLBACK_WAIT_S)):
+            raise _Left()
+        if digits:
+            self._callback_taken(last, digits)
+        else:
             self.outcome = CallOutcome.MESSAGE
-            return
-        if key[1] == "2":
-            raise Unexpected("a callback on another number: not modelled")
-        self.record.callbacks.append(CallbackRequest(key[0], service, number, "requested"))
+
+    def _callback_taken(self, moment: datetime, number: str) -> None:
+        service = self.record.entries[-1].service_id if self.record.entries else "accueil"
+        self.record.callbacks.append(CallbackRequest(moment, service, number, "requested"))
         self.outcome = CallOutcome.CALLBACK
 
     def _timeout_prompt(self) -> str | None:
@@ -967,6 +1080,9 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
         expected = expected.value
     if isinstance(actual, Enum):
         actual = actual.value
+    if isinstance(expected, datetime) and isinstance(actual, datetime):
+        if abs(expected - actual) <= SAME_MOMENT:
+            return []
     if expected != actual:
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []

@@ -92,3 +92,26 @@ async def test_key_2_then_no_digits_is_no_request() -> None:
     assert [c.kind for c in record.callbacks] == ["overflowed"]
     assert record.outcome is CallOutcome.MESSAGE
     assert NUMBER_PROMPT in [item["media"] for item in handle.heard]
+
+
+async def test_the_call_ends_when_decroche_hangs_up_after_waiting_for_digits() -> None:
+    # Found by the oracle (tests/test_flow_oracle.py): the record ended at the number prompt's
+    # end, 8 s before decroche, having waited for digits in vain, hung up.
+    async with running_system(nobody_answers()) as system:
+        handle = system.pbx.place_call(
+            CallerScript(
+                caller_number="0699999994",
+                keys=(
+                    KeyPress(digits="0", after=1.0),
+                    KeyPress(digits="2", after=1.0, media=INVITATION),
+                ),
+                patience=300.0,
+            )
+        )
+        await system.settle(1)
+    record = system.records.by_caller("0699999994")
+    assert handle.ended is not None and handle.ended["how"] == "hung_up_by_app"
+    assert record.ended_at == parse_ari_timestamp(handle.ended["at"])
+    (number_prompt,) = [item for item in handle.heard if item["media"] == NUMBER_PROMPT]
+    waited = record.ended_at - parse_ari_timestamp(number_prompt["ended"])
+    assert waited.total_seconds() == 8.0

@@ -56,6 +56,7 @@ from routing_rules.routing import (
     audit_agents,
     audit_ring,
     entry_point,
+    route_onward,
     route_service,
     transfer_destination,
 )
@@ -203,8 +204,10 @@ class CallFlow:
 
     async def serve_routed(self, routed: Routed, at: datetime) -> None:
         """Carry a routing out: ring, and follow what routing says after each ringing."""
+        if routed.announcements:
+            routed, at = await self._announce_closed(routed, at)
         while True:
-            at = await self._carry_hops(routed, at)
+            self._carry_hops(routed, at)
             final = routed.final
             if isinstance(final, PlayMessage):
                 await self.end_with_message(final.prompt_id)
@@ -218,12 +221,21 @@ class CallFlow:
                 return
             routed, at = next_routed
 
-    async def _carry_hops(self, routed: Routed, at: datetime) -> datetime:
+    def _carry_hops(self, routed: Routed, at: datetime) -> None:
         for hop in routed.hops:
             self._overflow(hop, at)
+
+    async def _announce_closed(self, routed: Routed, at: datetime) -> tuple[Routed, datetime]:
+        """The service asked for is closed: the caller hears its message first, and where the
+        call goes next is decided once it has been heard. Decided before, the phones rung after
+        it were chosen seconds earlier (one may ring for another call by then), and a caller
+        who hung up during it was recorded in services they never reached."""
+        closed = routed.hops[0]
+        self._overflow(closed, at)
         for prompt in routed.announcements:
             _, at = await self.session.play((prompt,), barge_in=False)
-        return at
+        onward = route_onward(self.rules, closed, self.clock.now(), self._view(), self.facts)
+        return Routed(onward.hops[1:], onward.final), at
 
     def _view(self) -> AgentsView:
         return self.agents.view() if self.audit is None else audit_agents(self.rules)

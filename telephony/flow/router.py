@@ -381,7 +381,9 @@ class Router:
                 self.counters.calls_cut += 1
                 record = story.finish(hung_up_at, caller_hung_up=False, cut=True)
             else:
-                end = hung_up_at or session.hung_up_at or session.last_event_at
+                # decroche ended it: now, which is after its last wait (for digits, say) ran
+                # out, not at the last event, seconds older.
+                end = hung_up_at or session.hung_up_at or session.now()
                 record = story.finish(end, caller_hung_up=end == session.hung_up_at)
             if failed:
                 record.outcome = CallOutcome.FAILED
