@@ -55,8 +55,10 @@ from telephony.simulator.history import ChannelLife, History
 SOUND = "sound:decroche/"
 # How the caller's side of a call ended, as the simulator names it: the caller hung up.
 CALLER_HUNG_UP = frozenset(
-    {"talked", "abandoned", "hangup_after", "other_party_left", "max_duration"}
-)
+    {"talked", "abandoned", "hangup_after", "other_party_left", "max_duration",
+     # a transferred leg: the caller (behind the Local pair's other half) hung up
+     "local_peer_hung_up"}
+)  # fmt: skip
 # How an agent's phone ended a call by itself (the rest: decroche or the PBX hung it up).
 PHONE_ENDED = frozenset({"busy", "decline", "unreachable", "dial_timeout", "agent_hung_up"})
 # The callback's digits: "1" keeps the presented number, "2" keys another (docs/rules.md).
@@ -371,6 +373,14 @@ class _Caller:
             raise _Left()  # gone before it could start
         raise Unexpected(f"the caller never heard {media} after {moment.time()}")
 
+    def heard_whole(self, media: str, moment: datetime) -> datetime:
+        """When ``media``, started at or after ``moment``, ended having played whole; the caller
+        leaving before or during it ends the call (``_Left``)."""
+        _, end, state = self.prompt(media, moment)
+        if end is None or state != "done":
+            raise _Left()
+        return end
+
     def heard(self, media: str) -> bool:
         return any(f["what"] == "prompt" and f["media"] == SOUND + media for f in self.facts)
 
@@ -479,7 +489,7 @@ class _Walk:
     def left_at(self) -> datetime | None:
         """When the caller's side went, if the caller (not decroche) ended it."""
         how = self.caller.how
-        if how in CALLER_HUNG_UP or how == "local_peer_hung_up":
+        if how in CALLER_HUNG_UP:
             return self.caller.end
         return None
 
@@ -540,7 +550,11 @@ class _Walk:
 
     # -- where the call goes -----------------------------------------------------------------
 
-    def _route(self, target: Target, moment: datetime, *, greet: bool) -> None:
+    def _route(
+        self, target: Target, moment: datetime, *, greet: bool, asked: bool = True
+    ) -> None:
+        """Follow ``target`` from ``moment`` to the end of the call; ``asked``: its service is
+        the one the caller asked for (not an overflow's)."""
         while True:
             if target.kind == "menu":
                 target, moment = self._menu(target.name, moment, greet=greet)
@@ -552,10 +566,11 @@ class _Walk:
             if target.kind == "callback":
                 self._callback(target, moment)
                 return
-            step = self._service(self.rules.services[target.name], moment)
+            step = self._service(self.rules.services[target.name], moment, asked=asked)
             if step is None:
                 return
             target, moment = step
+            asked = False
 
     def _transferred(self, number: str, start: datetime) -> None:
         colleague = self.rules.colleague(number)
@@ -572,7 +587,7 @@ class _Walk:
         ) != "busy"
         step = self._service(service, start, colleague=colleague if can else None)
         if step is not None:
-            self._route(step[0], step[1], greet=False)
+            self._route(step[0], step[1], greet=False, asked=False)
 
     # -- menus -------------------------------------------------------------------------------
 
@@ -638,10 +653,16 @@ class _Walk:
     # -- services ----------------------------------------------------------------------------
 
     def _service(
-        self, service: Service, moment: datetime, *, colleague: str | None = None
+        self,
+        service: Service,
+        moment: datetime,
+        *,
+        colleague: str | None = None,
+        asked: bool = True,
     ) -> tuple[Target, datetime] | None:
         """The caller enters ``service`` at ``moment``: where they go next (None: the call
-        ends in it)."""
+        ends in it). Closed, it says so with its message when the caller asked for it (not
+        when an overflow reached it), and the call goes on once the message was heard."""
         entries = self.record.entries
         if colleague is None and not self.rules.is_open(service, moment):
             target = service.target("closed")
@@ -649,11 +670,8 @@ class _Walk:
                 ServiceEntry(service.id, moment, moment, EntryOutcome.OVERFLOW_CLOSED,
                              overflow_to=target.described)
             )  # fmt: skip
-            if service.closed_prompt:
-                _, end, state = self.caller.prompt(service.closed_prompt, moment)
-                if state != "done" or end is None:
-                    raise _Left()
-                moment = end
+            if service.closed_prompt and asked:
+                moment = self.caller.heard_whole(service.closed_prompt, moment)
             return target, moment
         ringing = self._ring(service, moment, colleague)
         if ringing is None:
@@ -712,9 +730,9 @@ class _Walk:
         for index, seconds in enumerate(stages):
             stage = self._stage_legs(service, stage_start, colleague if index == 0 else None)
             if not stage:
-                if index == 0 or (colleague is not None and index == 1 and not free):
-                    continue
-                break  # the plan had no more phones (a colleague's service without others)
+                # Skipped: the phone it planned could no longer take the call when it came
+                # (or a colleague's service had no other phone).
+                continue
             for leg in stage:
                 self.used.add(leg.life.id)
                 self._check_phone(service, leg, colleague if index == 0 else None)
@@ -997,10 +1015,7 @@ class _Walk:
             moment = when
         else:
             # The invitation plays whole (a 1 or 2 cuts it, and is not a number's digit).
-            _, ended, _state = self.caller.prompt(target.name, moment)
-            if ended is None:
-                raise _Left()
-            moment = ended
+            moment = self.caller.heard_whole(target.name, moment)
         self._keyed_number(target, moment)
 
     def _callback_choice(self, target: Target, moment: datetime) -> tuple[datetime, str] | None:
@@ -1016,10 +1031,7 @@ class _Walk:
                 raise _Left()
             timeout_prompt = self._timeout_prompt()
             if timeout_prompt:
-                _, after_prompt, _state = self.caller.prompt(timeout_prompt, limit)
-                if after_prompt is None:
-                    raise _Left()
-                moment = after_prompt
+                moment = self.caller.heard_whole(timeout_prompt, limit)
             else:
                 moment = limit
         return None
@@ -1028,10 +1040,7 @@ class _Walk:
         """The caller keys a number after the number prompt (keys during the prompt are not
         heard), ended by # or CALLBACK_WAIT_S without a key; none keyed: no request."""
         if target.number_prompt:
-            _, ended, _state = self.caller.prompt(target.number_prompt, moment)
-            if ended is None:
-                raise _Left()
-            moment = ended
+            moment = self.caller.heard_whole(target.number_prompt, moment)
         digits, last = "", moment
         for when, digit in self.caller.dtmf_after(moment):
             if when > last + timedelta(seconds=CALLBACK_WAIT_S) or digit == "#":

@@ -166,3 +166,24 @@ async def test_a_transfer_to_the_towns_number_plays_its_menu_without_the_welcome
     assert played[:1] == ["menu_principal"] and "bienvenue" not in played
     # The caller hung up 5 s after the transfer: the leg ended with them (defect 11).
     assert leg.ended_at == first.ended_at
+
+
+async def test_a_second_transfer_still_shows_the_callers_number() -> None:
+    # Found by the oracle (tests/test_flow_oracle.py): the accueil transfers the caller to
+    # 1202, who transfers them on to 1203; 1203's phone showed "[POLICE] masqué", the first
+    # leg's own (empty) caller id, not the caller's number.
+    police = [
+        AgentScript(endpoint="PJSIP/1201", ring_time=2.0, talk_time=4.0),
+        AgentScript(endpoint="PJSIP/1202", ring_time=2.0, transfer_to="1203", transfer_after=3.0),
+        AgentScript(endpoint="PJSIP/1203", ring_time=2.0, talk_time=4.0),
+    ]
+    async with running_system([*transferring_general("1202"), *police]) as system:
+        system.pbx.place_call(
+            CallerScript(caller_number="0644444444", keys=(KeyPress(digits="0"),), talk_time=60)
+        )
+        await system.settle(3)
+    shown = {
+        endpoint: [item["name"] for item in system.pbx.engine.endpoints[endpoint].shown]
+        for endpoint in ("PJSIP/1202", "PJSIP/1203")
+    }
+    assert shown == {"PJSIP/1202": ["[POLICE] 0644444444"], "PJSIP/1203": ["[POLICE] 0644444444"]}

@@ -49,6 +49,7 @@ from routing_rules.routing.service import (
     RingStep,
     ServiceDecision,
     caller_id_for,
+    can_ring,
     service_decision,
 )
 from routing_rules.routing.surveys import survey_for
@@ -90,6 +91,7 @@ __all__ = [
     "audit_agents",
     "audit_ring",
     "caller_id_for",
+    "can_ring",
     "colleague_of",
     "entry_point",
     "leg_outcome_of_cause",

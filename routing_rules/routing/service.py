@@ -146,6 +146,15 @@ def absence(view: AgentsView, service_id: str, endpoint: str) -> str | None:
     return None
 
 
+def can_ring(view: AgentsView, service_id: str, endpoint: str) -> bool:
+    """Whether the agent can be rung for the service now: signed in, registered, phone free.
+    A plan's later stages ask again when they start: the plan was made seconds before."""
+    return (
+        absence(view, service_id, endpoint) is None
+        and view.device(endpoint) is DeviceState.NOT_INUSE
+    )
+
+
 def caller_id_for(rules: CompiledRules, service: ServiceRules, facts: CallFacts) -> str:
     """The caller id agents see; the format was checked at load to stay within CALLER_ID_MAX."""
     return rules.caller_id_format.format(

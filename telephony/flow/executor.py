@@ -55,6 +55,7 @@ from routing_rules.routing import (
     after_ringing,
     audit_agents,
     audit_ring,
+    can_ring,
     entry_point,
     route_onward,
     route_service,
@@ -286,6 +287,7 @@ class CallFlow:
             report=report,
             # The caller's ring-back (or consent), asked for together with the agents' channels.
             meanwhile=lambda: self.session.hear_waiting(consent),
+            can_ring=lambda endpoint: can_ring(self.agents.view(), plan.service_id, endpoint),
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)

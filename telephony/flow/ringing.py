@@ -100,8 +100,14 @@ async def ring_agents(
     caller_id_number: str,
     report: LegReport,
     meanwhile: Callable[[], Awaitable[None]] | None = None,
+    can_ring: Callable[[str], bool] | None = None,
 ) -> RingResult:
     """Ring agents stage by stage until one answers; hang up the others.
+
+    ``can_ring`` (an endpoint: may it be rung now?) is asked as each stage starts: the plan was
+    made when the service was chosen, and by a later stage one of its phones may be ringing
+    for, or talking with, another caller. Such a phone is not rung, and a stage left without
+    phones is skipped.
 
     ``meanwhile`` (the caller's ring-back) is asked for together with the first stage's
     channels: neither waits for the other. Raises ``CallerHungUp`` when the caller leaves.
@@ -117,7 +123,12 @@ async def ring_agents(
         # Where a blind transfer from the agent's phone goes (asterisk/extensions.conf).
         variables["TRANSFER_CONTEXT"] = session.transfer_context
     ringing = _Ringing(session, variables, report)
-    for stage in stages:
+    for planned in stages:
+        stage = planned
+        if can_ring is not None:
+            stage = RingStage([e for e in planned.endpoints if can_ring(e)], planned.seconds)
+            if not stage.endpoints:
+                continue
         result = await ringing.stage(stage, meanwhile)
         meanwhile = None
         if result is not None:

@@ -338,6 +338,7 @@ class Router:
             origin = self._transfers.facts(story.transfer_of) if story.transfer_of else None
             if origin is not None and transfer:
                 call_facts = origin  # ;2 carries no caller id yet: the agents see the caller's
+                self._transfers.caller_is(key, origin)
         flow = CallFlow(
             session=session,
             story=story,

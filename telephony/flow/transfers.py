@@ -83,6 +83,11 @@ class TransferLinks:
             await asyncio.wait_for(linked.wait(), timeout_s)
         return self._origin_of_pair.get(pair)
 
+    def caller_is(self, key: str, facts: CallFacts) -> None:
+        """A transferred leg's caller is its origin's (its ``;2`` half has no caller id of its
+        own): a transfer of this leg must show them too, not an empty number."""
+        self._facts[key] = facts
+
     def facts(self, key: str) -> CallFacts | None:
         return self._facts.get(key)
 
