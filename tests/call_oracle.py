@@ -53,6 +53,7 @@ from telephony.records.model import (
 from telephony.simulator.history import ChannelLife, History
 
 SOUND = "sound:decroche/"
+ANY_KEY = "0123456789*#"
 # How the caller's side of a call ended, as the simulator names it: the caller hung up.
 CALLER_HUNG_UP = frozenset(
     {"talked", "abandoned", "hangup_after", "other_party_left", "max_duration",
@@ -168,8 +169,8 @@ class Rules:
         settings = data["settings"]
         cycle = float(settings.get("ring_cycle_s", 5))
         self.zone = ZoneInfo(settings["timezone"])
-        self.caller_id_format = settings.get("caller_id_format", "{number}")
-        self.anonymous_number = settings.get("anonymous_number", "anonymous")
+        self.caller_id_format = str(settings.get("caller_id_format", "{number}"))
+        self.anonymous_number = str(settings.get("anonymous_number", "anonymous"))
         self.holidays = holidays.country_holidays(settings.get("holidays_country", "FR"))
         self.schedules: dict[str, dict[str, Any]] = data.get("schedules", {})
         self.services: dict[str, Service] = {}
@@ -306,13 +307,12 @@ class World:
     registered: dict[str, bool] = field(default_factory=dict)
 
     def present(self, service: str, endpoint: str) -> bool:
-        return (
-            self.presence.get((service, endpoint), "signed_in") == "signed_in"
-            and self.registered.get(endpoint, True)
-        )
+        return self.presence.get(
+            (service, endpoint), "signed_in"
+        ) == "signed_in" and self.registered.get(endpoint, True)
 
     def phone_busy(self, endpoint: str, moment: datetime, *, but: str | None = None) -> str:
-        """"free", "busy", or "edge" when a channel of the phone starts or ends at ``moment``
+        """ "free", "busy", or "edge" when a channel of the phone starts or ends at ``moment``
         exactly (the router may have seen either)."""
         verdict = "free"
         for life in self.history.channels.values():
@@ -354,7 +354,8 @@ class _Caller:
         self.end = at(end)
         self.how = end["how"]
 
-    def dtmf_after(self, moment: datetime, keys: str = "0123456789*#") -> list[tuple[datetime, str]]:
+    def dtmf_after(self, moment: datetime, keys: str = ANY_KEY) -> list[tuple[datetime, str]]:
+        """The caller's keys (of ``keys``) pressed at or after ``moment``, in order."""
         return [
             (at(f), f["digit"])
             for f in self.facts
@@ -550,9 +551,7 @@ class _Walk:
 
     # -- where the call goes -----------------------------------------------------------------
 
-    def _route(
-        self, target: Target, moment: datetime, *, greet: bool, asked: bool = True
-    ) -> None:
+    def _route(self, target: Target, moment: datetime, *, greet: bool, asked: bool = True) -> None:
         """Follow ``target`` from ``moment`` to the end of the call; ``asked``: its service is
         the one the caller asked for (not an overflow's)."""
         while True:
@@ -579,12 +578,11 @@ class _Walk:
             self._route(target, start, greet=False)
             return
         listing = self.rules.service_of_phone(colleague)
-        service = next(
-            (s for s in listing if self.world.present(s.id, colleague)), listing[0]
+        service = next((s for s in listing if self.world.present(s.id, colleague)), listing[0])
+        can = (
+            self.world.present(service.id, colleague)
+            and self.world.phone_busy(colleague, start) != "busy"
         )
-        can = self.world.present(service.id, colleague) and self.world.phone_busy(
-            colleague, start
-        ) != "busy"
         step = self._service(service, start, colleague=colleague if can else None)
         if step is not None:
             self._route(step[0], step[1], greet=False, asked=False)
@@ -681,9 +679,7 @@ class _Walk:
         entry.overflow_to = target.described
         return target, ringing.end
 
-    def _ring(
-        self, service: Service, moment: datetime, colleague: str | None
-    ) -> _Ringing | None:
+    def _ring(self, service: Service, moment: datetime, colleague: str | None) -> _Ringing | None:
         """Ring ``service`` from ``moment``; None when the call ends there (answered, or the
         caller left)."""
         world = self.world
@@ -712,14 +708,12 @@ class _Walk:
         self._survey_consent(service, moment)
         free = [a for a, s in states.items() if s == "free"]
         if colleague is not None:
-            stages = [service.per_agent_s] + service.stages(len(free))
+            stages = [service.per_agent_s, *service.stages(len(free))]
         else:
             stages = service.stages(len(free))
         if service.strategy == "ring_all" and colleague is None:
             rung = sorted(leg.endpoint for leg in first_stage)
-            if rung != sorted(a for a in free) and not any(
-                states[a] == "edge" for a in present
-            ):
+            if rung != sorted(a for a in free) and not any(states[a] == "edge" for a in present):
                 self.out.notes.append(
                     f"{service.id} at {moment.time()}: rang {rung}, its free agents were "
                     f"{sorted(free)}"
@@ -740,9 +734,7 @@ class _Walk:
             answers = [leg for leg in stage if leg.up is not None and leg.up <= limit]
             answer = min(answers, key=lambda leg: leg.up or limit) if answers else None
             left = self.left_at
-            own_ends = [
-                leg.ended for leg in stage if leg.how in PHONE_ENDED and leg.up is None
-            ]
+            own_ends = [leg.ended for leg in stage if leg.how in PHONE_ENDED and leg.up is None]
             all_ended = max(own_ends) if len(own_ends) == len(stage) else None
             candidates = [("timeout", limit)]
             if answer is not None and answer.up is not None:
@@ -931,8 +923,8 @@ class _Walk:
         if self.first_rung or survey is None:
             return
         self.first_rung = True
-        if self.record.transfer_of is not None or self.record.dialled and self._is_transfer():
-            return
+        if self.record.transfer_of is not None or self._is_transfer():
+            return  # never asked again after a transfer (docs/rules.md)
         heard = any(
             f["what"] == "prompt" and f["media"] == SOUND + survey.consent_prompt
             for f in self.caller.facts
@@ -1029,11 +1021,8 @@ class _Walk:
                 return keys[0]
             if limit is None or self.gone_by(limit):
                 raise _Left()
-            timeout_prompt = self._timeout_prompt()
-            if timeout_prompt:
-                moment = self.caller.heard_whole(timeout_prompt, limit)
-            else:
-                moment = limit
+            said = self._timeout_prompt()
+            moment = self.caller.heard_whole(said, limit) if said else limit
         return None
 
     def _keyed_number(self, target: Target, moment: datetime) -> None:
@@ -1089,9 +1078,12 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
         expected = expected.value
     if isinstance(actual, Enum):
         actual = actual.value
-    if isinstance(expected, datetime) and isinstance(actual, datetime):
-        if abs(expected - actual) <= SAME_MOMENT:
-            return []
+    if (
+        isinstance(expected, datetime)
+        and isinstance(actual, datetime)
+        and abs(expected - actual) <= SAME_MOMENT
+    ):
+        return []
     if expected != actual:
         return [f"{path}: expected {_show(expected)}, got {_show(actual)}"]
     return []

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from routing_rules.agents import Presence
 from routing_rules.loader import default_rules_path
 from telephony.simulator.latency import StasisWindow
-from telephony.simulator.scripts import AgentScript, AgentResponse, CallerScript, KeyPress
+from telephony.simulator.scripts import AgentResponse, AgentScript, CallerScript, KeyPress
 from tests.call_oracle import Oracle, Rules, World, check_records, describe
 from tests.flow_support import System, bernay_agents, running_system
 
@@ -149,9 +149,7 @@ async def play(scenario: Scenario) -> Outcome:
     rules = Rules(default_rules_path())
     async with running_system(scenario.agents, at=scenario.at, history=True) as system:
         low, high = scenario.window_ms
-        system.pbx.engine.stasis_window = StasisWindow(
-            low / 1000, high / 1000, seed=scenario.seed
-        )
+        system.pbx.engine.stasis_window = StasisWindow(low / 1000, high / 1000, seed=scenario.seed)
         system.pbx.set_media_durations(scenario.prompts)
         for (service, endpoint), presence in scenario.presence.items():
             system.router.agents.set_presence(service, endpoint, presence)
