@@ -459,13 +459,11 @@ class Oracle:
 
 
 @dataclass
-class _Ringing:
-    """How a ringing of one service ended."""
+class _Unanswered:
+    """A service that did not take the call: when, and why (no_answer, busy, nobody)."""
 
-    answered: Leg | None
     end: datetime
-    legs: list[AgentLeg]
-    reason: str | None  # no_answer | busy | nobody (unanswered), None if answered or left
+    reason: str
 
 
 class _Walk:
@@ -674,53 +672,34 @@ class _Walk:
         ringing = self._ring(service, moment, colleague)
         if ringing is None:
             return None
-        target = service.target(ringing.reason or "otherwise")
+        target = service.target(ringing.reason)
         entry = entries[-1]
         entry.overflow_to = target.described
         return target, ringing.end
 
-    def _ring(self, service: Service, moment: datetime, colleague: str | None) -> _Ringing | None:
-        """Ring ``service`` from ``moment``; None when the call ends there (answered, or the
-        caller left)."""
-        world = self.world
-        present = [a for a in service.agents if world.present(service.id, a)]
-        states = {a: world.phone_busy(a, moment) for a in present}
+    def _ring(
+        self, service: Service, moment: datetime, colleague: str | None
+    ) -> _Unanswered | None:
+        """Ring ``service`` from ``moment``, stage by stage as the PBX shows them; None when the
+        call ends there (answered, or the caller left)."""
+        present = [a for a in service.agents if self.world.present(service.id, a)]
+        states = {a: self.world.phone_busy(a, moment) for a in present}
+        free = [a for a, state in states.items() if state == "free"]
         first_stage = self._stage_legs(service, moment, colleague)
         entry = ServiceEntry(service.id, moment, moment, EntryOutcome.INTERRUPTED)
         self.record.entries.append(entry)
         if not first_stage:
-            free = [a for a, s in states.items() if s == "free"]
-            if free:
-                self.out.notes.append(
-                    f"{service.id} at {moment.time()}: no phone rang although "
-                    f"{', '.join(free)} could take the call"
-                )
-            reason = "busy" if any(s != "free" for s in states.values()) else "nobody"
-            edge = [a for a, s in states.items() if s == "edge"]
-            if edge and len(edge) == len(states):
-                self.out.loose[f"entries[{len(self.record.entries) - 1}].outcome"] = (
-                    "every phone's call started or ended at the same instant"
-                )
-            entry.outcome = EntryOutcome(f"overflow_{reason}")
-            return _Ringing(None, moment, [], reason)
+            return self._nobody_rung(service, entry, states)
         # A ringing: the caller hears the ring-back (or the survey's consent) from now.
         entry.ringing_at = moment
         self._survey_consent(service, moment)
-        free = [a for a, s in states.items() if s == "free"]
-        if colleague is not None:
-            stages = [service.per_agent_s, *service.stages(len(free))]
-        else:
-            stages = service.stages(len(free))
         if service.strategy == "ring_all" and colleague is None:
-            rung = sorted(leg.endpoint for leg in first_stage)
-            if rung != sorted(a for a in free) and not any(states[a] == "edge" for a in present):
-                self.out.notes.append(
-                    f"{service.id} at {moment.time()}: rang {rung}, its free agents were "
-                    f"{sorted(free)}"
-                )
-        legs: list[AgentLeg] = []
+            self._check_ring_all(service, moment, first_stage, states)
+        # A colleague's phone rings first, on its own, then their service's plan.
+        stages = service.stages(len(free))
+        if colleague is not None:
+            stages = [service.per_agent_s, *stages]
         stage_start = moment
-        rang_any = busy_any = False
         for index, seconds in enumerate(stages):
             stage = self._stage_legs(service, stage_start, colleague if index == 0 else None)
             if not stage:
@@ -730,43 +709,75 @@ class _Walk:
             for leg in stage:
                 self.used.add(leg.life.id)
                 self._check_phone(service, leg, colleague if index == 0 else None)
-            limit = stage_start + timedelta(seconds=seconds)
-            answers = [leg for leg in stage if leg.up is not None and leg.up <= limit]
-            answer = min(answers, key=lambda leg: leg.up or limit) if answers else None
-            left = self.left_at
-            own_ends = [leg.ended for leg in stage if leg.how in PHONE_ENDED and leg.up is None]
-            all_ended = max(own_ends) if len(own_ends) == len(stage) else None
-            candidates = [("timeout", limit)]
-            if answer is not None and answer.up is not None:
-                candidates.append(("answer", answer.up))
-            if left is not None:
-                candidates.append(("left", left))
-            if all_ended is not None:
-                candidates.append(("ended", all_ended))
-            why, end = min(candidates, key=lambda c: (c[1], c[0] != "answer"))
-            for leg in stage:
-                out = self._leg(leg, why, end, answer)
-                legs.append(out)
-                rang_any |= out.outcome in (LegOutcome.NO_ANSWER, LegOutcome.DECLINED)
-                busy_any |= out.outcome is LegOutcome.BUSY
-            if why == "answer":
-                assert answer is not None
-                entry.legs = legs
+            why, end, answer = self._stage_end(stage, stage_start + timedelta(seconds=seconds))
+            entry.legs += [self._leg(leg, why, end, answer) for leg in stage]
+            if answer is not None:
                 self._converse(entry, answer)
                 return None
             if why == "left":
-                entry.legs = legs
-                entry.ended_at = end
-                entry.outcome = EntryOutcome.ABANDONED
+                entry.ended_at, entry.outcome = end, EntryOutcome.ABANDONED
                 raise _Left()
             stage_start = end
-        entry.legs = legs
-        entry.ended_at = stage_start
-        reason = "no_answer" if rang_any else "busy" if busy_any else "nobody"
-        entry.outcome = EntryOutcome(
-            {"no_answer": "overflow_timeout"}.get(reason, f"overflow_{reason}")
-        )
-        return _Ringing(None, stage_start, legs, reason)
+        return self._unanswered(entry, stage_start)
+
+    def _nobody_rung(
+        self, service: Service, entry: ServiceEntry, states: dict[str, str]
+    ) -> _Unanswered:
+        """No phone of the service was called: it overflows at once, busy if a present agent
+        was on a call, nobody otherwise; wrong if one of them was free."""
+        free = [a for a, state in states.items() if state == "free"]
+        if free:
+            self.out.notes.append(
+                f"{service.id} at {entry.entered_at.time()}: no phone rang although "
+                f"{', '.join(free)} could take the call"
+            )
+        reason = "busy" if any(state != "free" for state in states.values()) else "nobody"
+        if states and all(state == "edge" for state in states.values()):
+            self.out.loose[f"entries[{len(self.record.entries) - 1}].outcome"] = (
+                "every phone's call started or ended at the same instant"
+            )
+        entry.outcome = EntryOutcome(f"overflow_{reason}")
+        return _Unanswered(entry.ended_at, reason)
+
+    def _check_ring_all(
+        self, service: Service, moment: datetime, stage: list[Leg], states: dict[str, str]
+    ) -> None:
+        """``ring_all`` rings every free agent (unless one's phone changed at that instant)."""
+        rung = sorted(leg.endpoint for leg in stage)
+        free = sorted(a for a, state in states.items() if state == "free")
+        if rung != free and "edge" not in states.values():
+            self.out.notes.append(
+                f"{service.id} at {moment.time()}: rang {rung}, its free agents were {free}"
+            )
+
+    def _stage_end(self, stage: list[Leg], limit: datetime) -> tuple[str, datetime, Leg | None]:
+        """Why and when a stage ended: its time ran out (``limit``), a phone answered, the
+        caller left, or every phone refused by itself; first come, an answer first at a tie."""
+        answers = [leg for leg in stage if leg.up is not None and leg.up <= limit]
+        answer = min(answers, key=lambda leg: leg.up or limit) if answers else None
+        refusals = [leg.ended for leg in stage if leg.how in PHONE_ENDED and leg.up is None]
+        candidates = [("timeout", limit)]
+        if answer is not None and answer.up is not None:
+            candidates.append(("answer", answer.up))
+        if self.left_at is not None:
+            candidates.append(("left", self.left_at))
+        if len(refusals) == len(stage):
+            candidates.append(("ended", max(refusals)))
+        why, end = min(candidates, key=lambda c: (c[1], c[0] != "answer"))
+        return why, end, answer if why == "answer" else None
+
+    def _unanswered(self, entry: ServiceEntry, end: datetime) -> _Unanswered:
+        """Every stage ran out: the service overflows for no answer when a phone rang (or
+        declined), busy when one was busy, nobody otherwise."""
+        outcomes = {leg.outcome for leg in entry.legs}
+        if outcomes & {LegOutcome.NO_ANSWER, LegOutcome.DECLINED}:
+            reason, outcome = "no_answer", EntryOutcome.OVERFLOW_TIMEOUT
+        elif LegOutcome.BUSY in outcomes:
+            reason, outcome = "busy", EntryOutcome.OVERFLOW_BUSY
+        else:
+            reason, outcome = "nobody", EntryOutcome.OVERFLOW_NOBODY
+        entry.ended_at, entry.outcome = end, outcome
+        return _Unanswered(end, reason)
 
     def _stage_legs(self, service: Service, start: datetime, colleague: str | None) -> list[Leg]:
         """The phones called for a stage of ``service`` that starts at ``start``: the call's
@@ -851,37 +862,26 @@ class _Walk:
     # -- talking -----------------------------------------------------------------------------
 
     def _converse(self, entry: ServiceEntry, agent: Leg) -> None:
-        """The caller talks with ``agent`` until one side goes; a REFER hands the caller to
-        the Local channel that replaced the agent."""
+        """The caller talks with ``agent`` until one side goes; a REFER before that hands the
+        caller to the Local channel that took the agent's place. The caller still there when
+        the other side went is asked the survey, if sampled."""
         assert agent.up is not None
         entry.outcome = EntryOutcome.ANSWERED
         entry.answered_at = agent.up
         entry.agent = agent.endpoint
-        record = self.record
         if self.surveyed:
-            record.survey_service, record.survey_agent = entry.service_id, agent.endpoint
-        partner_end = agent.ended
-        leg = entry.legs[-1] if entry.legs[-1].channel_id == agent.life.id else None
+            self.record.survey_service, self.record.survey_agent = entry.service_id, agent.endpoint
         leg = next(g for g in entry.legs if g.channel_id == agent.life.id)
-        refer = agent.refer
         caller_end = self.left_at
+        refer = agent.refer
         if refer is not None and (caller_end is None or at(refer) < caller_end):
-            moment = at(refer)
-            two = refer["two"]
-            one = self.oracle.history.of(refer["one"])
-            destination = refer["destination"]
-            record.transfers.append(
-                Transfer(moment, entry.service_id, self._reaches(destination, moment),
-                         destination, agent.endpoint)
-            )  # fmt: skip
-            leg.ended_at = moment
-            one_end = one.ended
-            partner_end = at(one_end) if one_end is not None else self.caller.end
-            finisher = self._finisher(two)
-            if self.surveyed and finisher is not None:
-                record.survey_service, record.survey_agent = finisher
+            # The agent's leg ends with the REFER; the caller talks on through the Local pair.
+            leg.ended_at = at(refer)
+            partner_end = self._transferred_by(entry, agent, refer)
+        else:
+            partner_end = agent.ended
         end = min(partner_end, caller_end) if caller_end is not None else partner_end
-        if refer is None or (caller_end is not None and at(refer) >= caller_end):
+        if refer is None or leg.ended_at != at(refer):
             leg.ended_at = end
         entry.ended_at = end
         if caller_end is not None and caller_end <= partner_end:
@@ -889,7 +889,22 @@ class _Walk:
         if self.surveyed and self.rules.survey is not None:
             self._survey(end)
 
+    def _transferred_by(self, entry: ServiceEntry, agent: Leg, refer: dict[str, Any]) -> datetime:
+        """The agent's blind transfer: its record, the survey's credit (the agent who finished
+        the call), and when the caller's other side (the Local pair's ``;1``) went."""
+        moment, destination = at(refer), refer["destination"]
+        self.record.transfers.append(
+            Transfer(moment, entry.service_id, self._reaches(destination, moment),
+                     destination, agent.endpoint)
+        )  # fmt: skip
+        finisher = self._finisher(refer["two"])
+        if self.surveyed and finisher is not None:
+            self.record.survey_service, self.record.survey_agent = finisher
+        one_end = self.oracle.history.of(refer["one"]).ended
+        return at(one_end) if one_end is not None else self.caller.end
+
     def _reaches(self, destination: str, moment: datetime) -> str | None:
+        """The service of decroche a transfer to ``destination`` reaches (None: outside)."""
         colleague = self.rules.colleague(destination)
         if colleague is not None:
             listing = self.rules.service_of_phone(colleague)

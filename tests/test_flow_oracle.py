@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -37,11 +38,11 @@ def _seeds() -> list[int]:
     return [int(wanted) + i for i in range(count)]
 
 
-async def test_every_record_matches_what_the_phones_lived() -> None:
+async def test_every_record_matches_what_the_phones_lived(tmp_path: Path) -> None:
     failures: list[str] = []
     checked = 0
     for seed in _seeds():
-        outcome = await play(make_scenario(seed, CALLS_PER_SCENARIO))
+        outcome = await play(make_scenario(seed, CALLS_PER_SCENARIO), tmp_path)
         checked += outcome.calls
         if outcome.problems:
             failures.append(

@@ -296,3 +296,29 @@ async def test_after_a_transfer_the_survey_credits_the_agent_who_finished_the_ca
     assert first.survey_agent != first.entries[0].agent
     assert answers(first) == [(1, Q1, 4), (2, Q2, 1)]
     assert heard(handle.to_json()).count(CONSENT) == 1
+
+
+async def test_after_a_transfer_a_caller_hanging_up_first_credits_the_same_agent(
+    tmp_path: Path,
+) -> None:
+    """Found by the oracle (tests/test_flow_oracle.py): the caller offered the survey hangs up
+    first after a transfer, so nothing is asked; the offered call was credited to the agent
+    who transferred, while an answered one goes to the agent who finished the call: each
+    agent's offered calls and answers must be counted alike."""
+    general = [
+        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
+        for e in GENERAL
+    ]
+    police = [
+        AgentScript(endpoint=e, ring_time=2.0) for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
+    ]
+    async with running_system([*general, *police], rules_path=rules_with(tmp_path)) as system:
+        handle = system.pbx.place_call(caller("0610000032", talk_time=12.0))
+        await system.settle(2)
+        await handle.wait()
+    first = system.records.by_caller("0610000032")
+    (leg,) = [r for r in system.records.finished if r.transfer_of == first.call_id]
+    (taken,) = leg.entries
+    assert taken.outcome is EntryOutcome.ANSWERED and taken.agent is not None
+    assert first.survey_offered is True and first.survey == []
+    assert (first.survey_service, first.survey_agent) == ("police_municipale", taken.agent)

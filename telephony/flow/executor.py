@@ -377,14 +377,20 @@ class CallFlow:
             # Whoever hung up first, the phone is free again (the story closes the entry on a
             # caller's hang-up).
             release(self.session.last_event_at)
+            if self._survey is not None:
+                self._credit_finisher()
         if self._survey is not None:
-            # The agent hung up first: the caller is still here for the questions, about the
-            # agent who finished the call (the last one a transfer reached, if any).
-            finisher = self._links.finisher() if self._links is not None else None
-            if finisher is not None:
-                self.story.survey_service, self.story.survey_agent = finisher
+            # The agent hung up first: the caller is still here for the questions.
             await self.session.leave_bridge(bridge_id)
             await ask_survey(self.session, self.story, self._survey, started_at=ended.at)
+
+    def _credit_finisher(self) -> None:
+        """The survey is about the agent who finished the call: the last one a transfer
+        reached, if any. Whether or not the caller stays for the questions, so that each
+        agent's offered calls and answers are counted alike."""
+        finisher = self._links.finisher() if self._links is not None else None
+        if finisher is not None:
+            self.story.survey_service, self.story.survey_agent = finisher
 
     def _transfer_service(self, destination: str) -> str | None:
         """The service a blind transfer to ``destination`` reaches in decroche, if one."""
