@@ -75,18 +75,15 @@ async def test_a_key_after_the_second_invitation_is_a_request() -> None:
     assert record.outcome is CallOutcome.CALLBACK
 
 
+def another_number_then_silence(number: str) -> CallerScript:
+    """The accueil (0), nobody answers; 2 (another number) at the invitation, then no digits."""
+    keys = (KeyPress(digits="0", after=1.0), KeyPress(digits="2", after=1.0, media=INVITATION))
+    return CallerScript(caller_number=number, keys=keys, patience=300.0)
+
+
 async def test_key_2_then_no_digits_is_no_request() -> None:
     async with running_system(nobody_answers()) as system:
-        handle = system.pbx.place_call(
-            CallerScript(
-                caller_number="0699999993",
-                keys=(
-                    KeyPress(digits="0", after=1.0),
-                    KeyPress(digits="2", after=1.0, media=INVITATION),
-                ),
-                patience=300.0,
-            )
-        )
+        handle = system.pbx.place_call(another_number_then_silence("0699999993"))
         await system.settle(1)
     record = system.records.by_caller("0699999993")
     assert [c.kind for c in record.callbacks] == ["overflowed"]
@@ -98,16 +95,7 @@ async def test_the_call_ends_when_decroche_hangs_up_after_waiting_for_digits() -
     # Found by the oracle (tests/test_flow_oracle.py): the record ended at the number prompt's
     # end, 8 s before decroche, having waited for digits in vain, hung up.
     async with running_system(nobody_answers()) as system:
-        handle = system.pbx.place_call(
-            CallerScript(
-                caller_number="0699999994",
-                keys=(
-                    KeyPress(digits="0", after=1.0),
-                    KeyPress(digits="2", after=1.0, media=INVITATION),
-                ),
-                patience=300.0,
-            )
-        )
+        handle = system.pbx.place_call(another_number_then_silence("0699999994"))
         await system.settle(1)
     record = system.records.by_caller("0699999994")
     assert handle.ended is not None and handle.ended["how"] == "hung_up_by_app"

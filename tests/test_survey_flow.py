@@ -269,33 +269,44 @@ async def test_the_ring_back_follows_the_consent_until_an_agent_answers(tmp_path
     ]
 
 
+async def transferred_to_police(
+    tmp_path: Path, script: CallerScript, *, police_talk_time: float | None
+) -> tuple[CallRecord, CallRecord, list[str]]:
+    """Every call sampled: the accueil's agent answers and transfers the caller to the
+    police's line 3 s later. The first call's record, the transferred leg's, what the caller
+    heard."""
+    general = [
+        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
+        for e in GENERAL
+    ]
+    police = [
+        AgentScript(endpoint=e, ring_time=2.0, talk_time=police_talk_time)
+        for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
+    ]
+    async with running_system([*general, *police], rules_path=rules_with(tmp_path)) as system:
+        handle = system.pbx.place_call(script)
+        await system.settle(2)
+        await handle.wait()
+    first = system.records.by_caller(script.caller_number)
+    (leg,) = [r for r in system.records.finished if r.transfer_of == first.call_id]
+    return first, leg, heard(handle.to_json())
+
+
 async def test_after_a_transfer_the_survey_credits_the_agent_who_finished_the_call(
     tmp_path: Path,
 ) -> None:
     """Issue 15, defect 12: the accueil's agent transfers the caller to the police's line; the
     police agent who took the leg hangs up first: the caller's survey is about that agent, and
     the leg is never offered the consent a second time."""
-    general = [
-        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
-        for e in GENERAL
-    ]
-    police = [
-        AgentScript(endpoint=e, ring_time=2.0, talk_time=4.0)
-        for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
-    ]
-    async with running_system([*general, *police], rules_path=rules_with(tmp_path)) as system:
-        handle = system.pbx.place_call(caller("0610000031", survey=("4", "1")))
-        await system.settle(2)
-        await handle.wait()
-    first = system.records.by_caller("0610000031")
-    (leg,) = [r for r in system.records.finished if r.transfer_of == first.call_id]
+    script = caller("0610000031", survey=("4", "1"))
+    first, leg, media = await transferred_to_police(tmp_path, script, police_talk_time=4.0)
     (taken,) = leg.entries
     assert taken.outcome is EntryOutcome.ANSWERED and taken.agent is not None
     assert first.survey_offered is True and leg.survey_offered is False
     assert (first.survey_service, first.survey_agent) == ("police_municipale", taken.agent)
     assert first.survey_agent != first.entries[0].agent
     assert answers(first) == [(1, Q1, 4), (2, Q2, 1)]
-    assert heard(handle.to_json()).count(CONSENT) == 1
+    assert media.count(CONSENT) == 1
 
 
 async def test_after_a_transfer_a_caller_hanging_up_first_credits_the_same_agent(
@@ -305,19 +316,8 @@ async def test_after_a_transfer_a_caller_hanging_up_first_credits_the_same_agent
     first after a transfer, so nothing is asked; the offered call was credited to the agent
     who transferred, while an answered one goes to the agent who finished the call: each
     agent's offered calls and answers must be counted alike."""
-    general = [
-        AgentScript(endpoint=e, ring_time=2.0, transfer_to="0232464317", transfer_after=3.0)
-        for e in GENERAL
-    ]
-    police = [
-        AgentScript(endpoint=e, ring_time=2.0) for e in ("PJSIP/1201", "PJSIP/1202", "PJSIP/1203")
-    ]
-    async with running_system([*general, *police], rules_path=rules_with(tmp_path)) as system:
-        handle = system.pbx.place_call(caller("0610000032", talk_time=12.0))
-        await system.settle(2)
-        await handle.wait()
-    first = system.records.by_caller("0610000032")
-    (leg,) = [r for r in system.records.finished if r.transfer_of == first.call_id]
+    script = caller("0610000032", talk_time=12.0)
+    first, leg, _ = await transferred_to_police(tmp_path, script, police_talk_time=None)
     (taken,) = leg.entries
     assert taken.outcome is EntryOutcome.ANSWERED and taken.agent is not None
     assert first.survey_offered is True and first.survey == []
