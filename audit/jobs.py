@@ -14,7 +14,7 @@ from pathlib import Path
 
 from audit.results import AuditRun, RunStatus, Trigger, Verdict
 from audit.run import AuditRunner, touched_paths
-from audit.store import AuditStore
+from audit.store import AuditStore, AuditStoreError
 from routing_rules.compiled import CompiledRules
 
 log = logging.getLogger(__name__)
@@ -129,11 +129,20 @@ class AuditJobs:
     def latest(self) -> AuditRun | None:
         return self.store.latest()
 
+    def _latest_or_why(self) -> tuple[AuditRun | None, str | None]:
+        """The last run, or why it cannot be read (the database down: /healthz and /metrics
+        must still answer, the service's own health says the database is down)."""
+        try:
+            return self.store.latest(), None
+        except AuditStoreError as exc:
+            return None, str(exc).split("\n")[0]
+
     def health(self) -> dict[str, object]:
         """The ``audit`` detail of ``/healthz``: the last run and its failing paths."""
-        last = self.latest()
+        last, why = self._latest_or_why()
         if last is None:
-            return {"last_run": None, "running": self.running is not None}
+            unread = {"unreadable": why} if why else {}
+            return {"last_run": None, "running": self.running is not None, **unread}
         return {
             "last_run": last.id,
             "at": last.started_at.isoformat(),
@@ -149,7 +158,7 @@ class AuditJobs:
 
     def metrics(self) -> list[str]:
         """Prometheus lines: the last run's paths by result, whether it passed, and when."""
-        last = self.latest()
+        last = self._latest_or_why()[0]
         lines = [
             "# HELP decroche_audit_paths Paths of the last audit run, by result.",
             "# TYPE decroche_audit_paths gauge",

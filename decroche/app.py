@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from decroche.config import Config, load_config
 from decroche.errors import AppError, ConfigError
+from decroche.faults import database_reason
 
 if TYPE_CHECKING:
     from analytics.api import Indicators
@@ -70,6 +71,38 @@ def safe_url(url: str) -> str:
         return "(adresse de base de données invalide)"
 
 
+# The databases decroche writes to, and how their URLs are written (the drivers it ships).
+SUPPORTED_DATABASES = (
+    "SQLite (sqlite:///chemin/decroche.db) ou PostgreSQL "
+    "(postgresql+psycopg://utilisateur:mot-de-passe@hôte/base)"
+)
+
+
+def check_database_url(url: str, where: str) -> None:
+    """Refuse, in one French line naming ``where`` it was given, a database URL decroche cannot
+    use: unreadable, another database than SQLite or PostgreSQL, or a driver it does not ship."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise AppError(
+            f"{where} : adresse de base de données illisible ; il faut {SUPPORTED_DATABASES}"
+        ) from exc
+    backend, driver = parsed.get_backend_name(), parsed.drivername.partition("+")[2]
+    if backend not in ("sqlite", "postgresql"):
+        raise AppError(
+            f"{where} : base de données « {backend} » non prise en charge ; "
+            f"decroche enregistre dans {SUPPORTED_DATABASES}"
+        )
+    if driver not in ("", "pysqlite" if backend == "sqlite" else "psycopg"):
+        raise AppError(
+            f"{where} : pilote « {driver} » non fourni avec decroche ; écrivez "
+            + ("sqlite:///…" if backend == "sqlite" else "postgresql+psycopg://…")
+        )
+
+
 def _sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (None for another database or an in-memory one)."""
     from sqlalchemy.engine import make_url
@@ -106,6 +139,7 @@ class App:
         self._pseudonymiser: Pseudonymiser | None = None
         self._store: RecordStore | None = None
         self._rules: RulesHolder | None = None
+        self._url_checked = database is not None
 
     @classmethod
     def load(cls, config_path: Path | None = None, *, database_url: str | None = None) -> App:
@@ -116,7 +150,26 @@ class App:
 
     @property
     def database_url(self) -> str:
-        return self._database_url or self.config.database_url()
+        """The records' database URL, checked: one French line if decroche cannot use it."""
+        url = self._database_url or self.config.database_url()
+        if not self._url_checked:
+            check_database_url(url, "--db" if self._database_url else "storage.url")
+            self._url_checked = True
+        return url
+
+    def data_dir(self) -> Path:
+        """The data directory (SQLite database, journal, reports), created if need be."""
+        path = self.config.data_dir
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from routing_rules.messages import os_reason
+
+            raise AppError(
+                f"dossier de données {path} impossible à créer ({os_reason(exc)}) : "
+                "corrigez data_dir dans la configuration"
+            ) from exc
+        return path
 
     def database(self, *, create: bool = False) -> Database:
         """The call records database, its schema brought up to date.
@@ -131,6 +184,8 @@ class App:
         from telephony.records.errors import RecordsError
 
         url = self.database_url
+        if url == self.config.database_url() and not self.config.storage.url:
+            self.data_dir()  # the database is in it: its own error names the setting to fix
         file = self.database_missing()
         if not create and file is not None:
             raise AppError(
@@ -140,9 +195,9 @@ class App:
         try:
             self._database = open_store(url)
         except RecordsError as exc:
-            raise AppError(f"base des appels {safe_url(url)} inutilisable : {exc}") from exc
-        except OSError as exc:  # the SQLite file's folder cannot be created or read
-            raise AppError(f"base des appels {safe_url(url)} inaccessible : {exc}") from exc
+            raise AppError(
+                f"base des appels {safe_url(url)} inutilisable : {database_reason(exc)}"
+            ) from exc
         return self._database
 
     def database_missing(self) -> Path | None:
@@ -173,7 +228,9 @@ class App:
             finally:
                 database.dispose()
         except RecordsError as exc:
-            raise AppError(f"base des appels {safe_url(self.database_url)} : {exc}") from exc
+            raise AppError(
+                f"base des appels {safe_url(self.database_url)} : {database_reason(exc)}"
+            ) from exc
 
     def recorded_calls(self, start: date, end: date) -> list[CallRecord]:
         """The stored calls of the local days ``start``..``end`` (one day of margin each side:
@@ -187,7 +244,8 @@ class App:
             return calls_started_between(self.database(), low, high)
         except RecordsError as exc:
             raise AppError(
-                f"lecture des appels de {safe_url(self.database_url)} impossible : {exc}"
+                f"lecture des appels de {safe_url(self.database_url)} impossible : "
+                f"{database_reason(exc)}"
             ) from exc
 
     def service_database(self) -> Database:
@@ -196,7 +254,7 @@ class App:
         if self._database is None:
             from telephony.records.engine import open_store
 
-            self.config.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir()  # the journal's home: refused at once if it cannot be made
             self._database = open_store(self.database_url, upgrade=False)
         return self._database
 
@@ -208,8 +266,9 @@ class App:
 
             storage = self.config.storage
             try:
+                secret = storage.pseudonym_secret.get_secret_value()
                 self._pseudonymiser = pseudonymiser_from_config(
-                    storage.pseudonym_secret.get_secret_value(), self.config.data_dir
+                    secret, self.config.data_dir if secret else self.data_dir()
                 )
             except PseudonymError as exc:
                 raise AppError(f"clé de pseudonymisation inutilisable : {exc}") from exc
@@ -244,6 +303,8 @@ class App:
             except RulesInvalid as exc:
                 from routing_rules.messages import counted
 
+                if len(exc.problems) == 1:  # one line: "FILE:LINE:COL: what"
+                    raise AppError(f"règles de routage refusées : {exc.problems[0]}") from exc
                 problems = "\n".join(str(p) for p in exc.problems)
                 raise AppError(
                     f"règles de routage {self.rules_path} refusées "
@@ -516,11 +577,17 @@ class App:
     # --- the running service ----------------------------------------------------------------
 
     def service(
-        self, *, clock: Clock | None = None, router: RouterSettings | None = None
+        self,
+        *,
+        clock: Clock | None = None,
+        router: RouterSettings | None = None,
+        web_tables: bool = False,
     ) -> Service:
+        """The running service's parts (``web_tables``: its writer makes the web app's tables
+        too, as ``decroche serve`` needs)."""
         from decroche.service import Service
 
-        return Service.build(self, clock=clock, router=router)
+        return Service.build(self, clock=clock, router=router, web_tables=web_tables)
 
     def close(self) -> None:
         if self._database is not None:
@@ -529,4 +596,4 @@ class App:
             self._store = None
 
 
-__all__ = ["App", "AppError", "ConfigError", "safe_url"]
+__all__ = ["App", "AppError", "ConfigError", "check_database_url", "safe_url"]

@@ -233,7 +233,9 @@ class _Dashboard:
     def start(self) -> str:
         self._thread.start()
         if not self.ready.wait(30.0) or self.url is None:
-            raise click.ClickException("the dashboard did not start")
+            raise click.ClickException(
+                "le tableau de bord n'a pas démarré (voir les messages ci-dessus)"
+            )
         return self.url
 
     def _run(self) -> None:

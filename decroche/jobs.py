@@ -18,6 +18,7 @@ Times are in the rules' time zone. A new job: a callable here, one ``add_job`` i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -163,16 +164,61 @@ class AuditMonthReport:
             log.exception("audit report of %s not written", f"{last:%Y-%m}")
 
 
+class Retried:
+    """A scheduled job run again after it failed — ``first_s`` later, then twice as long each
+    time up to ``most_s`` — until it succeeds. APScheduler's own trigger would only come back at
+    its next date: a month for the monthly report, a day for the maintenance."""
+
+    def __init__(
+        self,
+        job: Callable[[], object],
+        scheduler: Any,
+        name: str,
+        *,
+        first_s: float = 300.0,
+        most_s: float = 3600.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._job = job
+        self._scheduler = scheduler
+        self.name = name
+        self._first_s = first_s
+        self._most_s = most_s
+        self._delay_s = first_s
+        self._now = now
+
+    def __call__(self) -> None:
+        try:
+            self._job()
+        except Exception as exc:
+            delay, self._delay_s = self._delay_s, min(self._most_s, self._delay_s * 2)
+            log.error(
+                "job %s failed (%s); next attempt in %d s", self.name, exc, delay, exc_info=exc
+            )
+            self._scheduler.add_job(
+                self,
+                "date",
+                run_date=self._now() + timedelta(seconds=delay),
+                id=f"{self.name}-retry",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+            return
+        self._delay_s = self._first_s
+
+
 def schedule_jobs(app: App, scheduler: Any, audit: AuditJobs | None = None) -> None:
-    """Add every job of the service to an APScheduler 3 scheduler (the service made the tables
-    of the reports' ledger at start: the jobs run no migration of their own); ``audit``: the
-    service's audits."""
+    """Add every job of the service to an APScheduler 3 scheduler, the monthly report's
+    catch-up run included (so: once the database's tables exist — the service makes them as
+    soon as it reaches the database; the jobs run no migration of their own); ``audit``: the
+    service's audits. The monthly report and the maintenance, when they fail, are run again a
+    few minutes later (:class:`Retried`)."""
     from reports.schedule import schedule_monthly_reports
 
-    monthly = app.monthly_report_job(upgrade=False)
+    monthly = Retried(app.monthly_report_job(upgrade=False), scheduler, "monthly-report")
     schedule_monthly_reports(scheduler, monthly, timezone=app.timezone)
     scheduler.add_job(
-        app.maintenance(),
+        Retried(app.maintenance(), scheduler, "retention"),
         "cron",
         hour=3,
         minute=30,

@@ -18,7 +18,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from audit.jobs import AuditJobs
     from decroche.app import App
+    from decroche.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -49,59 +51,63 @@ def configure_logging(level: str, json_logs: bool) -> None:
 
 
 async def run_service(app: App) -> None:
+    """Run until SIGTERM or SIGINT. The web port is taken first (a port in use stops the start
+    before any call is taken); the service then starts even with the database down — calls are
+    journaled, its tables made as soon as it answers (the writer's thread, see
+    :class:`decroche.service.SchemaFirst`) — and the scheduled jobs and the audits begin once
+    they exist."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from audit.store import upgrade_audit_schema
-    from decroche.jobs import schedule_jobs
     from decroche.web import publish_live, running_web
-    from reports.accounts import upgrade_web_schema
     from reports.live import InMemoryLiveFeed
     from reports.web import create_app
-    from telephony.records.engine import upgrade_schema
 
-    service = app.service()
+    service = app.service(web_tables=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, service.reload_rules)
-    # One schema upgrade at a time (Alembic's state is global to the process): the records',
-    # the web app's tables, the audit's, then the writer's own check as the service starts.
-    try:
-        await loop.run_in_executor(None, upgrade_schema, service.database.engine)
-        await loop.run_in_executor(None, upgrade_web_schema, service.database.engine)
-    except Exception as exc:  # the writer journals until the database is back
-        log.error("call records database unavailable at start: %s", exc)
-    audit = None
-    try:
-        await loop.run_in_executor(None, upgrade_audit_schema, service.database.engine)
-        audit = app.audit_jobs(store=app.audit_store(upgrade=False))
-    except Exception as exc:  # the calls go on; the audits wait for the next start
-        log.error("audit tables unavailable at start, no audit this time: %s", exc)
-    await service.start()
-    if audit is not None:
-        audit.start()
-        # After each reload, the paths the change touched are audited.
-        service.rules.add_listener(audit.rules_changed)
+    # Built now (the web app shows it), started once its tables exist (start_jobs).
+    audit = app.audit_jobs(store=app.audit_store(upgrade=False))
     live = InMemoryLiveFeed()
-    publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
-    scheduler = AsyncIOScheduler(timezone=app.timezone)
-    schedule_jobs(app, scheduler, audit)
-    scheduler.start()
     web = app.config.web
     site = create_app(app.web_deps(service, live, audit), make_tables=False)
     try:
         async with running_web(site, web.host, web.port) as url:
-            log.info("decroche is serving: tableau de bord %s, metrics %smetrics", url, url)
-            await stop.wait()
-            log.info("stopping: draining calls")
+            await service.start()
+            publisher = asyncio.create_task(publish_live(service, live), name="live-feed")
+            scheduler = AsyncIOScheduler(timezone=app.timezone)
+            scheduler.start()
+            jobs = asyncio.create_task(start_jobs(app, service, scheduler, audit), name="jobs")
+            try:
+                log.info("decroche is serving: tableau de bord %s, metrics %smetrics", url, url)
+                await stop.wait()
+                log.info("stopping: draining calls")
+            finally:
+                scheduler.shutdown(wait=False)
+                for task in (jobs, publisher):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                await audit.close()
+                await service.stop()
     finally:
-        scheduler.shutdown(wait=False)
-        if audit is not None:
-            await audit.close()
-        publisher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await publisher
-        await service.stop()
         app.close()
-        log.info("stopped")
+    log.info("stopped")
+
+
+async def start_jobs(app: App, service: Service, scheduler: Any, audit: AuditJobs) -> None:
+    """Schedule the jobs and start the audits once the database's tables exist: the monthly
+    report's catch-up reads the reports' ledger, the audits write their runs, and a database
+    down at start has neither yet."""
+    from decroche.jobs import schedule_jobs
+
+    if not service.schema_ready.is_set():
+        log.warning("scheduled jobs and audits wait for the call records database")
+    await service.schema_ready.wait()
+    audit.start()
+    # After each reload, the paths the change touched are audited.
+    service.rules.add_listener(audit.rules_changed)
+    schedule_jobs(app, scheduler, audit)
+    log.info("scheduled jobs started (monthly report, maintenance, audits)")

@@ -11,18 +11,28 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from audit.store import AuditStoreError, upgrade_audit_schema
+from decroche.app import AppError
 from decroche.config import Config
+from decroche.faults import database_reason, service_problems
+from reports.accounts import upgrade_web_schema
+from reports.errors import ReportsError
 from routing_rules.holder import RulesHolder, RulesWatcher
 from telephony.ari.client import AriClient
+from telephony.ari.errors import AriError, Unauthorized
 from telephony.clock import Clock, RealClock
 from telephony.flow.router import Router, RouterSettings
+from telephony.records.codec import WriteItem
 from telephony.records.engine import Database
+from telephony.records.errors import JournalError, StoreUnavailable
 from telephony.records.journal import Journal
-from telephony.records.store import RecordStore
-from telephony.records.writer import RecordWriter
+from telephony.records.store import ApplyResult, RecordStore
+from telephony.records.writer import RecordWriter, WriterState
 
 if TYPE_CHECKING:
     from decroche.app import App
@@ -46,30 +56,113 @@ def router_settings(config: Config, given: RouterSettings | None = None) -> Rout
     return given
 
 
+def journal(path: Path) -> Journal:
+    """The records' journal; one French line if the one left by the last run cannot be read
+    (its calls would be lost: nothing starts until someone looks)."""
+    try:
+        return Journal(path)
+    except JournalError as exc:
+        raise AppError(
+            f"journal des appels {path} illisible ({database_reason(exc)}) : il contient peut-"
+            "être des appels pas encore écrits dans la base ; vérifiez ses droits"
+        ) from exc
+
+
+def asterisk_refusal(exc: AriError, config: Config) -> str:
+    """Why the service could not start listening to Asterisk, in one French line."""
+    ari = config.ari
+    if isinstance(exc, Unauthorized):
+        return (
+            f"Asterisk refuse l'utilisateur ARI « {ari.username} » (erreur 401) : vérifiez "
+            "ari.username et le mot de passe (DECROCHE_ARI__PASSWORD, celui de "
+            f"[{ari.username}] dans ari.conf)"
+        )
+    if getattr(exc, "status", None) == 400:
+        return (
+            f"Asterisk refuse l'application ARI « {ari.app} » (erreur 400) : vérifiez ari.app "
+            "et que le module res_ari est chargé"
+        )
+    return (
+        f"Asterisk injoignable à {ari.url} : pas de connexion ARI (WebSocket) ; vérifiez "
+        "ari.url et qu'Asterisk est démarré avec ARI activé (http.conf, ari.conf)"
+    )
+
+
+class SchemaFirst:
+    """The record store as the service's writer uses it (a ``BatchStore``).
+
+    The writer calls :meth:`ensure_schema` from its thread until the database answers, with its
+    own growing delay, before writing anything: the service starts with the database down, and
+    its tables are made the moment it is back. The web app's tables (accounts, reports' ledger)
+    and the audit's are made there too — in that one thread, after the records', as Alembic
+    runs one at a time — then ``on_ready`` is called (from the writer's thread).
+    """
+
+    def __init__(self, store: RecordStore, then: Sequence[Callable[[], None]] = ()) -> None:
+        self._store = store
+        self._then = tuple(then)
+        self.ready = False
+        self.on_ready: Callable[[], None] = lambda: None
+
+    def ensure_schema(self) -> None:
+        self._store.ensure_schema()
+        for step in self._then:
+            try:
+                step()
+            except (ReportsError, AuditStoreError) as exc:  # the database went away: tried again
+                raise StoreUnavailable(str(exc)) from exc
+        self.ready = True
+        self.on_ready()
+
+    def apply(self, items: Sequence[WriteItem]) -> ApplyResult:
+        return self._store.apply(items)
+
+    def close_interrupted(self, before_seq: int, seq: int) -> int:
+        return self._store.close_interrupted(before_seq, seq)
+
+
 @dataclass
 class Service:
     config: Config
     clock: Clock
     database: Database
     store: RecordStore
+    schema: SchemaFirst
     writer: RecordWriter
     rules: RulesHolder
     client: AriClient
     router: Router
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Set once the database's tables exist (the writer made them): the jobs wait for it.
+    schema_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def build(
-        cls, app: App, *, clock: Clock | None = None, router: RouterSettings | None = None
+        cls,
+        app: App,
+        *,
+        clock: Clock | None = None,
+        router: RouterSettings | None = None,
+        web_tables: bool = False,
     ) -> Service:
         """The service of ``app``; ``router``: settings replacing the configuration's (the demo
-        and the what-if replays run in virtual time)."""
+        and the what-if replays run in virtual time); ``web_tables``: the writer makes the web
+        app's tables too, with the records' (``decroche serve``: see :class:`SchemaFirst`)."""
         config = app.config
         clock = clock or RealClock()
         # The service starts even with the database down: the writer journals until it is back.
         database = app.service_database()
         store = app.store()
-        writer = RecordWriter(store, Journal(config.data_dir / "records.journal"))
+        schema = SchemaFirst(
+            store,
+            [
+                lambda: upgrade_web_schema(database.engine),
+                lambda: upgrade_audit_schema(database.engine),
+            ]
+            if web_tables
+            else [],
+        )
+        writer = RecordWriter(schema, journal(config.data_dir / "records.journal"))
         rules = app.rules
         client = AriClient(
             config.ari.url,
@@ -83,6 +176,7 @@ class Service:
             clock=clock,
             database=database,
             store=store,
+            schema=schema,
             writer=writer,
             rules=rules,
             client=client,
@@ -96,8 +190,24 @@ class Service:
         )
 
     async def start(self) -> None:
+        """Start writing records and listening to Asterisk; :class:`AppError` (French) if
+        Asterisk refuses decroche or cannot be reached, with nothing left running."""
+        loop = asyncio.get_running_loop()
+
+        def ready() -> None:
+            loop.call_soon_threadsafe(self.schema_ready.set)
+
+        self.schema.on_ready = ready
         self.writer.start()
-        await self.router.start()
+        try:
+            await self.router.start()
+        except BaseException as exc:
+            await self.router.close()
+            await self.writer.aclose()
+            await self.client.close()
+            if isinstance(exc, AriError):
+                raise AppError(asterisk_refusal(exc, self.config)) from exc
+            raise
         # Every reload (file change, SIGHUP): the new rules' phones are checked with Asterisk.
         self.rules.add_listener(lambda _rules: self.router.rules_changed())
         watcher = RulesWatcher(self.rules)
@@ -135,14 +245,25 @@ class Service:
     # --- health and metrics --------------------------------------------------------------------
 
     def health(self) -> dict[str, object]:
+        """/healthz: ``status`` ok or degraded, and ``problems``, one French sentence each."""
         status = self.writer.status()
         phones = self.router.phones
+        problems = service_problems(
+            ari_connected=self.router.stream.connected,
+            accepting_calls=self.router.accepting,
+            records=status,
+        )
         return {
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "ari_connected": self.router.stream.connected,
             "accepting_calls": self.router.accepting,
             "rules_version": self.rules.version,
             "records": status.state.value,
             "journal_backlog": status.journal_backlog,
+            # Calls whose records neither the database nor the journal holds (disk full).
+            "calls_in_memory": status.calls_in_memory,
+            "records_error": status.journal_error or status.last_error,
             # The rules' phones Asterisk does not know (never rung): a configuration to fix,
             # not an outage, so they do not change the status.
             "phones": phones.as_dict() if phones is not None else None,
@@ -196,6 +317,16 @@ class Service:
             f"decroche_ari_malformed_frames_total {stream.malformed}",
             "# TYPE decroche_journal_backlog gauge",
             f"decroche_journal_backlog {status.journal_backlog}",
+            "# HELP decroche_records_in_memory Record items neither in the database nor in the "
+            "journal (journal unwritable): lost if the process ends.",
+            "# TYPE decroche_records_in_memory gauge",
+            f"decroche_records_in_memory {status.held_in_memory}",
+            "# HELP decroche_calls_in_memory Calls with records held in memory only.",
+            "# TYPE decroche_calls_in_memory gauge",
+            f"decroche_calls_in_memory {status.calls_in_memory}",
+            "# HELP decroche_records_database_up Whether records are written to the database.",
+            "# TYPE decroche_records_database_up gauge",
+            f"decroche_records_database_up {int(status.state is WriterState.OK)}",
             "# TYPE decroche_rules_info gauge",
             f'decroche_rules_info{{version="{self.rules.version}"}} 1',
         ]

@@ -16,7 +16,8 @@ from aiohttp import web
 from audit.jobs import AuditJobs
 from audit.results import AuditRun, Trigger
 from audit.store import AuditStore
-from decroche.app import App
+from decroche.app import App, AppError
+from decroche.faults import database_reason, records_problems
 from decroche.presence import RouterPresence
 from decroche.service import Service
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
@@ -92,13 +93,18 @@ class ServiceStatus:
                 bool(h["accepting_calls"]),
                 "active" if h["accepting_calls"] else "arrêt en cours",
             ),
-            HealthCheck(
-                "Enregistrements",
-                h["records"] == "ok",
-                f"état {h['records']}, {h['journal_backlog']} en attente dans le journal",
-            ),
+            self._records(self._service),
             self._phones(self._service),
         ]
+
+    @staticmethod
+    def _records(service: Service) -> HealthCheck:
+        problems = records_problems(service.writer.status())
+        if problems:
+            return HealthCheck("Enregistrement des appels", False, " ; ".join(problems))
+        return HealthCheck(
+            "Enregistrement des appels", True, "écrits dans la base au fil des appels"
+        )
 
     @staticmethod
     def _phones(service: Service) -> HealthCheck:
@@ -124,7 +130,7 @@ class ServiceStatus:
             with self._database.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:  # any failure is what this page must show, not raise
-            return HealthCheck("Base de données", False, f"injoignable : {type(exc).__name__}")
+            return HealthCheck("Base de données", False, f"injoignable : {database_reason(exc)}")
         return HealthCheck("Base de données", True, f"joignable ({self._database.dialect})")
 
 
@@ -333,23 +339,60 @@ async def publish_live(service: Service, live: InMemoryLiveFeed, every_s: float 
         await asyncio.sleep(every_s)
 
 
+class PortTaken(AppError):
+    """The web port cannot be listened on (taken by another program, or not allowed)."""
+
+
 @asynccontextmanager
-async def running_web(app: web.Application, host: str, port: int) -> AsyncIterator[str]:
+async def running_web(
+    app: web.Application, host: str, port: int, *, elsewhere: bool = False
+) -> AsyncIterator[str]:
+    """Serve ``app`` on ``host:port`` until the block ends; the URL is the block's value.
+
+    A port that cannot be listened on is :class:`PortTaken` (French), never silently another
+    one: the town's bookmarks, proxy and monitoring point at the configured port.
+    ``elsewhere`` (the demo): take a free port instead, and say so loudly on stderr.
+    """
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
     try:
-        await site.start()
-    except OSError:
-        site = web.TCPSite(runner, host, 0)  # the port is taken: any free one will do
-        await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None) or []
-    bound = sockets[0].getsockname()[1] if sockets else port
-    try:
-        yield f"http://{host}:{bound}/"
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+        except OSError as exc:
+            if not elsewhere:
+                raise PortTaken(port_refusal(host, port, exc)) from exc
+            site = web.TCPSite(runner, host, 0)
+            await site.start()
+            print(
+                f"ATTENTION : {port_refusal(host, port, exc)}. Le tableau de bord prend un "
+                f"autre port : {site_port(site, port)}.",
+                file=sys.stderr,
+            )
+        yield f"http://{host}:{site_port(site, port)}/"
     finally:
         await runner.cleanup()
+
+
+def port_refusal(host: str, port: int, exc: OSError) -> str:
+    """Why the web port cannot be listened on, in French."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        why = "déjà pris par un autre programme (un autre decroche ?)"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = "interdit à cet utilisateur (ports sous 1024 réservés)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = f"adresse {host} inconnue de cette machine"
+    else:
+        why = f"inutilisable ({exc.strerror or exc})"
+    return f"port {port} de {host} {why} : changez web.port (ou web.host) dans la configuration"
+
+
+def site_port(site: web.TCPSite, asked: int) -> int:
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    return int(sockets[0].getsockname()[1]) if sockets else asked
 
 
 @asynccontextmanager
@@ -365,7 +408,8 @@ async def demo_dashboard(app: App) -> AsyncIterator[str]:
     deps = build_web_deps(app, None, InMemoryLiveFeed())
     web_config = app.config.web
     try:
-        async with running_web(create_app(deps), web_config.host, web_config.port) as url:
+        site = create_app(deps)
+        async with running_web(site, web_config.host, web_config.port, elsewhere=True) as url:
             logins = ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS)
             print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : {logins}")
             print("Simulation « et si » des règles : informatique, page Système (/systeme/et-si)")

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reports.documents import ReportInputs, build_report, write_report
+from reports.errors import ReportsOwed
 from reports.periods import Period
-from reports.schedule import ReportLedger, run_due_reports
+from reports.schedule import MONTHLY, ReportLedger, months_due, run_due_reports
 
 
 class MonthlyReportJob:
-    """Callable with no argument, as APScheduler wants: generates every monthly report due.
+    """Callable with no argument, as APScheduler wants: generates every monthly report due, and
+    raises :class:`ReportsOwed` when one could not be (to be run again later).
 
     ``inputs`` is asked at each run, so a report follows the rules in force that day (services'
     names, time zone, survey scales) and the configured town and objectives; so is ``ledger``,
@@ -43,4 +45,11 @@ class MonthlyReportJob:
             return write_report(document, self._out, pdf=self._pdf)
 
         today = now.astimezone(inputs.settings.zone).date()
-        return run_due_reports(self._ledger(), generate, today=today, now=now)
+        ledger = self._ledger()
+        generated = run_due_reports(ledger, generate, today=today, now=now)
+        # A month that failed stays due: say so, so that the scheduler runs the job again
+        # (its cron would only come back next month).
+        owed = months_due(today, ledger.done_periods(MONTHLY))
+        if owed:
+            raise ReportsOwed([m.label_fr for m in generated], [m.label_fr for m in owed])
+        return generated

@@ -128,3 +128,71 @@ def test_scheduler_gets_the_monthly_job_and_a_catch_up_run() -> None:
     assert monthly.coalesce is True and monthly.max_instances == 1
     assert monthly.misfire_grace_time is None
     assert month_period("2026-10").is_month
+
+
+class Scheduler:
+    """What :class:`decroche.jobs.Retried` asks of APScheduler: its one-off runs, noted."""
+
+    def __init__(self) -> None:
+        self.added: list[dict[str, object]] = []
+
+    def add_job(self, job: object, trigger: str, **options: object) -> None:
+        self.added.append({"job": job, "trigger": trigger, **options})
+
+
+def test_the_catch_up_on_a_fresh_database_is_retried_until_it_works(tmp_path: Path) -> None:
+    """Issue 19, point 7: run before the reports' ledger exists (a database that was down at
+    start), the catch-up failed ("no such table: generated_reports") and was dropped until the
+    next month. It is now run again a few minutes later, longer each time, until it works."""
+    from decroche.jobs import Retried
+
+    with temporary_database("sqlite", tmp_path) as database:
+        fill(database, town_calls(date(2026, 10, 1), 31, 2))
+        app = App(Config(data_dir=tmp_path / "data"), database_url=database.url)
+        job = app.monthly_report_job(tmp_path / "out", now=lambda: NOW, pdf=False, upgrade=False)
+        scheduler = Scheduler()
+        retried = Retried(job, scheduler, "monthly-report", now=lambda: NOW)
+        retried()  # no table yet
+        retried()
+        assert [(a["trigger"], a["run_date"], a["id"]) for a in scheduler.added] == [
+            ("date", NOW + timedelta(minutes=5), "monthly-report-retry"),
+            ("date", NOW + timedelta(minutes=10), "monthly-report-retry"),
+        ]
+        assert scheduler.added[0]["job"] is retried
+        upgrade_web_schema(database.engine)  # the service reached its database
+        retried()
+        assert len(scheduler.added) == 2  # done: nothing more to run
+        assert (tmp_path / "out" / "bilan-mensuel-2026-10.html").is_file()
+        app.close()
+
+
+def test_a_month_that_could_not_be_written_is_owed_and_said(tmp_path: Path) -> None:
+    """A report that fails (here: its folder cannot be made) leaves the job in error, so that it is
+    run again; the command says which month, in French, and exits 1."""
+    from click.testing import CliRunner
+
+    from decroche.cli import main
+    from reports.errors import ReportsOwed
+
+    wall = tmp_path / "bilans"
+    wall.write_text("un fichier, pas un dossier", encoding="utf-8")
+    blocked = wall / "2026"
+    with temporary_database("sqlite", tmp_path) as database:
+        upgrade_web_schema(database.engine)
+        fill(database, town_calls(date(2026, 10, 1), 31, 2))
+        app = App(Config(data_dir=tmp_path / "data"), database_url=database.url)
+        job = app.monthly_report_job(blocked, now=lambda: NOW, pdf=False)
+        with pytest.raises(ReportsOwed) as raised:
+            job()
+        assert raised.value.owed == ["octobre 2026"]
+        assert str(raised.value) == (
+            "le bilan mensuel d’octobre 2026 n'a pas pu être produit (voir le journal du "
+            "service) ; nouvel essai plus tard"
+        )
+        app.close()
+        result = CliRunner().invoke(
+            main, ["report", "due", "--db", database.url, "--out", str(blocked)]
+        )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("Erreur : le bilan mensuel d")

@@ -149,5 +149,5 @@ def test_indicators_with_a_missing_rules_file_say_so(tmp_path: Path) -> None:
     config.write_text(f"rules:\n  file: {missing}\n", encoding="utf-8")
     code, out, err = invoke("indicators", "--db", url, "--config", str(config), "--json", *DAY)
     assert code == 1 and out == ""
-    assert f"règles de routage {missing} refusées" in err
+    assert f"règles de routage refusées : {missing}:1:1: fichier illisible" in err
     assert "Traceback" not in err

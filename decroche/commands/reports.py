@@ -135,8 +135,17 @@ def annual(year: str | None, out: Path | None, pdf: bool, force: bool) -> None:
 @_out
 def due(out: Path | None) -> None:
     """Produit les bilans mensuels dus (ce que fait le planificateur le 1er à 6 h)."""
-    for month in context.app().monthly_report_job(out)():
-        click.echo(f"bilan mensuel {month.month_key} produit")
+    from reports.errors import ReportsOwed, of
+
+    try:
+        months = [m.label_fr for m in context.app().monthly_report_job(out)()]
+    except ReportsOwed as exc:
+        months = exc.generated
+        for month in months:
+            click.echo(f"bilan mensuel {of(month)} produit")
+        raise click.ClickException(str(exc)) from exc
+    for month in months:
+        click.echo(f"bilan mensuel {of(month)} produit")
 
 
 # --- users -------------------------------------------------------------------------------
@@ -239,10 +248,15 @@ def web(host: str | None, port: int | None) -> None:
     """Sert le tableau de bord (sans le routeur : la vue en direct reste vide)."""
     from aiohttp import web as aioweb
 
+    from decroche.web import port_refusal
     from reports.live import InMemoryLiveFeed
     from reports.web import create_app
 
     app = _web_tables(context.app())
     deps = app.web_deps(None, InMemoryLiveFeed())
     config = app.config.web
-    aioweb.run_app(create_app(deps), host=host or config.host, port=port or config.port, print=None)
+    host, port = host or config.host, port or config.port
+    try:
+        aioweb.run_app(create_app(deps), host=host, port=port, print=None)
+    except OSError as exc:  # the port: any other I/O failure is raised by the app itself
+        raise AppError(port_refusal(host, port, exc)) from exc

@@ -235,6 +235,28 @@ async def access_control(request: web.Request, handler: Handler) -> web.StreamRe
 
 
 @web.middleware
+async def database_down(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A page that needs the database while it is down (or its tables are not made yet, the
+    service having started without it) says so in French, instead of a bare 500."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return await handler(request)
+    except SQLAlchemyError as exc:
+        log.warning("page %s: database unavailable: %s", request.path, exc)
+        response = render(
+            request,
+            "error.html",
+            status=503,
+            title="Base de données injoignable",
+            message="La base des appels ne répond pas pour le moment : réessayez dans quelques "
+            "minutes ; si cela dure, prévenez le service informatique.",
+        )
+        response.headers["Retry-After"] = "60"
+        return response
+
+
+@web.middleware
 async def input_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
@@ -251,7 +273,9 @@ def create_app(deps: WebDeps, *, make_tables: bool = True) -> web.Application:
     create or upgrade the web app's tables as it starts (``False``: the caller did)."""
     from reports.web import pages
 
-    app = web.Application(middlewares=[security_headers, access_control, input_errors])
+    app = web.Application(
+        middlewares=[security_headers, database_down, access_control, input_errors]
+    )
     app[DEPS] = deps
     env = templates()
     zone = ZoneInfo(deps.timezone)

@@ -190,10 +190,14 @@ class Router:
 
     async def start(self, connect_timeout_s: float = 10.0) -> None:
         """Load the agents' phones, then listen to the application's events."""
-        self._stream_task = asyncio.create_task(self.stream.run(), name="ari-events")
-        if not await self.stream.wait_connected(connect_timeout_s):
-            if self._stream_task.done() and self._stream_task.exception() is not None:
-                raise AriError(f"the event stream failed: {self._stream_task.exception()!r}")
+        self._stream_task = stream = asyncio.create_task(self.stream.run(), name="ari-events")
+        connected = asyncio.create_task(self.stream.wait_connected(connect_timeout_s))
+        # A refusal (wrong password: 401) ends the stream at once: no need to wait the timeout.
+        await asyncio.wait({connected, stream}, return_when=asyncio.FIRST_COMPLETED)
+        if not self.stream.connected:
+            connected.cancel()
+            if stream.done() and not stream.cancelled() and stream.exception() is not None:
+                raise stream.exception()  # type: ignore[misc]  # Unauthorized, BadRequest...
             raise AriError(f"no event WebSocket to {self.client!r} within {connect_timeout_s} s")
         # The application exists on Asterisk only while its WebSocket is connected.
         listening_since = await self._asterisk_now()

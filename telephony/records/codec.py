@@ -196,11 +196,19 @@ class Started:
     seq: int
     start: CallStart
 
+    @property
+    def call_id(self) -> str:
+        return self.start.call_id
+
 
 @dataclass(frozen=True, slots=True)
 class Finished:
     seq: int
     record: CallRecord
+
+    @property
+    def call_id(self) -> str:
+        return self.record.call_id
 
 
 @dataclass(frozen=True, slots=True)

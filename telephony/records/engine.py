@@ -9,6 +9,7 @@ keys on (for the cascades) and a short busy timeout: a locked database must surf
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,27 @@ def create_store_engine(
     except ArgumentError as exc:
         raise SchemaError(f"invalid database URL {url!r}: {exc}") from exc
     kwargs: dict[str, Any] = {}
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver is not the one shipped
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # The writer thread and the event loop share the engine; each connection is used by
         # one thread at a time through the pool.
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
         engine = create_engine(parsed, **kwargs)
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+
+            def make_folder(*_args: Any) -> None:
+                # At each connection, not once here: a folder that cannot be made yet (a disk
+                # not mounted) is a database unavailable for now, retried like a server down.
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise sqlite3.OperationalError(
+                        f"unable to create the database folder {folder}: {exc}"
+                    ) from exc
+
+            event.listen(engine, "do_connect", make_folder)
 
         def pragmas(dbapi_connection: Any, _record: Any) -> None:
             _sqlite_pragmas(dbapi_connection, busy_timeout_ms)

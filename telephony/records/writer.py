@@ -68,13 +68,15 @@ class WriterStatus:
     queued: int  # items waiting in memory
     journal_backlog: int  # items waiting in the journal for the database
     held_in_memory: int  # items neither written nor journaled (journal unwritable)
+    calls_in_memory: int  # the calls those items are of: lost if the process ends now
     written: int  # calls written to the database (started + finished)
     journaled: int  # items that went through the journal
     replayed: int  # journal items applied to the database
     skipped: int  # items found already applied (replays after a crash)
     rejected: int  # items the database refused for their content, set aside
     interrupted_closed: int  # calls of a previous run closed as interrupted
-    last_error: str | None
+    last_error: str | None  # the database's last refusal
+    journal_error: str | None  # why the journal cannot be written now (None: it can)
 
 
 class _Sequencer:
@@ -126,6 +128,7 @@ class RecordWriter:
         self._counts = {k: 0 for k in ("written", "journaled", "replayed", "skipped", "rejected")}
         self._interrupted = 0
         self._last_error: str | None = None
+        self._journal_error: str | None = None
 
     # --- the call flow's side: never blocks -----------------------------------------------
 
@@ -195,11 +198,13 @@ class RecordWriter:
         return await asyncio.to_thread(self.wait_idle, within_s)
 
     def status(self) -> WriterStatus:
+        held = list(self._held)  # the writer thread replaces it, never changes it in place
         return WriterStatus(
             state=self._state,
             queued=self._queue.qsize(),
             journal_backlog=self._journal.backlog,
-            held_in_memory=len(self._held),
+            held_in_memory=len(held),
+            calls_in_memory=len({item.call_id for item in held}),
             written=self._counts["written"],
             journaled=self._counts["journaled"],
             replayed=self._counts["replayed"],
@@ -207,6 +212,7 @@ class RecordWriter:
             rejected=self._counts["rejected"],
             interrupted_closed=self._interrupted,
             last_error=self._last_error,
+            journal_error=self._journal_error,
         )
 
     # --- the writer thread ----------------------------------------------------------------
@@ -223,7 +229,7 @@ class RecordWriter:
                     self._reconnect()
             except Exception:  # the thread must survive anything, or records would pile up
                 log.exception("record writer: unexpected error; items kept in memory")
-                self._held.extend(batch)
+                self._held = [*self._held, *batch]
             finally:
                 if batch:
                     self._mark_handled(len(batch))
@@ -295,10 +301,11 @@ class RecordWriter:
         except JournalError as exc:
             # Disk full or unwritable: keep the items in memory, in order, and say so loudly.
             log.error("record writer: %s; %d item(s) held in memory", exc, len(items))
-            self._last_error = str(exc)
+            self._journal_error = str(exc)
             self._held = items
             return
         self._held = []
+        self._journal_error = None
         self._counts["journaled"] += len(batch)
         if self._state is not WriterState.JOURNALING:
             self._state = WriterState.JOURNALING
@@ -312,11 +319,10 @@ class RecordWriter:
         self._retry_delay = min(self._retry_max, self._retry_delay * 2)
 
     def _reconnect(self) -> None:
-        """Schema, then the journal in order, then the previous run's open calls."""
+        """Schema, then the journal in order, then what only memory holds, then the previous
+        run's open calls."""
         if self._held:
-            self._to_journal([])
-            if self._held:
-                return
+            self._to_journal([])  # safe on disk first, if the disk takes it now
         try:
             if not self._recovered:
                 self._store.ensure_schema()
@@ -331,6 +337,12 @@ class RecordWriter:
             if pending:
                 self._write(pending, "replayed")
                 replayed += len(pending)
+            if self._held:
+                # The journal cannot take them (disk full) but the database can: after the
+                # journal's items, in order, straight to it.
+                self._write(self._held)
+                log.info("record writer: %d item(s) held in memory written", len(self._held))
+                self._held = []
             if not self._recovered:
                 self._interrupted += self._store.close_interrupted(
                     self._first_seq, self._seq.next()
