@@ -6,6 +6,7 @@ would be reached: by URL and credentials from the configuration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -63,18 +65,41 @@ def wait_for(url: str, timeout: float = 20.0) -> tuple[int, bytes]:
         time.sleep(0.2)
 
 
+@contextlib.contextmanager
+def pbx_and_serve(
+    tmp_path: Path, ari_port: int, config: Path, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The simulated PBX (PJSIP/1001 and 1002 known, 10 times real speed), then ``decroche
+    serve`` on ``config``: its process; logs in ``sim.log`` and ``serve.log``; both killed at
+    the end if still running."""
+    agents = [arg for e in ("PJSIP/1001", "PJSIP/1002") for arg in ("--agent", e)]
+    with (tmp_path / "sim.log").open("wb") as sim_log, (tmp_path / "serve.log").open("wb") as log:
+        sim = subprocess.Popen(
+            [str(BIN), "sim", "serve", "--port", str(ari_port), "--speed", "10", *agents],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sim_log,
+        )
+        service = None
+        try:
+            wait_for(f"http://127.0.0.1:{ari_port}/sim/state")
+            service = subprocess.Popen(
+                [str(BIN), "serve", "--config", str(config)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            yield service
+        finally:
+            for process in (service, sim):
+                if process is not None and process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
 def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
     ari_port, web_port = free_port(), free_port()
     env = {**os.environ, "DECROCHE_ARI__PASSWORD": "s3cret"}
-    agents = [arg for e in ("PJSIP/1001", "PJSIP/1002") for arg in ("--agent", e)]
-    sim_log = (tmp_path / "sim.log").open("wb")
-    service_log = (tmp_path / "serve.log").open("wb")
-    sim = subprocess.Popen(
-        [str(BIN), "sim", "serve", "--port", str(ari_port), "--speed", "10", *agents],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=sim_log,
-    )
     config = tmp_path / "decroche.yaml"
     config.write_text(
         f"data_dir: {tmp_path / 'data'}\n"
@@ -82,15 +107,7 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
         f"web:\n  port: {web_port}\n",
         encoding="utf-8",
     )
-    service = None
-    try:
-        wait_for(f"http://127.0.0.1:{ari_port}/sim/state")
-        service = subprocess.Popen(
-            [str(BIN), "serve", "--config", str(config)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=service_log,
-        )
+    with pbx_and_serve(tmp_path, ari_port, config, env) as service:
         _, body = wait_for(f"http://127.0.0.1:{web_port}/healthz")
         health = json.loads(body)
         assert health["ari_connected"] is True
@@ -137,13 +154,6 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
         assert service.wait(timeout=30) == 0
         stderr = (tmp_path / "serve.log").read_text(encoding="utf-8")
         assert '"message": "stopped"' in stderr
-    finally:
-        for process in (service, sim):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
-        sim_log.close()
-        service_log.close()
     database = open_store(f"sqlite:///{tmp_path / 'data' / 'decroche.db'}")
     try:
         with database.engine.connect() as connection:

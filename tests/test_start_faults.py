@@ -29,7 +29,7 @@ from telephony.records.engine import open_store
 from telephony.records.errors import JournalError
 from telephony.records.journal import Journal
 from telephony.records.schema import calls
-from tests.test_serve import free_port, http, wait_for
+from tests.test_serve import free_port, http, pbx_and_serve, wait_for
 
 BIN = Path(sys.executable).parent / "decroche"
 
@@ -259,24 +259,7 @@ def test_serve_starts_with_its_database_down_and_catches_up(tmp_path: Path) -> N
         encoding="utf-8",
     )
     env = {**os.environ, "DECROCHE_ARI__PASSWORD": "s3cret"}
-    agents = [arg for e in ("PJSIP/1001", "PJSIP/1002") for arg in ("--agent", e)]
-    sim_log = (tmp_path / "sim.log").open("wb")
-    service_log = (tmp_path / "serve.log").open("wb")
-    sim = subprocess.Popen(
-        [str(BIN), "sim", "serve", "--port", str(ari_port), "--speed", "10", *agents],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=sim_log,
-    )
-    service = None
-    try:
-        wait_for(f"http://127.0.0.1:{ari_port}/sim/state")
-        service = subprocess.Popen(
-            [str(BIN), "serve", "--config", str(config)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=service_log,
-        )
+    with pbx_and_serve(tmp_path, ari_port, config, env) as service:
         wait_for_health(web_port, service)
 
         def said() -> bool:  # once the writer tried the database
@@ -317,13 +300,6 @@ def test_serve_starts_with_its_database_down_and_catches_up(tmp_path: Path) -> N
         assert http(f"http://127.0.0.1:{web_port}/connexion")[0] == 200
         service.send_signal(signal.SIGTERM)
         assert service.wait(timeout=30) == 0
-    finally:
-        for process in (service, sim):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
-        sim_log.close()
-        service_log.close()
     log = (tmp_path / "serve.log").read_text(encoding="utf-8")
     # (A report being written when SIGTERM comes is cancelled, and APScheduler says so.)
     assert "Traceback" not in log.split("stopping: draining calls")[0]

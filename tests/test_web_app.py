@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -402,3 +403,23 @@ async def test_reports_page_lists_and_serves_only_report_files(
     assert response.status == 200 and await response.read() == b"%PDF-1.7 test"
     assert (await client.get("/rapports/secret.txt")).status == 404
     assert (await client.get("/rapports/..%2Fsecret.txt")).status == 404
+
+
+async def test_a_page_says_so_when_the_database_does_not_answer(aiohttp_client, tmp_path: Path):
+    """Issue 19, point 1: the service runs with its database down (or its tables not made
+    yet); a page that needs it says so in French, with a 503 a browser retries, never a bare
+    500 or a traceback."""
+    with temporary_database("sqlite", tmp_path) as database:
+        built = web_deps(database, fill(database, town_calls(date(2026, 9, 1), 3, 2)), now=NOW)
+        client = await aiohttp_client(create_app(built))
+        await sign_in(client, "qualite")
+        database.engine.dispose()
+        file = database.engine.url.database or ""
+        os.rename(file, f"{file}.ailleurs")  # SQLite opens an empty base in its place
+        response = await client.get("/", allow_redirects=False)
+        text = await response.text()
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "60"
+    assert "Base de données injoignable" in text
+    assert "réessayez dans quelques minutes" in text
+    assert "Traceback" not in text and "sqlite" not in text.lower()
