@@ -26,6 +26,7 @@ from reports import report_sections as sections
 from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
+from reports.views import sentence
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,9 @@ class ReportDocument:
 
 
 def definitions_html(path: Path) -> Markup:
-    """The French definitions document rendered as the appendix (its headings one level down)."""
-    from markdown_it import MarkdownIt
+    """The French definitions document rendered as the appendix, as its readers need it (see
+    :mod:`reports.appendix`)."""
+    from reports.appendix import appendix_html
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -69,12 +71,7 @@ def definitions_html(path: Path) -> Markup:
         raise ReportGenerationError(
             f"{path} : définitions des indicateurs illisibles (annexe du rapport) : {exc}"
         ) from exc
-    html = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    for level in (4, 3, 2, 1):
-        html = html.replace(f"<h{level}>", f"<h{level + 1}>").replace(
-            f"</h{level}>", f"</h{level + 1}>"
-        )
-    return Markup(html)
+    return Markup(appendix_html(text))
 
 
 def document_templates() -> jinja2.Environment:
@@ -149,13 +146,16 @@ def build_report(
         .render(
             title=title,
             town=settings.town,
+            header=Markup(
+                css_string(f"{settings.town} — accueil téléphonique — {period.label_fr}")
+            ),
             footer=Markup(css_string(f"{settings.town} — {title}")),
             rings=board.report.parameters.rings,
             kind=kind,
             period=period,
             previous=Period(board.previous.start, board.previous.end),
             generated=generated_at.astimezone(settings.zone).strftime("%d/%m/%Y à %H:%M"),
-            convention=board.report.parameters.convention(),
+            convention=sentence(board.report.parameters.convention()),
             total=board.total.counts,
             fmt=fmt,
             cards=services.cards,

@@ -86,7 +86,7 @@ def evolution(indicators: Indicators, period: Period, kind: str, target: float |
     table = DataTable(
         "periodes",
         f"Tous services, par {unit}",
-        [Column("key", "Jour" if monthly else "Mois"), *counts_columns()],
+        [Column("key", "Jour", "day") if monthly else Column("key", "Mois"), *counts_columns()],
         [[key, *counts_cells(c)] for key, c in zip(steps, totals, strict=True)],
     )
     return Evolution(volume, rate, table)
@@ -107,11 +107,16 @@ def by_service(
     board: Dashboard, period: Period, names: Mapping[str, str], target: float | None
 ) -> ByService:
     services = list(board.services)
-    chart = rates_chart(
+    # Across: the services' names stay whole and readable, however many and long.
+    chart = svg.hbar_chart(
         [service_label(s.service, names) for s in services],
         [s.counts.answer_rate for s in services],
-        target,
-        "Taux de décroché par service",
+        title="Taux de décroché par service",
+        desc="Barres : taux de décroché ; ligne pointillée : objectif. "
+        "Les valeurs sont dans le tableau qui suit.",
+        name="taux de décroché",
+        target=target,
+        width=680,
     )
     table = DataTable(
         "services",

@@ -196,7 +196,8 @@ def _satisfaction(card: ServiceCard, report: SatisfactionReport | None) -> list[
     ]
 
 
-def _sentence(text: str) -> str:
+def sentence(text: str) -> str:
+    """``text`` starting with a capital, as a sentence does."""
     return text[:1].upper() + text[1:]
 
 
@@ -226,7 +227,7 @@ def dashboard_view(
     return DashboardView(
         period=period,
         previous=Period(board.previous.start, board.previous.end),
-        convention=_sentence(board.report.parameters.convention()),
+        convention=sentence(board.report.parameters.convention()),
         cards=cards,
         total=total,
         overview=overview([total, *cards]),
