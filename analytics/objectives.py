@@ -17,13 +17,33 @@ from pydantic import BaseModel, ConfigDict, Field
 from analytics.definitions import HIGHER_IS_BETTER, LABELS_FR, Counts
 
 
+class Decision(BaseModel):
+    """The decision that adopted an objective: which body, on which day, under which reference
+    (a deliberation, the minutes of a management review). The annual review prints it beside
+    the objective: an auditor asks who set each target."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    by: str = Field(min_length=1, description="Instance, p. ex. « Comité de direction ».")
+    on: date
+    reference: str | None = Field(default=None, description="P. ex. « délibération 2026-045 ».")
+
+    @property
+    def text_fr(self) -> str:
+        """« Comité de direction, 12/03/2026 (CD-2026-04) »."""
+        said = f"{self.by}, {self.on:%d/%m/%Y}"
+        return f"{said} ({self.reference})" if self.reference else said
+
+
 class Objective(BaseModel):
-    """A threshold on one indicator: ``value >= target`` (min) or ``value <= target`` (max)."""
+    """A threshold on one indicator: ``value >= target`` (min) or ``value <= target`` (max);
+    ``adopted``: the decision that set it (None: not said in the configuration)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target: float
     kind: Literal["min", "max"]
+    adopted: Decision | None = None
 
     def met(self, value: float) -> bool:
         return value >= self.target if self.kind == "min" else value <= self.target

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from audit.store import AuditStore
     from decroche.jobs import Maintenance
     from decroche.service import Service
+    from reports.annual_review import QualityRecords
     from reports.audit_report import AuditReportWriter
     from reports.audit_view import Wording
     from reports.documents import ReportInputs, ReportSettings
@@ -412,7 +413,29 @@ class App:
         configured town — the same parts as the dashboard's."""
         from reports.documents import ReportInputs
 
-        return ReportInputs(self.indicators(), self.names(), self.report_settings())
+        return ReportInputs(
+            self.indicators(), self.names(), self.report_settings(), self.quality_records()
+        )
+
+    def quality_records(self) -> QualityRecords:
+        """What the quality lead and the service recorded beside the calls (the web app's and
+        the audit's tables, created by the service or by ``report_ledger``/``audit_store``):
+        the action plan, the management reviews, the rules' versions, the internal audits, and
+        the rules in force (their survey and opening hours)."""
+        from audit.store import AuditStore
+        from reports.actions import ActionBook
+        from reports.annual_review import QualityRecords
+        from reports.reviews import ReviewBook
+        from reports.rules_history import RulesVersionBook
+
+        engine = self.database().engine
+        return QualityRecords(
+            actions=ActionBook(engine),
+            reviews=ReviewBook(engine),
+            rules_history=RulesVersionBook(engine),
+            audits=AuditStore(engine),
+            rules_now=lambda: self.rules.current,
+        )
 
     def report_ledger(self, *, upgrade: bool = True) -> ReportLedger:
         """The ledger of generated reports; ``upgrade``: its tables created or upgraded first

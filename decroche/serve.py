@@ -15,12 +15,14 @@ import logging
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from audit.jobs import AuditJobs
     from decroche.app import App
     from decroche.service import Service
+    from routing_rules.compiled import CompiledRules
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,28 @@ def configure_logging(level: str, json_logs: bool) -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+
+
+async def _record_rules_versions(service: Service, loop: asyncio.AbstractEventLoop) -> None:
+    """Each version of the rules put in force is recorded with what a management review reads
+    of it (services, opening hours, agents, rings: :mod:`reports.rules_history`), off the event
+    loop; a failure is logged and never stops a reload."""
+    from reports.rules_history import RulesVersionBook
+
+    book = RulesVersionBook(service.database.engine)
+
+    def record(rules: CompiledRules, trigger: str) -> None:
+        try:
+            book.record(rules, trigger=trigger, by=None, now=datetime.now(UTC))
+        except Exception as exc:  # the database may be down: the calls go on
+            log.error("rules version %s not recorded for the annual review: %s", rules.version, exc)
+
+    await loop.run_in_executor(None, record, service.rules.current, "startup")
+
+    def changed(rules: CompiledRules) -> None:  # in the thread that reloaded
+        loop.call_soon_threadsafe(loop.run_in_executor, None, record, rules, "reload")
+
+    service.rules.add_listener(changed)
 
 
 async def run_service(app: App) -> None:
@@ -106,6 +130,7 @@ async def start_jobs(app: App, service: Service, scheduler: Any, audit: AuditJob
     if not service.schema_ready.is_set():
         log.warning("scheduled jobs and audits wait for the call records database")
     await service.schema_ready.wait()
+    await _record_rules_versions(service, asyncio.get_running_loop())
     audit.start()
     # After each reload, the paths the change touched are audited.
     service.rules.add_listener(audit.rules_changed)

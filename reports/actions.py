@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import Engine, RowMapping, and_, insert, or_, select, update
 
@@ -127,6 +128,16 @@ class Action:
 
     def late_on(self, day: date) -> bool:
         return self.open_on(day) and self.draft.due < day
+
+
+class ActionPlan(Protocol):
+    """The action plan as the reports read it (:class:`ActionBook`)."""
+
+    def open_on(self, day: date) -> list[Action]: ...
+
+    def closed_between(self, start: date, end: date) -> list[Action]: ...
+
+    def of_year(self, year: int) -> list[Action]: ...
 
 
 def _text(form: Mapping[str, str], name: str) -> str:
@@ -334,6 +345,21 @@ class ActionBook:
                     select(quality_actions)
                     .where(and_(c.opened_on <= day, or_(c.closed_on.is_(None), c.closed_on > day)))
                     .order_by(c.due, c.id)
+                )
+                .mappings()
+                .all()
+            )
+        return [_action(row) for row in rows]
+
+    def closed_between(self, start: date, end: date) -> list[Action]:
+        """The actions done or given up from ``start`` to ``end``, in the order closed."""
+        c = quality_actions.c
+        with self._engine.connect() as conn:
+            rows = (
+                conn.execute(
+                    select(quality_actions)
+                    .where(and_(c.closed_on >= start, c.closed_on <= end))
+                    .order_by(c.closed_on, c.id)
                 )
                 .mappings()
                 .all()

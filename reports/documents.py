@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
-from analytics.api import Indicators
+from analytics.api import Dashboard, Indicators
 from analytics.staffing.plan import StaffingPlan
 from reports import format as fmt
 from reports import report_sections as sections
+from reports.annual_review import QualityRecords, annual_review
 from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
@@ -46,18 +47,31 @@ class ReportSettings:
         return ZoneInfo(self.timezone)
 
 
+def document_reference(kind: str, period: Period) -> str:
+    """The reference printed on a document, the same each time it is made again (its version
+    says which): TEL-BM-2026-10 (bilan mensuel), TEL-RD-2026 (revue de direction)."""
+    if kind == "monthly":
+        return f"TEL-BM-{period.month_key}"
+    return f"TEL-RD-{period.start.year}"
+
+
 @dataclass(frozen=True, slots=True)
 class ReportDocument:
     kind: str  # monthly | annual
     period: Period
     title: str
     html: str
+    version: int = 1
 
     @property
     def stem(self) -> str:
         if self.kind == "monthly":
             return f"bilan-mensuel-{self.period.month_key}"
         return f"bilan-annuel-{self.period.start.year}"
+
+    @property
+    def reference(self) -> str:
+        return document_reference(self.kind, self.period)
 
 
 def definitions_html(path: Path) -> Markup:
@@ -98,11 +112,13 @@ def _noop(_: str) -> None:
 class ReportInputs:
     """What a report is made from, as the composition root builds it: the indicators (with
     the configured objectives, in the rules' time zone), the services' names of the rules in
-    force, the town and the time zone."""
+    force, the town and the time zone; ``records``: the quality lead's records (action plan,
+    management reviews, audits, rules' versions; None: the documents say they are missing)."""
 
     indicators: Indicators
     names: Mapping[str, str]
     settings: ReportSettings
+    records: QualityRecords | None = None
 
 
 def build_report(
@@ -113,16 +129,20 @@ def build_report(
     generated_at: datetime,
     progress: Progress = _noop,
     staffing: StaffingPlan | None = None,
+    version: int = 1,
 ) -> ReportDocument:
     """The HTML of the monthly report (``kind="monthly"``) or annual review (``"annual"``).
 
     ``staffing``: the period's staffing plan; the annual review then has its section "créneaux
-    en sous-effectif" (the adequacy of resources a management review looks at)."""
+    en sous-effectif" (the adequacy of resources a management review looks at). ``version``:
+    printed beside the document's reference (the ledger counts the times it was made)."""
     if kind not in ("monthly", "annual"):
         raise ReportGenerationError(f"type de rapport inconnu « {kind} » (monthly ou annual)")
     indicators, names, settings = inputs.indicators, inputs.names, inputs.settings
     progress("indicateurs et objectifs")
     board = indicators.dashboard(period.start, period.end)
+    if kind == "annual":
+        return _annual(inputs, board, period, generated_at, progress, staffing, version)
     target = sections.answer_target(board)
     progress("répartition dans le temps")
     steps = sections.evolution(indicators, period, kind, target)
@@ -134,6 +154,11 @@ def build_report(
     extra = sections.menus_and_callbacks(indicators, period)
     progress("satisfaction")
     extra += sections.satisfaction(indicators, period)
+    actions = (
+        sections.open_actions(inputs.records.actions, period, names)
+        if inputs.records is not None
+        else None
+    )
     progress("mise en page")
     title = (
         f"Bilan mensuel de l’accueil téléphonique — {period.label_fr}"
@@ -173,13 +198,63 @@ def build_report(
                 "overflows": flows.overflows,
             },
             extra=extra,
+            actions=actions,
+            reference=document_reference(kind, period),
+            version=version,
             staffing=review_section(staffing)
             if staffing is not None and kind == "annual"
             else None,
             appendix=definitions_html(settings.definitions),
         )
     )
-    return ReportDocument(kind, period, title, html)
+    return ReportDocument(kind, period, title, html, version)
+
+
+def _annual(
+    inputs: ReportInputs,
+    board: Dashboard,
+    period: Period,
+    generated_at: datetime,
+    progress: Progress,
+    staffing: StaffingPlan | None,
+    version: int,
+) -> ReportDocument:
+    """The revue de direction (:mod:`reports.annual_review`)."""
+    settings = inputs.settings
+    local = generated_at.astimezone(settings.zone)
+    review = annual_review(
+        inputs.indicators,
+        board,
+        period,
+        inputs.names,
+        inputs.records,
+        zone=settings.zone,
+        today=local.date(),
+        progress=progress,
+    )
+    progress("mise en page")
+    year = period.start.year
+    title = f"Revue de direction de l’accueil téléphonique — {year}"
+    reference = f"{document_reference('annual', period)} — version {version}"
+    html = (
+        _env()
+        .get_template("annual_review.html")
+        .render(
+            title=title,
+            year=year,
+            town=settings.town,
+            period=period,
+            reference=reference,
+            header=Markup(_css_string(f"{settings.town} — revue de direction {year}")),
+            footer=Markup(_css_string(f"{settings.town} — {title} — {reference}")),
+            generated=local.strftime("%d/%m/%Y à %H:%M"),
+            convention=board.report.parameters.convention(),
+            review=review,
+            staffing=review_section(staffing) if staffing is not None else None,
+            appendix=definitions_html(settings.definitions),
+        )
+    )
+    return ReportDocument("annual", period, title, html, version)
 
 
 class Printable(Protocol):

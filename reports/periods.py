@@ -22,6 +22,21 @@ MONTHS_FR = (
     "novembre",
     "décembre",
 )
+# The usual French abbreviations (« nov. », never « nove. »): chart axes and narrow columns.
+MONTHS_SHORT_FR = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")

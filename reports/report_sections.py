@@ -15,8 +15,10 @@ from markupsafe import Markup
 from analytics.api import Dashboard, Indicators
 from analytics.definitions import Counts
 from reports import svg
+from reports.actions import ActionPlan
 from reports.detail_tables import detail_tables, satisfaction_table
 from reports.periods import MONTHS_FR, Period
+from reports.quality_tables import actions_table
 from reports.tables import Column, DataTable
 from reports.views import (
     TOTAL,
@@ -185,3 +187,48 @@ def satisfaction(indicators: Indicators, period: Period) -> list[DataTable]:
     """The callers' satisfaction, every service together, when surveys were offered."""
     table = satisfaction_table(indicators, period, TOTAL)
     return [] if table is None else [table]
+
+
+@dataclass(slots=True)
+class OpenActions:
+    """The action plan at the end of the month: the actions still open (late ones said so) and
+    those closed during the month."""
+
+    summary: str
+    open: DataTable
+    closed: DataTable
+
+
+def open_actions(plan: ActionPlan, period: Period, names: Mapping[str, str]) -> OpenActions:
+    still_open = plan.open_on(period.end)
+    closed = plan.closed_between(period.start, period.end)
+    late = sum(1 for action in still_open if action.late_on(period.end))
+    said = [
+        counted(len(still_open), "action ouverte", "actions ouvertes"),
+        f"dont {late} en retard" if late else "aucune en retard",
+        counted(len(closed), "action close", "actions closes") + " pendant le mois",
+    ]
+    if not still_open:
+        said[1] = ""
+    summary = f"Au {period.end:%d/%m/%Y} : " + ", ".join(s for s in said if s) + "."
+    return OpenActions(
+        summary,
+        actions_table(
+            still_open,
+            names,
+            name="actions-ouvertes",
+            caption=f"Actions ouvertes au {period.end:%d/%m/%Y}",
+            on=period.end,
+            result=False,
+        ),
+        actions_table(
+            closed, names, name="actions-closes", caption="Actions closes pendant le mois"
+        ),
+    )
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """« aucune action ouverte », « 1 action ouverte », « 3 actions ouvertes »."""
+    if n == 0:
+        return f"aucune {one}" if one.startswith("action") else f"aucun {one}"
+    return f"{n} {one if n == 1 else many}"

@@ -58,14 +58,33 @@ class ReportLedger:
             return False
         return True
 
-    def done(self, kind: str, period: str, files: list[Path], *, now: datetime) -> None:
+    def done(
+        self, kind: str, period: str, files: list[Path], *, now: datetime, version: int = 1
+    ) -> None:
         g = generated_reports.c
         with self._engine.begin() as conn:
             conn.execute(
                 update(generated_reports)
                 .where(and_(g.kind == kind, g.period == period))
-                .values(status="done", finished_at=now, files=";".join(str(f) for f in files))
+                .values(
+                    status="done",
+                    finished_at=now,
+                    files=";".join(str(f) for f in files),
+                    version=version,
+                )
             )
+
+    def next_version(self, kind: str, period: str) -> int:
+        """The version of the document about to be made: 1 the first time, one more each time
+        it is made again (``--force``)."""
+        g = generated_reports.c
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(g.version).where(
+                    and_(g.kind == kind, g.period == period, g.status == "done")
+                )
+            ).first()
+        return 1 if row is None else int(row[0]) + 1
 
     def release(self, kind: str, period: str) -> None:
         g = generated_reports.c

@@ -167,6 +167,9 @@ async def test_audit_calls_are_in_no_figure_and_a_wrong_key_is_caught_after_relo
         assert total_line.split(";")[1] == str(CALLERS), board
         menus = to_csv(find_table(deps, "choix-menu", period)).decode("utf-8")
         assert f";{CALLERS}" in menus, menus
+        from reports.accounts import upgrade_web_schema
+
+        upgrade_web_schema(app.database().engine)  # the action plan's tables (the web app's)
         document = build_report(
             app.report_inputs(), period, "monthly", generated_at=datetime.now(UTC)
         )

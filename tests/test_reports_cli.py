@@ -106,7 +106,9 @@ def test_report_annual_and_due(db_url: str, tmp_path: Path) -> None:
         "report", "annual", "--year", "2026", "--db", db_url, "--out", str(out), "--no-pdf"
     )
     assert result.exit_code == 0, result.output
-    assert "Bilan annuel" in (out / "bilan-annuel-2026.html").read_text(encoding="utf-8")
+    html = (out / "bilan-annuel-2026.html").read_text(encoding="utf-8")
+    assert "Revue de direction de l’accueil téléphonique — 2026" in html
+    assert "Référence TEL-RD-2026 — version 1" in html
 
 
 def test_periods_parse_and_refuse() -> None:

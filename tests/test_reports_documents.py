@@ -76,10 +76,11 @@ def test_progress_reports_each_step(documents) -> None:
 
 def test_annual_review_is_by_month_against_the_previous_year(documents) -> None:
     html = documents["annual"].html
-    assert "Bilan annuel de l’accueil téléphonique — 2026" in html
-    assert "comparée à : année 2025" in html
-    for month in ("2026-08", "2026-09", "2026-10"):
-        assert f'<th scope="row">{month}</th>' in html
+    assert "Revue de direction de l’accueil téléphonique — 2026" in html
+    assert "Résultats 2026 au regard des objectifs et de 2025" in html
+    months = html.split('data-table="mois-tous"')[1].split("</table>")[0]
+    for month in ("août", "sept.", "oct."):
+        assert f'<th scope="col">{month}</th>' in months
     assert documents["annual"].stem == "bilan-annuel-2026"
 
 

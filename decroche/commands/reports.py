@@ -73,18 +73,31 @@ def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, forc
             f"le bilan {what} {key} est déjà produit (ou en cours) : --force pour le refaire"
         )
     step = _progress(BUILD_STEPS + (1 if pdf else 0))
+    version = ledger.next_version(kind, key)
     try:
-        # The annual review's "créneaux en sous-effectif": the year's staffing plan.
-        staffing = app.staffing().plan(period.start, period.end) if kind == "annual" else None
+        staffing = None
+        if kind == "annual":
+            from audit.store import upgrade_audit_schema
+
+            # The review reads the internal audits' runs, and says "créneaux en
+            # sous-effectif" from the year's staffing plan.
+            upgrade_audit_schema(app.database().engine)
+            staffing = app.staffing().plan(period.start, period.end)
         document = build_report(
-            inputs, period, kind, generated_at=now, progress=step, staffing=staffing
+            inputs,
+            period,
+            kind,
+            generated_at=now,
+            progress=step,
+            staffing=staffing,
+            version=version,
         )
         files = write_report(document, out or app.reports_dir, pdf=pdf, progress=step)
     except BaseException:
         if claimed:
             ledger.release(kind, key)
         raise
-    ledger.done(kind, key, files, now=now)
+    ledger.done(kind, key, files, now=now, version=version)
     for path in files:
         click.echo(str(path))
 

@@ -1,0 +1,377 @@
+"""The revue de direction (annual review) as an auditor reads it: the cover with its date,
+participants and approval; the data's coverage; each commitment against its objective and the
+previous year with the decision that adopted it; twelve months per service; satisfaction and
+callbacks; what changed; the internal audits; last year's actions with their status and this
+review's decisions. And its PDF pages: nothing at the right edge, names and never ids."""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from analytics.objectives import ObjectivesConfig
+from audit.results import AuditRun, Check, PathResult, RunStatus, Trigger, Verdict
+from audit.store import AuditStore, upgrade_audit_schema
+from decroche.testing import indicators_of
+from ivr_prompts.catalogue import load_catalogue
+from reports.accounts import upgrade_web_schema
+from reports.actions import ActionBook, parse_action
+from reports.annual_review import QualityRecords
+from reports.documents import ReportDocument, ReportInputs, ReportSettings, build_report, render_pdf
+from reports.periods import month_period, year_period
+from reports.reviews import ReviewBook, parse_review, parse_revised_objective
+from reports.rules_history import RulesVersionBook, changes_fr, hours_fr, summarise
+from routing_rules.loader import default_rules_path, load_rules
+from telephony.records.testing import fill, temporary_database, town_calls
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
+NAMES = {
+    "etat_civil": "État civil",
+    "ccas": "CCAS",
+    "urbanisme": "Urbanisme",
+    "accueil": "Accueil général",
+}
+GENERATED = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
+OBJECTIVES = ObjectivesConfig.model_validate(
+    {
+        "default": {
+            "answer_rate": {
+                "target": 0.85,
+                "kind": "min",
+                "adopted": {
+                    "by": "Conseil municipal",
+                    "on": "2026-03-12",
+                    "reference": "délibération 2026-045",
+                },
+            },
+            "service_level": {"target": 0.80, "kind": "min"},
+            "abandonment_rate": {"target": 0.10, "kind": "max"},
+        },
+        "services": {
+            "ccas": {
+                "answer_rate": {
+                    "target": 0.90,
+                    "kind": "min",
+                    "adopted": {"by": "Conseil d'administration du CCAS", "on": "2026-02-03"},
+                }
+            }
+        },
+    }
+)
+
+
+def _run(started: datetime, verdict: Verdict) -> AuditRun:
+    checks = (
+        Check(
+            code="destination",
+            name="Destination",
+            ok=verdict is Verdict.PASSED,
+            detail="le service attendu",
+        ),
+    )
+    return AuditRun(
+        id=f"run-{started:%Y%m%d}",
+        started_at=started,
+        finished_at=started,
+        trigger=Trigger.NIGHTLY,
+        rules_version="sha256:abc",
+        rules_source="regles.yaml",
+        status=RunStatus.DONE,
+        results=(
+            PathResult(
+                path_id="standard.2",
+                label="Standard, touche 2 : CCAS",
+                dialled="0232464300",
+                keys=("2",),
+                kind="service",
+                verdict=verdict,
+                expected="service:ccas",
+                checks=checks,
+            ),
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    tmp = tmp_path_factory.mktemp("revue")
+    with temporary_database("sqlite", tmp) as database:
+        fill(database, town_calls(date(2025, 9, 1), 120, 4, seed=3))
+        fill(database, town_calls(date(2026, 3, 2), 200, 4, seed=5))
+        engine = database.engine
+        upgrade_web_schema(engine)
+        upgrade_audit_schema(engine)
+        actions, reviews = ActionBook(engine), ReviewBook(engine)
+        services = NAMES
+        # Decided at the 2025 review, done during 2026: the follow-up.
+        old = parse_action(
+            {
+                "title": "Renfort du CCAS le lundi matin",
+                "service": "ccas",
+                "indicator": "answer_rate",
+                "owner": "Mme Martin",
+                "due": "2026-04-30",
+                "status": "planned",
+                "origin": "review",
+                "review_year": "2025",
+            },
+            services=services,
+        )
+        first = actions.add(old, by="qualite", now=GENERATED, today=date(2026, 1, 25))
+        actions.change(
+            first.id,
+            replace(old, status=old.status.DONE, result="Taux de décroché du CCAS à 91 %"),
+            revision=first.revision,
+            by="qualite",
+            now=GENERATED,
+            today=date(2026, 5, 4),
+        )
+        late = parse_action(
+            {
+                "title": "Message de fermeture de l'urbanisme",
+                "service": "urbanisme",
+                "owner": "M. Durand",
+                "due": "2026-06-30",
+                "status": "in_progress",
+                "origin": "audit",
+            },
+            services=services,
+        )
+        actions.add(late, by="qualite", now=GENERATED, today=date(2026, 5, 10))
+        decided = parse_action(
+            {
+                "title": "Horaires d'été de l'état civil",
+                "service": "etat_civil",
+                "indicator": "service_level",
+                "owner": "Direction générale",
+                "due": "2027-06-01",
+                "status": "planned",
+                "origin": "review",
+                "review_year": "2026",
+            },
+            services=services,
+        )
+        actions.add(decided, by="qualite", now=GENERATED, today=date(2027, 1, 20))
+        reviews.save(
+            2026,
+            parse_review(
+                {
+                    "held_on": "2027-01-18",
+                    "scope": "",
+                    "participants": "M. le Maire — président\nMme Martin — responsable qualité",
+                    "conclusions": "Objectifs tenus sauf au CCAS en été.",
+                    "approved_by": "M. le Maire",
+                    "approved_on": "2027-01-19",
+                }
+            ),
+            revision=0,
+            by="qualite",
+            now=GENERATED,
+        )
+        reviews.add_objective(
+            2026,
+            parse_revised_objective(
+                {
+                    "service": "ccas",
+                    "indicator": "answer_rate",
+                    "target": "92",
+                    "reason": "Renfort pérennisé",
+                },
+                services=services,
+            ),
+            by="qualite",
+            now=GENERATED,
+        )
+        rules = load_rules(default_rules_path(), load_catalogue().keys())
+        history = RulesVersionBook(engine)
+        history.record(rules, trigger="startup", by=None, now=datetime(2025, 12, 1, tzinfo=UTC))
+        changed = replace(
+            rules,
+            version="sha256:other",
+            services={
+                **rules.services,
+                "ccas": replace(rules.services["ccas"], agents=("PJSIP/1",)),
+            },
+        )
+        history.record(changed, trigger="reload", by=None, now=datetime(2026, 6, 2, 8, tzinfo=UTC))
+        audits = AuditStore(engine)
+        audits.save(_run(datetime(2026, 4, 2, 2, tzinfo=UTC), Verdict.FAILED))
+        audits.save(_run(datetime(2026, 4, 9, 2, tzinfo=UTC), Verdict.PASSED))
+        records = QualityRecords(actions, reviews, history, audits, lambda: rules)
+        indicators = indicators_of(database, objectives=OBJECTIVES)
+        inputs = ReportInputs(indicators, NAMES, ReportSettings(), records)
+        steps: list[str] = []
+        annual = build_report(
+            inputs,
+            year_period(2026),
+            "annual",
+            generated_at=GENERATED,
+            version=2,
+            progress=steps.append,
+        )
+        running = build_report(
+            inputs,
+            year_period(2026),
+            "annual",
+            generated_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
+        )
+        monthly = build_report(inputs, month_period("2026-05"), "monthly", generated_at=GENERATED)
+        yield {
+            "annual": annual,
+            "running": running,
+            "monthly": monthly,
+            "steps": steps,
+            "rules": rules,
+            "changed": changed,
+        }
+
+
+def _text(markup: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+
+
+def test_the_cover_says_date_participants_approval_reference(review) -> None:
+    document: ReportDocument = review["annual"]
+    text = _text(document.html)
+    assert "Revue de direction de l’accueil téléphonique — 2026" in text
+    assert "Revue tenue le 18/01/2027" in text
+    assert "M. le Maire — président" in text and "Mme Martin — responsable qualité" in text
+    assert "Approuvée par M. le Maire le 19/01/2027." in text
+    assert "Référence TEL-RD-2026 — version 2" in text
+    assert document.stem == "bilan-annuel-2026"
+
+
+def test_an_unapproved_review_is_a_working_document(review) -> None:
+    text = _text(review["running"].html)
+    assert "Non approuvée : document de travail." not in text  # the 2026 review is approved
+    assert "version 1" in text
+
+
+def test_coverage_says_the_days_recorded_and_a_year_not_over(review) -> None:
+    done = _text(review["annual"].html)
+    assert re.search(r"Appels enregistrés \d+ jours sur 365, du 02/03/2026 au", done)
+    assert "n'est pas terminée" not in done
+    running = _text(review["running"].html)
+    assert "L'année n'est pas terminée : les chiffres s'arrêtent au 02/11/2026" in running
+
+
+def test_each_commitment_against_objective_previous_year_and_decision(review) -> None:
+    html = review["annual"].html
+    text = _text(html)
+    assert html.count('data-table="engagements"') == 1
+    assert 'data-table="objectifs"' not in html  # no second objectives table
+    assert "Conseil municipal, 12/03/2026 (délibération 2026-045)" in text
+    assert "Conseil d'administration du CCAS, 03/02/2026" in text
+    assert "décision non renseignée" in text  # service level: no decision configured
+    assert "tous les services sauf CCAS" in text
+    assert "Résultats 2026 au regard des objectifs et de 2025" in text
+    results = html.split('data-table="resultats"')[1].split("</table>")[0]
+    assert "≥ 90,0 %" in results  # the CCAS's own objective
+    assert results.count("✓ atteint") + results.count("✗ non atteint") >= 12
+    assert "2025" in results and "—" not in results.split("Tous services")[1].split("</tr>")[0]
+
+
+def test_twelve_months_per_service_each_indicator_with_its_objective(review) -> None:
+    html = review["annual"].html
+    for name in ("Tous services", "CCAS", "État civil", "Urbanisme", "Accueil général"):
+        assert 'data-table="mois-' in html and f"<h3>{name}</h3>" in html
+    assert html.count("<svg") == 5 * 3  # three indicators with an objective, five groups
+    assert "ligne pointillée : objectif ≥ 90,0 %" in html  # the CCAS chart's own line
+    months = html.split('data-table="mois-ccas"')[1].split("</table>")[0]
+    for month in ("janv.", "févr.", "mars", "juil.", "août", "sept.", "déc."):
+        assert f">{month}</th>" in months
+    assert "nove." not in html and "déce." not in html
+
+
+def test_satisfaction_callbacks_changes_audits(review) -> None:
+    text = _text(review["annual"].html)
+    assert "Méthode : enquête au clavier après l'appel" in text
+    assert "rappels dus" in text or "Aucun rappel dû" in text
+    assert re.search(r"CCAS[^;]* : \d postes → 1 poste", text)
+    assert "02/06/2026 à 10:00" in text  # the reload, in local time
+    assert "Horaires d'ouverture en vigueur" in text
+    assert "2 audits des parcours du 02/04/2026 au 09/04/2026, 1 parcours vérifiés" in text
+    assert "Standard, touche 2 : CCAS Destination 02/04/2026" in text
+
+
+def test_the_action_plan_follows_last_review_and_records_this_one(review) -> None:
+    html = review["annual"].html
+    follow = _text(html.split('data-table="suivi-actions"')[1].split("</table>")[0])
+    assert "Renfort du CCAS le lundi matin" in follow
+    assert "faite le 04/05/2026" in follow and "Taux de décroché du CCAS à 91 %" in follow
+    assert "Message de fermeture de l'urbanisme" in follow and "en cours — en retard" in follow
+    decided = _text(html.split('data-table="decisions"')[1].split("</table>")[0])
+    assert "Horaires d'été de l'état civil" in decided and "Direction générale" in decided
+    revised = _text(html.split('data-table="objectifs-revises"')[1].split("</table>")[0])
+    assert "≥ 92,0 %" in revised and "pas encore appliqué" in revised
+
+
+def test_the_monthly_report_lists_open_actions(review) -> None:
+    html = review["monthly"].html
+    text = _text(html)
+    assert "Référence TEL-BM-2026-05 — version 1" in text
+    still = _text(html.split('data-table="actions-ouvertes"')[1].split("</table>")[0])
+    assert "Message de fermeture de l'urbanisme" in still
+    closed = _text(html.split('data-table="actions-closes"')[1].split("</table>")[0])
+    assert "Renfort du CCAS le lundi matin" in closed
+
+
+def test_progress_has_the_build_steps(review) -> None:
+    from reports.documents import BUILD_STEPS
+
+    assert len(review["steps"]) == BUILD_STEPS
+
+
+def test_rules_changes_in_words(review) -> None:
+    rules, changed = review["rules"], review["changed"]
+    said = changes_fr(summarise(rules), summarise(changed))
+    ccas = rules.services["ccas"]
+    assert said == [f"{ccas.name} : {len(ccas.agents)} postes → 1 poste"]
+    assert hours_fr(None) == "ouvert en permanence"
+    assert hours_fr(ccas.schedule).startswith("du lundi au vendredi 8 h 30–12 h")
+
+
+@pytest.mark.pdf
+@pytest.mark.pdf_images
+def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> None:
+    for key, stem in (("annual", "revue-2026"), ("monthly", "bilan-2026-05")):
+        document: ReportDocument = review[key]
+        pdf = tmp_path / f"{stem}.pdf"
+        pdf.write_bytes(render_pdf(document))
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"{stem}.txt").write_text(text)
+        assert "Ville de Bernay" in text
+        for name in ("CCAS", "État civil", "Urbanisme", "Accueil général"):
+            assert name in text, f"{stem}: {name} missing"
+        body = text.split("Annexe — définitions")[0]
+        raw = re.findall(r"\b[a-z]+_[a-z_]+\b|\bccas\b", body)
+        assert not raw, f"{stem}: raw ids in the PDF: {sorted(set(raw))}"
+        subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / stem)], check=True)
+        pages = sorted(tmp_path.glob(f"{stem}-*.png"))
+        assert len(pages) >= 2
+        if key == "monthly":
+            # The action plan's pages (the other sections' layout: the dashboard and PDFs' fit).
+            shown = text.split("\f")
+            pages = [p for i, p in enumerate(pages) if "Plan d'actions" in shown[i]]
+            assert pages
+        for page in pages:
+            with Image.open(page) as image:
+                gray = image.convert("L")
+                width, height = gray.size
+                # The right margin is 14 mm; nothing may be drawn in its outer 10 mm.
+                band = gray.crop((width - round(width * 10 / 210), 0, width, height))
+                darkest = band.getextrema()[0]
+            assert darkest > 235, f"{page.name}: content touches the right edge"
+        for page in pages[:4]:
+            page.replace(ARTIFACTS / page.name)
