@@ -237,7 +237,7 @@ def _annual(
     title = f"Revue de direction de l’accueil téléphonique — {year}"
     reference = f"{document_reference('annual', period)} — version {version}"
     html = (
-        _env()
+        document_templates()
         .get_template("annual_review.html")
         .render(
             title=title,
@@ -245,8 +245,8 @@ def _annual(
             town=settings.town,
             period=period,
             reference=reference,
-            header=Markup(_css_string(f"{settings.town} — revue de direction {year}")),
-            footer=Markup(_css_string(f"{settings.town} — {title} — {reference}")),
+            header=Markup(css_string(f"{settings.town} — revue de direction {year}")),
+            footer=Markup(css_string(f"{settings.town} — {title} — {reference}")),
             generated=local.strftime("%d/%m/%Y à %H:%M"),
             convention=board.report.parameters.convention(),
             review=review,
