@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -26,7 +26,7 @@ from markupsafe import Markup
 from analytics.api import Dashboard, Indicators
 from analytics.definitions import LABELS_FR
 from analytics.objectives import Objective, ObjectivesConfig
-from audit.results import AuditRun, Verdict
+from audit.results import Verdict
 from reports import format as fmt
 from reports.actions import Action, ActionPlan, Origin
 from reports.periods import MONTHS_SHORT_FR, Period
@@ -37,6 +37,9 @@ from reports.rules_history import RulesVersion, changes_fr, hours_fr
 from reports.tables import Cell, Column, DataTable
 from reports.views import TOTAL
 from routing_rules.compiled import CompiledRules
+
+if TYPE_CHECKING:  # reports.audit_report builds on reports.documents, which builds on this
+    from reports.audit_report import AuditHistory
 
 # The indicators a commitment is about, in the order the review reads them.
 COMMITMENTS = ("answer_rate", "service_level", "abandonment_rate", "mean_wait_answered_s")
@@ -56,14 +59,6 @@ class RulesHistory(Protocol):
     def between(self, start: datetime, end: datetime) -> list[RulesVersion]: ...
 
 
-class AuditRuns(Protocol):
-    def runs(
-        self, *, start: datetime | None = None, end: datetime | None = None, limit: int | None = 20
-    ) -> list[AuditRun]: ...
-
-    def fixed_at(self, path_id: str, after: datetime) -> datetime | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class QualityRecords:
     """What the quality lead and the service recorded beside the calls: the action plan, the
@@ -73,7 +68,7 @@ class QualityRecords:
     actions: ActionPlan
     reviews: ReviewRecords
     rules_history: RulesHistory | None = None
-    audits: AuditRuns | None = None
+    audits: AuditHistory | None = None
     rules_now: Callable[[], CompiledRules] | None = None
 
 
@@ -163,6 +158,11 @@ def coverage(
 
 
 # --- commitments: objectives and the decisions that adopted them -------------------------------
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """« 1 action close », « 2 actions closes » (0 takes the plural: « 0 actions closes »)."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _value(indicator: str, value: float | None) -> str:
@@ -466,7 +466,12 @@ def satisfaction(
             f"{fmt.number(callbacks.owed)} rappels dus, {fmt.number(callbacks.done)} faits "
             f"({fmt.percent(callbacks.callback_rate)} ; {aimed}), "
             f"{fmt.number(callbacks.expired)} expirés, {fmt.number(callbacks.pending)} en "
-            f"attente ; délai médian {fmt.seconds(callbacks.median_delay_s)}."
+            "attente"
+            + (
+                f" ; délai médian {fmt.seconds(callbacks.median_delay_s)}."
+                if callbacks.median_delay_s is not None
+                else "."
+            )
         )
     return Satisfaction(method, sample, table, said)
 
@@ -544,7 +549,7 @@ class Audits:
     failures: DataTable | None
 
 
-def audits(history: AuditRuns | None, period: Period, zone: ZoneInfo) -> Audits:
+def audits(history: AuditHistory | None, period: Period, zone: ZoneInfo) -> Audits:
     if history is None:
         return Audits("Les audits internes ne sont pas disponibles pour ce document.", None)
     start = datetime.combine(period.start, time(), zone)
@@ -555,10 +560,12 @@ def audits(history: AuditRuns | None, period: Period, zone: ZoneInfo) -> Audits:
     runs.sort(key=lambda r: r.started_at)
     paths = {result.path_id for run in runs for result in run.results}
     clean = sum(1 for run in runs if not run.failed)
+    first, last = (run.started_at.astimezone(zone) for run in (runs[0], runs[-1]))
     summary = (
-        f"{len(runs)} audits des parcours du {runs[0].started_at.astimezone(zone):%d/%m/%Y} au "
-        f"{runs[-1].started_at.astimezone(zone):%d/%m/%Y}, {len(paths)} parcours vérifiés ; "
-        f"{clean} audits sans défaut, {len(runs) - clean} avec au moins un parcours en échec."
+        f"{_n(len(runs), 'audit', 'audits')} des parcours du {first:%d/%m/%Y} au "
+        f"{last:%d/%m/%Y}, {_n(len(paths), 'parcours vérifié', 'parcours vérifiés')} ; "
+        f"{_n(clean, 'audit sans défaut', 'audits sans défaut')}, "
+        f"{_n(len(runs) - clean, 'audit', 'audits')} avec au moins un parcours en échec."
     )
     failures = DataTable(
         "audit-defauts",
@@ -640,10 +647,11 @@ def action_plan(
     done = sum(1 for a in follow if not a.is_open)
     late = sum(1 for a in follow if a.is_open and a.draft.due < today)
     summary = (
-        f"{len(follow)} actions suivies pendant l'année (dont celles de la revue {year - 1}) : "
-        f"{done} closes, {len(follow) - done} encore ouvertes"
+        f"{_n(len(follow), 'action suivie', 'actions suivies')} pendant l'année (dont celles de "
+        f"la revue {year - 1}) : {_n(done, 'close', 'closes')}, "
+        f"{_n(len(follow) - done, 'encore ouverte', 'encore ouvertes')}"
         + (f" dont {late} en retard" if late else "")
-        + f" ; {len(decided)} décidées à cette revue."
+        + f" ; {_n(len(decided), 'décidée', 'décidées')} à cette revue."
     )
     revised = records.reviews.objectives(year)
     return ActionPlanView(

@@ -21,11 +21,11 @@ MISSED = "#a1161b"
 
 
 def _ceiling(peak: float, percent: bool) -> float:
-    """A round top for the axis: 100 % for high rates, else the next 5 points (or whole unit)."""
+    """A round top for the axis: 100 % for high rates, else the next 10 points (or whole unit)."""
     if percent:
         if peak > 0.5:
             return 1.0
-        return max(0.05, math.ceil(peak * 20 + 1e-9) / 20)
+        return max(0.1, math.ceil(peak * 10 - 1e-9) / 10)  # half-way lines at whole points
     return max(1.0, float(math.ceil(peak * 1.1)))
 
 

@@ -25,8 +25,9 @@ WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanc
 
 
 def _hhmm(seconds: int) -> str:
+    # No-break spaces: « 13 h 30 » never splits across lines in a narrow column.
     hours, minutes = seconds // 3600, seconds % 3600 // 60
-    return f"{hours} h" if minutes == 0 else f"{hours} h {minutes:02d}"
+    return f"{hours}\u00a0h" if minutes == 0 else f"{hours}\u00a0h\u00a0{minutes:02d}"
 
 
 def _spans(spans: tuple[Span, ...]) -> str:

@@ -298,7 +298,8 @@ def test_satisfaction_callbacks_changes_audits(review) -> None:
     assert re.search(r"CCAS[^;]* : \d postes → 1 poste", text)
     assert "02/06/2026 à 10:00" in text  # the reload, in local time
     assert "Horaires d'ouverture en vigueur" in text
-    assert "2 audits des parcours du 02/04/2026 au 09/04/2026, 1 parcours vérifiés" in text
+    assert "2 audits des parcours du 02/04/2026 au 09/04/2026, 1 parcours vérifié ;" in text
+    assert "1 audit sans défaut, 1 audit avec au moins un parcours en échec." in text
     assert "Standard, touche 2 : CCAS Destination 02/04/2026" in text
 
 
@@ -308,6 +309,10 @@ def test_the_action_plan_follows_last_review_and_records_this_one(review) -> Non
     assert "Renfort du CCAS le lundi matin" in follow
     assert "faite le 04/05/2026" in follow and "Taux de décroché du CCAS à 91 %" in follow
     assert "Message de fermeture de l'urbanisme" in follow and "en cours — en retard" in follow
+    assert (
+        "2 actions suivies pendant l'année (dont celles de la revue 2025) : 1 close, "
+        "1 encore ouverte dont 1 en retard ; 1 décidée à cette revue."
+    ) in _text(html)
     decided = _text(html.split('data-table="decisions"')[1].split("</table>")[0])
     assert "Horaires d'été de l'état civil" in decided and "Direction générale" in decided
     revised = _text(html.split('data-table="objectifs-revises"')[1].split("</table>")[0])
@@ -336,7 +341,8 @@ def test_rules_changes_in_words(review) -> None:
     ccas = rules.services["ccas"]
     assert said == [f"{ccas.name} : {len(ccas.agents)} postes → 1 poste"]
     assert hours_fr(None) == "ouvert en permanence"
-    assert hours_fr(ccas.schedule).startswith("du lundi au vendredi 8 h 30–12 h")
+    said = hours_fr(ccas.schedule).replace("\u00a0", " ")
+    assert said.startswith("du lundi au vendredi 8 h 30–12 h et 13 h 30–17 h 30")
 
 
 @pytest.mark.pdf
@@ -351,6 +357,7 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
         ).stdout
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / f"{stem}.txt").write_text(text)
+        (ARTIFACTS / pdf.name).write_bytes(pdf.read_bytes())
         assert "Ville de Bernay" in text
         for name in ("CCAS", "État civil", "Urbanisme", "Accueil général"):
             assert name in text, f"{stem}: {name} missing"
@@ -373,5 +380,20 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
                 band = gray.crop((width - round(width * 10 / 210), 0, width, height))
                 darkest = band.getextrema()[0]
             assert darkest > 235, f"{page.name}: content touches the right edge"
-        for page in pages[:4]:
+        for page in pages:
             page.replace(ARTIFACTS / page.name)
+
+
+def test_a_restart_with_the_same_rules_records_no_new_version(tmp_path: Path) -> None:
+    rules = load_rules(default_rules_path(), load_catalogue().keys())
+    with temporary_database("sqlite", tmp_path) as database:
+        upgrade_web_schema(database.engine)
+        book = RulesVersionBook(database.engine)
+        first = datetime(2026, 1, 5, tzinfo=UTC)
+        assert book.record(rules, trigger="startup", by=None, now=first)
+        assert not book.record(
+            rules, trigger="startup", by=None, now=datetime(2026, 2, 1, tzinfo=UTC)
+        )
+        versions = book.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+        assert [v.in_force_from for v in versions] == [first]
+        assert versions[0].services["ccas"].agents == len(rules.services["ccas"].agents)

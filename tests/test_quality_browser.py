@@ -19,6 +19,7 @@ from reports.periods import month_period, year_period
 from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
 from tests.browser_support import Server, shot, sign_in
+from tests.test_web_app import Clock
 
 pytestmark = pytest.mark.browser
 
@@ -28,16 +29,6 @@ NAMES = {
     "urbanisme": "Urbanisme",
     "accueil": "Accueil général",
 }
-
-
-class Clock:
-    """The web app's clock, moved by the test between the quality lead's visits."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")
