@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -158,5 +159,14 @@ def test_serve_takes_calls_reloads_and_drains(tmp_path: Path) -> None:
     try:
         with database.engine.connect() as connection:
             assert connection.execute(select(func.count()).select_from(calls)).scalar_one() == 1
+        # The rules put in force at start are recorded for the annual review, once (the
+        # SIGHUP reloaded the same file).
+        from reports.rules_history import RulesVersionBook
+
+        versions = RulesVersionBook(database.engine).between(
+            datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+        )
+        assert [v.trigger for v in versions] == ["startup"]
+        assert "ccas" in versions[0].services
     finally:
         database.dispose()
