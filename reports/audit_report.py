@@ -75,7 +75,8 @@ class AuditReportWriter:
         wording = self.wording()
         view: RunView = run_view(run, wording, self.history.fixed_at)
         title = f"Audit interne de l’accueil téléphonique — {view.started}"
-        return AuditDocument(run_stem(run), title, self._render(title, run=view, month=None))
+        html = self._render(title, f"TEL-AI-{run.id}", run=view, month=None)
+        return AuditDocument(run_stem(run), title, html)
 
     def month_document(self, year: int, month: int) -> AuditDocument:
         wording = self.wording()
@@ -85,20 +86,25 @@ class AuditReportWriter:
         view: MonthView = month_view(runs, wording, self.history.fixed_at)
         label = f"{MONTHS_FR[month - 1]} {year}"
         title = f"Audit interne de l’accueil téléphonique — {label}"
-        html = self._render(title, run=None, month=view, month_label=label)
+        reference = f"TEL-AI-{year:04d}-{month:02d}"
+        html = self._render(title, reference, run=None, month=view, month_label=label)
         return AuditDocument(month_stem(year, month), title, html)
 
-    def _render(self, title: str, **content: object) -> str:
+    def _render(self, title: str, reference: str, **content: object) -> str:
+        """``reference``: the document's reference; its version is the moment it was made (a
+        month's report is made again as its runs come)."""
         settings = self.settings()
         wording = self.wording()
+        generated = wording.when(self.now())
         return (
             document_templates()
             .get_template("audit_report.html")
             .render(
                 title=title,
                 town=settings.town,
-                footer=Markup(css_string(f"{settings.town} — {title}")),
-                generated=wording.when(self.now()),
+                reference=f"{reference} — version du {generated}",
+                footer=Markup(css_string(f"{settings.town} — {title} — {reference}")),
+                generated=generated,
                 **content,
             )
         )

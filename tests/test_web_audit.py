@@ -194,6 +194,8 @@ def test_the_quality_leads_reports_per_run_and_per_month(stored) -> None:
     assert f"corrigé le {fixed.started_at.astimezone(app.rules.current.tz):%d/%m/%Y}" in run_html
     month_html = (app.reports_dir / "audit-interne-mensuel-2026-10.html").read_text("utf-8")
     assert "octobre 2026" in month_html and "<strong>3</strong> audits" in month_html
+    assert f"Référence TEL-AI-{failed.id} — version du " in run_html
+    assert "Référence TEL-AI-2026-10 — version du " in month_html
     PDF_IMAGES.mkdir(parents=True, exist_ok=True)
     for pdf in (f for f in files if f.suffix == ".pdf"):
         target = PDF_IMAGES / pdf.stem
