@@ -363,8 +363,11 @@ def service_months(
 def closed_calls(indicators: Indicators, period: Period) -> DataTable | None:
     """Calls received while the service was closed, by hour: evidence for the opening hours.
 
-    Hook: the figures do not yet tell closed calls apart (issue 17's ``closed`` count); until
-    they do, there is no section rather than a wrong one."""
+    Hook (issue 17): the figures do not yet tell closed calls apart. Once ``Counts`` carries
+    the ``closed`` count, this is ``indicators.breakdown(period.start, period.end, "hour")``
+    read per service (rows: services; columns: the hours with closed calls), and the template
+    already prints it (« Appels reçus service fermé »). Until then: no section rather than a
+    wrong one (the calls counted while closed are in ``offered`` today)."""
     return None
 
 
