@@ -26,6 +26,7 @@ from reports import format as fmt
 from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, Session
 from reports.actions import ActionBook
 from reports.errors import InputError
+from reports.generation import ReportJobs
 from reports.live import LiveFeed
 from reports.presence import AgentPresence
 from reports.reviews import ReviewBook
@@ -49,6 +50,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     "export": frozenset({Q}),
     "reports": frozenset({Q}),
     "report_file": frozenset({Q}),
+    "report_make": frozenset({Q}),
+    "report_job": frozenset({Q}),
     "live": frozenset({Q, IT}),
     "live_stream": frozenset({Q, IT}),
     "system": frozenset({IT}),
@@ -110,6 +113,8 @@ class WebDeps:
     staffing: Staffing | None = None
     # The audit of the paths (None: not offered by this process).
     audit: AuditDesk | None = None
+    # Reports made from the Rapports page (None: not offered by this process).
+    reports: ReportJobs | None = None
     # The quality lead's action plan and management reviews (None: not offered).
     actions: ActionBook | None = None
     reviews: ReviewBook | None = None

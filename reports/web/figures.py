@@ -18,7 +18,7 @@ from reports.web.app import DEPS, WebDeps, render
 from reports.web.common import _query, blocking, period_query, table_response
 
 _SERVICE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_REPORT_FILE = re.compile(
+REPORT_FILE = re.compile(
     r"^(bilan-(mensuel-\d{4}-\d{2}|annuel-\d{4})"
     r"|audit-interne-(mensuel-\d{4}-\d{2}|\d{8}-\d{6}-[0-9a-f]{6}))\.(html|pdf)$"
 )
@@ -114,21 +114,10 @@ async def export(request: web.Request) -> web.Response:
     return await table_response(deps, table, kind, stem)
 
 
-async def reports_page(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    files: list[str] = []
-    if deps.reports_dir is not None and deps.reports_dir.is_dir():
-        files = sorted(
-            (p.name for p in deps.reports_dir.iterdir() if _REPORT_FILE.match(p.name)),
-            reverse=True,
-        )
-    return render(request, "reports.html", files=files, configured=deps.reports_dir is not None)
-
-
 async def report_file(request: web.Request) -> web.StreamResponse:
     deps = request.app[DEPS]
     name = request.match_info["name"]
-    if deps.reports_dir is None or not _REPORT_FILE.match(name):
+    if deps.reports_dir is None or not REPORT_FILE.match(name):
         raise web.HTTPNotFound()
     path = deps.reports_dir / name
     if not path.is_file():

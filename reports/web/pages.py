@@ -12,9 +12,10 @@ from aiohttp import web
 from reports.throttle import SignInGuard
 from reports.web.agent_pages import agent, agent_callback, agent_presence
 from reports.web.audit_pages import add_audit_routes
-from reports.web.figures import dashboard, export, report_file, reports_page, service
+from reports.web.figures import dashboard, export, report_file, service
 from reports.web.live_pages import live, live_stream
 from reports.web.quality_pages import add_quality_routes
+from reports.web.report_pages import add_report_routes, reports_page
 from reports.web.signin import (
     SIGN_IN_GUARD,
     health,
@@ -57,4 +58,5 @@ def add_routes(app: web.Application) -> None:
     add_staffing_routes(app)
     add_whatif_routes(app)
     add_audit_routes(app)
+    add_report_routes(app)
     add_quality_routes(app)
