@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from reports.documents import ReportInputs, ReportSettings
     from reports.jobs import MonthlyReportJob
     from reports.live import InMemoryLiveFeed
+    from reports.periods import Period
     from reports.schedule import ReportLedger
     from reports.web import WebDeps
     from routing_rules.holder import RulesHolder
@@ -102,6 +103,14 @@ def check_database_url(url: str, where: str) -> None:
             f"{where} : pilote « {driver} » non fourni avec decroche ; écrivez "
             + ("sqlite:///…" if backend == "sqlite" else "postgresql+psycopg://…")
         )
+
+
+class ReportAlreadyMade(AppError):
+    """A report already made (or being made), asked for again without « refaire »."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        what = "mensuel" if kind == "monthly" else "annuel"
+        super().__init__(f"le bilan {what} {key} est déjà produit (ou en cours)")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -447,6 +456,58 @@ class App:
         if upgrade:
             upgrade_web_schema(engine)
         return ReportLedger(engine)
+
+    def make_report(
+        self,
+        kind: str,
+        period: Period,
+        *,
+        force: bool = False,
+        pdf: bool = True,
+        out: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> list[Path]:
+        """Make the monthly report (``kind="monthly"``) or annual review (``"annual"``) of
+        ``period`` into ``out`` (default: the folder the dashboard lists), as ``decroche
+        report`` and the Rapports page ask: claimed in the ledger (another process making the
+        same report is refused, :class:`ReportAlreadyMade`, unless ``force``), given its next
+        version, released if it fails."""
+        from reports.documents import build_report, write_report
+
+        inputs = self.report_inputs()
+        now = datetime.now(UTC)
+        key = period.month_key if kind == "monthly" else str(period.start.year)
+        ledger = self.report_ledger()
+        claimed = ledger.claim(kind, key, now=now)
+        if not claimed and not force:
+            raise ReportAlreadyMade(kind, key)
+        step = progress or (lambda _: None)
+        version = ledger.next_version(kind, key)
+        try:
+            staffing = None
+            if kind == "annual":
+                from audit.store import upgrade_audit_schema
+
+                # The review reads the internal audits' runs, and says "créneaux en
+                # sous-effectif" from the year's staffing plan.
+                upgrade_audit_schema(self.database().engine)
+                staffing = self.staffing().plan(period.start, period.end)
+            document = build_report(
+                inputs,
+                period,
+                kind,
+                generated_at=now,
+                progress=step,
+                staffing=staffing,
+                version=version,
+            )
+            files = write_report(document, out or self.reports_dir, pdf=pdf, progress=step)
+        except BaseException:
+            if claimed:
+                ledger.release(kind, key)
+            raise
+        ledger.done(kind, key, files, now=now, version=version)
+        return files
 
     def monthly_report_job(
         self,

@@ -23,7 +23,9 @@ from decroche.service import Service
 from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
 from reports.actions import ActionBook
 from reports.audit_view import Wording
+from reports.generation import Progress, ReportJobs
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
+from reports.periods import Period
 from reports.presence import InMemoryAgentPresence
 from reports.reviews import ReviewBook
 from reports.web import WebDeps, create_app
@@ -287,9 +289,31 @@ def build_web_deps(
         whatif=whatif_jobs(app),
         staffing=app.staffing(database=database),
         audit=desk,
+        reports=report_jobs(app),
         actions=ActionBook(database.engine),
         reviews=ReviewBook(database.engine),
     )
+
+
+def report_jobs(app: App) -> ReportJobs:
+    """The Rapports page's reports: made by :meth:`App.make_report`, as ``decroche report``
+    makes them (the configured database, folder, town, objectives and names)."""
+    from decroche.app import ReportAlreadyMade
+    from reports.documents import BUILD_STEPS
+    from reports.errors import ReportGenerationError
+
+    def generate(kind: str, period: Period, force: bool, progress: Progress) -> list[Path]:
+        try:
+            return app.make_report(kind, period, force=force, progress=progress)
+        except ReportAlreadyMade as exc:
+            raise ReportGenerationError(
+                f"{exc} : cochez « Le refaire s'il est déjà produit » pour en faire une "
+                "nouvelle version"
+            ) from exc
+        except AppError as exc:
+            raise ReportGenerationError(str(exc)) from exc
+
+    return ReportJobs(generate, steps=BUILD_STEPS + 1, now=lambda: datetime.now(UTC))
 
 
 def whatif_jobs(app: App, current_rules: Path | None = None) -> WhatIfJobs:

@@ -200,6 +200,44 @@ async def test_report_monthly_with_a_configuration_shows_it_and_the_dashboards_f
     assert_same_figures(report_html, dashboard)
 
 
+@pytest.mark.pdf
+async def test_the_rapports_page_makes_the_configured_report_where_it_lists_them(
+    tmp_path: Path, aiohttp_client
+) -> None:
+    from reports.accounts import Role
+    from tests.test_web_app import PASSWORD, csrf_of
+
+    config = write_config(tmp_path)
+    fill_month(config, date(2026, 10, 1))
+    app = App.load(config)
+    try:
+        deps = app.web_deps(None, InMemoryLiveFeed())
+        deps.accounts.upgrade_schema()
+        deps.accounts.add_user("qualite", PASSWORD, Role.QUALITY, now=datetime.now(UTC))
+        client: TestClient = await aiohttp_client(create_app(deps))
+        await sign_in(client, "qualite")
+
+        async def ask(**fields: str) -> str:
+            token = csrf_of(await (await client.get("/rapports")).text())
+            form = {"csrf": token, "kind": "monthly", "mois": "2026-10", **fields}
+            response = await client.post("/rapports/produire", data=form)
+            assert deps.reports is not None
+            await deps.reports.wait()
+            return await (await client.get(response.url.path)).text()
+
+        page = await ask()
+        assert 'data-state="done">produit' in page, page
+        folder = tmp_path / "data" / "rapports"  # the configured folder, the one listed
+        assert_configured(folder / "bilan-mensuel-2026-10.pdf", "octobre 2026")
+        listing = await (await client.get("/rapports")).text()
+        assert "bilan-mensuel-2026-10.pdf" in listing
+        again = await ask()  # made already: said, in French, with what to do
+        assert "le bilan mensuel 2026-10 est déjà produit (ou en cours) : cochez" in again
+        assert 'data-state="done"' in await ask(refaire="1")
+    finally:
+        app.close()
+
+
 def test_indicators_with_a_configuration_print_names(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     fill_month(config, date(2026, 10, 1))

@@ -10,12 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
-from decroche.testing import web_deps
+from decroche.testing import indicators_of, web_deps
+from reports.documents import (
+    BUILD_STEPS,
+    ReportInputs,
+    ReportSettings,
+    build_report,
+    write_report,
+)
+from reports.generation import Generate, Progress, ReportJobs
+from reports.periods import Period
 from routing_rules.model import Scale
-from telephony.records.engine import open_store
+from telephony.records.engine import Database, open_store
 from telephony.records.testing import fill, sample_record, town_calls
 from tests.browser_support import Server, overflowing, shot, sign_in
 
@@ -35,6 +45,17 @@ NAMES = {
 SCALES = {"survey.q1": Scale.ONE_TO_FIVE, "survey.q2": Scale.YES_NO}
 
 
+def made_in(database: Database, folder: Path) -> Generate:
+    """Reports made as the root makes them (the HTML: the PDF has its own tests)."""
+
+    def generate(kind: str, period: Period, force: bool, progress: Progress) -> list[Path]:
+        inputs = ReportInputs(indicators_of(database), NAMES, ReportSettings())
+        document = build_report(inputs, period, kind, generated_at=NOW, progress=progress)
+        return write_report(document, folder, pdf=False, progress=progress)
+
+    return generate
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("layout")
@@ -44,7 +65,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for day in range(5, 10)
     )
     store = fill(database, [*town_calls(date(2026, 9, 1), 61, 12), *surveyed])
-    server = Server(web_deps(database, store, now=NOW, names=NAMES, scales=SCALES))
+    deps = web_deps(database, store, now=NOW, names=NAMES, scales=SCALES)
+    deps.reports_dir = tmp / "rapports"
+    deps.reports = ReportJobs(made_in(database, deps.reports_dir), steps=BUILD_STEPS, now=deps.now)
+    server = Server(deps)
     base = server.start()
     try:
         yield base
@@ -134,3 +158,19 @@ def test_service_page_charts_are_large_whole_and_french(page, site) -> None:
     )
     page.goto(f"{site}/service/total?mois=2026-10")
     fits_at_every_width(page, "qualite-service-total")
+
+
+def test_a_report_is_made_from_the_rapports_page(page, site) -> None:
+    page.goto(f"{site}/rapports")
+    fits_at_every_width(page, "qualite-rapports")
+    assert page.get_by_label("Mois du bilan mensuel (AAAA-MM)").input_value() == "2026-10"
+    page.get_by_label("Bilan mensuel du mois").check()
+    page.get_by_role("button", name="Produire le bilan").click()
+    page.wait_for_load_state("load")
+    assert "/rapports/production/" in page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Bilan mensuel — octobre 2026"
+    page.wait_for_selector("[data-state=done]", timeout=60_000)  # the page refreshes itself
+    fits_at_every_width(page, "qualite-rapport-produit")
+    page.get_by_role("link", name="bilan-mensuel-2026-10.html").click()
+    page.wait_for_load_state("load")
+    assert "Bilan mensuel de l’accueil téléphonique — octobre 2026" in page.title()

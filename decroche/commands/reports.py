@@ -51,53 +51,21 @@ def report() -> None:
 
 
 def _write_report(kind: str, when: str | None, out: Path | None, pdf: bool, force: bool) -> None:
-    from reports.documents import BUILD_STEPS, build_report, write_report
+    from decroche.app import ReportAlreadyMade
+    from reports.documents import BUILD_STEPS
     from reports.periods import month_period, previous_month, year_period
 
     app = context.app()
-    inputs = app.report_inputs()
-    settings = inputs.settings
-    now = datetime.now(UTC)
-    today = now.astimezone(settings.zone).date()
+    today = datetime.now(UTC).astimezone(app.report_settings().zone).date()
     if kind == "monthly":
         period = month_period(when, "--month") if when else previous_month(today)
-        key = period.month_key
     else:
         period = year_period(when or today.year - 1, "--year")
-        key = str(period.start.year)
-    ledger = app.report_ledger()
-    claimed = ledger.claim(kind, key, now=now)
-    if not claimed and not force:
-        what = "mensuel" if kind == "monthly" else "annuel"
-        raise click.ClickException(
-            f"le bilan {what} {key} est déjà produit (ou en cours) : --force pour le refaire"
-        )
     step = _progress(BUILD_STEPS + (1 if pdf else 0))
-    version = ledger.next_version(kind, key)
     try:
-        staffing = None
-        if kind == "annual":
-            from audit.store import upgrade_audit_schema
-
-            # The review reads the internal audits' runs, and says "créneaux en
-            # sous-effectif" from the year's staffing plan.
-            upgrade_audit_schema(app.database().engine)
-            staffing = app.staffing().plan(period.start, period.end)
-        document = build_report(
-            inputs,
-            period,
-            kind,
-            generated_at=now,
-            progress=step,
-            staffing=staffing,
-            version=version,
-        )
-        files = write_report(document, out or app.reports_dir, pdf=pdf, progress=step)
-    except BaseException:
-        if claimed:
-            ledger.release(kind, key)
-        raise
-    ledger.done(kind, key, files, now=now, version=version)
+        files = app.make_report(kind, period, force=force, pdf=pdf, out=out, progress=step)
+    except ReportAlreadyMade as exc:
+        raise click.ClickException(f"{exc} : --force pour le refaire") from exc
     for path in files:
         click.echo(str(path))
 
