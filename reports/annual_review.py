@@ -410,9 +410,10 @@ def satisfaction(
     if report is not None and report.total.figures.offered:
         total = report.total.figures
         sample = (
-            f"Échantillon : {fmt.number(total.offered)} appelants sollicités, "
-            f"{fmt.number(total.reached)} décrochés après la proposition, "
-            f"{fmt.number(total.responded)} ont répondu ({fmt.percent(total.response_rate)})."
+            f"Échantillon : {_n(total.offered, 'appelant sollicité', 'appelants sollicités')}, "
+            f"{_n(total.reached, 'décroché', 'décrochés')} après la proposition, "
+            f"{_n(total.responded, 'a répondu', 'ont répondu')} "
+            f"(taux de réponse {fmt.percent(total.response_rate)})."
         )
         target = indicators.objectives.for_service(None).get("share_satisfied")
         table = DataTable(

@@ -392,3 +392,46 @@ def test_a_restart_with_the_same_rules_records_no_new_version(tmp_path: Path) ->
         versions = book.between(datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
         assert [v.in_force_from for v in versions] == [first]
         assert versions[0].services["ccas"].agents == len(rules.services["ccas"].agents)
+
+
+def test_satisfaction_says_method_sample_and_results(tmp_path: Path) -> None:
+    from analytics.satisfaction import scales_of
+    from telephony.records.model import SurveyAnswer
+    from telephony.records.testing import sample_record
+
+    start = datetime(2026, 10, 6, 8, 0, tzinfo=UTC)
+    record = replace(
+        sample_record("call-r", start=start),
+        survey=[
+            SurveyAnswer(1, "enquete_question_accueil", start, 5),
+            SurveyAnswer(2, "enquete_question_resolu", start, 1),
+        ],
+    )
+    rules = load_rules(default_rules_path(), load_catalogue().keys())
+    with temporary_database("sqlite", tmp_path) as database:
+        fill(database, iter([record]))
+        upgrade_web_schema(database.engine)
+        indicators = indicators_of(database, scales=scales_of(rules))
+        records = QualityRecords(
+            ActionBook(database.engine), ReviewBook(database.engine), rules_now=lambda: rules
+        )
+        document = build_report(
+            ReportInputs(
+                indicators, {"accueil-general": "Accueil général"}, ReportSettings(), records
+            ),
+            year_period(2026),
+            "annual",
+            generated_at=GENERATED,
+        )
+    text = _text(document.html)
+    assert "Méthode : enquête au clavier après l'appel, proposée à un appel sur 5" in text
+    assert (
+        "Échantillon : 1 appelant sollicité, 1 décroché après la proposition, 1 a répondu "
+        "(taux de réponse 100,0 %)."
+    ) in text
+    table = _text(document.html.split('data-table="satisfaction"')[1].split("</table>")[0])
+    assert "Satisfaction des appelants par service" in table
+    assert "Tous services 1 5,00 100,0 % ✓ atteint (≥ 80,0 %)" in table
+    assert "Accueil général 1 5,00 100,0 % ✓ atteint (≥ 80,0 %)" in table
+    assert "Non approuvée : document de travail." in text  # no review recorded for 2026
+    assert "Aucun audit" not in text and "ne sont pas disponibles" in text
