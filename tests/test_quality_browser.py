@@ -20,6 +20,7 @@ from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
 from tests.browser_support import Server, shot, sign_in
 from tests.test_web_app import Clock
+from tests.test_web_audit import no_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -137,3 +138,51 @@ def test_an_action_goes_from_the_form_to_the_monthly_report_then_the_review(
         )
     finally:
         context.close()
+
+
+def test_the_review_recorded_in_the_form_is_on_the_documents_cover(browser, site) -> None:
+    base, server, clock, database = site
+    clock.now = datetime(2027, 1, 28, 14, 0, tzinfo=UTC)
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, base, "qualite")
+        page.goto(f"{base}/revue/2026")
+        page.get_by_label("Date de la revue").fill("2027-01-26")
+        page.get_by_role("textbox", name="Participants").fill(
+            "M. le Maire — président\nMme Martin — responsable qualité\nM. Roux — DGS"
+        )
+        page.get_by_label("Analyse et conclusions").fill("Le CCAS reste sous son objectif.")
+        page.get_by_label("Approuvée par").fill("M. le Maire")
+        page.get_by_label("Approuvée le").fill("2027-01-27")
+        page.get_by_role("button", name="Enregistrer la revue").click()
+        page.wait_for_load_state("load")
+        page.locator("#f-indicator").select_option(value="answer_rate")
+        page.locator("#f-service").last.select_option(label="CCAS")
+        page.get_by_label("Nouvel objectif").fill("92")
+        page.get_by_label("Motif").fill("Renfort pérennisé")
+        page.get_by_role("button", name="Ajouter l'objectif révisé").click()
+        page.wait_for_load_state("load")
+        for path, name in (
+            ("/actions", "plan-actions"),
+            ("/actions/1", "action"),
+            ("/revue", "revues"),
+            ("/revue/2026", "revue-2026"),
+        ):
+            page.goto(f"{base}{path}")
+            no_overflow(page, name)
+    finally:
+        context.close()
+    document = build_report(
+        _inputs(server, database),
+        year_period(2026),
+        "annual",
+        generated_at=datetime(2027, 1, 28, 15, tzinfo=UTC),
+    )
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", document.html)))
+    assert "Revue tenue le 26/01/2027" in text
+    assert "M. le Maire — président" in text and "M. Roux — DGS" in text
+    assert "Approuvée par M. le Maire le 27/01/2027." in text
+    assert "Le CCAS reste sous son objectif." in text
+    revised = _document_text(document.html, "objectifs-revises")
+    assert "CCAS" in revised and "≥ 92,0 %" in revised and "Renfort pérennisé" in revised
