@@ -14,6 +14,16 @@ from reports.reviews import Review, RevisedObjective
 from reports.tables import Cell, Column, DataTable
 
 ALL_SERVICES = "tous services"
+# The columns of an action wherever it is listed (pages, documents, exports).
+ACTION_COLUMNS = (
+    Column("id", "N°", "count"),
+    Column("title", "Action"),
+    Column("service", "Service"),
+    Column("indicator", "Indicateur"),
+    Column("owner", "Responsable"),
+    Column("due", "Échéance", "date"),
+    Column("status", "État"),
+)
 
 
 def service_name(service: str | None, names: Mapping[str, str]) -> str:
@@ -41,33 +51,30 @@ def actions_table(
     result: bool = True,
 ) -> DataTable:
     """One row an action; ``on``: the day the states are said for (late when due before it)."""
-    columns = [
-        Column("id", "N°", "count"),
-        Column("title", "Action"),
-        Column("service", "Service"),
-        Column("indicator", "Indicateur"),
-        Column("owner", "Responsable"),
-        Column("due", "Échéance", "date"),
-        Column("status", "État"),
-    ]
+    columns = list(ACTION_COLUMNS)
     if result:
         columns.append(Column("result", "Résultat"))
     table = DataTable(name, caption, columns)
     for action in actions:
-        draft = action.draft
-        row: list[Cell] = [
-            action.id,
-            draft.title,
-            service_name(draft.service, names),
-            indicator_label(draft.indicator),
-            draft.owner,
-            draft.due,
-            status_text(action, on),
-        ]
+        row = _action_cells(action, names, on)
         if result:
-            row.append(draft.result or "—")
+            row.append(action.draft.result or "—")
         table.rows.append(row)
     return table
+
+
+def _action_cells(action: Action, names: Mapping[str, str], on: date | None) -> list[Cell]:
+    """The cells of :data:`ACTION_COLUMNS`."""
+    draft = action.draft
+    return [
+        action.id,
+        draft.title,
+        service_name(draft.service, names),
+        indicator_label(draft.indicator),
+        draft.owner,
+        draft.due,
+        status_text(action, on),
+    ]
 
 
 def actions_export(actions: Sequence[Action], names: Mapping[str, str], on: date) -> DataTable:
@@ -76,13 +83,7 @@ def actions_export(actions: Sequence[Action], names: Mapping[str, str], on: date
         "plan-actions",
         "Plan d'actions",
         [
-            Column("id", "N°", "count"),
-            Column("title", "Action"),
-            Column("service", "Service"),
-            Column("indicator", "Indicateur"),
-            Column("owner", "Responsable"),
-            Column("due", "Échéance", "date"),
-            Column("status", "État"),
+            *ACTION_COLUMNS,
             Column("result", "Résultat"),
             Column("origin", "Origine"),
             Column("opened_on", "Enregistrée le", "date"),
@@ -91,17 +92,10 @@ def actions_export(actions: Sequence[Action], names: Mapping[str, str], on: date
         ],
     )
     for action in actions:
-        draft = action.draft
         table.rows.append(
             [
-                action.id,
-                draft.title,
-                service_name(draft.service, names),
-                indicator_label(draft.indicator),
-                draft.owner,
-                draft.due,
-                status_text(action, on),
-                draft.result,
+                *_action_cells(action, names, on),
+                action.draft.result,
                 action.origin_fr,
                 action.opened_on,
                 action.closed_on,
