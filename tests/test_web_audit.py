@@ -11,6 +11,7 @@ sounds folder, then once the sound was back.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import threading
@@ -210,3 +211,12 @@ def test_the_quality_leads_reports_per_run_and_per_month(stored) -> None:
         assert "Écarts constatés" in text and "menu_droit_famille" in text
         # Every table fits the page: no line of the text runs past the page's width.
         assert max(len(line) for line in text.splitlines()) < 200
+    # Each path's result is read whole, never cut into « conform » and « e ».
+    text = subprocess.run(
+        ["pdftotext", str(app.reports_dir / f"audit-interne-{failed.id}.pdf"), "-"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8")
+    passed = len(failed.results) - len(failed.failed)
+    assert passed > 0 and len(re.findall(r"\bconforme\b", text)) >= passed, text
+    assert len(re.findall(r"en échec", text)) >= len(failed.failed)
