@@ -1,9 +1,9 @@
 """``decroche audit`` as IT runs it: the simulated PBX (``decroche sim serve --sounds``) and
 ``decroche serve`` as processes, then ``decroche audit run --json`` against them, in real time.
 
-The sounds folder holds every prompt as a short silence, so a path takes a second or two; the
-paths with no key (which wait for decroche's menu timeouts) are audited in virtual time by
-``test_audit_run``.
+The sounds folder holds every prompt as a short silence, so a path with keys takes a second or
+two; the paths with no key wait for decroche's menu timeouts (about 20 s), so every path is
+called at once (``audit.concurrency``): a run of every path takes about half a minute.
 """
 
 from __future__ import annotations
@@ -16,15 +16,21 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from audit.expect import expect
+from audit.paths import audit_paths
 from decroche.cli import main
+from routing_rules.holder import RulesHolder
+from routing_rules.loader import default_rules_path
 from tests.audit_support import remove_sound, sounds_folder
 from tests.test_serve import BIN, free_port, wait_for
 
-PATHS = "standard.2.1,standard.5.3,0232464317"
+BERNAY = RulesHolder(default_rules_path()).current
+PATHS = audit_paths(BERNAY)
 
 
 def ari_app_connected(port: int, app: str) -> bool:
@@ -50,7 +56,7 @@ def serving(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str], Path]]:
         f"data_dir: {tmp_path / 'data'}\n"
         f"ari:\n  url: http://127.0.0.1:{ari_port}/ari\n"
         f"web:\n  port: {web_port}\n"
-        "audit:\n  report_pdf: false\n",
+        "audit:\n  report_pdf: false\n  concurrency: 20\n",
         encoding="utf-8",
     )
     logs = [(tmp_path / name).open("wb") for name in ("sim.log", "serve.log")]
@@ -103,22 +109,29 @@ def audit_run(config: Path, env: dict[str, str], *extra: str) -> tuple[int, dict
     return done.returncode, json.loads(done.stdout)
 
 
-def test_audit_run_passes_then_fails_on_a_missing_prompt_naming_it(tmp_path: Path) -> None:
+def test_audit_run_passes_every_bernay_path_then_fails_exactly_those_playing_a_missing_prompt(
+    tmp_path: Path,
+) -> None:
     with serving(tmp_path) as (config, env, sounds):
-        code, result = audit_run(config, env, "--paths", PATHS)
+        code, result = audit_run(config, env)
         assert code == 0, result
         assert result["ok"] is True and result["status"] == "done"
-        paths = {r["path_id"]: r for r in result["results"]}  # type: ignore[attr-defined]
-        assert set(paths) == set(PATHS.split(","))
-        assert all(r["verdict"] == "passed" for r in paths.values())
+        verdicts = {r["path_id"]: r["verdict"] for r in result["results"]}  # type: ignore[attr-defined]
+        assert list(verdicts) == [p.id for p in PATHS]
+        assert set(verdicts.values()) == {"passed"}, result
         remove_sound(sounds, "menu_droit_famille")
-        code, result = audit_run(config, env, "--paths", PATHS)
+        now = datetime.now(UTC)
+        code, result = audit_run(config, env)
     assert code == 1
-    verdicts = {r["path_id"]: r["verdict"] for r in result["results"]}  # type: ignore[attr-defined]
-    assert verdicts == {"0232464317": "passed", "standard.2.1": "failed", "standard.5.3": "passed"}
-    (failed,) = [r for r in result["results"] if r["verdict"] == "failed"]  # type: ignore[attr-defined]
-    lecture = next(c for c in failed["checks"] if c["code"] == "lecture")
-    assert not lecture["ok"] and "« menu_droit_famille » n'a pas été joué" in lecture["detail"]
+    # The paths playing it at the moment of the audit: at any hour, those through key 2.
+    playing = {p.id for p in PATHS if "menu_droit_famille" in expect(BERNAY, p, now).prompts}
+    assert playing == {p.id for p in PATHS if p.id.startswith("standard.2")}
+    failed = [r for r in result["results"] if r["verdict"] == "failed"]  # type: ignore[attr-defined]
+    assert {r["path_id"] for r in failed} == playing
+    for path in failed:
+        lecture = next(c for c in path["checks"] if c["code"] == "lecture")
+        assert not lecture["ok"], path
+        assert "« menu_droit_famille » n'a pas été joué" in lecture["detail"], path
     reports = result["reports"]
     assert [Path(r).suffix for r in reports] == [".html"]  # type: ignore[union-attr]
 
