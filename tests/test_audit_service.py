@@ -23,7 +23,7 @@ from audit.store import upgrade_audit_schema
 from decroche.app import App
 from decroche.config import RulesConfig, load_config
 from decroche.service import Service
-from decroche.web import build_web_deps
+from decroche.web import build_web_deps, live_snapshot
 from reports.documents import build_report
 from reports.live import InMemoryLiveFeed
 from reports.periods import Period
@@ -108,6 +108,27 @@ async def callers(pbx: SimulatedPbx) -> None:
         await handle.wait()
 
 
+async def watch_live(running: Running) -> tuple[int, int]:
+    """Until cancelled: the most audit calls seen on the PBX at once, and the most calls in
+    the live view (callers in the menus, waiting or talking) at once."""
+    most_audit = most_live = 0
+    try:
+        while True:
+            channels = running.pbx.engine.channels.values()
+            most_audit = max(most_audit, sum(1 for c in channels if c.local_peer is not None))
+            snapshot = live_snapshot(running.service)
+            live = snapshot.in_ivr + sum(s.waiting + s.in_conversation for s in snapshot.services)
+            most_live = max(most_live, live)
+            await asyncio.sleep(0.5)
+    except asyncio.CancelledError:
+        return most_audit, most_live
+
+
+async def stop_watching(task: asyncio.Task[tuple[int, int]]) -> tuple[int, int]:
+    task.cancel()
+    return await task
+
+
 async def test_audit_calls_are_in_no_figure_and_a_wrong_key_is_caught_after_reload(
     tmp_path: Path,
 ) -> None:
@@ -115,8 +136,12 @@ async def test_audit_calls_are_in_no_figure_and_a_wrong_key_is_caught_after_relo
         app, audit = running.app, running.audit
         assert audit.launch(Trigger.PAGE, by="informatique")
         assert not audit.launch(Trigger.PAGE, by="informatique")  # one at a time
-        # Callers while the audit calls: both at once on the PBX.
+        # Callers while the audit calls: both at once on the PBX, the live view seeing only
+        # the callers.
+        watching = asyncio.create_task(watch_live(running))
         await callers(running.pbx)
+        audit_channels, most_live = await stop_watching(watching)
+        assert audit_channels > 0 and 0 < most_live <= CALLERS
         first = await audit.wait()
         assert first is not None and first.ok and len(first.results) == 27
         # A rules change sends key 1 of the espace du droit et de la famille elsewhere.
