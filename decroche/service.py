@@ -133,6 +133,7 @@ class Service:
     client: AriClient
     router: Router
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _reloads: set[asyncio.Task[None]] = field(default_factory=set)
     # Set once the database's tables exist (the writer made them): the jobs wait for it.
     schema_ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -233,9 +234,15 @@ class Service:
         self.database.dispose()
 
     def reload_rules(self) -> None:
+        """SIGHUP: reload the rules in the background (read and checked off the event loop)."""
+        task = asyncio.get_running_loop().create_task(self._reload_rules(), name="rules-reload")
+        self._reloads.add(task)  # kept until done: the loop holds tasks weakly
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload_rules(self) -> None:
         from routing_rules.holder import Trigger
 
-        outcome = self.rules.reload(Trigger.SIGHUP)
+        outcome = await self.rules.reload_async(Trigger.SIGHUP)
         if outcome.ok:
             log.info("rules reloaded (SIGHUP): %s", outcome.version)
         else:

@@ -8,12 +8,18 @@ every problem, and the previous rules stay in force. Each attempt is kept in a s
 
 The watcher polls the file's mtime and size on a real-time interval (not the simulation Clock:
 IT edits files in wall-clock time) and reloads when the content hash changed. The service calls
-:meth:`RulesHolder.reload` itself on SIGHUP and from its HTTP API.
+:meth:`RulesHolder.reload_async` itself on SIGHUP.
+
+In the service, a reload reads, parses and checks the file in a worker thread (a file at the
+loader's size limit takes seconds of pure Python): the event loop goes on running calls' timers
+and events meanwhile, and the swap itself — one assignment, then the listeners — is done on the
+loop. Reloads asked together run one after the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 from collections import deque
@@ -75,6 +81,7 @@ class RulesHolder:
         self._history: deque[ReloadOutcome] = deque(maxlen=history_size)
         self._current = self._load()
         self._listeners: list[Callable[[CompiledRules], None]] = []
+        self._reloading = asyncio.Lock()  # one reload at a time: the last one asked wins
         self._history.append(
             ReloadOutcome(now(), Trigger.STARTUP, None, self._current.version, True, True)
         )
@@ -108,12 +115,49 @@ class RulesHolder:
         return load_rules(self.path, catalogue)
 
     def reload(self, trigger: Trigger = Trigger.API, by: str | None = None) -> ReloadOutcome:
-        """Validate the file again; swap it in if valid, keep the current rules otherwise."""
+        """Validate the file again; swap it in if valid, keep the current rules otherwise
+        (in the caller's thread: the commands and tests; the service uses :meth:`reload_async`)."""
+        return self._conclude(trigger, by, self._attempt())
+
+    async def reload_async(
+        self, trigger: Trigger = Trigger.API, by: str | None = None
+    ) -> ReloadOutcome:
+        """:meth:`reload`, the file read and checked in a worker thread so that the event loop
+        never waits for it; the swap and the listeners happen back on the loop."""
+        async with self._reloading:
+            attempt = await asyncio.to_thread(self._attempt_uncollected)
+            return self._conclude(trigger, by, attempt)
+
+    def _attempt_uncollected(self) -> CompiledRules | tuple[RulesInvalid, str | None]:
+        """:meth:`_attempt` with the cyclic garbage collector paused: parsing allocates some
+        hundred thousand short-lived objects (freed by reference counting), enough to set off
+        full collections, each holding the interpreter — and so the event loop — for a quarter
+        of a second (measured on the largest file the loader takes)."""
+        was_enabled = gc.isenabled()
+        gc.disable()
         try:
-            candidate = self._load()
+            return self._attempt()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _attempt(self) -> CompiledRules | tuple[RulesInvalid, str | None]:
+        """The file read and checked: its rules, or why not with the hash of what was read."""
+        try:
+            return self._load()
         except RulesInvalid as exc:
+            return exc, _hash_of(self.path)
+
+    def _conclude(
+        self,
+        trigger: Trigger,
+        by: str | None,
+        attempt: CompiledRules | tuple[RulesInvalid, str | None],
+    ) -> ReloadOutcome:
+        if isinstance(attempt, tuple):
+            exc, version = attempt
             outcome = ReloadOutcome(
-                self._now(), trigger, by, _hash_of(self.path), False, False, tuple(exc.problems)
+                self._now(), trigger, by, version, False, False, tuple(exc.problems)
             )
             log.error(
                 "rules reload (%s) refused, keeping version %s:\n%s",
@@ -122,6 +166,7 @@ class RulesHolder:
                 exc,
             )
         else:
+            candidate = attempt
             changed = candidate.version != self._current.version
             if changed:
                 self._current = candidate  # one assignment: atomic for every reader
@@ -163,10 +208,15 @@ class RulesWatcher:
         return st.st_mtime_ns, st.st_size
 
     def poll(self) -> ReloadOutcome | None:
-        """One look at the file; the outcome when a reload was attempted."""
+        """One look at the file; the outcome when a reload was attempted (in this thread)."""
+        return self.holder.reload(Trigger.FILE_CHANGE) if self._changed() else None
+
+    def _changed(self) -> bool:
+        """Whether the file's content changed since the last look (reads it: a worker thread's
+        job in the service)."""
         stat = self._stat()
         if stat == self._seen_stat:
-            return None
+            return False
         self._seen_stat = stat
         try:
             content_hash: str | None = hashlib.sha256(self.holder.path.read_bytes()).hexdigest()
@@ -174,15 +224,17 @@ class RulesWatcher:
             content_hash = None
         version = content_hash[:16] if content_hash else None
         if version is not None and version == self._seen_hash:
-            return None  # touched, same content
+            return False  # touched, same content
         self._seen_hash = version
-        return self.holder.reload(Trigger.FILE_CHANGE)
+        return True
 
     async def run(self) -> None:
-        """Poll until cancelled (the composition root runs it as a task)."""
+        """Poll until cancelled (the composition root runs it as a task); the file is looked
+        at and reloaded off the event loop."""
         while True:
             await asyncio.sleep(self.interval_s)
             try:
-                self.poll()
+                if await asyncio.to_thread(self._changed):
+                    await self.holder.reload_async(Trigger.FILE_CHANGE)
             except Exception:  # never let the watcher die: the service would stop reloading
                 log.exception("rules watcher: unexpected error, still watching")
