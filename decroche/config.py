@@ -123,6 +123,19 @@ class Config(_Section):
         return f"sqlite:///{(self.data_dir / 'decroche.db').as_posix()}"
 
 
+def secret_variables() -> frozenset[str]:
+    """The environment variables that carry a secret setting (``DECROCHE_ARI__PASSWORD``...):
+    every :class:`SecretStr` of the configuration, so that a new secret is covered at once."""
+    names = set()
+    for section, field in Config.model_fields.items():
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            for name, setting in model.model_fields.items():
+                if setting.annotation is SecretStr:
+                    names.add(f"{ENV_PREFIX}{section}__{name}".upper())
+    return frozenset(names)
+
+
 # Settings that existed once: naming them says what to do instead of "unknown key".
 REMOVED = {
     ("web", "session_secret"): "réglage supprimé : les sessions n'utilisent pas de clé "

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from audit.jobs import AuditJobs
 from audit.results import AuditRun, Trigger
 from audit.store import AuditStore
 from decroche.app import App, AppError
+from decroche.config import ENV_PREFIX, secret_variables
 from decroche.faults import database_reason, records_problems
 from decroche.presence import RouterPresence
 from decroche.service import Service
@@ -337,14 +339,40 @@ def whatif_jobs(app: App, current_rules: Path | None = None) -> WhatIfJobs:
         check,
         # The child builds its own App from the same configuration; the database travels in
         # the environment (as a configuration override), out of the process list.
-        env={"DECROCHE_STORAGE__URL": app.database_url},
+        env=whatif_environment(os.environ, app.database_url),
+        inherit_env=False,
     )
+
+
+# What a what-if simulation's process is given of the service's environment besides decroche's
+# settings: where programs, libraries and the locale are, and libpq's PG* for the database.
+_SYSTEM_VARIABLES = frozenset(
+    ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+)
+
+
+def whatif_environment(environ: Mapping[str, str], database_url: str) -> dict[str, str]:
+    """The environment of a what-if simulation: it replays proposed rules against past calls,
+    reading the database and nothing else — no secret (ARI password, pseudonym key), nothing of
+    Asterisk, which it never calls, nor anything else the service was given."""
+    secrets = secret_variables()
+    kept = {
+        name: value
+        for name, value in environ.items()
+        if name in _SYSTEM_VARIABLES
+        or name.startswith(("LC_", "PG"))
+        or (
+            name.startswith(ENV_PREFIX)
+            and name not in secrets
+            and not name.startswith(f"{ENV_PREFIX}ARI__")
+        )
+    }
+    return kept | {f"{ENV_PREFIX}STORAGE__URL": database_url}
 
 
 def whatif_command(cores: int | None = None) -> list[str]:
     """``decroche whatif`` as the service runs it: niced, and leaving one core to the service,
     so that a simulation never slows down the calls in progress."""
-    import os
     import shutil
 
     available = cores if cores is not None else len(os.sched_getaffinity(0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import re
 import shutil
 import sys
@@ -294,3 +295,47 @@ def test_the_service_runs_simulations_niced_leaving_it_a_core(cores: int, worker
     assert command[-5:-1] == ["-m", "decroche", "whatif", "--workers"]
     if shutil.which("nice"):
         assert command[:3] == [shutil.which("nice"), "-n", "10"]
+
+
+async def test_the_simulation_is_given_no_secret(
+    tmp_path: Path, recorded: tuple[Path, Path, list[CallRecord]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19, point 13: the what-if child inherited every secret of the service (ARI
+    password, pseudonym key) though it runs rules text a person uploaded. It gets the database
+    URL, decroche's other settings and the system's paths and locale; nothing else."""
+    from decroche.app import App
+    from decroche.config import Config
+    from decroche.web import whatif_command, whatif_jobs
+
+    secrets = {
+        "DECROCHE_ARI__PASSWORD": "mot-de-passe-ari",
+        "DECROCHE_STORAGE__PSEUDONYM_SECRET": "cle-des-pseudonymes",
+        "DECROCHE_ARI__URL": "http://pbx.mairie.example:8088/ari",
+        "AWS_SECRET_ACCESS_KEY": "nuage",
+    }
+    for name, value in {**secrets, "DECROCHE_WEB__TOWN": "Bernay", "LC_TIME": "fr_FR"}.items():
+        monkeypatch.setenv(name, value)
+    current, new, records = recorded
+    url = database_with(records, tmp_path)
+    jobs = whatif_jobs(App(Config(data_dir=tmp_path / "data"), database_url=url), current)
+    seen = tmp_path / "environnement.json"
+    jobs.command = [
+        sys.executable,
+        "-c",
+        f"import json, os; open({str(seen)!r}, 'w').write(json.dumps(dict(os.environ)))",
+    ]
+    job = await jobs.launch(DAY, DAY, new.read_text("utf-8"), "n.yaml", "informatique", NOW)
+    await _finished(jobs, job.id)
+    environment = json.loads(seen.read_text(encoding="utf-8"))
+    assert not set(secrets) & set(environment)
+    assert not {"mot-de-passe-ari", "cle-des-pseudonymes", "nuage"} & set(environment.values())
+    assert environment["DECROCHE_STORAGE__URL"] == url
+    assert environment["DECROCHE_WEB__TOWN"] == "Bernay"
+    assert environment["LC_TIME"] == "fr_FR"
+    assert environment["PATH"] == os.environ["PATH"]
+    # And with that environment, the simulation does run.
+    jobs.command = whatif_command(1)
+    job = await jobs.launch(DAY, DAY, new.read_text("utf-8"), "n.yaml", "informatique", NOW)
+    await _finished(jobs, job.id)
+    assert job.state is JobState.DONE, job.error
+    assert job.result is not None and job.result["calls"] == 3

@@ -120,7 +120,8 @@ class WhatIfJobs:
 
     ``command``: the ``decroche whatif`` to run (``[python, -m, decroche, whatif]``), to which
     the period, the rules and ``--json --progress json`` are added; ``env``: extra environment
-    (the database URL travels there, out of the process list); ``check``: validates rules text
+    (the database URL travels there, out of the process list), or with ``inherit_env=False``
+    the child's whole environment (the service gives it no secret); ``check``: validates rules text
     before anything starts, raising an exception whose text lists every problem.
     """
 
@@ -132,6 +133,7 @@ class WhatIfJobs:
         check: RulesCheck,
         *,
         env: Mapping[str, str] | None = None,
+        inherit_env: bool = True,
         time_limit_s: float = TIME_LIMIT_S,
     ) -> None:
         self.directory = directory
@@ -139,6 +141,7 @@ class WhatIfJobs:
         self.current_rules = current_rules
         self.check = check
         self.env = dict(env or {})
+        self.inherit_env = inherit_env
         self.time_limit_s = time_limit_s
         self._running: Job | None = None
         self._task: asyncio.Task[None] | None = None
@@ -197,7 +200,7 @@ class WhatIfJobs:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, **self.env},
+                env={**os.environ, **self.env} if self.inherit_env else self.env,
             )  # fmt: skip
         except OSError as exc:
             self._finish(job, None, f"impossible de lancer la simulation : {exc}")
