@@ -224,9 +224,10 @@ class Service:
     async def stop(self) -> None:
         """Drain calls, then flush the records; safe to call once after start()."""
         await self.router.stop()
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._reloads]  # a reload under way is dropped: rules unchanged
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.writer.aclose()
