@@ -16,23 +16,30 @@ from routing_rules.messages import counted
 if TYPE_CHECKING:  # the writer brings SQLAlchemy: not for ``decroche rules check``
     from telephony.records.writer import WriterStatus
 
-# (what the driver says, in lower case) -> what it means and what to check.
+# (what the driver says, in lower case) -> what it means and what to check (no brackets: the
+# reason is set in brackets in the health's sentences).
 _DATABASE_CAUSES: tuple[tuple[str, str], ...] = (
     ("unable to create the database folder", "dossier de la base impossible à créer"),
-    ("unable to open database file", "fichier de la base impossible à ouvrir (dossier ou droits)"),
-    ("readonly database", "base en lecture seule (droits du fichier ou de son dossier)"),
+    (
+        "unable to open database file",
+        "fichier de la base impossible à ouvrir, vérifiez son dossier et ses droits",
+    ),
+    (
+        "readonly database",
+        "base en lecture seule, vérifiez les droits du fichier et de son dossier",
+    ),
     ("database or disk is full", "disque plein"),
     ("database is locked", "base verrouillée par un autre programme"),
-    ("connection refused", "connexion refusée (le serveur PostgreSQL est-il démarré ?)"),
+    ("connection refused", "connexion refusée, le serveur PostgreSQL est-il démarré ?"),
     ("password authentication failed", "mot de passe refusé par PostgreSQL"),
     ("no password supplied", "mot de passe manquant pour PostgreSQL"),
-    ('database "', "base inexistante sur le serveur PostgreSQL (storage.url)"),
-    ('role "', "utilisateur inexistant sur le serveur PostgreSQL (storage.url)"),
+    ('database "', "base inexistante sur le serveur PostgreSQL, voir storage.url"),
+    ('role "', "utilisateur inexistant sur le serveur PostgreSQL, voir storage.url"),
     ("could not translate host name", "nom du serveur PostgreSQL inconnu"),
     ("name or service not known", "nom du serveur PostgreSQL inconnu"),
-    ("timeout expired", "le serveur PostgreSQL ne répond pas (délai dépassé)"),
+    ("timeout expired", "le serveur PostgreSQL ne répond pas, délai dépassé"),
     ("no space left on device", "disque plein"),
-    ("permission denied", "accès refusé (droits)"),
+    ("permission denied", "accès refusé, vérifiez les droits"),
     ("read-only file system", "système de fichiers en lecture seule"),
 )
 
