@@ -423,8 +423,18 @@ class App:
         from reports.documents import ReportInputs
 
         return ReportInputs(
-            self.indicators(), self.names(), self.report_settings(), self.quality_records()
+            self.indicators(),
+            self.names(),
+            self.report_settings(),
+            self.quality_records(),
+            self.menu_choices(),
         )
+
+    def menu_choices(self) -> dict[str, dict[str, str]]:
+        """What each key of each voice menu does, from the rules in force now."""
+        from routing_rules.narration import menu_choices
+
+        return menu_choices(self.rules.current)
 
     def quality_records(self) -> QualityRecords:
         """What the quality lead and the service recorded beside the calls (the web app's and

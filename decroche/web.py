@@ -270,6 +270,7 @@ def build_web_deps(
     return WebDeps(
         indicators=app.indicators,
         names=app.names,
+        menus=app.menu_choices,
         accounts=AccountStore(
             database.engine, AuthSettings(cookie_secure=config.web.secure_cookies)
         ),

@@ -3,17 +3,22 @@ satisfaction — each read through :class:`analytics.api.Indicators`. Pure of HT
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from analytics.api import Indicators
 from reports import format as fmt
 from reports.periods import Period
 from reports.tables import Column, DataTable
 from reports.views import TOTAL
+from routing_rules.narration import menu_name
 
 
 def detail_tables(
-    indicators: Indicators, period: Period
+    indicators: Indicators, period: Period, menus: Mapping[str, Mapping[str, str]] | None = None
 ) -> tuple[DataTable | None, DataTable | None]:
-    """The voice menus' choices and the callbacks owed (None: nothing in the period)."""
+    """The voice menus' choices and the callbacks owed (None: nothing in the period).
+
+    ``menus``: what each key of each menu does (of the rules in force), said beside the key."""
     ivr = indicators.ivr(period.start, period.end)
     ivr_table: DataTable | None = None
     if ivr.calls:
@@ -27,13 +32,15 @@ def detail_tables(
         )
         for menu, keys in ivr.choices.items():
             for key, n in keys.items():
-                ivr_table.rows.append([menu, f"touche {key}", n])
+                meaning = (menus or {}).get(menu, {}).get(key)
+                said = f"touche {key} : {meaning}" if meaning else f"touche {key}"
+                ivr_table.rows.append([menu_name(menu), said, n])
             for what, counter in (
                 ("sans choix (délai)", ivr.timeouts),
                 ("touche invalide", ivr.invalid),
             ):
                 if counter.get(menu):
-                    ivr_table.rows.append([menu, what, counter[menu]])
+                    ivr_table.rows.append([menu_name(menu), what, counter[menu]])
     callbacks = indicators.callbacks(period.start, period.end)
     callbacks_table: DataTable | None = None
     if callbacks.owed:

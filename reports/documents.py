@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -119,6 +119,8 @@ class ReportInputs:
     names: Mapping[str, str]
     settings: ReportSettings
     records: QualityRecords | None = None
+    # What each key of each voice menu does (routing_rules.narration.menu_choices).
+    menus: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def build_report(
@@ -151,7 +153,7 @@ def build_report(
     progress("heures, attentes, débordements")
     flows = sections.hours_and_flows(indicators, board, period, names)
     progress("menu vocal et rappels")
-    extra = sections.menus_and_callbacks(indicators, period)
+    extra = sections.menus_and_callbacks(indicators, period, inputs.menus)
     progress("satisfaction")
     extra += sections.satisfaction(indicators, period)
     actions = (

@@ -17,7 +17,7 @@ from analytics.definitions import Counts
 from reports import svg
 from reports.actions import ActionPlan
 from reports.detail_tables import detail_tables, satisfaction_table
-from reports.periods import MONTHS_FR, Period
+from reports.periods import MONTHS_SHORT_FR, Period
 from reports.quality_tables import actions_table
 from reports.tables import Column, DataTable
 from reports.views import (
@@ -69,7 +69,7 @@ def evolution(indicators: Indicators, period: Period, kind: str, target: float |
     if monthly:
         labels = [key[8:10] for key in steps]
     else:
-        labels = [MONTHS_FR[int(key[5:7]) - 1][:4] + "." for key in steps]
+        labels = [MONTHS_SHORT_FR[int(key[5:7]) - 1] for key in steps]
     totals = [steps[key].get(TOTAL, Counts()) for key in steps]
     unit = "jour" if monthly else "mois"
     volume = svg.bar_chart(
@@ -178,9 +178,12 @@ def hours_and_flows(
     return HoursAndFlows(chart, waits, overflows)
 
 
-def menus_and_callbacks(indicators: Indicators, period: Period) -> list[DataTable]:
-    """The voice menus' choices and the callbacks owed, when the period has some."""
-    return [t for t in detail_tables(indicators, period) if t is not None]
+def menus_and_callbacks(
+    indicators: Indicators, period: Period, menus: Mapping[str, Mapping[str, str]]
+) -> list[DataTable]:
+    """The voice menus' choices (each key with what it does) and the callbacks owed, when the
+    period has some."""
+    return [t for t in detail_tables(indicators, period, menus) if t is not None]
 
 
 def satisfaction(indicators: Indicators, period: Period) -> list[DataTable]:

@@ -57,6 +57,7 @@ def service_view(
     period: Period,
     service: str,
     names: Mapping[str, str] | None = None,
+    menus: Mapping[str, Mapping[str, str]] | None = None,
 ) -> ServiceView:
     """The page of one service (or ``total``): by day, by hour of day, waits, overflows; for the
     total also the voice menu choices and the callbacks, when the records have them."""
@@ -161,5 +162,5 @@ def service_view(
         overflows=overflows,
     )
     if service == TOTAL:
-        view.ivr, view.callbacks = detail_tables(indicators, period)
+        view.ivr, view.callbacks = detail_tables(indicators, period, menus)
     return view

@@ -259,3 +259,32 @@ class Narrator:
             f"{self.service(hop.service_id)} déborde ({_REASONS[hop.reason]} : {detail})"
             f" → {self.target(hop.target)}"
         )
+
+
+def menu_choices(rules: CompiledRules) -> dict[str, dict[str, str]]:
+    """What each key of each voice menu does, in a reader's words (the voice menu's table of
+    the pages and reports: « touche 2 : CCAS », not « touche 2 » alone)."""
+    names = {s.id: s.name for s in rules.services.values()}
+    choices: dict[str, dict[str, str]] = {}
+    for menu in rules.menus.values():
+        said = {key: _choice(target, names) for key, target in menu.keys.items()}
+        if menu.repeat_key is not None:
+            said.setdefault(menu.repeat_key, "répéter le menu")
+        choices[menu.id] = said
+    return choices
+
+
+def _choice(target: Target, names: dict[str, str]) -> str:
+    if isinstance(target, ToService):
+        return names.get(target.service_id, target.service_id)
+    if isinstance(target, ToMenu):
+        return menu_name(target.menu_id)
+    if isinstance(target, PlayMessage):
+        return "message enregistré, puis fin de l'appel"
+    return "demande de rappel"
+
+
+def menu_name(menu_id: str) -> str:
+    """A menu as a reader reads it: menus have an id only, written for IT (« droit_famille »),
+    shown with spaces (« menu droit famille »)."""
+    return "menu " + menu_id.replace("_", " ").replace("-", " ")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -63,7 +64,9 @@ def bernay_calls(first: date, days: int, per_day: int) -> Iterator[CallRecord]:
         callbacks = [
             dataclasses.replace(c, service_id=BERNAY_IDS[c.service_id]) for c in record.callbacks
         ]
-        yield dataclasses.replace(record, entries=entries, callbacks=callbacks)
+        # The voice menu of the rules in force (routing_rules/bernay.yaml).
+        ivr = [dataclasses.replace(e, menu_id="principal") for e in record.ivr]
+        yield dataclasses.replace(record, entries=entries, callbacks=callbacks, ivr=ivr)
 
 
 def write_config(tmp_path: Path, ari_url: str | None = None, **web: object) -> Path:
@@ -150,6 +153,10 @@ def assert_configured(pdf: Path, month_label: str) -> str:
     for raw in ("accueil_general", "guichet_famille", "eau_urbanisme"):
         assert raw not in text, raw
     assert month_label in text
+    # The voice menu's keys with what they do, from the rules in force.
+    flat = " ".join(text.split())
+    assert "touche 3 : Eau et urbanisme" in flat and "menu principal" in flat
+    assert not re.search(r"touche \S+(?! :)", flat)
     return text
 
 

@@ -32,6 +32,18 @@ NAMES = {
     "accueil-general": "Accueil général (standard)",
     "etat-civil": "État civil (ancien menu)",
 }
+# What each key of the voice menu does (the root reads it from the rules in force).
+MENUS = {
+    "accueil": {
+        key: NAMES[service]
+        for key, service in {
+            "1": "etat_civil",
+            "2": "ccas",
+            "3": "urbanisme",
+            "0": "accueil",
+        }.items()
+    }
+}
 DPI = 50
 A4_WIDTH_MM = 210
 RIGHT_MARGIN_MM = 12  # the report's @page margin
@@ -45,7 +57,7 @@ def pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with temporary_database("sqlite", tmp) as database:
         fill(database, [*town_calls(date(2026, 9, 1), 61, 10), *surveyed])
         document = build_report(
-            ReportInputs(indicators_of(database), NAMES, ReportSettings(town=TOWN)),
+            ReportInputs(indicators_of(database), NAMES, ReportSettings(town=TOWN), menus=MENUS),
             month_period("2026-10"),
             "monthly",
             generated_at=datetime(2026, 11, 1, 5, tzinfo=UTC),
@@ -97,4 +109,7 @@ def test_text_holds_the_town_and_names_in_french(pdf: Path) -> None:
     # French numbers: no decimal point in a figure, « jeu. 01/10 » for a day.
     assert not re.search(r"\d\.\d", flat)
     assert "jeu. 01/10" in flat
+    # Each key of the voice menu with what it does.
+    assert f"touche 2 : {NAMES['ccas']}" in flat
+    assert not re.search(r"touche \d(?! :)", flat)
     assert "Décroché en 5 sonneries" in flat  # a sentence starts with a capital

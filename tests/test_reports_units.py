@@ -159,3 +159,35 @@ def test_a_pages_questions_read_the_entries_of_its_span_once() -> None:
     assert source.calls == [(date(2026, 8, 31), date(2026, 11, 1))]
     page.report(date(2026, 8, 1), date(2026, 8, 31))
     assert source.calls[-1] == (date(2026, 7, 31), date(2026, 9, 1))
+
+
+def test_menu_choices_say_what_each_key_does() -> None:
+    from routing_rules.narration import menu_choices
+    from tests.test_rules_routing import R
+
+    main = menu_choices(R)["main"]
+    assert main["1"] == R.services["social"].name  # the service's name, not its id
+    assert main["*"] == "répéter le menu"
+    assert set(main) == {"1", "2", "3", "*"}
+
+
+def test_voice_menu_table_says_each_keys_meaning() -> None:
+    import tempfile
+    from pathlib import Path
+
+    from decroche.testing import indicators_of
+    from reports.detail_tables import detail_tables
+    from reports.periods import Period
+    from telephony.records.testing import fill, temporary_database, town_calls
+
+    with tempfile.TemporaryDirectory() as tmp, temporary_database("sqlite", Path(tmp)) as db:
+        fill(db, town_calls(date(2026, 10, 1), 5, 6))
+        ivr, _ = detail_tables(
+            indicators_of(db),
+            Period(date(2026, 10, 1), date(2026, 10, 5)),
+            {"accueil": {"2": "CCAS"}},
+        )
+    assert ivr is not None
+    said = {row[1] for row in ivr.rows}
+    assert "touche 2 : CCAS" in said
+    assert "touche 1" in said  # a key the rules no longer have stays, without a meaning

@@ -84,6 +84,10 @@ def _no_names() -> Mapping[str, str]:
     return {}
 
 
+def _no_menus() -> Mapping[str, Mapping[str, str]]:
+    return {}
+
+
 @dataclass(slots=True)
 class WebDeps:
     """Everything the web app uses, built by the composition root (:mod:`decroche.app`).
@@ -98,6 +102,8 @@ class WebDeps:
     presence: AgentPresence
     callbacks: CallbackBook
     names: Callable[[], Mapping[str, str]] = _no_names
+    # What each key of each voice menu does, of the rules in force (asked at each page too).
+    menus: Callable[[], Mapping[str, Mapping[str, str]]] = _no_menus
     system: SystemStatus = field(default_factory=NoRouterStatus)
     town: str = "Ville de Bernay"
     reports_dir: Path | None = None

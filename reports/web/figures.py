@@ -61,7 +61,9 @@ async def service(request: web.Request) -> web.Response:
     period = _period(request)
     service_id = _service_id(request)
     indicators = _indicators(deps, period)
-    view = await blocking(lambda: service_view(indicators, period, service_id, deps.names()))
+    view = await blocking(
+        lambda: service_view(indicators, period, service_id, deps.names(), deps.menus())
+    )
     survey = await blocking(lambda: satisfaction_table(indicators, period, service_id))
     if survey is not None:
         view.extra["satisfaction"] = survey
@@ -98,7 +100,9 @@ def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
         if survey is None:
             raise web.HTTPNotFound(text=f"pas de tableau « {name} » pour cette période")
         return survey
-    view: ServiceView = service_view(_indicators(deps, period), period, service_id, deps.names())
+    view: ServiceView = service_view(
+        _indicators(deps, period), period, service_id, deps.names(), deps.menus()
+    )
     for table in view.tables():
         if table.name == name:
             return table
