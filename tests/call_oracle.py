@@ -17,9 +17,15 @@ service's rings per agent), then the service's plan without them.
 
 What it cannot know without the router — whose phone a one-at-a-time strategy picks first, which
 call the survey samples — it reads from the PBX (the stage's phones, the consent prompt heard)
-and checks for consistency instead: every phone rung belongs to the service and could take the
-call, a service that overflowed busy or nobody had no free agent, ``ring_all`` rang every free
-one.
+and checks for consistency instead: every phone rung belongs to the service, could take the call
+(signed in, registered, not on another call) and showed ``[TAG] number``, a service that
+overflowed busy or nobody had no free agent, ``ring_all`` rang every free one, no phone was
+called outside a ringing the rules explain.
+
+Every field of each record is compared with the expectation (``differences``): outcome, IVR
+steps, service entries (times, outcome, agent, overflow), legs (ring start at the phone's 180,
+answer at its 200, end at its hang-up, outcome, cause), transfers, callbacks, survey answers and
+whom they credit. Times agree to the millisecond (``SAME_MOMENT``).
 """
 
 from __future__ import annotations
