@@ -317,12 +317,16 @@ class World:
             (service, endpoint), "signed_in"
         ) == "signed_in" and self.registered.get(endpoint, True)
 
-    def phone_busy(self, endpoint: str, moment: datetime, *, but: str | None = None) -> str:
+    def phone_busy(
+        self, endpoint: str, moment: datetime, *, call: str | None = None, but: str | None = None
+    ) -> str:
         """ "free", "busy", or "edge" when a channel of the phone starts or ends at ``moment``
-        exactly (the router may have seen either)."""
+        exactly (the router may have seen either); the phone's channels for ``call`` (the ones
+        its ringing makes at that very moment, say) and the channel ``but`` do not count."""
         verdict = "free"
         for life in self.history.channels.values():
-            if life.endpoint != endpoint or life.id == but or life.kind == "inbound":
+            mine = life.id == but or (call is not None and life.originator == call)
+            if life.endpoint != endpoint or mine or life.kind == "inbound":
                 continue
             start = at(life.facts[0])
             end_fact = life.ended
@@ -359,14 +363,26 @@ class _Caller:
         assert end is not None, f"{life.name} never ended"
         self.end = at(end)
         self.how = end["how"]
+        self.read: set[tuple[datetime, str]] = set()
 
     def dtmf_after(self, moment: datetime, keys: str = ANY_KEY) -> list[tuple[datetime, str]]:
-        """The caller's keys (of ``keys``) pressed at or after ``moment``, in order."""
+        """The caller's keys (of ``keys``) pressed at or after ``moment`` and not read yet
+        (the key that chose a menu's option starts the next prompt at the same instant, and
+        is not an answer to it), in order."""
         return [
             (at(f), f["digit"])
             for f in self.facts
-            if f["what"] == "dtmf" and at(f) >= moment and f["digit"] in keys
+            if f["what"] == "dtmf"
+            and at(f) >= moment
+            and f["digit"] in keys
+            and (at(f), f["digit"]) not in self.read
         ]
+
+    def take(self, key: tuple[datetime, str]) -> tuple[datetime, str]:
+        """``key`` was read by decroche (it chose, answered or was refused): no later step
+        sees it."""
+        self.read.add(key)
+        return key
 
     def prompt(self, media: str, moment: datetime) -> tuple[datetime, datetime | None, str | None]:
         """The first play of ``media`` starting at or after ``moment``: start, end, state."""
@@ -413,6 +429,21 @@ class Oracle:
                 continue  # an agent's code (*51...): no call record
             found.append(life.id)
         return found
+
+    def last_talk_end(self, endpoint: str, moment: datetime) -> datetime | None:
+        """When ``endpoint`` last ended a conversation (or handed it on by a transfer) before
+        ``moment``: what "longest idle" counts from."""
+        ends = []
+        for life in self.history.channels.values():
+            if life.endpoint != endpoint or life.kind == "inbound":
+                continue
+            if life.first("state", state="Up") is None:
+                continue
+            refer = life.first("refer")
+            ended = refer if refer is not None and refer.get("one") else life.ended
+            if ended is not None and at(ended) < moment:
+                ends.append(at(ended))
+        return max(ends, default=None)
 
     def legs_of(self, call_id: str) -> list[Leg]:
         return [
@@ -470,6 +501,33 @@ class _Unanswered:
 
     end: datetime
     reason: str
+
+
+class _Plan:
+    """A one-at-a-time service's plan (docs/rules.md): its free agents at the decision in the
+    strategy's order, round the list again until the rings are spent; ``first``: its stages
+    start after a colleague's. ``order`` is None when the oracle cannot tell it beforehand (a
+    colleague's round robin): the PBX shows it as it goes (``seen``)."""
+
+    def __init__(self, order: list[str] | None, n: int, first: int) -> None:
+        self.order = order
+        self.n = max(1, n)
+        self.first = first
+        self.seen: dict[int, str] = dict(enumerate(order or ()))
+
+    def agent(self, index: int) -> str | None:
+        return self.seen.get((index - self.first) % self.n)
+
+    def stage_of(self, endpoint: str, earliest: int, stages: int) -> int | None:
+        """The first stage from ``earliest`` on that is ``endpoint``'s (the ones between were
+        skipped); None when no stage of the plan is."""
+        for index in range(earliest, stages):
+            place = (index - self.first) % self.n
+            seen = self.seen.get(place)
+            if seen == endpoint or (seen is None and endpoint not in self.seen.values()):
+                self.seen[place] = endpoint
+                return index
+        return None
 
 
 class _Walk:
@@ -585,7 +643,7 @@ class _Walk:
         service = next((s for s in listing if self.world.present(s.id, colleague)), listing[0])
         can = (
             self.world.present(service.id, colleague)
-            and self.world.phone_busy(colleague, start) != "busy"
+            and self.world.phone_busy(colleague, start, call=self.record.call_id) != "busy"
         )
         step = self._service(service, start, colleague=colleague if can else None)
         if step is not None:
@@ -614,11 +672,9 @@ class _Walk:
                 if timeout_at is None or self.gone_by(timeout_at):
                     raise _Left()
                 note = IvrEvent(timeout_at, menu.id, IvrEventKind.TIMEOUT)
-                failed_at, prompt = timeout_at, menu.timeout_prompt
+                failed_at = timeout_at
             else:
-                when, digit = key
-                if self.gone_by(when) and when > (self.left_at or when):
-                    raise _Left()
+                when, digit = self.caller.take(key)
                 if digit == menu.repeat_key:
                     ivr.append(IvrEvent(when, menu.id, IvrEventKind.MENU))
                     last_prompt, playing_from = menu.prompt, when
@@ -634,14 +690,14 @@ class _Walk:
                         continue
                     return chosen, when
                 note = IvrEvent(when, menu.id, IvrEventKind.INVALID, digit)
-                failed_at, prompt = when, menu.invalid_prompt
+                failed_at = when
             ivr.append(note)
             failures += 1
             if failures > menu.retries:
                 ivr.append(IvrEvent(failed_at, menu.id, IvrEventKind.FALLBACK))
                 return menu.fallback, failed_at
+            # The invalid-key or no-key prompt, then the menu's prompt again: its end counts.
             last_prompt, playing_from = menu.prompt, failed_at
-            del prompt  # played before the menu's prompt again; the menu's prompt's end counts
 
     def _prompt_end(self, media: str, moment: datetime) -> datetime | None:
         """When ``media``, started at or after ``moment``, finished playing in full (None: it
@@ -689,7 +745,8 @@ class _Walk:
         """Ring ``service`` from ``moment``, stage by stage as the PBX shows them; None when the
         call ends there (answered, or the caller left)."""
         present = [a for a in service.agents if self.world.present(service.id, a)]
-        states = {a: self.world.phone_busy(a, moment) for a in present}
+        call = self.record.call_id
+        states = {a: self.world.phone_busy(a, moment, call=call) for a in present}
         free = [a for a, state in states.items() if state == "free"]
         first_stage = self._stage_legs(service, moment, colleague)
         entry = ServiceEntry(service.id, moment, moment, EntryOutcome.INTERRUPTED)
@@ -705,13 +762,22 @@ class _Walk:
         stages = service.stages(len(free))
         if colleague is not None:
             stages = [service.per_agent_s, *stages]
-        stage_start = moment
-        for index, seconds in enumerate(stages):
+        plan = self._plan(service, moment, free, first_stage, colleague)
+        stage_start, index = moment, 0
+        while index < len(stages):
             stage = self._stage_legs(service, stage_start, colleague if index == 0 else None)
-            if not stage:
-                # Skipped: the phone it planned could no longer take the call when it came
-                # (or a colleague's service had no other phone).
-                continue
+            if service.strategy != "ring_all" and index >= plan.first:
+                # A stage whose phone can no longer take the call is skipped (no time passes):
+                # which stage of the plan this phone is tells how long it rings.
+                found = plan.stage_of(stage[0].endpoint, index, len(stages)) if stage else None
+                self._check_skipped(service, plan, index, found, stage_start, stage, len(stages))
+                if found is None:
+                    break
+                index = found
+            elif not stage:
+                break
+            seconds = stages[index]
+            index += 1
             for leg in stage:
                 self.used.add(leg.life.id)
                 self._check_phone(service, leg, colleague if index == 0 else None)
@@ -725,6 +791,70 @@ class _Walk:
                 raise _Left()
             stage_start = end
         return self._unanswered(entry, stage_start)
+
+    def _plan(
+        self,
+        service: Service,
+        moment: datetime,
+        free: list[str],
+        first_stage: list[Leg],
+        colleague: str | None,
+    ) -> _Plan:
+        """The order a one-at-a-time service rings its free agents in: as listed (in order),
+        as listed from the agent it starts with (round robin: which one depends on the calls
+        before), longest idle first (since the end of their last conversation, ties as
+        listed). After a colleague (who takes their place in the plan) the PBX tells it."""
+        if service.strategy == "ring_all" or colleague is not None:
+            return _Plan(None, len(free), first=0 if colleague is None else 1)
+        listed = [a for a in service.agents if a in free]
+        if service.strategy == "longest_idle":
+            never = datetime.min.replace(tzinfo=moment.tzinfo)
+            listed.sort(key=lambda a: self.oracle.last_talk_end(a, moment) or never)
+        elif service.strategy == "round_robin" and first_stage[0].endpoint in listed:
+            start = listed.index(first_stage[0].endpoint)
+            listed = listed[start:] + listed[:start]
+        return _Plan(listed, len(listed), first=0)
+
+    def _check_skipped(
+        self,
+        service: Service,
+        plan: _Plan,
+        index: int,
+        found: int | None,
+        start: datetime,
+        stage: list[Leg],
+        stages: int,
+    ) -> None:
+        """The stages of the plan passed over at ``start`` (up to the one found for the phone
+        called then, or all those left) had a phone that could not take the call then."""
+        if stage and found is None:
+            self.out.notes.append(
+                f"{service.id} rang {stage[0].endpoint} at {start.time()}: not in its plan "
+                f"{list(plan.seen.values())}"
+            )
+            return
+        call = self.record.call_id
+        for skipped in range(index, stages if found is None else found):
+            agent = plan.agent(skipped)
+            if agent is None:
+                continue  # a colleague's place, or an agent the PBX never showed
+            if (
+                self.world.present(service.id, agent)
+                and self.world.phone_busy(agent, start, call=call) == "free"
+                and not self._own_leg_ending(agent, start)
+            ):
+                self.out.notes.append(
+                    f"{service.id} at {start.time()}: did not ring {agent} (stage "
+                    f"{skipped + 1} of its plan), free then"
+                )
+
+    def _own_leg_ending(self, agent: str, moment: datetime) -> bool:
+        """This call's own leg on ``agent`` ended within the round trip before ``moment``
+        (Asterisk may not have told yet that the phone is free again)."""
+        return any(
+            leg.endpoint == agent and moment - ROUND_TRIP <= leg.ended <= moment
+            for leg in self.legs
+        )
 
     def _nobody_rung(
         self, service: Service, entry: ServiceEntry, states: dict[str, str]
@@ -995,7 +1125,7 @@ class _Walk:
                 if limit is None or self.gone_by(limit):
                     raise _Left()
                 return None, limit
-            when, digit = keys.pop(0)
+            when, digit = self.caller.take(keys.pop(0))
             if digit in valid:
                 return int(digit), when
             if play == SURVEY_PLAYS:
@@ -1039,7 +1169,7 @@ class _Walk:
             keys = self.caller.dtmf_after(start, CALLBACK_KEYS)
             limit = end + timedelta(seconds=CALLBACK_WAIT_S) if end is not None else None
             if keys and (limit is None or keys[0][0] < limit):
-                return keys[0]
+                return self.caller.take(keys[0])
             if limit is None or self.gone_by(limit):
                 raise _Left()
             said = self._timeout_prompt()
@@ -1055,6 +1185,7 @@ class _Walk:
         for when, digit in self.caller.dtmf_after(moment):
             if when > last + timedelta(seconds=CALLBACK_WAIT_S) or digit == "#":
                 break
+            self.caller.take((when, digit))
             digits, last = digits + digit, when
         if not digits and self.gone_by(moment + timedelta(seconds=CALLBACK_WAIT_S)):
             raise _Left()

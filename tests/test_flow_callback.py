@@ -103,3 +103,28 @@ async def test_the_call_ends_when_decroche_hangs_up_after_waiting_for_digits() -
     (number_prompt,) = [item for item in handle.heard if item["media"] == NUMBER_PROMPT]
     waited = record.ended_at - parse_ari_timestamp(number_prompt["ended"])
     assert waited.total_seconds() == 8.0
+
+
+async def test_a_caller_gone_during_the_thanks_has_still_asked_for_a_callback() -> None:
+    # Found by the oracle (tests/test_flow_oracle.py): 1 at the invitation, then hanging up
+    # during « merci, vous serez rappelé »: the request was kept but the call was recorded as
+    # ending on a message.
+    async with running_system(nobody_answers()) as system:
+        handle = system.pbx.place_call(
+            CallerScript(
+                caller_number="0699999995",
+                # The accueil rings 30 s from 1 s; the invitation from 31 s, 1 at 32 s; the
+                # thanks from 32 s to 34 s.
+                keys=(
+                    KeyPress(digits="0", after=1.0),
+                    KeyPress(digits="1", after=1.0, media=INVITATION),
+                ),
+                hangup_after=33.0,
+            )
+        )
+        await system.settle(1)
+    assert handle.ended is not None and handle.ended["how"] == "hangup_after"
+    assert [item["media"] for item in handle.heard][-1] == THANKS
+    record = system.records.by_caller("0699999995")
+    assert [(c.kind, c.number) for c in record.callbacks] == [("requested", "0699999995")]
+    assert record.outcome is CallOutcome.CALLBACK

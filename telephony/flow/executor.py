@@ -454,8 +454,9 @@ class CallFlow:
             self.story.callback(
                 CallbackRequest(at, service_id or "accueil", number, kind="requested")
             )
-            await self.session.play((target.thanks_prompt,), barge_in=False)
+            # Asked for: hanging up during the thanks changes nothing.
             self.story.set_outcome(CallOutcome.CALLBACK)
+            await self.session.play((target.thanks_prompt,), barge_in=False)
         else:
             self.story.set_outcome(CallOutcome.MESSAGE)
 
