@@ -701,10 +701,10 @@ class _Walk:
 
     def _prompt_end(self, media: str, moment: datetime) -> datetime | None:
         """When ``media``, started at or after ``moment``, finished playing in full (None: it
-        was cut, by a key, or by the caller leaving)."""
+        was cut, or never played: a key during the prompt before it, or the caller leaving)."""
         try:
             _, end, state = self.caller.prompt(media, moment)
-        except Unexpected:
+        except (Unexpected, _Left):
             return None
         return end if state == "done" else None
 
