@@ -1178,16 +1178,23 @@ class _Walk:
 
     def _keyed_number(self, target: Target, moment: datetime) -> None:
         """The caller keys a number after the number prompt (keys during the prompt are not
-        heard), ended by # or CALLBACK_WAIT_S without a key; none keyed: no request."""
+        heard), ended by # or CALLBACK_WAIT_S without a key; none keyed: no request. A caller
+        gone before the end leaves no number (a part of one is none)."""
         if target.number_prompt:
             moment = self.caller.heard_whole(target.number_prompt, moment)
-        digits, last = "", moment
-        for when, digit in self.caller.dtmf_after(moment):
-            if when > last + timedelta(seconds=CALLBACK_WAIT_S) or digit == "#":
+        wait = timedelta(seconds=CALLBACK_WAIT_S)
+        digits, last, ended = "", moment, None
+        for key in self.caller.dtmf_after(moment):
+            when, digit = key
+            if when >= last + wait:
                 break
-            self.caller.take((when, digit))
-            digits, last = digits + digit, when
-        if not digits and self.gone_by(moment + timedelta(seconds=CALLBACK_WAIT_S)):
+            self.caller.take(key)
+            last = when
+            if digit == "#":
+                ended = when
+                break
+            digits += digit
+        if self.gone_by(ended or last + wait):
             raise _Left()
         if digits:
             self._callback_taken(last, digits)
