@@ -1,10 +1,14 @@
 """``decroche demo``: the whole system on embedded defaults, with simulated Bernay traffic.
 
 It starts the simulated PBX, the router with the default Bernay rules and SQLite storage (in a
-demo data directory), plays town-hall traffic on an accelerated clock (quiet nights are skipped),
-audits every path of the rules through the PBX, then prints the indicators table, checks that
-every simulated call is in the records, and keeps serving the dashboard until Ctrl-C (or exits
-with ``--exit``).
+demo data directory), plays town-hall traffic — in virtual time (as fast as the machine goes,
+every timing exact) or on a wall clock ``speed`` times faster, quiet nights skipped — audits every
+path of the rules through the PBX, prints the indicators table, checks that every simulated call
+is in the records, and keeps serving the dashboard until Ctrl-C (or exits with ``--exit``).
+
+Two threads: the simulation (PBX, router, records, the agents' callback rounds) on its own event
+loop, the dashboard on another, in real time. The dashboard sees the router's live state and
+drives the agents' sign-in and pause through :class:`decroche.bridge.ServiceBridge`.
 
 The PBX plays the prompts built by ``decroche prompts build`` (espeak-ng and sox) from its sounds
 folder, as Asterisk would. Without those tools the demo still runs: its PBX has no sounds folder
@@ -18,7 +22,7 @@ import random
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -30,8 +34,17 @@ from pydantic import SecretStr
 from audit.results import Trigger
 from audit.store import upgrade_audit_schema
 from decroche.app import App
-from decroche.commands.text import indicators_table
+from decroche.bridge import ServiceBridge
+from decroche.commands.text import (
+    indicators_table,
+    name_of,
+    percent,
+    reading_order,
+    seconds,
+    table,
+)
 from decroche.config import Config
+from decroche.demo_agents import CallbackRound, callback_rounds, demo_login
 from decroche.traffic import PlannedCall, agents_for, plan_day
 from ivr_prompts.build import (
     PromptBuildError,
@@ -42,38 +55,135 @@ from ivr_prompts.build import (
 )
 from ivr_prompts.catalogue import load_catalogue
 from reports.errors import ReportGenerationError
+from routing_rules.compiled import CompiledRules
 from telephony.clock import Clock, ScaledClock
 from telephony.flow.router import RouterSettings
 from telephony.records.engine import upgrade_schema
 from telephony.simulator.latency import StasisWindow
 from telephony.simulator.pbx import SimulatedPbx
+from telephony.simulator.scripts import AgentScript
 from telephony.virtual_time import LoopClock, VirtualTimeLoop
 
-
-def _progress(done: int, total: int, now: datetime) -> None:
-    width = 30
-    filled = width * done // max(1, total)
-    bar = "█" * filled + "·" * (width - filled)
-    stamp = now.astimezone().strftime("%a %d/%m %H:%M")
-    sys.stderr.write(f"\r  [{bar}] {done}/{total} appels — horloge simulée {stamp}")
-    sys.stderr.flush()
+WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+# The demo's agent account answers for this service, at its first phone that answers.
+DEMO_AGENT = ("agent-ccas", "ccas")
 
 
-async def _play(pbx: SimulatedPbx, clock: Clock, calls: list[PlannedCall]) -> int:
+@dataclass(slots=True)
+class DemoPlan:
+    """What the demo plays, drawn from its seed before anything runs: the same seed, the same
+    agents, calls and callback rounds."""
+
+    rules: CompiledRules
+    days: list[date]
+    agents: list[AgentScript]
+    calls: list[PlannedCall]
+    rounds: list[datetime]
+    seed: int
+    phones: dict[str, str] = field(default_factory=dict)  # the demo's agent login -> phone
+
+
+def plan_demo(rules: CompiledRules, days: int, calls_per_day: int, seed: int) -> DemoPlan:
+    rng = random.Random(seed)
+    today = datetime.now(UTC).astimezone(rules.tz).date()
+    # The last ``days`` days with traffic (town halls are closed on Sundays), ending yesterday.
+    open_days: list[date] = []
+    candidate = today
+    while len(open_days) < days:
+        candidate -= timedelta(days=1)
+        if candidate.weekday() != 6:
+            open_days.insert(0, candidate)
+    agents = agents_for(rules, rng)
+    calls: list[PlannedCall] = []
+    for day in open_days:
+        midnight = datetime.combine(day, dtime(0, 0), tzinfo=rules.tz)
+        calls += plan_day(rules, midnight, calls_per_day, rng)
+    login, service_id = DEMO_AGENT
+    answering = {a.endpoint for a in agents if a.registered and a.response == "answer"}
+    service = rules.services.get(service_id)
+    phone = next((e for e in service.agents if e in answering), None) if service else None
+    return DemoPlan(
+        rules=rules,
+        days=open_days,
+        agents=agents,
+        calls=calls,
+        rounds=[r.astimezone(UTC) for r in callback_rounds(open_days, rules.tz)],
+        seed=seed,
+        phones={login: phone} if phone else {},
+    )
+
+
+def _day_fr(moment: datetime) -> str:
+    return f"{WEEKDAYS_FR[moment.weekday()]} {moment:%d/%m}"
+
+
+class _Progress:
+    """The calls played, on the terminal: a bar redrawn in place, or a line a simulated day
+    when the output is not a terminal (a log, a pipe)."""
+
+    def __init__(self, total: int, tz: ZoneInfo) -> None:
+        self._total = total
+        self._tz = tz
+        self._tty = sys.stderr.isatty()
+        self._day: date | None = None
+        self._played_on_day = 0
+
+    def call(self, done: int, now: datetime) -> None:
+        local = now.astimezone(self._tz)
+        if self._tty:
+            width = 30
+            filled = width * done // max(1, self._total)
+            bar = "█" * filled + "·" * (width - filled)
+            sys.stderr.write(
+                f"\r  [{bar}] {done}/{self._total} appels — horloge simulée "
+                f"{_day_fr(local)} {local:%H:%M}"
+            )
+            sys.stderr.flush()
+            return
+        if self._day is not None and local.date() != self._day:
+            self._day_done()
+        self._day = local.date()
+        self._played_on_day += 1
+
+    def _day_done(self) -> None:
+        if self._day is not None and self._played_on_day:
+            when = datetime.combine(self._day, dtime(0, 0))
+            sys.stderr.write(f"  {_day_fr(when)} : {self._played_on_day} appels joués\n")
+            sys.stderr.flush()
+        self._played_on_day = 0
+
+    def finish(self) -> None:
+        if self._tty:
+            sys.stderr.write("\n")
+        else:
+            self._day_done()
+
+
+# What the simulation does, and when: a caller calls, or the agents go through their callbacks.
+Step = tuple[datetime, PlannedCall | CallbackRound]
+
+
+async def _play(pbx: SimulatedPbx, clock: Clock, steps: list[Step], progress: _Progress) -> int:
+    """Carry out each step at its time; the number of calls placed."""
     handles = []
-    for i, call in enumerate(calls, start=1):
-        gap = (call.at - clock.now()).total_seconds()
+    rounds: list[asyncio.Task[int]] = []
+    for at, step in steps:
+        gap = (at - clock.now()).total_seconds()
         if isinstance(clock, ScaledClock) and gap > 10 and not pbx.engine.channels:
             clock.advance(gap - 2)  # nobody on the line: skip the quiet time
-            gap = (call.at - clock.now()).total_seconds()
+            gap = (at - clock.now()).total_seconds()
         if gap > 0:
             await clock.sleep(gap)
-        handles.append(pbx.place_call(call.script))
-        _progress(i, len(calls), clock.now())
+        if isinstance(step, PlannedCall):
+            handles.append(pbx.place_call(step.script))
+            progress.call(len(handles), clock.now())
+        else:
+            rounds.append(asyncio.create_task(step.run(), name="callback-round"))
     for handle in handles:
         await handle.wait()
+    await asyncio.gather(*rounds)
     await pbx.wait_idle()
-    sys.stderr.write("\n")
+    progress.finish()
     return len(handles)
 
 
@@ -87,19 +197,10 @@ class _Played:
 
 
 async def _simulate(
-    config: Config, days: int, speed: float, calls_per_day: int, seed: int
+    config: Config, plan: DemoPlan, speed: float, bridge: ServiceBridge | None
 ) -> _Played:
-    rng = random.Random(seed)
-    rules_tz = ZoneInfo("Europe/Paris")
-    today = datetime.now(UTC).astimezone(rules_tz).date()
-    # The last ``days`` days with traffic (town halls are closed on Sundays), ending yesterday.
-    open_days: list[date] = []
-    candidate = today
-    while len(open_days) < days:
-        candidate -= timedelta(days=1)
-        if candidate.weekday() != 6:
-            open_days.insert(0, candidate)
-    origin = datetime.combine(open_days[0], dtime(0, 0), tzinfo=rules_tz).astimezone(UTC)
+    rules = plan.rules
+    origin = datetime.combine(plan.days[0], dtime(0, 0), tzinfo=rules.tz).astimezone(UTC)
     clock: Clock = ScaledClock(speed=speed, origin=origin) if speed else LoopClock(origin)
     password = config.ari.password.get_secret_value() or "decroche"
     sounds = _built_sounds(config.data_dir)
@@ -109,7 +210,7 @@ async def _simulate(
         username=config.ari.username,
         password=password,
         # Asterisk's create/StasisStart window, drawn from the demo's seed: a run is repeatable.
-        stasis_window=StasisWindow(seed=seed),
+        stasis_window=StasisWindow(seed=plan.seed),
         sounds=sounds,
     )
     port = await pbx.start(port=0)
@@ -123,28 +224,39 @@ async def _simulate(
     system = app.service(clock=clock, router=settings)
     upgrade_schema(system.database.engine)
     upgrade_audit_schema(system.database.engine)
-    rules = system.rules.current
-    for agent in agents_for(rules, rng):
+    for agent in plan.agents:
         pbx.add_agent(agent)
     if sounds is None:  # the files' own durations otherwise
         pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
-    calls: list[PlannedCall] = []
-    for day in open_days:
-        midnight = datetime.combine(day, dtime(0, 0), tzinfo=rules.tz)
-        calls += plan_day(rules, midnight, calls_per_day, rng)
-    calls = [c for c in calls if c.at > clock.now()]
+    calls = [c for c in plan.calls if c.at > clock.now()]
     how = f"horloge ×{speed:g}" if speed else "temps virtuel"
     click.echo(
-        f"decroche demo: {len(calls)} appels simulés sur {days} jour(s) ({how}), "
+        f"decroche demo: {len(calls)} appels simulés sur {len(plan.days)} jour(s) ({how}), "
         f"PBX simulé sur le port {port}, enregistrements dans {config.database_url()}"
     )
+    from decroche.web import CallbackDesk
+
+    callback_round = CallbackRound(
+        desk=CallbackDesk(system.store),
+        writer=system.writer,
+        clock=clock,
+        logins={s.id: demo_login(s.tag) for s in rules.services.values()},
+        rng=random.Random(f"{plan.seed}-rappels"),
+    )
+    steps: list[Step] = [(c.at, c) for c in calls]
+    steps += [(at, callback_round) for at in plan.rounds if at > clock.now()]
+    steps.sort(key=lambda step: step[0])  # stable: a call before a round at the same instant
     await system.start()
+    if bridge is not None:
+        bridge.attach(system)
     started = time.monotonic()
     try:
-        placed = await _play(pbx, clock, calls)
+        placed = await _play(pbx, clock, steps, _Progress(len(calls), rules.tz))
         await _audit(app, clock, settings)
     finally:
         await system.stop()
+        if bridge is not None:
+            await bridge.detach()
     await pbx.stop()
     first = min((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
     last = max((c.at for c in calls), default=clock.now()).astimezone(rules.tz).date()
@@ -186,22 +298,57 @@ async def _audit(app: App, clock: Clock, settings: RouterSettings | None) -> Non
         click.echo(f"Rapport d'audit non écrit : {exc}")
 
 
+def _notes(speed: float) -> tuple[str, str]:
+    """What the live view says of the simulated clock, while it runs and once it is over."""
+    if speed:
+        running = (
+            f"Démonstration : appels simulés sur une horloge {speed:g} fois plus rapide que "
+            f"le temps réel ({_per_second(speed)} de simulation par seconde), journées "
+            "calmes sautées. L'état affiché est celui de l'horloge simulée."
+        )
+    else:
+        running = (
+            "Démonstration : simulation en temps accéléré (temps virtuel : l'horloge simulée "
+            "avance aussi vite que la machine le permet, plusieurs heures par seconde). L'état "
+            "affiché est celui de l'horloge simulée à cet instant ; pour regarder les appels "
+            "passer, relancez avec « decroche demo --speed 60 »."
+        )
+    finished = (
+        "Démonstration terminée : toutes les journées simulées ont été jouées, plus aucun "
+        "appel n'est en cours. Les indicateurs sont dans le tableau de bord."
+    )
+    return running, finished
+
+
+def _per_second(speed: float) -> str:
+    if speed >= 60:
+        minutes = speed / 60
+        return f"{minutes:g} minute{'s' if minutes >= 2 else ''}"
+    return f"{speed:g} seconde{'s' if speed >= 2 else ''}"
+
+
 def run_demo(
     config: Config, days: int, speed: float, calls_per_day: int, seed: int, keep_serving: bool
 ) -> int:
+    rules = App(config).rules.current
+    plan = plan_demo(rules, days, calls_per_day, seed)
+    web = config.web.model_copy(update={"agent_phones": {**config.web.agent_phones, **plan.phones}})
+    config = config.model_copy(update={"web": web})
     factory = asyncio.new_event_loop if speed else VirtualTimeLoop
-    dashboard = _Dashboard(config) if keep_serving else None
+    bridge = ServiceBridge(config.web.agent_phones, *_notes(speed)) if keep_serving else None
+    dashboard = _Dashboard(config, bridge) if bridge is not None else None
     if dashboard is not None:
         click.echo(f"Tableau de bord : {dashboard.start()} (les chiffres arrivent pendant la démo)")
+        for login, phone in plan.phones.items():
+            click.echo(f"L'agent « {login} » répond au poste {phone} : sa pause compte vraiment.")
     with asyncio.Runner(loop_factory=factory) as runner:
-        played = runner.run(_simulate(config, days, speed, calls_per_day, seed))
+        played = runner.run(_simulate(config, plan, speed, bridge))
     config = played.config
     click.echo(f"{played.placed} appels joués en {played.seconds:.0f} s.")
     app = App(config)
     try:
-        report = app.indicators().report(played.first, played.last)
         click.echo("")
-        click.echo(indicators_table(report, app.names()))
+        click.echo(_figures(app, played.first, played.last))
         recorded = app.store().count_calls()
     finally:
         app.close()
@@ -218,12 +365,68 @@ def run_demo(
     return 0
 
 
+def _figures(app: App, first: date, last: date) -> str:
+    """The indicators table, then what else the demo shows: waits' spread per service, the
+    survey and the callbacks."""
+    indicators = app.indicators()
+    names = app.names()
+    report = indicators.report(first, last)
+    lines = [indicators_table(report, names), ""]
+    spread = indicators.wait_percentiles(first, last)
+    rows = []
+    by_name = sorted(report.services.items(), key=lambda i: reading_order(name_of(i[0], names)))
+    for service_id, counts in by_name:
+        quantiles = spread.get(service_id, {})
+        if counts.answered:
+            rows.append(
+                [
+                    name_of(service_id, names),
+                    str(counts.answered),
+                    seconds(counts.mean_wait_answered_s),
+                    seconds(quantiles.get("p50")),
+                    seconds(quantiles.get("p90")),
+                ]
+            )
+    lines.append("Attente des appels décrochés")
+    lines += table(["Service", "Décrochés", "Moyenne", "Médiane", "90e centile"], rows)
+    satisfaction = indicators.satisfaction(first, last)
+    if satisfaction is not None:
+        survey = satisfaction.total.figures
+        lines += [
+            "",
+            f"Enquête de satisfaction : {survey.offered} appelants invités, {survey.reached} "
+            f"mis en relation, {survey.responded} ont répondu "
+            f"(taux de réponse {percent(survey.response_rate)}, note moyenne "
+            f"{'—' if survey.mean_score is None else f'{survey.mean_score:.1f}'.replace('.', ',')}"
+            " sur 5).",
+        ]
+    callbacks = indicators.callbacks(first, last)
+    lines.append(
+        f"Rappels : {callbacks.owed} dus, {callbacks.done} faits par les agents, "
+        f"{callbacks.pending} encore à faire"
+        + (
+            f" (délai médian {_duration_fr(callbacks.median_delay_s)})."
+            if callbacks.median_delay_s is not None
+            else "."
+        )
+    )
+    return "\n".join(lines)
+
+
+def _duration_fr(value_s: float) -> str:
+    """``1 h 41 min``, ``12 min``: a delay as a person says it."""
+    minutes = round(value_s / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
 class _Dashboard:
     """The dashboard on the demo's records, served from its own thread in real time while the
-    simulation runs in virtual time (and afterwards, until Ctrl-C)."""
+    simulation runs on its loop (and afterwards, until Ctrl-C)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, bridge: ServiceBridge) -> None:
         self._config = config
+        self._bridge = bridge
         self.ready = threading.Event()
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -246,7 +449,7 @@ class _Dashboard:
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with demo_dashboard(App(self._config)) as url:
+        async with demo_dashboard(App(self._config), self._bridge) as url:
             self.url = url
             self.ready.set()
             await self._stop.wait()

@@ -3,7 +3,9 @@
 Pure: a seeded random generator and the rules in, a list of scripted calls out. Arrivals follow
 a weekday/hour profile typical of a French town hall (morning and early-afternoon peaks, light
 Saturday mornings, nothing on Sundays); each caller picks a service by weight and keys the path
-the rules' menus give to it; some press a wrong key, some never press, some give up.
+the rules' menus give to it; some press a wrong key, some never press, some give up. The agents
+are people, not metronomes: each has their own habits (how many rings before they pick up, how
+long they talk), and each call is drawn from them, so waits and talk times vary as they do.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from routing_rules.compiled import CompiledRules, ToMenu, ToService
-from telephony.simulator.scripts import AgentScript, CallerScript, KeyPress
+from routing_rules.compiled import CompiledRules, SurveyRules, ToMenu, ToService
+from routing_rules.model import Scale
+from telephony.simulator.scripts import AgentScript, CallerScript, Drawn, KeyPress
 
 # Share of a day's calls arriving in each local hour, Monday to Friday.
 WEEKDAY_PROFILE = {
@@ -35,6 +38,14 @@ SERVICE_WEIGHTS = {
     "accueil_loisirs": 5.0,
     "multi_accueil": 4.0,
 }
+
+
+# Of the callers asked to answer the satisfaction survey, how many stay on the line for it.
+SURVEY_WILLING = 0.6
+# How satisfied those who answer are, from 1 (not at all) to 5 (very): mostly content, not all.
+SATISFACTION_WEIGHTS = {"1": 4.0, "2": 7.0, "3": 16.0, "4": 40.0, "5": 33.0}
+# "Was your question answered?": 1 yes, 2 no.
+RESOLVED_WEIGHTS = {"1": 78.0, "2": 22.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +91,13 @@ def plan_day(
     paths = key_paths(rules)
     services = sorted(paths)
     weights = [SERVICE_WEIGHTS.get(s, 2.0) for s in services]
+    surveys = tuple(rules.surveys[k] for k in sorted(rules.surveys))
     calls: list[PlannedCall] = []
     for hour, share in profile.items():
         for _ in range(_poisson(rng, total * share)):
             start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
             at = (start + timedelta(seconds=rng.uniform(0, 3600))).astimezone(UTC)
-            calls.append(_caller(rng, at, services, weights, paths, dialled))
+            calls.append(_caller(rng, at, services, weights, paths, dialled, surveys))
     return sorted(calls, key=lambda c: c.at)
 
 
@@ -110,6 +122,7 @@ def _caller(
     weights: list[float],
     paths: dict[str, tuple[str, ...]],
     dialled: str,
+    surveys: tuple[SurveyRules, ...],
 ) -> PlannedCall:
     number = f"06{rng.randrange(10**8):08d}"
     service: str | None = rng.choices(services, weights)[0]
@@ -129,8 +142,10 @@ def _caller(
         patience = menus + rng.uniform(3.0, 30.0)
     else:
         patience = menus + max(20.0, rng.expovariate(1 / 90.0) + 20.0)
-    talk = max(15.0, rng.lognormvariate(4.4, 0.6))
-    survey = tuple(str(rng.choice("345")) for _ in range(2)) if rng.random() < 0.5 else ()
+    # How long this caller would keep talking: the agent usually ends the call first (then a
+    # caller who agreed to the survey stays on the line for it), a chatty one sometimes not.
+    talk = max(30.0, rng.lognormvariate(5.3, 0.5))
+    survey = survey_answers(surveys, service, rng) if rng.random() < SURVEY_WILLING else ()
     script = CallerScript(
         caller_number=number,
         dialled=dialled,
@@ -142,15 +157,39 @@ def _caller(
     return PlannedCall(at, script, service)
 
 
+def survey_answers(
+    surveys: tuple[SurveyRules, ...], service: str | None, rng: random.Random
+) -> tuple[str, ...]:
+    """The keys a willing caller presses to the questions of the survey ``service``'s calls
+    get (the menu's fallback service when ``service`` is None), each on its question's scale."""
+    survey = next((s for s in surveys if s.services is None or service in s.services), None)
+    if survey is None:
+        return ()
+    answers = []
+    for question in survey.questions:
+        weights = SATISFACTION_WEIGHTS if question.scale is Scale.ONE_TO_FIVE else RESOLVED_WEIGHTS
+        answers.append(rng.choices(list(weights), list(weights.values()))[0])
+    return tuple(answers)
+
+
 def agents_for(rules: CompiledRules, rng: random.Random) -> list[AgentScript]:
-    """The town's agents: most answer after a few rings, some are away or slow."""
+    """The town's agents: most answer after a few rings, some are away or never pick up.
+
+    Each agent has their habits — a usual answer delay (3 to 12 s) and a usual talk time (1 to
+    3 minutes) — and each call is drawn around them, with their own seeded generator: the same
+    demo seed gives the same agents and the same calls.
+    """
     agents: list[AgentScript] = []
     for endpoint in sorted({a for s in rules.services.values() for a in s.agents}):
         roll = rng.random()
+        seed = rng.randrange(2**31)
         if roll < 0.08:
-            agents.append(AgentScript(endpoint=endpoint, registered=False))
+            agents.append(AgentScript(endpoint=endpoint, registered=False, seed=seed))
         elif roll < 0.15:
-            agents.append(AgentScript(endpoint=endpoint, response="no_answer"))
+            agents.append(AgentScript(endpoint=endpoint, response="no_answer", seed=seed))
         else:
-            agents.append(AgentScript(endpoint=endpoint, ring_time=rng.uniform(2.0, 14.0)))
+            ring = Drawn(median=rng.uniform(3.0, 12.0), spread=rng.uniform(0.3, 0.6), low=1.5,
+                         high=60.0)  # fmt: skip
+            talk = Drawn(median=rng.uniform(60.0, 180.0), spread=0.5, low=20.0, high=1200.0)
+            agents.append(AgentScript(endpoint=endpoint, ring_time=ring, talk_time=talk, seed=seed))
     return agents

@@ -4,6 +4,7 @@ rules holder and the record writer, /metrics and /healthz."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -22,13 +24,13 @@ from decroche.config import ENV_PREFIX, secret_variables
 from decroche.faults import database_reason, records_problems
 from decroche.presence import RouterPresence
 from decroche.service import Service
-from reports.accounts import AccountStore, AuthSettings, Role, upgrade_web_schema
+from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, upgrade_web_schema
 from reports.actions import ActionBook
 from reports.audit_view import Wording
 from reports.generation import Progress, ReportJobs
 from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
 from reports.periods import Period
-from reports.presence import InMemoryAgentPresence
+from reports.presence import AgentPresence, InMemoryAgentPresence
 from reports.reviews import ReviewBook
 from reports.web import WebDeps, create_app
 from reports.web.status import HealthCheck, ReloadEvent, RulesStatus
@@ -40,6 +42,9 @@ from telephony.records.errors import CallbackNotFound
 from telephony.records.model import PendingCallback
 from telephony.records.store import RecordStore
 from whatif.jobs import WhatIfJobs
+
+if TYPE_CHECKING:
+    from decroche.bridge import ServiceBridge
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +61,24 @@ class ServiceStatus:
     force and their reloads, and, when the service runs in this process, its health."""
 
     def __init__(
-        self, database: Database, rules: RulesHolder | None, service: Service | None = None
+        self,
+        database: Database,
+        rules: RulesHolder | None,
+        service: Service | None = None,
+        *,
+        service_checks: Callable[[], list[HealthCheck]] | None = None,
     ) -> None:
+        """``service``: the service running in this thread; ``service_checks`` instead: its
+        checks as another thread last saw them (the demo's simulation)."""
         self._database = database
         self._rules = rules
-        self._service = service
+        if service_checks is None and service is not None:
+            running = service
+
+            def service_checks() -> list[HealthCheck]:
+                return self.service_checks(running)
+
+        self._service_checks = service_checks
 
     def rules(self) -> RulesStatus | None:
         holder = self._rules
@@ -82,11 +100,16 @@ class ServiceStatus:
 
     def health(self) -> list[HealthCheck]:
         checks = [self._database_check()]
-        if self._service is None:
+        if self._service_checks is None:
             return checks
-        h = self._service.health()
+        return [*checks, *self._service_checks()]
+
+    @classmethod
+    def service_checks(cls, service: Service) -> list[HealthCheck]:
+        """The running service's checks: the link to Asterisk, the calls, the records, the
+        phones (on the service's own event loop)."""
+        h = service.health()
         return [
-            *checks,
             HealthCheck(
                 "Connexion à Asterisk (ARI)",
                 bool(h["ari_connected"]),
@@ -97,8 +120,8 @@ class ServiceStatus:
                 bool(h["accepting_calls"]),
                 "active" if h["accepting_calls"] else "arrêt en cours",
             ),
-            self._records(self._service),
-            self._phones(self._service),
+            cls._records(service),
+            cls._phones(service),
         ]
 
     @staticmethod
@@ -163,7 +186,12 @@ class CallbackDesk:
         return True
 
 
-def live_snapshot(service: Service) -> LiveSnapshot:
+def live_snapshot(
+    service: Service, note: str | None = None, phones: Mapping[str, str] | None = None
+) -> LiveSnapshot:
+    """What is happening now, on the service's own event loop. ``note``: how to read the time
+    (the demo's simulated clock); ``phones``: the agents' logins by phone (``web.agent_phones``),
+    shown beside their phone."""
     router = service.router
     calls = router.live_calls()
     now = service.clock.now()
@@ -184,24 +212,37 @@ def live_snapshot(service: Service) -> LiveSnapshot:
             default=None,
         )
         services.append(ServiceLive(service_id, len(waiting), talking, longest, free))
+    logins = {endpoint: login for login, endpoint in (phones or {}).items()}
     agents = []
     for snap in router.agents.snapshot():
-        if snap.state in ABSENT_STATES:
-            state = AgentState.UNREACHABLE
-        elif snap.state is DeviceState.RINGING:
-            state = AgentState.RINGING
-        elif snap.state is DeviceState.NOT_INUSE:
-            state = AgentState.AVAILABLE
-        else:
-            state = AgentState.IN_CALL
         mine = tuple(s for s, svc in rules.services.items() if snap.endpoint in svc.agents)
-        agents.append(AgentLive(snap.endpoint, state, mine))
+        presence = [router.agents.presence(s, snap.endpoint) for s in mine]
+        state = _agent_state(snap.state, presence)
+        agents.append(AgentLive(snap.endpoint, state, mine, login=logins.get(snap.endpoint)))
     return LiveSnapshot(
         at=now,
         in_ivr=sum(1 for c in calls if c.phase == "ivr"),
         services=tuple(services),
         agents=tuple(agents),
+        note=note,
     )
+
+
+def _agent_state(device: DeviceState, presence: Sequence[Presence]) -> AgentState:
+    """One word for an agent: their phone first (a call in progress or ringing shows, even
+    paused: the pause stops the next calls, not this one), then their sign-in."""
+    if device in ABSENT_STATES:
+        return AgentState.UNREACHABLE
+    if device is DeviceState.RINGING:
+        return AgentState.RINGING
+    if device is not DeviceState.NOT_INUSE:
+        return AgentState.IN_CALL
+    signed = [p for p in presence if p is not Presence.SIGNED_OUT]
+    if presence and not signed:
+        return AgentState.SIGNED_OUT
+    if signed and all(p is Presence.PAUSED for p in signed):
+        return AgentState.PAUSED
+    return AgentState.AVAILABLE
 
 
 class AuditDeskOfApp:
@@ -240,12 +281,18 @@ class AuditDeskOfApp:
 
 
 def build_web_deps(
-    app: App, service: Service | None, live: InMemoryLiveFeed, audit: AuditJobs | None = None
+    app: App,
+    service: Service | None,
+    live: InMemoryLiveFeed,
+    audit: AuditJobs | None = None,
+    *,
+    bridge: ServiceBridge | None = None,
 ) -> WebDeps:
     """The web app's dependencies: with the running ``service`` (live view, agents' presence,
-    service health, /metrics, /healthz, its ``audit``s), or without (``decroche web``, the
-    demo's dashboard: the audits stored, read only). Indicators and names are asked of the app
-    at each page: a rules reload shows at once."""
+    service health, /metrics, /healthz, its ``audit``s), or without (``decroche web``: the
+    audits stored, read only), or with a service running on another thread's loop, seen and
+    driven through its ``bridge`` (the demo's simulation). Indicators and names are asked of
+    the app at each page: a rules reload shows at once."""
     database = app.database() if service is None else service.database
     config = app.config
     # With the service, its audits (None: their tables could not be made at start-up); without,
@@ -267,6 +314,15 @@ def build_web_deps(
             def metrics() -> str:
                 return service.metrics() + "\n".join(audit.metrics()) + "\n"
 
+    elif bridge is not None:
+        healthz, metrics = bridge.health, bridge.metrics
+    presence: AgentPresence = InMemoryAgentPresence()
+    if service is not None:
+        presence = RouterPresence(
+            service.router.agents, lambda: service.rules.current, config.web.agent_phones
+        )
+    elif bridge is not None:
+        presence = bridge.presence
     return WebDeps(
         indicators=app.indicators,
         names=app.names,
@@ -275,15 +331,14 @@ def build_web_deps(
             database.engine, AuthSettings(cookie_secure=config.web.secure_cookies)
         ),
         live=live,
-        presence=(
-            RouterPresence(
-                service.router.agents, lambda: service.rules.current, config.web.agent_phones
-            )
-            if service is not None
-            else InMemoryAgentPresence()
-        ),
+        presence=presence,
         callbacks=CallbackDesk(app.store()),
-        system=ServiceStatus(database, app.rules, service),
+        system=ServiceStatus(
+            database,
+            app.rules,
+            service,
+            service_checks=bridge.checks if bridge is not None else None,
+        ),
         town=config.web.town,
         reports_dir=app.reports_dir,
         metrics=metrics,
@@ -386,7 +441,7 @@ async def publish_live(service: Service, live: InMemoryLiveFeed, every_s: float 
     """Publish a live snapshot every ``every_s`` real seconds (the live view's push)."""
     while True:
         try:
-            live.publish(live_snapshot(service))
+            live.publish(live_snapshot(service, phones=service.config.web.agent_phones))
         except Exception:
             log.exception("live snapshot failed")
         await asyncio.sleep(every_s)
@@ -449,8 +504,9 @@ def site_port(site: web.TCPSite, asked: int) -> int:
 
 
 @asynccontextmanager
-async def demo_dashboard(app: App) -> AsyncIterator[str]:
-    """The dashboard over the demo's records, with demo accounts."""
+async def demo_dashboard(app: App, bridge: ServiceBridge) -> AsyncIterator[str]:
+    """The dashboard over the demo's records, with demo accounts; the live view, the agents'
+    presence, /metrics and /healthz of the simulation's service through ``bridge``."""
     database = app.database(create=True)
     upgrade_web_schema(database.engine)
     accounts = AccountStore(database.engine)
@@ -458,16 +514,21 @@ async def demo_dashboard(app: App) -> AsyncIterator[str]:
     for login, role, services in DEMO_USERS:
         if login not in existing:
             accounts.add_user(login, DEMO_PASSWORD, role, services, now=now_utc())
-    deps = build_web_deps(app, None, InMemoryLiveFeed())
+    live = InMemoryLiveFeed()
+    deps = build_web_deps(app, None, live, bridge=bridge)
     web_config = app.config.web
+    follower = asyncio.create_task(bridge.follow(live), name="live-feed")
     try:
         site = create_app(deps)
         async with running_web(site, web_config.host, web_config.port, elsewhere=True) as url:
-            logins = ", ".join(f"{u} ({r.value})" for u, r, _ in DEMO_USERS)
+            logins = ", ".join(f"{u} ({ROLE_FR[r]})" for u, r, _ in DEMO_USERS)
             print(f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} ») : {logins}")
             print("Simulation « et si » des règles : informatique, page Système (/systeme/et-si)")
             yield url
     finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
         app.close()
 
 

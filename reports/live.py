@@ -47,10 +47,11 @@ class ServiceLive:
 
 @dataclass(frozen=True, slots=True)
 class AgentLive:
-    agent: str
+    agent: str  # the phone (endpoint)
     state: AgentState
     services: tuple[str, ...] = ()
     since: datetime | None = None
+    login: str | None = None  # the account of the agent at that phone, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ class LiveSnapshot:
     in_ivr: int = 0  # callers in the voice menus, not yet in a service
     services: tuple[ServiceLive, ...] = ()
     agents: tuple[AgentLive, ...] = field(default_factory=tuple)
+    # How to read ``at`` when it is not now (the demo's simulated clock), in French; None: now.
+    note: str | None = None
 
 
 class LiveFeed(Protocol):

@@ -222,3 +222,54 @@ def test_scripts_refuse_bad_values() -> None:
         KeyPress(digits="x")
     with pytest.raises(ValidationError, match="survey"):
         CallerScript(survey=("ok",))
+
+
+async def _answer_and_talk_times(harness: Harness, calls: int) -> list[tuple[float, float]]:
+    """Dial PJSIP/1042 ``calls`` times, one after the other: (ring, talk) seconds of each."""
+    clock = harness.pbx.clock
+    times = []
+    for n in range(calls):
+        await harness.ari(
+            "POST", "/channels/create", endpoint="PJSIP/1042", app="decroche", channelId=f"d{n}"
+        )
+        await harness.wait_for("StasisStart", n + 1)
+        dialled = clock.now()
+        await harness.ari("POST", f"/channels/d{n}/dial")
+        await harness.wait_for("Dial", n + 1, dialstatus="ANSWER")
+        answered = clock.now()
+        await harness.wait_for("ChannelHangupRequest", n + 1)
+        times.append(
+            ((answered - dialled).total_seconds(), (clock.now() - answered).total_seconds())
+        )
+    return times
+
+
+async def test_an_agents_ring_and_talk_times_are_drawn_for_each_call(harness: Harness) -> None:
+    """People are not metronomes: an agent's answer delay and talk time vary from call to call,
+    within the bounds given, and the same seed gives the same draws."""
+    await harness.connect()
+    drawn = {
+        "ring_time": {"median": 6, "spread": 0.6, "low": 2, "high": 20},
+        "talk_time": {"median": 20, "spread": 0.5, "low": 5, "high": 50},
+        "seed": 7,
+    }
+    async with harness.session.put(f"{harness.pbx.url}/sim/agents/PJSIP/1042", json=drawn) as r:
+        assert r.status == 200 and (await r.json())["ring_time"]["median"] == 6
+    first = await _answer_and_talk_times(harness, 6)
+    rings, talks = [r for r, _ in first], [t for _, t in first]
+    assert len({round(r, 3) for r in rings}) == 6 and len({round(t, 3) for t in talks}) == 6
+    assert all(2 <= r <= 20 for r in rings) and all(5 <= t <= 50 for t in talks)
+    harness.pbx.add_agent(AgentScript.model_validate({"endpoint": "PJSIP/1042", **drawn}))
+    harness.events.clear()
+    again = await _answer_and_talk_times(harness, 6)
+    # The same draws (to the millisecond: the times are read from the clock's datetimes).
+    assert [(round(r, 3), round(t, 3)) for r, t in again] == [
+        (round(r, 3), round(t, 3)) for r, t in first
+    ]
+
+
+def test_a_drawn_duration_refuses_bounds_the_wrong_way_round() -> None:
+    with pytest.raises(ValidationError, match="high"):
+        AgentScript.model_validate(
+            {"endpoint": "PJSIP/1", "ring_time": {"median": 5, "low": 9, "high": 3}}
+        )

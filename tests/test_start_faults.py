@@ -219,10 +219,11 @@ def test_decroche_web_refuses_a_busy_port(tmp_path: Path, taken_port: int) -> No
 async def test_the_demo_takes_another_port_and_says_so(
     tmp_path: Path, taken_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from decroche.bridge import ServiceBridge
     from decroche.web import demo_dashboard
 
     config = Config(data_dir=tmp_path / "demo", web=WebConfig(port=taken_port))
-    async with demo_dashboard(App(config)) as url:
+    async with demo_dashboard(App(config), ServiceBridge({}, "", "")) as url:
         port = int(url.rstrip("/").rsplit(":", 1)[1])
         assert port != taken_port
         with socket.create_connection(("127.0.0.1", port), timeout=5):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,14 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     # A person reads the table: services by name, never by id.
     assert "Accueil général – état civil" in result.output
     assert "accueil_general" not in result.output
+    # The agents are people: waits vary (within each service, the median is not the 90th
+    # percentile); some surveyed callers answer; the agents call back some of those owed it.
+    spreads = re.findall(r"(\d+,\d) s +(\d+,\d) s *$", result.output, re.M)
+    assert spreads and any(median != p90 for median, p90 in spreads), result.output
+    survey = re.search(r"Enquête de satisfaction : .* (\d+) ont répondu", result.output)
+    assert survey is not None and int(survey[1]) > 0, result.output
+    callbacks = re.search(r"Rappels : \d+ dus, (\d+) faits par les agents", result.output)
+    assert callbacks is not None and int(callbacks[1]) > 0, result.output
 
 
 def test_work_in_a_thread_takes_no_virtual_time() -> None:

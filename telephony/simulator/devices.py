@@ -7,11 +7,12 @@ the endpoint's channels (``DeviceStateChanged``, only when it changes).
 
 from __future__ import annotations
 
+import random
 from typing import TYPE_CHECKING
 
 from .errors import ScriptError
 from .resources import Endpoint
-from .scripts import AgentScript
+from .scripts import AgentScript, Duration, draw
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 class Devices:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Each agent's own generator: an agent's draws do not depend on the others' calls.
+        self._draws: dict[str, random.Random] = {}
 
     def add_agent(self, script: AgentScript) -> AgentScript:
         tech, _, resource = script.endpoint.partition("/")
         endpoint = self.engine.endpoints.get(script.endpoint)
         self.engine.agents[script.endpoint] = script
+        self._draws[script.endpoint] = random.Random(script.seed)
         if endpoint is None:
             endpoint = Endpoint(tech, resource, online=script.registered)
             self.engine.endpoints[script.endpoint] = endpoint
@@ -34,6 +38,11 @@ class Devices:
             self.emit_endpoint_state(endpoint)
             self.update(endpoint)
         return script
+
+    def duration(self, script: AgentScript, duration: Duration) -> float:
+        """``duration`` of ``script``'s agent for this call: drawn when it is a distribution."""
+        rng = self._draws.setdefault(script.endpoint, random.Random(script.seed))
+        return draw(duration, rng)
 
     def remove_agent(self, endpoint_name: str) -> None:
         if endpoint_name not in self.engine.agents:

@@ -277,10 +277,11 @@ class Dialling:
         self.engine.set_state(channel, "Ringing")
         if response == "no_answer":
             return
-        await self.engine.clock.sleep(agent.ring_time if agent else 3.0)
+        devices = self.engine.devices
+        await self.engine.clock.sleep(devices.duration(agent, agent.ring_time) if agent else 3.0)
         self._answer_outbound(channel, stasis)
         if agent is not None and agent.talk_time is not None:
-            await self.engine.clock.sleep(agent.talk_time)
+            await self.engine.clock.sleep(devices.duration(agent, agent.talk_time))
             # The agent's BYE: cause 16 without tech_cause.
             self.engine.hangup(channel, request={"cause": 16}, cause=16, how="agent_hung_up")
 

@@ -6,10 +6,12 @@ describe people the same way. Times are seconds of the PBX's clock.
 
 from __future__ import annotations
 
+import math
+import random
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _ENDPOINT = re.compile(r"^[A-Za-z0-9_]+/[^/\s]+$")
 _DIGITS = re.compile(r"^[0-9*#A-Da-d]+$")
@@ -102,6 +104,42 @@ class CallerScript(_Script):
         return value
 
 
+class Drawn(_Script):
+    """A duration drawn afresh for each call (a person is not a metronome): lognormal around
+    ``median`` seconds, ``spread`` its shape σ (0: the median every time; 0.5: half the draws
+    within ×0.7 to ×1.4 of it), kept within ``low`` and ``high``.
+
+    In JSON: ``{"median": 8, "spread": 0.5, "low": 2, "high": 40}`` where a number would go.
+    """
+
+    median: float = Field(ge=0)
+    spread: float = Field(default=0.0, ge=0, le=3)
+    low: float = Field(default=0.0, ge=0)
+    high: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Drawn:
+        if self.high is not None and self.high < self.low:
+            raise ValueError(f"high ({self.high:g}) must not be below low ({self.low:g})")
+        return self
+
+    def draw(self, rng: random.Random) -> float:
+        if self.spread == 0 or self.median == 0:
+            value = self.median
+        else:
+            value = self.median * math.exp(rng.gauss(0.0, self.spread))
+        value = max(self.low, value)
+        return value if self.high is None else min(self.high, value)
+
+
+Duration = Annotated[float, Field(ge=0)] | Drawn
+
+
+def draw(duration: Duration, rng: random.Random) -> float:
+    """A fixed duration, or one drawn from ``rng``."""
+    return duration.draw(rng) if isinstance(duration, Drawn) else duration
+
+
 AgentResponse = Literal["answer", "busy", "decline", "no_answer", "unreachable"]
 
 
@@ -113,6 +151,8 @@ class AgentScript(_Script):
     but never replies: SIP timer B, 408 after 32 s). An unregistered endpoint cannot even get a
     channel (500 "Allocation failed"). ``talk_time``: the agent hangs up this long after answering
     (None: waits for the other side). ``busy_when_in_use``: a second call while one is up gets 486.
+    ``ring_time`` and ``talk_time`` are seconds, or a :class:`Drawn` duration drawn for each call
+    from the agent's own generator (``seed``: repeatable draws; None: fresh ones).
 
     Blind transfer: with ``transfer_to`` the phone sends a SIP REFER to that number
     ``transfer_after`` s after it started talking with someone (bridged), and hangs up
@@ -126,8 +166,9 @@ class AgentScript(_Script):
     number: str = ""
     registered: bool = True
     response: AgentResponse = "answer"
-    ring_time: float = Field(default=3.0, ge=0)
-    talk_time: float | None = Field(default=None, ge=0)
+    ring_time: Duration = 3.0
+    talk_time: Duration | None = None
+    seed: int | None = None
     busy_when_in_use: bool = True
     transfer_to: str | None = None
     transfer_after: float = Field(default=30.0, ge=0)
