@@ -326,6 +326,10 @@ class App:
         """Each service's name by id, from the rules in force now (a reload renames)."""
         return {s.id: s.name for s in self.rules.current.services.values()}
 
+    def service_agents(self) -> dict[str, tuple[str, ...]]:
+        """Each service's agents' phones by id, from the rules in force now."""
+        return {s.id: tuple(s.agents) for s in self.rules.current.services.values()}
+
     @property
     def timezone(self) -> str:
         return str(self.rules.current.tz)

@@ -69,6 +69,10 @@ class WebConfig(_Section):
     secure_cookies: bool = False
     # Agent accounts of the web app -> their phone, so the agents' page drives routing.
     agent_phones: dict[str, str] = Field(default_factory=dict)
+    # The quality lead's per-agent figures name the agents (their account) instead of
+    # "Agent 1", "Agent 2"... Only once the staff representatives have been consulted and the
+    # agents informed (docs/chiffres-par-agent.md).
+    name_agents_in_figures: bool = False
 
 
 class StaffingConfig(_Section):

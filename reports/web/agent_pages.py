@@ -7,7 +7,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from reports.agent_tables import own_figures_table
 from reports.errors import InputError, PresenceError
+from reports.periods import current_month
 from reports.presence import PAUSE_REASONS_FR
 from reports.web.app import DEPS, render
 from reports.web.callbacks import CALLBACK_KINDS_FR, PendingCallback
@@ -26,6 +28,14 @@ async def agent(request: web.Request) -> web.Response:
         return sorted(items, key=lambda c: c.at)
 
     callbacks = await blocking(pending)
+    phone = deps.agent_phones.get(user.login)
+    own = None
+    if phone is not None:
+        month = current_month(deps.today())
+        agents = await blocking(
+            lambda: deps.indicators_for(month.start, month.end).agents(month.start, month.end)
+        )
+        own = own_figures_table(agents.get(phone), month.label_fr)
     snapshot = deps.live.latest()
     waiting = [s for s in snapshot.services if s.service_id in user.services] if snapshot else None
     return render(
@@ -39,6 +49,8 @@ async def agent(request: web.Request) -> web.Response:
         reasons=PAUSE_REASONS_FR,
         message=request.query.get("message"),
         tz=deps.timezone,
+        own=own,
+        named=deps.name_agents,
     )
 
 

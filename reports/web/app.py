@@ -124,6 +124,13 @@ class WebDeps:
     # The quality lead's action plan and management reviews (None: not offered).
     actions: ActionBook | None = None
     reviews: ReviewBook | None = None
+    # Agent accounts -> their phone (``web.agent_phones``): each agent's own figures.
+    agent_phones: Mapping[str, str] = field(default_factory=dict)
+    # Each service's agents' phones, from the rules in force: its agents' figures.
+    service_agents: Callable[[], Mapping[str, tuple[str, ...]]] = lambda: {}
+    # Name the agents in the quality lead's per-agent figures (``web.name_agents_in_figures``;
+    # pseudonymised by default: docs/chiffres-par-agent.md).
+    name_agents: bool = False
 
     @property
     def auth(self) -> AuthSettings:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from analytics.api import Indicators
 from analytics.objectives import previous_period
+from reports.agent_tables import service_agents_table
 from reports.detail_tables import satisfaction_table
 from reports.errors import InputError
 from reports.periods import Period, period_from_query
@@ -67,6 +68,19 @@ async def service(request: web.Request) -> web.Response:
     survey = await blocking(lambda: satisfaction_table(indicators, period, service_id))
     if survey is not None:
         view.extra["satisfaction"] = survey
+    logins = {phone: login for login, phone in deps.agent_phones.items()}
+    phones = deps.service_agents().get(service_id, ())
+    agents = await blocking(
+        lambda: service_agents_table(
+            indicators.agents(period.start, period.end),
+            service_id,
+            phones,
+            logins,
+            named=deps.name_agents,
+        )
+    )
+    if agents is not None:
+        view.extra["agents"] = agents
     if view.card is None and not view.daily.rows:
         return render(
             request,
