@@ -23,6 +23,7 @@ _FIGURES = (
     Column("missed", "Sans réponse", "count"),
     Column("busy", "Occupé", "count"),
     Column("unreachable", "Injoignable", "count"),
+    Column("stopped", "Sonnerie arrêtée", "count"),
     Column("ring", "Sonnerie avant décroché (moyenne)", "seconds"),
 )
 
@@ -34,6 +35,9 @@ def _cells(figures: AgentFigures) -> list[int | float | None]:
         figures.missed,
         figures.busy,
         figures.unreachable,
+        # The rest: the phone stopped ringing when another phone of the call was answered
+        # (or the caller hung up) — the figures of a phone add up to its calls presented.
+        figures.presented - figures.answered - figures.missed - figures.busy - figures.unreachable,
         figures.mean_ring_answered_s,
     ]
 
@@ -79,13 +83,14 @@ def own_figures_table(figures: AgentFigures | None, period_label: str) -> DataTa
         caption=f"Mes appels — {period_label}",
         columns=[Column("measure", "Mesure"), Column("value", "Valeur")],
     )
-    values = _cells(figures) if figures is not None else [0, 0, 0, 0, 0, None]
+    values = _cells(figures) if figures is not None else [0, 0, 0, 0, 0, 0, None]
     explained = (
         "Appels présentés à mon poste",
         "Décrochés",
         "Sans réponse (sonnerie non décrochée ou refusée)",
         "Occupé (déjà en communication)",
         "Injoignable (poste non connecté)",
+        "Sonnerie arrêtée (pris par un collègue, ou l'appelant a raccroché)",
         "Sonnerie avant décroché (moyenne)",
     )
     for label, column, value in zip(explained, _FIGURES, values, strict=True):

@@ -46,7 +46,7 @@ def test_a_services_agents_are_pseudonymised_by_how_often_they_rang_not_by_phone
     )
     assert named is not None
     assert [row[0] for row in named.rows] == ["poste PJSIP/1002", "marie"]
-    assert named.display(named.rows[1], 6) == "4,0 s"
+    assert named.display(named.rows[1], 7) == "4,0 s"
     # A service whose phones never rang has no table.
     assert service_agents_table(figures, "x", ("PJSIP/2000",), {}, named=False) is None
 
