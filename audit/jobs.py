@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from audit.results import AuditRun, RunStatus, Trigger, Verdict
@@ -20,6 +20,8 @@ from routing_rules.compiled import CompiledRules
 log = logging.getLogger(__name__)
 
 ReportWriter = Callable[[AuditRun], list[Path]]
+# A nightly run this soon after the last one is the same night's (see ``AuditJobs.nightly``).
+NIGHTLY_AGAIN = timedelta(hours=12)
 
 
 class AuditJobs:
@@ -42,6 +44,7 @@ class AuditJobs:
         self._task: asyncio.Task[AuditRun | None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Task[None]] = set()  # touched paths being worked out
+        self._last_nightly: datetime | None = None  # when the last nightly run started
 
     def start(self) -> None:
         """Remember the rules in force (reloads compare with them) and the service's loop."""
@@ -96,9 +99,17 @@ class AuditJobs:
         return await self._task if self._task is not None else None
 
     async def nightly(self) -> None:
-        """The nightly audit (an APScheduler job): every path."""
+        """The nightly audit (an APScheduler job): every path, once a night. The night the
+        clocks go back, a time between 02:00 and 03:00 comes twice and the scheduler fires
+        twice, an hour apart: the second is skipped."""
+        now = self.runner.clock.now()
+        if self._last_nightly is not None and now - self._last_nightly < NIGHTLY_AGAIN:
+            log.info("nightly audit skipped: one started at %s", self._last_nightly.isoformat())
+            return
         if not self.launch(Trigger.NIGHTLY):
             log.warning("nightly audit skipped: an audit is already running")
+            return
+        self._last_nightly = now
 
     def rules_changed(self, rules: CompiledRules) -> None:
         """A reload put ``rules`` in force (a RulesHolder listener): audit the paths it
