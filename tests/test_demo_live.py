@@ -15,7 +15,9 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -177,6 +179,24 @@ def test_the_live_view_shows_the_calls_and_a_pause_stops_the_next_ring(browser, 
         finished = re.search(r"^decroche_calls_total (\d+)$", metrics, re.M)
         assert finished is not None and int(finished[1]) > 0
         assert 'decroche_calls_in_progress{phase="ivr"}' in metrics
+
+        # The agent's own figures; the quality lead's per agent, pseudonymised (the default).
+        assert desk.locator("[data-table=mes-chiffres]").count() == 1  # the month's, maybe 0
+        service = live
+        agents = service.locator("[data-table=agents-ccas]")
+
+        # The demo plays yesterday (or Saturday): a week to today, whatever the month.
+        today = datetime.now(ZoneInfo("Europe/Paris")).date()
+        week = f"du={today - timedelta(days=7):%Y-%m-%d}&au={today:%Y-%m-%d}"
+
+        def agents_shown() -> bool:
+            service.goto(f"{base}service/ccas?{week}")
+            return agents.count() == 1
+
+        _until(agents_shown, "the CCAS agents' figures on the service page")
+        assert agents.locator("tbody th").first.inner_text() == "Agent 1"
+        assert "PJSIP/" not in agents.inner_text() and "agent-ccas" not in agents.inner_text()
+        _fits(service, "service-ccas")
     finally:
         quality.close()
         agent.close()
