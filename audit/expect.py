@@ -29,6 +29,7 @@ from routing_rules.routing import (
     Ring,
     Routed,
     RungLeg,
+    Wait,
     after_ringing,
     audit_agents,
     entry_point,
@@ -123,6 +124,11 @@ def _service(
             after=_callback_after(final),
             why=tuple(why),
         )
+    if isinstance(final, Wait):
+        # Never with every agent free and nobody waiting, as audit calls see the agents; a
+        # queue would hold the call at the service all the same.
+        reached = Reached(ReachedKind.SERVICE, final.service_id)
+        return Expected(reached, prompts, (*services, final.service_id), why=tuple(why))
     unanswered, more = _unanswered(rules, final, at, agents)
     # A caller of the service may be asked the satisfaction survey (1 in N): its prompts.
     survey = survey_for(rules, final.plan.service_id, 0)
@@ -162,6 +168,9 @@ def _unanswered(
         if isinstance(final, TakeCallback):
             chain.append(Reached(ReachedKind.CALLBACK, final.prompt_id))
             prompts += (final.prompt_id, *_callback_after(final))
+            break
+        if isinstance(final, Wait):  # not after no answer, which no queue takes back
+            chain.append(Reached(ReachedKind.SERVICE, final.service_id))
             break
         chain.append(Reached(ReachedKind.SERVICE, final.plan.service_id))
         if final.plan.service_id in rung:

@@ -54,7 +54,8 @@ class AgentsView:
     ``presence`` is keyed by (service id, endpoint); agents missing from it have
     ``default_presence`` (signed in, for services whose agents do not sign in). ``last_call_end``
     feeds longest idle; ``round_robin_last`` holds, per service, the endpoint the previous call
-    started with.
+    started with; ``queued``, per service, how many callers wait in its queue now (a caller who
+    comes then waits behind them, free agent or not).
     """
 
     devices: Mapping[str, DeviceState]
@@ -62,6 +63,7 @@ class AgentsView:
     default_presence: Presence = Presence.SIGNED_IN
     last_call_end: Mapping[str, datetime] = field(default_factory=_empty)  # type: ignore[arg-type]
     round_robin_last: Mapping[str, str] = field(default_factory=_empty)  # type: ignore[arg-type]
+    queued: Mapping[str, int] = field(default_factory=_empty)  # type: ignore[arg-type]
 
     def device(self, endpoint: str) -> DeviceState:
         return self.devices.get(endpoint, DeviceState.UNKNOWN)

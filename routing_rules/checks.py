@@ -18,6 +18,7 @@ from routing_rules.compiled import (
     CALLER_ID_MAX,
     CALLER_ID_NAME_MAX,
     CALLER_ID_NUMBER_MAX,
+    POSITION_PROMPTS,
     normalise_number,
 )
 from routing_rules.errors import Problem
@@ -145,6 +146,8 @@ class _Checker:
             self.schedule((*path, "hours"), s.hours)
             self.prompt((*path, "closed_prompt"), s.closed_prompt)
             self.prompt((*path, "name_prompt"), s.name_prompt)
+            if s.queue is not None:
+                self.queue((*path, "queue"), s.queue)
             seen: set[str] = set()
             for i, agent in enumerate(s.agents):
                 if agent in seen:
@@ -159,6 +162,31 @@ class _Checker:
                             (*path, "overflow", reason, "service"),
                             f"débordement en boucle : le service {sid} déborde vers lui-même",
                         )
+
+    def queue(self, path: YamlPath, queue: m.Queue) -> None:
+        self.prompt((*path, "prompt"), queue.prompt)
+        self.prompt((*path, "repeat_prompt"), queue.repeat_prompt)
+        if queue.position:
+            # The position is said with these two prompts and Asterisk's own numbers.
+            for prompt_id in POSITION_PROMPTS:
+                if prompt_id not in self.catalogue:
+                    self.add(
+                        (*path, "position"),
+                        f"position: true demande le message vocal {prompt_id!r}, absent du"
+                        " catalogue des messages",
+                    )
+        if queue.repeat_prompt is not None and queue.announce_every_s is None:
+            self.add(
+                (*path, "repeat_prompt"),
+                "repeat_prompt sans announce_every_s ne sera jamais joué (l'annonce n'est faite"
+                " qu'une fois)",
+            )
+        if queue.announce_every_s is not None and queue.announce_every_s > queue.max_wait_s:
+            self.add(
+                (*path, "announce_every_s"),
+                f"announce_every_s ({queue.announce_every_s:g} s) dépasse max_wait_s"
+                f" ({queue.max_wait_s:g} s) : l'annonce ne serait jamais répétée",
+            )
 
     def menus(self) -> None:
         for mid, menu in self.rules.menus.items():

@@ -24,6 +24,12 @@ CALLER_ID_MAX = 100
 CALLER_ID_NUMBER_MAX = 32
 CALLER_ID_NAME_MAX = 32
 
+# How a caller's position in a queue is said: "you are next", or "your position:" followed by
+# the number, said by Asterisk in the call's language (``number:`` media).
+NEXT_IN_QUEUE_PROMPT = "file_prochain"
+POSITION_PROMPT = "file_position"
+POSITION_PROMPTS = (NEXT_IN_QUEUE_PROMPT, POSITION_PROMPT)
+
 
 @dataclass(frozen=True, slots=True)
 class ToService:
@@ -74,6 +80,29 @@ class OverflowReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class QueueRules:
+    """A service's waiting queue: how long a caller may wait, and what they hear meanwhile."""
+
+    max_wait_s: float
+    prompt: str
+    repeat_prompt: str
+    announce_every_s: float | None  # None: announced once
+    position: bool
+    music: str | None  # a music on hold class; None: the ring tone
+
+    def describe(self) -> str:
+        """In French, for the trace of ``decroche rules simulate``."""
+        hears = "la sonnerie" if self.music is None else f"la musique d'attente ({self.music})"
+        said = f"message {self.prompt}" + (", sa position" if self.position else "")
+        if self.announce_every_s is None:
+            when = "une fois"
+        else:
+            again = "" if self.repeat_prompt == self.prompt else f" ({self.repeat_prompt})"
+            when = f"puis de nouveau toutes les {self.announce_every_s:g} s{again}"
+        return f"{said}, {when} ; entre-temps, {hears}"
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceRules:
     id: str
     name: str
@@ -86,6 +115,7 @@ class ServiceRules:
     closed_prompt: str | None
     overflow: Mapping[OverflowReason, OverflowTarget]
     name_prompt: str | None = None  # the service's name, said to agents
+    queue: QueueRules | None = None  # None: no waiting, a busy service overflows at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +211,19 @@ def _overflow_target(
     return target
 
 
+def _queue(queue: m.Queue | None) -> QueueRules | None:
+    if queue is None:
+        return None
+    return QueueRules(
+        max_wait_s=queue.max_wait_s,
+        prompt=queue.prompt,
+        repeat_prompt=queue.repeat_prompt or queue.prompt,
+        announce_every_s=queue.announce_every_s,
+        position=queue.position,
+        music=None if queue.music == m.RING_TONE else queue.music,
+    )
+
+
 def _spans(slots: list[str]) -> tuple[Span, ...]:
     return tuple(sorted(parse_slot(s) for s in slots))
 
@@ -224,6 +267,7 @@ def compile_rules(rules: m.RulesFile, version: str, source: str) -> CompiledRule
             closed_prompt=s.closed_prompt,
             overflow=MappingProxyType(overflow),
             name_prompt=s.name_prompt,
+            queue=_queue(s.queue),
         )
     menus = {
         mid: MenuRules(

@@ -210,6 +210,47 @@ class Overflow(_Strict):
     otherwise: OverflowTarget
 
 
+MohClass = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", max_length=64),
+    Field(
+        description="What the caller hears between the announcements: an Asterisk music on hold"
+        " class (musiconhold.conf, e.g. default), or ring for the ring tone."
+    ),
+]
+
+# The ``music`` value that means the ring tone instead of a music on hold class.
+RING_TONE = "ring"
+
+
+class Queue(_Strict):
+    """Callers who find every present agent busy wait here for the next free agent, in turn."""
+
+    max_wait_s: float = Field(
+        gt=0,
+        le=3600,
+        description="Longest wait in the queue, in seconds; then the busy overflow applies.",
+    )
+    prompt: PromptId = Field(
+        default="file_attente", description="Said when the caller starts waiting."
+    )
+    repeat_prompt: PromptId | None = Field(
+        default=None, description="Said at each following announcement (default: prompt)."
+    )
+    announce_every_s: float | None = Field(
+        default=None,
+        ge=10,
+        le=600,
+        description="Announce again this often (seconds from the start of the previous"
+        " announcement); absent: once, when the caller starts waiting.",
+    )
+    position: bool = Field(
+        default=False,
+        description="Tell the caller their position in the queue at each announcement.",
+    )
+    music: MohClass = "default"
+
+
 class Service(_Strict):
     name: str = Field(min_length=1, description="Display name (French).")
     tag: str = Field(
@@ -232,6 +273,11 @@ class Service(_Strict):
         default=None,
         description="The service's name as said to agents (phone codes' confirmations), e.g. "
         "'le CCAS'; absent: 'le service numéro N'.",
+    )
+    queue: Queue | None = Field(
+        default=None,
+        description="Callers wait for the next free agent when every present agent is busy;"
+        " absent: they overflow (busy) at once.",
     )
     overflow: Overflow
 

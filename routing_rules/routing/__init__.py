@@ -5,8 +5,10 @@ flow carries out. Every decision says why (``.why``), which ``decroche rules sim
 so IT reads the very reasoning the service follows. Modules, by decision:
 
 - ``entry``: :func:`entry_point` — the dialled number -> a menu, a service, or closed.
-- ``service``: :func:`service_decision` — one service at ``now`` -> :class:`Ring` (a plan) or
-  :class:`Overflow` (reason: closed, nobody, busy).
+- ``service``: :func:`service_decision` — one service at ``now`` -> :class:`Ring` (a plan),
+  :class:`Wait` (in the service's queue) or :class:`Overflow` (reason: closed, nobody, busy).
+- ``queue``: :func:`queue_round` — the waiting callers of a service, longest waiting first, who
+  ring now; :func:`left_queue` — a caller's maximum wait ran out; :func:`position_prompts`.
 - ``chain``: :func:`route_service` follows the overflow chain until something rings or the call
   ends on a message or a callback request; :func:`overflow_target` is one hop.
 - ``after_ringing``: :func:`after_ringing` — ringing ended unanswered -> why (no answer, busy,
@@ -41,6 +43,7 @@ from routing_rules.routing.callbacks import OwedKind, owed_callback
 from routing_rules.routing.chain import Routed, overflow_target, route_onward, route_service
 from routing_rules.routing.entry import Closed, EntryDecision, GoService, IvrStart, entry_point
 from routing_rules.routing.phone_codes import CodeAnswer, PhoneCode, Said, phone_code
+from routing_rules.routing.queue import Queued, Turn, left_queue, position_prompts, queue_round
 from routing_rules.routing.service import (
     CallFacts,
     Overflow,
@@ -48,6 +51,7 @@ from routing_rules.routing.service import (
     RingPlan,
     RingStep,
     ServiceDecision,
+    Wait,
     caller_id_for,
     can_ring,
     service_decision,
@@ -75,6 +79,7 @@ __all__ = [
     "Overflow",
     "OwedKind",
     "PhoneCode",
+    "Queued",
     "Reached",
     "ReachedKind",
     "Ring",
@@ -87,6 +92,8 @@ __all__ = [
     "StopRinging",
     "ToColleague",
     "TransferDecision",
+    "Turn",
+    "Wait",
     "after_ringing",
     "audit_agents",
     "audit_ring",
@@ -94,10 +101,13 @@ __all__ = [
     "can_ring",
     "colleague_of",
     "entry_point",
+    "left_queue",
     "leg_outcome_of_cause",
     "overflow_target",
     "owed_callback",
     "phone_code",
+    "position_prompts",
+    "queue_round",
     "route_onward",
     "route_service",
     "service_decision",

@@ -8,7 +8,9 @@ channel Asterisk refused to create. :func:`after_ringing` then decides, from tho
 - else a phone was busy -> ``busy``;
 - else nobody could be reached (unreachable, failed) -> ``nobody``;
 
-and follows the service's overflow for that reason down the chain, as any other hop.
+and follows the service's overflow for that reason down the chain, as any other hop. A service
+with a queue takes back a caller whose ringing found its phones busy (an agent took another call
+meanwhile): they wait again, at their place, for what is left of their maximum wait.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from routing_rules.agents import AgentsView
 from routing_rules.compiled import CompiledRules, OverflowReason
 from routing_rules.outcomes import LegOutcome
 from routing_rules.routing.chain import Routed, overflow_target, route_onward
-from routing_rules.routing.service import CallFacts, Overflow, service_rules
+from routing_rules.routing.service import (
+    AgentsNow,
+    CallFacts,
+    Overflow,
+    opening_of,
+    queue_wait,
+    service_rules,
+)
 
 # Q.850 causes -> how an agent's leg ended.
 _CAUSES: dict[int, LegOutcome] = {
@@ -82,15 +91,33 @@ def after_ringing(
     now: datetime,
     agents: AgentsView,
     facts: CallFacts,
+    *,
+    queued_s: float | None = None,
 ) -> Routed:
     """The service's ringing ended with these legs, none answered: overflow for the reason they
-    give, then follow on (``agents`` and ``now`` are those after the ringing)."""
+    give, then follow on (``agents`` and ``now`` are those after the ringing). Phones busy and
+    a queue: wait in it again (``queued_s``: how long this caller already waited in it, None if
+    it never did)."""
     reason = unanswered_reason(legs)
+    service = service_rules(rules, service_id)
+    # Each phone once, in the order rung (one rung twice in turn is told once).
+    told = tuple(dict.fromkeys((leg.endpoint, leg.outcome.value) for leg in legs))
+    if reason is OverflowReason.BUSY:
+        # A caller who waited is back at its place, the head of the queue; another behind who
+        # already waits there.
+        ahead = 0 if queued_s is not None else agents.queued.get(service_id, 0)
+        wait = queue_wait(
+            service,
+            AgentsNow((), told, ()),
+            ahead=ahead,
+            queued_s=queued_s or 0.0,
+            opening=opening_of(service, now),
+        )
+        if wait is not None:
+            return Routed((), wait)
     target = overflow_target(rules, service_id, reason)
     if reason is OverflowReason.NO_ANSWER:
-        hop = Overflow(service_id, reason, target, rang_s=service_rules(rules, service_id).ring_s)
+        hop = Overflow(service_id, reason, target, rang_s=service.ring_s)
     else:
-        # Each phone once, in the order rung (one rung twice in turn is told once).
-        told = tuple(dict.fromkeys((leg.endpoint, leg.outcome.value) for leg in legs))
-        hop = Overflow(service_id, reason, target, agents=told)
+        hop = Overflow(service_id, reason, target, agents=told, queued_s=queued_s)
     return route_onward(rules, hop, now, agents, facts)

@@ -1,5 +1,5 @@
-"""Overflow chains: from a service the call cannot ring, hop by hop until something rings or the
-call ends on a message or a callback request.
+"""Overflow chains: from a service the call cannot ring, hop by hop until something rings, the
+caller waits in a service's queue, or the call ends on a message or a callback request.
 
 The chains are finite: the loader refuses overflow loops (and :func:`follow` is bounded anyway).
 """
@@ -23,6 +23,7 @@ from routing_rules.routing.service import (
     CallFacts,
     Overflow,
     Ring,
+    Wait,
     service_decision,
     service_rules,
 )
@@ -37,14 +38,15 @@ def overflow_target(
 
 @dataclass(frozen=True, slots=True)
 class Routed:
-    """The outcome of a chain: the hops taken, then a ring plan or the end of the call.
+    """The outcome of a chain: the hops taken, then a ring plan, a wait in a queue, or the end of
+    the call.
 
     ``announcements``: the closed message of the service the caller asked for, when it was
     closed (it tells its opening hours), played before whatever comes next.
     """
 
     hops: tuple[Overflow, ...]
-    final: Ring | PlayMessage | TakeCallback
+    final: Ring | Wait | PlayMessage | TakeCallback
 
     @property
     def announcements(self) -> tuple[str, ...]:
@@ -60,7 +62,9 @@ class Routed:
     def why(self) -> list[str]:
         lines = [hop.why for hop in self.hops]
         lines.append(
-            self.final.why if isinstance(self.final, Ring) else f"ends: {self.final.describe()}"
+            self.final.why
+            if isinstance(self.final, Ring | Wait)
+            else f"ends: {self.final.describe()}"
         )
         return lines
 
@@ -72,7 +76,8 @@ def route_service(
     agents: AgentsView,
     facts: CallFacts,
 ) -> Routed:
-    """Route a call arriving at a service, following overflows until something rings or ends."""
+    """Route a call arriving at a service, following overflows until something rings, waits or
+    ends."""
     return _follow(rules, [], service_id, now, agents, facts)
 
 
@@ -101,7 +106,7 @@ def _follow(
     # Bounded even if a loop slipped through: one visit per service at most.
     for _ in range(len(rules.services) + 1):
         decision = service_decision(rules, current, now, agents, facts)
-        if isinstance(decision, Ring):
+        if isinstance(decision, Ring | Wait):
             return Routed(tuple(hops), decision)
         hops.append(decision)
         if not isinstance(decision.target, ToService):

@@ -1,9 +1,12 @@
-"""One service at ``now``: ring its free agents per its strategy, or overflow, and why.
+"""One service at ``now``: ring its free agents per its strategy, wait in its queue, or
+overflow, and why.
 
 :func:`service_decision` gives a :class:`Ring` (a :class:`RingPlan`: who rings, together or in
-turn, for how long, with which caller id) or an :class:`Overflow` (closed, nobody, busy). The
-hops of a chain (:mod:`.chain`) and after ringing (:mod:`.after_ringing`) are :class:`Overflow`
-values too, so the flow records every hop the same way.
+turn, for how long, with which caller id), a :class:`Wait` (the service has a queue and every
+present agent is busy, or callers already wait in it: this one waits behind them) or an
+:class:`Overflow` (closed, nobody, busy). The hops of a chain (:mod:`.chain`) and after ringing
+(:mod:`.after_ringing`) are :class:`Overflow` values too, so the flow records every hop the same
+way. Who rings when a queue's caller gets its turn is :mod:`.queue`'s.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from routing_rules.compiled import (
     CompiledRules,
     OverflowReason,
     OverflowTarget,
+    QueueRules,
     ServiceRules,
 )
 from routing_rules.errors import RoutingInputError, UnknownTarget
@@ -94,6 +98,7 @@ class Overflow:
     agents: tuple[tuple[str, str], ...] = ()
     rang_s: float | None = None  # no answer: how long it rang
     closed_prompt: str | None = None  # the service's own closed message, when reason is closed
+    queued_s: float | None = None  # left the service's queue after waiting this long in it
 
     @property
     def detail(self) -> str:
@@ -102,7 +107,10 @@ class Overflow:
             return self.opening.why
         if self.rang_s is not None:
             return f"no answer within {self.rang_s:g} s"
-        return ", ".join(f"{e} {why}" for e, why in self.agents) or "no agents"
+        agents = ", ".join(f"{e} {why}" for e, why in self.agents) or "no agents"
+        if self.queued_s is not None:
+            return f"{self.queued_s:g} s d'attente dans la file ; {agents}"
+        return agents
 
     @property
     def entry_outcome(self) -> EntryOutcome:
@@ -117,7 +125,40 @@ class Overflow:
         )
 
 
-ServiceDecision = Ring | Overflow
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """The caller waits in the service's queue for the next free agent (``position`` 1: the
+    next one served), ``remaining_s`` at most, then overflows ``busy`` to ``then``."""
+
+    service_id: str
+    queue: QueueRules
+    position: int
+    remaining_s: float
+    then: OverflowTarget
+    # Each agent not rung now and why (busy, absent), as in an Overflow's.
+    agents: tuple[tuple[str, str], ...] = ()
+    ahead: int = 0  # callers already waiting in the queue
+    opening: OpeningState | None = None
+
+    @property
+    def why(self) -> str:
+        """In French (``decroche rules simulate``)."""
+        if self.ahead:
+            cause = (
+                f"{self.ahead} appelant{'s' if self.ahead > 1 else ''} déjà en attente"
+                " (chacun son tour)"
+            )
+        else:
+            busy = ", ".join(f"{e} {why}" for e, why in self.agents)
+            cause = f"tous les agents présents sont occupés ({busy})"
+        return (
+            f"service {self.service_id} : {cause} ; l'appelant attend dans la file (position"
+            f" {self.position}, {self.remaining_s:g} s au plus, puis débordement busy ->"
+            f" {self.then.describe()}) ; {self.queue.describe()}"
+        )
+
+
+ServiceDecision = Ring | Wait | Overflow
 
 
 def require_aware(now: datetime) -> datetime:
@@ -194,31 +235,26 @@ def _steps(service: ServiceRules, ordered: list[str]) -> tuple[RingStep, ...]:
     return tuple(steps)
 
 
-def service_decision(
-    rules: CompiledRules,
-    service_id: str,
-    now: datetime,
-    agents: AgentsView,
-    facts: CallFacts,
-) -> ServiceDecision:
-    """Ring the service's free agents per its strategy, or overflow (closed, nobody, busy)."""
-    service = service_rules(rules, service_id)
-    opening = None
-    if service.schedule is not None:
-        opening = service.schedule.state_at(require_aware(now))
-        if not opening.is_open:
-            return Overflow(
-                service_id,
-                OverflowReason.CLOSED,
-                service.overflow[OverflowReason.CLOSED],
-                opening=opening,
-                closed_prompt=service.closed_prompt,
-            )
+@dataclass(frozen=True, slots=True)
+class AgentsNow:
+    """A service's agents at one moment: free (in the listed order), busy and absent, each of
+    the last two with why it is not rung."""
+
+    free: tuple[str, ...]
+    busy: tuple[tuple[str, str], ...]
+    absent: tuple[tuple[str, str], ...]
+
+    @property
+    def present(self) -> bool:
+        return bool(self.free or self.busy)
+
+
+def agents_now(service: ServiceRules, agents: AgentsView) -> AgentsNow:
     free: list[str] = []
     busy: list[tuple[str, str]] = []
     absent: list[tuple[str, str]] = []
     for endpoint in service.agents:
-        why_absent = absence(agents, service_id, endpoint)
+        why_absent = absence(agents, service.id, endpoint)
         if why_absent is not None:
             absent.append((endpoint, why_absent))
             continue
@@ -227,16 +263,107 @@ def service_decision(
             free.append(endpoint)
         else:
             busy.append((endpoint, f"device {state.value}"))
-    if not free:
-        reason = OverflowReason.BUSY if busy else OverflowReason.NOBODY
-        return Overflow(service_id, reason, service.overflow[reason], agents=(*busy, *absent))
-    ordered = _order(service, free, agents)
+    return AgentsNow(tuple(free), tuple(busy), tuple(absent))
+
+
+def opening_of(service: ServiceRules, now: datetime) -> OpeningState | None:
+    return None if service.schedule is None else service.schedule.state_at(require_aware(now))
+
+
+def ring_free(
+    rules: CompiledRules,
+    service: ServiceRules,
+    now_agents: AgentsNow,
+    agents: AgentsView,
+    facts: CallFacts,
+    opening: OpeningState | None,
+) -> Ring:
+    """Ring the free agents per the service's strategy (at least one is free)."""
+    ordered = _order(service, list(now_agents.free), agents)
     plan = RingPlan(
-        service_id=service_id,
+        service_id=service.id,
         strategy=service.strategy,
         steps=_steps(service, ordered),
         timeout_s=service.ring_s,
         caller_id=caller_id_for(rules, service, facts),
-        skipped=(*busy, *absent),
+        skipped=(*now_agents.busy, *now_agents.absent),
     )
     return Ring(plan, opening)
+
+
+def wait_in_queue(
+    service: ServiceRules,
+    now_agents: AgentsNow,
+    agents: AgentsView,
+    *,
+    queued_s: float = 0.0,
+    opening: OpeningState | None = None,
+) -> Wait | None:
+    """The caller waits in the service's queue, if it has one, an agent is present and the
+    caller may still wait (``queued_s``: how long it already has): when none is free, or when
+    callers already wait (they come first, whoever is free)."""
+    if service.queue is None or not now_agents.present:
+        return None
+    ahead = agents.queued.get(service.id, 0)
+    if now_agents.free and not ahead:
+        return None
+    return queue_wait(service, now_agents, ahead=ahead, queued_s=queued_s, opening=opening)
+
+
+def queue_wait(
+    service: ServiceRules,
+    now_agents: AgentsNow,
+    *,
+    ahead: int,
+    queued_s: float,
+    opening: OpeningState | None = None,
+) -> Wait | None:
+    """The caller waits in the service's queue behind ``ahead`` callers, for what is left of
+    its maximum wait after ``queued_s`` (None: no queue, or no time left)."""
+    queue = service.queue
+    if queue is None or queued_s >= queue.max_wait_s:
+        return None
+    return Wait(
+        service.id,
+        queue,
+        position=ahead + 1,
+        remaining_s=queue.max_wait_s - queued_s,
+        then=service.overflow[OverflowReason.BUSY],
+        agents=(*now_agents.busy, *now_agents.absent),
+        ahead=ahead,
+        opening=opening,
+    )
+
+
+def service_decision(
+    rules: CompiledRules,
+    service_id: str,
+    now: datetime,
+    agents: AgentsView,
+    facts: CallFacts,
+) -> ServiceDecision:
+    """Ring the service's free agents per its strategy, wait in its queue, or overflow (closed,
+    nobody, busy)."""
+    service = service_rules(rules, service_id)
+    opening = opening_of(service, now)
+    if opening is not None and not opening.is_open:
+        return Overflow(
+            service_id,
+            OverflowReason.CLOSED,
+            service.overflow[OverflowReason.CLOSED],
+            opening=opening,
+            closed_prompt=service.closed_prompt,
+        )
+    now_agents = agents_now(service, agents)
+    wait = wait_in_queue(service, now_agents, agents, opening=opening)
+    if wait is not None:
+        return wait
+    if not now_agents.free:
+        reason = OverflowReason.BUSY if now_agents.busy else OverflowReason.NOBODY
+        return Overflow(
+            service_id,
+            reason,
+            service.overflow[reason],
+            agents=(*now_agents.busy, *now_agents.absent),
+        )
+    return ring_free(rules, service, now_agents, agents, facts, opening)

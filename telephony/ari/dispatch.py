@@ -138,6 +138,18 @@ class CallInbox:
                 self._waiter = None
         return self._items.popleft()
 
+    async def wait(self) -> None:
+        """Until an event is queued, or the call's end; nothing is taken (see :meth:`get`)."""
+        while not self._items and not self._ended:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiter = waiter
+            try:
+                await waiter
+            finally:
+                # Cancelled, this may run after a get() set its own waiter: leave that one.
+                if self._waiter is waiter:
+                    self._waiter = None
+
     def get_nowait(self) -> Event | None:
         """The next event if one is queued, else ``None`` (``CallEnded`` at the end)."""
         if self._items:

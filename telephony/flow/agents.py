@@ -10,13 +10,15 @@ Two sources, as routing expects them (:class:`routing_rules.agents.AgentsView`):
   (longest idle) and each service's round-robin position.
 
 A snapshot (:meth:`AgentTracker.view`) is taken for each decision; the tracker is only mutated by
-the router's event loop, so no locking is needed.
+the router's event loop, so no locking is needed. Listeners (:meth:`AgentTracker.add_listener`)
+hear of every change that may free an agent: the services' queues then give the next caller its
+turn.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
@@ -52,6 +54,15 @@ class AgentTracker:
         self._presence: dict[tuple[str, str], Presence] = {}
         self._last_call_end: dict[str, datetime] = {}
         self._round_robin: dict[str, str] = {}
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """``listener()`` after every change that may free an agent (it must not block)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     # --- Asterisk ------------------------------------------------------------------------------
 
@@ -60,6 +71,7 @@ class AgentTracker:
         for endpoint in endpoints:
             name = f"{endpoint.technology}/{endpoint.resource}"
             self._set_endpoint(name, endpoint.state or "unknown", len(endpoint.channel_ids))
+        self._changed()
 
     def _set_endpoint(self, name: str, state: str, channels: int) -> None:
         if state == "offline":
@@ -73,6 +85,7 @@ class AgentTracker:
         """Phones Asterisk does not know: ``INVALID``, as Asterisk answers for them."""
         for name in endpoints:
             self._devices[name] = DeviceState.INVALID
+        self._changed()
 
     def on_event(self, event: Event) -> None:
         """Global events from the dispatcher (device and endpoint states)."""
@@ -83,6 +96,9 @@ class AgentTracker:
             endpoint = event.endpoint
             name = f"{endpoint.technology}/{endpoint.resource}"
             self._set_endpoint(name, endpoint.state or "unknown", len(endpoint.channel_ids))
+        else:
+            return
+        self._changed()
 
     # --- our calls -----------------------------------------------------------------------------
 
@@ -96,6 +112,7 @@ class AgentTracker:
         self._ours.pop(endpoint, None)
         if talked and at is not None:
             self._last_call_end[endpoint] = at
+        self._changed()
 
     def started_with(self, service_id: str, endpoint: str) -> None:
         self._round_robin[service_id] = endpoint
@@ -105,6 +122,7 @@ class AgentTracker:
     def set_presence(self, service_id: str, endpoint: str, presence: Presence) -> None:
         self._presence[(service_id, endpoint)] = presence
         log.info("agent %s is %s for %s", endpoint, presence.value, service_id)
+        self._changed()
 
     def presence(self, service_id: str, endpoint: str) -> Presence:
         return self._presence.get((service_id, endpoint), Presence.SIGNED_IN)

@@ -11,7 +11,7 @@ router's ``finally`` then cleans up and records the call.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from routing_rules.agents import AgentsView
@@ -52,11 +52,14 @@ from routing_rules.routing import (
     StopRinging,
     ToColleague,
     TransferDecision,
+    Wait,
     after_ringing,
     audit_agents,
     audit_ring,
     can_ring,
     entry_point,
+    left_queue,
+    position_prompts,
     route_onward,
     route_service,
     transfer_destination,
@@ -65,6 +68,7 @@ from routing_rules.routing.service import RingPlan
 from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
 from telephony.flow.audit import tell_reached
+from telephony.flow.queues import ServiceQueues
 from telephony.flow.ringing import LegReport, RingStage, ring_agents
 from telephony.flow.session import CallSession
 from telephony.flow.story import CallStory
@@ -119,8 +123,11 @@ class CallFlow:
         test_phone: str | None = None,
         transfer: bool = False,
         links: CallLinks | None = None,
+        queues: ServiceQueues | None = None,
     ) -> None:
         self.session = session
+        # The services' queues, the router's: shared by every call (a call alone has its own).
+        self.queues = queues if queues is not None else ServiceQueues(agents, clock)
         # One of decroche's audit calls (routing.audit): every agent seen present, none rung.
         self.audit = audit
         self.test_phone = test_phone
@@ -217,6 +224,9 @@ class CallFlow:
                 service = routed.hops[-1].service_id if routed.hops else None
                 await self.take_callback(final, service, at)
                 return
+            if isinstance(final, Wait):
+                routed, at = await self.wait_in_queue(final, at)
+                continue
             next_routed = await self.ring(final, at)
             if next_routed is None:
                 return
@@ -239,7 +249,12 @@ class CallFlow:
         return Routed(onward.hops[1:], onward.final), at
 
     def _view(self) -> AgentsView:
-        return self.agents.view() if self.audit is None else audit_agents(self.rules)
+        """The agents as routing sees them: with the phones reserved for a queue's turn, and
+        the callers waiting in each queue. An audit call sees every agent free and nobody
+        waiting: it never waits in a queue."""
+        if self.audit is not None:
+            return audit_agents(self.rules)
+        return self.queues.view(self.agents.view())
 
     async def _reached(self, kind: ReachedKind, target: str) -> None:
         """An audit call tells the robot where it ended (nothing for a caller's call)."""
@@ -265,7 +280,8 @@ class CallFlow:
         # The caller's wait counts from here, the moment the service is chosen: a sampled
         # caller hears the survey's consent while the phones ring, in place of the ring-back.
         consent = self.offer_survey(plan.service_id) if plan.steps else None
-        self.story.enter(at, plan.service_id)
+        if self.story.current_service != plan.service_id:
+            self.story.enter(at, plan.service_id)  # (a caller from its queue is in already)
         if plan.steps:
             self.agents.started_with(plan.service_id, plan.first_endpoint)
         self.story.ringing(at)
@@ -275,7 +291,7 @@ class CallFlow:
             ringing=self.story.leg_ringing,
             answered=self.story.leg_answered,
             ended=self._leg_ended,
-            failed=self.story.leg_failed,
+            failed=self._leg_failed,
         )
         # A hidden number has no number to show: the rules' word is in the name only.
         number = self.facts.caller_number or ""
@@ -287,7 +303,8 @@ class CallFlow:
             report=report,
             # The caller's ring-back (or consent), asked for together with the agents' channels.
             meanwhile=lambda: self.session.hear_waiting(consent),
-            can_ring=lambda endpoint: can_ring(self.agents.view(), plan.service_id, endpoint),
+            # (A phone reserved for a queue's turn meanwhile is not free.)
+            can_ring=lambda endpoint: can_ring(self._view(), plan.service_id, endpoint),
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
@@ -297,8 +314,9 @@ class CallFlow:
             plan.service_id,
             result.legs,
             self.clock.now(),
-            self.agents.view(),
+            self._view(),
             self.facts,
+            queued_s=self._queued_s(result.at),
         )
         # The caller keeps hearing the ring-back (or the consent) until a prompt takes its place
         # or the next service's phones ring.
@@ -329,9 +347,82 @@ class CallFlow:
             await self.session.bridge_with(result.agent_channel)
             await self.session.converse(result.agent_channel)
 
+    def _queued_s(self, at: datetime) -> float | None:
+        """How long the caller has waited in the current service's queue (None: never)."""
+        since = self.story.queue_started_at
+        return None if since is None else max(0.0, (at - since).total_seconds())
+
+    # --- the service's queue ---------------------------------------------------------------------
+
+    async def wait_in_queue(self, wait: Wait, at: datetime) -> tuple[Routed, datetime]:
+        """Wait in the service's queue: its announcements (message, position), the music or the
+        ring tone between them, until the caller's turn (a free agent rings for them), the end
+        of the maximum wait (busy overflow), or no agent present any more (nobody overflow).
+        The entry's wait counts on from the moment the service was chosen."""
+        queue = wait.queue
+        service_id = wait.service_id
+        if self.story.current_service != service_id:
+            self.story.enter(at, service_id)
+        self.story.queue_started(at)
+        since = self.story.queue_started_at or at
+        # Sampled now (the survey's consent follows the queue's first message), not at the ring.
+        consent = self.offer_survey(service_id)
+        ticket = self.queues.join(service_id, self.story.call_id, since, self.rules, self.facts)
+        ends = since + timedelta(seconds=queue.max_wait_s)
+        every = queue.announce_every_s
+        # Back from a ringing that found its phones busy: no first message again.
+        first = self.story.queue_ended_at is None
+        now = self.clock.now()
+        next_announce: datetime | None = None
+        if first or consent is not None:
+            next_announce = now
+        elif every is not None:
+            next_announce = now + timedelta(seconds=every)
+        session = self.session
+        try:
+            await session.wait_in_queue(queue.music, hold=next_announce != now)
+            while not ticket.turn.done():
+                now = self.clock.now()
+                if next_announce is not None and now >= next_announce:
+                    prompts: list[str] = []
+                    if first or queue.announce_every_s is not None:
+                        prompts.append(queue.prompt if first else queue.repeat_prompt)
+                        if queue.position:
+                            prompts += position_prompts(self.queues.position(ticket))
+                    if consent is not None:
+                        prompts.append(consent)
+                        consent = None
+                    if prompts and await session.announce(prompts):
+                        first = False
+                    next_announce = None if every is None else now + timedelta(seconds=every)
+                left = (ends - now).total_seconds()
+                if left <= 0:
+                    break
+                waits = [left]
+                if next_announce is not None:
+                    waits.append((next_announce - now).total_seconds())
+                await session.next_event(max(0.0, min(waits)), until=ticket.turn)
+        finally:
+            self.queues.leave(ticket)
+        now = session.now()
+        self.story.queue_ended(now)
+        turn = None if ticket.turn.cancelled() else ticket.turn.result()
+        if isinstance(turn, Ring):
+            return Routed((), turn), now
+        if turn is not None:  # nobody present any more
+            return route_onward(self.rules, turn, now, self._view(), self.facts), now
+        waited = (now - since).total_seconds()
+        routed = left_queue(self.rules, service_id, waited, now, self._view(), self.facts)
+        return routed, now
+
     def _leg_started(self, endpoint: str, channel_id: str) -> None:
         self.agents.ringing(endpoint)
+        self.queues.leg_started(self.story.call_id, endpoint)
         self.story.leg_started(endpoint, channel_id)
+
+    def _leg_failed(self, at: datetime, endpoint: str, outcome: LegOutcome) -> None:
+        self.queues.leg_started(self.story.call_id, endpoint)
+        self.story.leg_failed(at, endpoint, outcome)
 
     def _leg_ended(
         self, at: datetime, channel_id: str, outcome: LegOutcome, cause: int | None

@@ -34,6 +34,7 @@ from telephony.flow.audit import AuditRecords, audit_mark
 from telephony.flow.executor import CallFlow
 from telephony.flow.link import Link
 from telephony.flow.phones import PhonesReport, track_phones
+from telephony.flow.queues import ServiceQueues
 from telephony.flow.recovery import OrphanKeeper
 from telephony.flow.session import CallCut, CallerHungUp, CallSession, DialplanTarget, StartFacts
 from telephony.flow.story import CallStory
@@ -112,6 +113,9 @@ class LiveCall:
     service_id: str | None
     agent: str | None
     entered_at: datetime | None = None  # when it entered ``service_id``
+    # Waiting in the service's queue: since when, and its place (1: the next one served).
+    queued_since: datetime | None = None
+    position: int | None = None
 
 
 # The second Stasis argument of an agent's blind transfer ([decroche-transfer]).
@@ -148,6 +152,8 @@ class Router:
         self.agents = agents or AgentTracker()
         self.settings = settings or RouterSettings()
         self.counters = RouterCounters()
+        # The services' waiting queues: every call of this router shares them.
+        self.queues = ServiceQueues(self.agents, clock)
         fallback = self.settings.fallback
         # What Asterisk holds that no call of ours does (after a crash, a lost link).
         self.orphans = OrphanKeeper(
@@ -354,6 +360,7 @@ class Router:
             test_phone=self.settings.audit_test_phone,
             transfer=transfer,
             links=_FlowLinks(self._transfers, key),
+            queues=self.queues,
         )
         failed = False
         cut = False  # by the PBX or the link: nobody hung up
@@ -382,6 +389,7 @@ class Router:
             # An audit call is hung up instead: no fallback ring group for it.
             fallback = self.settings.fallback if audit is None else None
             await session.cleanup(failed=hand_back, fallback=fallback)
+            self.queues.forget(key)
             if cut and hung_up_at is not None:
                 self.counters.calls_cut += 1
                 record = story.finish(hung_up_at, caller_hung_up=False, cut=True)
@@ -555,6 +563,7 @@ class Router:
     # --- live view -------------------------------------------------------------------------------
 
     def live_calls(self) -> list[LiveCall]:
+        positions = {q.call_id: q.position for q in self.queues.waiting()}
         return [
             LiveCall(
                 key,
@@ -563,6 +572,8 @@ class Router:
                 story.current_service,
                 story.answered_by,
                 story.service_entered_at,
+                story.queued_since,
+                positions.get(key),
             )
             for key, story in self._stories.items()
             if key not in self._audits

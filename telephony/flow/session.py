@@ -111,10 +111,13 @@ class CallSession:
         # A caller is answered when they first need to hear us (a prompt) or an agent: a direct
         # line rings the agents first, as Dial() does (see :meth:`ensure_answered`).
         self.answered = channel.state == "Up"
-        # While agents ring: the caller waits (_waiting), hearing the ring-back (_ringing) or a
-        # prompt in its place (_aside, the playback's id: the survey's consent).
+        # While the caller waits for an agent (_waiting: agents ring, or a queue holds them),
+        # they hear the hold sound (_holding: the ring-back, or the queue's music on hold class
+        # _music) or a prompt in its place (_aside, the playback's id: the survey's consent, a
+        # queue's announcement).
         self._waiting = False
-        self._ringing = False
+        self._holding = False
+        self._music: str | None = None
         self._aside: str | None = None
         self.legs = AgentLegs(ari, call_id)
         self._bridges: list[str] = []
@@ -129,8 +132,11 @@ class CallSession:
         self._counter += 1
         return f"dc-{self._short}-{kind}{self._counter}"
 
-    async def next_event(self, timeout_s: float | None) -> Event | None:
-        """The call's next event, or None after ``timeout_s`` of clock time.
+    async def next_event(
+        self, timeout_s: float | None, *, until: asyncio.Future[Any] | None = None
+    ) -> Event | None:
+        """The call's next event, or None after ``timeout_s`` of clock time, or once ``until``
+        is done (a turn in a queue, given by another task).
 
         Raises :class:`CallerHungUp` when the event says the caller left.
         """
@@ -139,7 +145,7 @@ class CallSession:
         if self.hung_up_at is not None:
             raise CallerHungUp(self.hung_up_at)
         try:
-            event = await self._receive(timeout_s)
+            event = await self._receive(timeout_s, until)
         except CallLost as lost:
             # Asterisk lost the call while we could not hear it (the resync's verdict).
             self.cut_at = self.hung_up_at = max(self.last_event_at, lost.at)
@@ -158,16 +164,29 @@ class CallSession:
         await self._after_aside(event)
         return event
 
-    async def _receive(self, timeout_s: float | None) -> Event | None:
-        """The inbox's next event, or None once ``timeout_s`` ran out. A wait that runs out while
-        Asterisk is out of hearing waits for the link's verdict first: the events that would
-        have told what happened meanwhile are lost."""
-        if timeout_s is None:
+    async def _receive(
+        self, timeout_s: float | None, until: asyncio.Future[Any] | None = None
+    ) -> Event | None:
+        """The inbox's next event, or None once ``timeout_s`` ran out or ``until`` is done. A
+        wait that runs out while Asterisk is out of hearing waits for the link's verdict first:
+        the events that would have told what happened meanwhile are lost."""
+        if until is not None:
+            event = self._events.get_nowait()
+            if event is not None:
+                return event
+            if until.done() or await self._until(until, timeout_s):
+                self._timer_at = max(self._timer_at, self.clock.now())
+                return None
+            event = self._events.get_nowait()
+            if event is not None:
+                return event
+        elif timeout_s is None:
             return await self._events.get()
-        with contextlib.suppress(TimeoutError):
-            return await asyncio.wait_for(
-                self._events.get(), self.clock.real_seconds(max(0.0, timeout_s))
-            )
+        else:
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(
+                    self._events.get(), self.clock.real_seconds(max(0.0, timeout_s))
+                )
         link = self._link
         if link is not None and not link.up:
             lost_at = link.lost_at or self.last_event_at
@@ -181,6 +200,20 @@ class CallSession:
                 return event
         self._timer_at = max(self._timer_at, self.clock.now())
         return None
+
+    async def _until(self, until: asyncio.Future[Any], timeout_s: float | None) -> bool:
+        """Wait for an event in the inbox, ``until`` or the timeout: True when ``until`` is done
+        (the event, if one came too, stays in the inbox)."""
+        arrived = asyncio.ensure_future(self._events.wait())
+        try:
+            await asyncio.wait(
+                {arrived, until},
+                timeout=None if timeout_s is None else self.clock.real_seconds(max(0.0, timeout_s)),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            arrived.cancel()
+        return until.done()
 
     def now(self) -> datetime:
         """The call's present as it knows it: the last event's time, or when a wait of ours
@@ -209,9 +242,9 @@ class CallSession:
     async def answer(self) -> None:
         await self._guard(self.ari.answer(self.channel_id))
         self.answered = True
-        if self._ringing:
+        if self._holding:
             # The 200 ends the 180: the caller's network stops its ring-back.
-            self._ringing = self._waiting = False
+            self._holding = self._waiting = False
 
     async def ensure_answered(self) -> None:
         """Answer the caller unless done already. Until then they hear the ring-back of their
@@ -315,49 +348,91 @@ class CallSession:
             digits += key
         return digits
 
-    # --- what the caller hears while agents ring --------------------------------------------------
+    # --- what the caller hears while agents ring, or in a queue ----------------------------------
 
     async def hear_waiting(self, prompt: str | None = None) -> None:
         """The caller waits for an agent: ring-back; with ``prompt`` (the survey's consent),
         that prompt in its place, then the ring-back once it has ended (a playback silences
         Asterisk's ring tone for good, see :meth:`next_event`). Whatever the caller already
-        hears for this goes on: an overflow to another service rings on without a gap.
+        hears for this goes on: an overflow to another service rings on without a gap, and a
+        caller leaving a queue for its turn keeps the queue's music while the phones ring.
 
         Before the answer, ring-back is SIP 180 and the caller's own network plays it; a prompt
         needs the caller answered."""
         self._waiting = True
-        if self._aside is not None or self._ringing:
+        if self._aside is not None:
             return
         if prompt is None:
-            await self._ring()
+            if not self._holding:
+                await self._hold()
             return
+        await self._play_aside((prompt,))
+
+    async def wait_in_queue(self, music: str | None, *, hold: bool) -> None:
+        """From now on the caller waits in a queue, answered (the queue speaks to them):
+        between its announcements they hear the music on hold class ``music`` (None: the ring
+        tone). ``hold``: start it now (else the first announcement comes first); a hold sound
+        already on changes at once, a prompt playing ends first."""
         await self.ensure_answered()
+        self._waiting = True
+        if self._holding and music != self._music:
+            await self._hold_stop()
+        self._music = music
+        if hold and not self._holding and self._aside is None:
+            await self._hold()
+
+    async def announce(self, prompts: Sequence[str]) -> bool:
+        """Say ``prompts`` to a waiting caller in place of the hold sound, which comes back
+        once they are said; False when a prompt still plays (this one is skipped)."""
+        self._waiting = True
+        if self._aside is not None:
+            return False
+        await self._play_aside(prompts)
+        return True
+
+    async def _play_aside(self, prompts: Sequence[str]) -> None:
+        await self.ensure_answered()
+        self._waiting = True  # the answer ended the network's ring-back, not the wait
+        # The playback stops Asterisk's ring tone or music on hold for good (a generator):
+        # _after_aside starts it again.
+        self._holding = False
         self._aside = self.new_id("p")
+        media = [self.media(p) for p in prompts]
         await self._guard(
-            self.ari.play(
-                self.channel_id, [self.media(prompt)], lang=self.lang, playback_id=self._aside
-            )
+            self.ari.play(self.channel_id, media, lang=self.lang, playback_id=self._aside)
         )
 
-    async def _ring(self) -> None:
-        self._ringing = True
-        await self._guard(self.ari.ring(self.channel_id))
+    async def _hold(self) -> None:
+        self._holding = True
+        if self._music is None:
+            await self._guard(self.ari.ring(self.channel_id))
+        else:
+            await self._guard(self.ari.moh_start(self.channel_id, self._music))
+
+    async def _hold_stop(self) -> None:
+        self._holding = False
+        if self._music is None:
+            await self._guard(self.ari.ring_stop(self.channel_id))
+        else:
+            await self._guard(self.ari.moh_stop(self.channel_id))
 
     async def stop_waiting(self) -> None:
-        """The wait is over (an agent answered, or a prompt comes): stop the consent or the
-        ring tone. (A caller not answered yet hears their network's ring-back until answered.)"""
+        """The wait is over (an agent answered, or a prompt comes): stop the prompt playing in
+        place of the hold sound, or the hold sound. (A caller not answered yet hears their
+        network's ring-back until answered.)"""
         self._waiting = False
         aside, self._aside = self._aside, None
         if aside is not None:
             await self._stop_playback(aside)
-        if self._ringing:
-            self._ringing = False
+        if self._holding:
             if self.answered:
-                await self._guard(self.ari.ring_stop(self.channel_id))
+                await self._hold_stop()
+            self._holding = False
 
     async def _after_aside(self, event: Event) -> None:
-        """The prompt played in place of the ring-back ended: the ring-back follows, if the
-        caller still waits (the prompt stopped Asterisk's ring tone, which does not resume)."""
+        """The prompt played in place of the hold sound ended: the hold sound follows, if the
+        caller still waits (the prompt stopped Asterisk's ring tone or music, which does not
+        resume by itself)."""
         if (
             self._aside is not None
             and isinstance(event, PlaybackFinished)
@@ -365,7 +440,7 @@ class CallSession:
         ):
             self._aside = None
             if self._waiting:
-                await self._ring()
+                await self._hold()
 
     async def bridge_with(self, agent_channel: str) -> str:
         """Put the caller and the agent together in a new mixing bridge: the caller answered (or

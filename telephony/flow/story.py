@@ -48,6 +48,9 @@ class _OpenEntry:
     agent: str | None = None
     legs: list[AgentLeg] = field(default_factory=list)
     open_legs: dict[str, _OpenLeg] = field(default_factory=dict)
+    queue_started_at: datetime | None = None  # first time in the service's queue
+    queue_ended_at: datetime | None = None  # last time out of it
+    in_queue: bool = False
 
 
 class CallStory:
@@ -98,6 +101,22 @@ class CallStory:
         return self._current.service_id if self._current else None
 
     @property
+    def queue_started_at(self) -> datetime | None:
+        """When the call first waited in its current service's queue (None: it did not)."""
+        return self._current.queue_started_at if self._current is not None else None
+
+    @property
+    def queue_ended_at(self) -> datetime | None:
+        """When it last left that queue (None: never, or it waits there now)."""
+        return self._current.queue_ended_at if self._current is not None else None
+
+    @property
+    def queued_since(self) -> datetime | None:
+        """When the call started waiting in its service's queue, while it waits there."""
+        current = self._current
+        return current.queue_started_at if current is not None and current.in_queue else None
+
+    @property
     def phase(self) -> str:
         """ivr (no service yet), waiting (in a service, not answered) or talking."""
         if self._current is None:
@@ -131,6 +150,21 @@ class CallStory:
         """The caller starts hearing ringback for the current service (first time only)."""
         if self._current is not None and self._current.ringing_at is None:
             self._current.ringing_at = self._seen(at)
+
+    def queue_started(self, at: datetime) -> None:
+        """The caller waits in the current service's queue (again: the first start is kept)."""
+        entry = self._require()
+        if entry.queue_started_at is None:
+            entry.queue_started_at = at
+        entry.in_queue = True
+        self._seen(at)
+
+    def queue_ended(self, at: datetime) -> None:
+        """The caller is out of the queue: their turn came, or they leave the service."""
+        entry = self._require()
+        if entry.in_queue:
+            entry.in_queue = False
+            entry.queue_ended_at = self._seen(at)
 
     def leg_started(self, endpoint: str, channel_id: str | None) -> None:
         """The agent's phone is called (it rings once it says so: :meth:`leg_ringing`)."""
@@ -249,7 +283,12 @@ class CallStory:
             entries.append(_closed(current, self.last_seen, outcome, None))
             open_legs = tuple(range(len(current.legs), len(entries[-1].legs)))
         record = self._record(self.last_seen, CallOutcome.INTERRUPTED, entries)
-        return CallProgress(record, open_entry=current is not None, open_legs=open_legs)
+        return CallProgress(
+            record,
+            open_entry=current is not None,
+            open_legs=open_legs,
+            open_queue=current is not None and current.in_queue,
+        )
 
     def _record(
         self, end: datetime, outcome: CallOutcome, entries: list[ServiceEntry]
@@ -316,4 +355,7 @@ def _closed(
         agent=entry.agent,
         overflow_to=overflow_to,
         legs=legs,
+        queue_started_at=entry.queue_started_at,
+        # Still waiting in the queue: the wait there ends with the entry.
+        queue_ended_at=at if entry.in_queue else entry.queue_ended_at,
     )

@@ -86,6 +86,8 @@ def record_to_json(record: CallRecord) -> dict[str, Any]:
                 "answered_at": _ot(e.answered_at),
                 "agent": e.agent,
                 "overflow_to": e.overflow_to,
+                "queue_started_at": _ot(e.queue_started_at),
+                "queue_ended_at": _ot(e.queue_ended_at),
                 "legs": [
                     [
                         leg.endpoint,
@@ -137,6 +139,9 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
                 answered_at=_opt(e["answered_at"]),
                 agent=e["agent"],
                 overflow_to=e["overflow_to"],
+                # Absent from lines journaled by a version without queues.
+                queue_started_at=_opt(e.get("queue_started_at")),
+                queue_ended_at=_opt(e.get("queue_ended_at")),
                 legs=[
                     AgentLeg(
                         endpoint=endpoint,
@@ -177,6 +182,7 @@ def progress_to_json(progress: CallProgress) -> dict[str, Any]:
         "record": record,
         "open_entry": progress.open_entry,
         "open_legs": list(progress.open_legs),
+        "open_queue": progress.open_queue,
     }
 
 
@@ -185,6 +191,7 @@ def progress_from_json(data: dict[str, Any]) -> CallProgress:
         record_from_json(data["record"]),
         open_entry=bool(data["open_entry"]),
         open_legs=tuple(int(i) for i in data["open_legs"]),
+        open_queue=bool(data.get("open_queue", False)),
     )
 
 

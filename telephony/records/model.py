@@ -92,12 +92,26 @@ class ServiceEntry:
     agent: str | None = None  # endpoint of the agent who answered
     overflow_to: str | None = None  # next service id, "message:<id>" or "callback"
     legs: list[AgentLeg] = field(default_factory=list)
+    # The service's queue: when the caller started waiting in it (every present agent busy) and
+    # when they last left it (their turn to ring an agent, the maximum wait, a hang-up). None:
+    # never waited in a queue. Part of the entry's wait, which counts from ``entered_at``.
+    queue_started_at: datetime | None = None
+    queue_ended_at: datetime | None = None
 
     @property
     def wait_seconds(self) -> float:
-        """Time from entering the service to the answer, or to leaving it unanswered."""
+        """Time from entering the service to the answer, or to leaving it unanswered (the time
+        in its queue included)."""
         end = self.answered_at or self.ended_at
         return max(0.0, (end - self.entered_at).total_seconds())
+
+    @property
+    def queue_seconds(self) -> float | None:
+        """Time from the start of the wait in the queue to its end (None: no queue)."""
+        if self.queue_started_at is None:
+            return None
+        end = self.queue_ended_at or self.ended_at
+        return max(0.0, (end - self.queue_started_at).total_seconds())
 
 
 @dataclass(slots=True)
@@ -182,13 +196,15 @@ class CallProgress:
     ``record`` is the call as if it had been interrupted at ``record.ended_at`` (the last moment
     it was known alive): its IVR path, the services entered, the legs rung and answered, with
     outcome ``interrupted``. ``open_entry`` says its last service entry was still open and
-    ``open_legs`` which legs of that entry were (positions in its ``legs``): their ends are the
-    call's, moved on by :meth:`closed_at` when the call was seen alive later.
+    ``open_legs`` which legs of that entry were (positions in its ``legs``), ``open_queue``
+    that the caller was waiting in its queue: their ends are the call's, moved on by
+    :meth:`closed_at` when the call was seen alive later.
     """
 
     record: CallRecord
     open_entry: bool = False
     open_legs: tuple[int, ...] = ()
+    open_queue: bool = False
 
     def closed_at(self, at: datetime) -> CallRecord:
         """The call's record, interrupted at ``at`` (never before what was journaled)."""
@@ -200,5 +216,6 @@ class CallProgress:
                 replace(leg, ended_at=end) if i in self.open_legs else leg
                 for i, leg in enumerate(last.legs)
             ]
-            entries[-1] = replace(last, ended_at=end, legs=legs)
+            queue_end = end if self.open_queue else last.queue_ended_at
+            entries[-1] = replace(last, ended_at=end, legs=legs, queue_ended_at=queue_end)
         return replace(self.record, ended_at=end, entries=entries)

@@ -150,8 +150,12 @@ class ServiceEntryRow(Base):
     outcome: Mapped[str] = mapped_column(String(24))
     agent: Mapped[str | None] = mapped_column(String(80))
     overflow_to: Mapped[str | None] = mapped_column(String(80))
-    # From entering to the answer, or to leaving unanswered (ServiceEntry.wait_seconds).
+    # From entering to the answer, or to leaving unanswered (ServiceEntry.wait_seconds): the
+    # time in the service's queue included.
     wait_s: Mapped[float] = mapped_column(Float)
+    # The wait in the service's queue: first start, last end (NULL: never waited in one).
+    queue_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    queue_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         Index("ix_service_entries_entered_at", "entered_at"),

@@ -286,6 +286,8 @@ class RecordStore:
                     "agent": e.agent,
                     "overflow_to": e.overflow_to,
                     "wait_s": e.wait_seconds,
+                    "queue_started_at": e.queue_started_at,
+                    "queue_ended_at": e.queue_ended_at,
                 }
             )
             for leg_pos, leg in enumerate(e.legs):
@@ -618,7 +620,14 @@ def check_record(r: CallRecord) -> None:
     for i, ev in enumerate(r.ivr):
         _require_aware(ev.at, f"{where}: ivr[{i}].at")
     for i, e in enumerate(r.entries):
-        for name in ("entered_at", "ended_at", "ringing_at", "answered_at"):
+        for name in (
+            "entered_at",
+            "ended_at",
+            "ringing_at",
+            "answered_at",
+            "queue_started_at",
+            "queue_ended_at",
+        ):
             value = getattr(e, name)
             if value is not None:
                 _require_aware(value, f"{where}: entries[{i}].{name}")
@@ -696,6 +705,8 @@ def _load_call(conn: Connection, call_id: str) -> CallRecord | None:
                 agent=e["agent"],
                 overflow_to=e["overflow_to"],
                 legs=legs_by_entry.get(e["position"], []),
+                queue_started_at=e["queue_started_at"],
+                queue_ended_at=e["queue_ended_at"],
             )
             for e in children(t.service_entries)
         ],
