@@ -377,10 +377,16 @@ class App:
     ) -> Staffing:
         """The agents needed per slot, over the call records (or a queue_log file): opening
         hours and names from the rules in force at each plan, the configured objectives and
-        after-call work. ``queues``: services to model with a waiting queue (``--queue``);
-        ``database``: the running service's (the web app's)."""
+        after-call work. Services with a queue in the rules in force are modelled as queues;
+        ``queues``: more of them, or another maximum wait (``--queue``); ``database``: the
+        running service's (the web app's)."""
         from analytics.sources import DatabaseSource, QueueLogSource
-        from analytics.staffing.api import RulesOpeningHours, Staffing, StaffingSettings
+        from analytics.staffing.api import (
+            RulesOpeningHours,
+            Staffing,
+            StaffingSettings,
+            rules_queues,
+        )
 
         source: DatabaseSource | QueueLogSource = (
             DatabaseSource(database or self.database())
@@ -393,9 +399,9 @@ class App:
             parameters=parameters or self.parameters(),
             objectives=self.config.objectives,
             names=self.names,
-            settings=StaffingSettings(
+            settings=lambda: StaffingSettings(
                 after_call_work_s=dict(self.config.staffing.after_call_work_s),
-                queues=dict(queues or {}),
+                queues=rules_queues(self.rules.current) | dict(queues or {}),
             ),
             queue_log=queue_log is not None,
         )

@@ -28,7 +28,14 @@ from reports.accounts import ROLE_FR, AccountStore, AuthSettings, Role, upgrade_
 from reports.actions import ActionBook
 from reports.audit_view import Wording
 from reports.generation import Progress, ReportJobs
-from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
+from reports.live import (
+    AgentLive,
+    AgentState,
+    InMemoryLiveFeed,
+    LiveSnapshot,
+    QueuedLive,
+    ServiceLive,
+)
 from reports.periods import Period
 from reports.presence import AgentPresence, InMemoryAgentPresence
 from reports.reviews import ReviewBook
@@ -211,7 +218,16 @@ def live_snapshot(
             ((now - c.entered_at).total_seconds() for c in waiting if c.entered_at is not None),
             default=None,
         )
-        services.append(ServiceLive(service_id, len(waiting), talking, longest, free))
+        queued = tuple(
+            QueuedLive(
+                c.position,
+                c.queued_since,
+                (now - (c.entered_at or c.queued_since)).total_seconds(),
+            )
+            for c in sorted(waiting, key=lambda c: c.position or 0)
+            if c.queued_since is not None and c.position is not None
+        )
+        services.append(ServiceLive(service_id, len(waiting), talking, longest, free, queued))
     logins = {endpoint: login for login, endpoint in (phones or {}).items()}
     agents = []
     for snap in router.agents.snapshot():

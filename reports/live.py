@@ -37,12 +37,24 @@ AGENT_STATE_FR = {
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedLive:
+    """One caller in a service's waiting queue: their place (1: the next one served), since
+    when they wait in the queue, and their wait in the service (from choosing it, as the
+    records count it)."""
+
+    position: int
+    since: datetime
+    wait_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceLive:
     service_id: str
-    waiting: int = 0  # callers in the service's queue (waiting or ringing an agent)
+    waiting: int = 0  # callers waiting for the service (in its queue, or ringing an agent)
     in_conversation: int = 0
     longest_wait_s: float | None = None
     agents_available: int = 0
+    queued: tuple[QueuedLive, ...] = ()  # those in its waiting queue, by position
 
 
 @dataclass(frozen=True, slots=True)

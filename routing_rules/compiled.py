@@ -91,15 +91,14 @@ class QueueRules:
     music: str | None  # a music on hold class; None: the ring tone
 
     def describe(self) -> str:
-        """In French, for the trace of ``decroche rules simulate``."""
-        hears = "la sonnerie" if self.music is None else f"la musique d'attente ({self.music})"
-        said = f"message {self.prompt}" + (", sa position" if self.position else "")
+        """For the service's logs (``routing_rules.narration`` tells it in French)."""
+        hears = "ring tone" if self.music is None else f"music on hold {self.music}"
+        said = self.prompt + (" + position" if self.position else "")
         if self.announce_every_s is None:
-            when = "une fois"
+            when = "once"
         else:
-            again = "" if self.repeat_prompt == self.prompt else f" ({self.repeat_prompt})"
-            when = f"puis de nouveau toutes les {self.announce_every_s:g} s{again}"
-        return f"{said}, {when} ; entre-temps, {hears}"
+            when = f"then every {self.announce_every_s:g} s ({self.repeat_prompt})"
+        return f"announces {said} {when}; {hears} between"
 
 
 @dataclass(frozen=True, slots=True)

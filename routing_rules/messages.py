@@ -27,6 +27,10 @@ PATTERNS: dict[str, str] = {
     r"^\+?[0-9][0-9 .]{1,24}$": (
         "un numéro de téléphone (chiffres, espaces ou points, + au début permis)"
     ),
+    r"^[A-Za-z0-9_-]+$": (
+        "une classe de musique d’attente d’Asterisk (musiconhold.conf : lettres sans accent,"
+        " chiffres, _ et -, par exemple default) ou ring pour la sonnerie"
+    ),
     # The configuration's audit section.
     r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "une heure HH:MM (par exemple 02:30)",
     r"^[A-Za-z0-9_.-]{0,64}$": "un nom d’application ARI : lettres, chiffres, _, . et -",

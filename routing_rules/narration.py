@@ -29,7 +29,15 @@ from routing_rules.ivr import (
 )
 from routing_rules.model import NumberChoice, Strategy
 from routing_rules.outcomes import EntryOutcome, LegOutcome
-from routing_rules.routing import Closed, EntryDecision, GoService, IvrStart, Overflow, Ring
+from routing_rules.routing import (
+    Closed,
+    EntryDecision,
+    GoService,
+    IvrStart,
+    Overflow,
+    Ring,
+    Wait,
+)
 
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = (
@@ -255,11 +263,34 @@ class Narrator:
                 joined(f"{endpoint} {self.agent_state(why)}" for endpoint, why in hop.agents)
                 or "aucun agent dans ce service"
             )
+        if hop.queued_s is not None:
+            detail = f"après {seconds(hop.queued_s)} d'attente dans la file ; {detail}"
         return (
             f"{self.service(hop.service_id)} déborde ({_REASONS[hop.reason]} : {detail})"
             f" → {self.target(hop.target)}"
         )
 
+    def wait(self, wait: Wait) -> str:
+        """The caller waits in the service's queue: why, how long at most, what they hear."""
+        if wait.ahead:
+            cause = f"{wait.ahead} appelant{'s' if wait.ahead > 1 else ''} déjà en attente"
+        else:
+            busy = joined(f"{e} {self.agent_state(why)}" for e, why in wait.agents)
+            cause = f"tous les agents présents sont occupés ({busy})"
+        queue = wait.queue
+        hears = "la sonnerie" if queue.music is None else f"la musique d'attente « {queue.music} »"
+        said = f"le message {queue.prompt}" + (" et sa position" if queue.position else "")
+        if queue.announce_every_s is None:
+            again = "une fois"
+        else:
+            repeat = "" if queue.repeat_prompt == queue.prompt else f" ({queue.repeat_prompt})"
+            again = f"puis toutes les {seconds(queue.announce_every_s)}{repeat}"
+        return (
+            f"{self.service(wait.service_id)} : {cause} → l'appelant attend dans la file"
+            f" (position {wait.position}, {seconds(wait.remaining_s)} au plus, puis débordement"
+            f" « {_REASONS[OverflowReason.BUSY]} » → {self.target(wait.then)}) ; il entend"
+            f" {said}, {again}, et entre-temps {hears}"
+        )
 
 def menu_choices(rules: CompiledRules) -> dict[str, dict[str, str]]:
     """What each key of each voice menu does, in a reader's words (the voice menu's table of

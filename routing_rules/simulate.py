@@ -9,6 +9,11 @@ nobody answering, every phone busy, no phone reachable — each followed by ``af
 very decision the call flow asks, down to the end of the chain. The phones rung are taken as busy
 (INUSE) or unreachable (UNAVAILABLE) on the busy and unreachable paths, as Asterisk would then
 report them.
+
+A caller who waits in a service's queue (every present agent busy) is traced the same way: the
+caller hanging up in the queue, the first busy agent freeing up (its ringing, as
+``queue_round`` would give it, and that ringing's own paths), the maximum wait running out
+(``left_queue``).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from routing_rules.ivr import (
     ivr_next,
     ivr_start,
 )
-from routing_rules.narration import CALLBACK_KINDS, OUTCOMES, Narrator, moment
+from routing_rules.narration import CALLBACK_KINDS, OUTCOMES, Narrator, moment, seconds
 from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
     CallFacts,
@@ -45,12 +50,17 @@ from routing_rules.routing import (
     Ring,
     Routed,
     RungLeg,
+    Wait,
     after_ringing,
     entry_point,
+    left_queue,
     owed_callback,
+    queue_round,
     route_service,
     survey_for,
 )
+from routing_rules.routing.queue import Queued
+from routing_rules.routing.service import agents_now
 
 _PRESENCES = {p.value: p for p in Presence}
 
@@ -121,14 +131,29 @@ class _Trace:
     say: Narrator
 
 
-def _routed(trace: _Trace, routed: Routed, agents: AgentsView, indent: str) -> list[str]:
-    """The lines of a chain: its hops, then the ringing and each of its endings, or the end."""
+def _routed(
+    trace: _Trace,
+    routed: Routed,
+    agents: AgentsView,
+    indent: str,
+    queued: frozenset[str] = frozenset(),
+) -> list[str]:
+    """The lines of a chain: its hops, then the ringing and each of its endings, the wait in a
+    queue and each of its endings, or the end (``queued``: the services whose queue this path
+    comes from, told already above)."""
     lines = [f"{indent}{trace.say.overflow(hop)}" for hop in routed.hops]
     lines += [f"{indent}joue {prompt}" for prompt in routed.announcements]
     final = routed.final
     if isinstance(final, Ring):
         lines.append(f"{indent}{trace.say.ring(final)}")
-        lines += _after_ring(trace, final, agents, indent)
+        lines += _after_ring(trace, final, agents, indent, queued)
+        return lines
+    if isinstance(final, Wait):
+        lines.append(f"{indent}{trace.say.wait(final)}")
+        if final.service_id in queued:
+            lines.append(f"{indent}  puis comme dans la file plus haut")
+        else:
+            lines += _in_queue(trace, final, agents, indent, queued | {final.service_id})
         return lines
     lines.append(f"{indent}{trace.say.end(final)}")
     if isinstance(final, PlayMessage) and routed.hops:
@@ -136,7 +161,50 @@ def _routed(trace: _Trace, routed: Routed, agents: AgentsView, indent: str) -> l
     return lines
 
 
-def _after_ring(trace: _Trace, ring: Ring, agents: AgentsView, indent: str) -> list[str]:
+def _in_queue(
+    trace: _Trace, wait: Wait, agents: AgentsView, indent: str, queued: frozenset[str]
+) -> list[str]:
+    """Every way a wait in a queue can end: the caller hangs up, the first busy agent frees up
+    (then its ringing's paths), the maximum wait runs out."""
+    lines = _owed(
+        trace, EntryOutcome.ABANDONED, indent, "si l'appelant raccroche pendant l'attente"
+    )
+    busy = [e for e, _ in agents_now(trace.rules.services[wait.service_id], agents).busy]
+    if busy:
+        # The first busy agent (in the service's order) hangs up: the caller's turn.
+        freed = _with_devices(agents, {busy[0]: DeviceState.NOT_INUSE})
+        caller = Queued("simulate", trace.now, trace.rules, trace.facts)
+        for turn in queue_round(wait.service_id, [caller], trace.now, freed):
+            if not isinstance(turn.decision, Ring):
+                continue  # an agent is present (the one freed): never
+            routed = Routed((), turn.decision)
+            first, *rest = _routed(trace, routed, freed, indent + "  ", queued)
+            lines += [f"{indent}si {busy[0]} se libère :", first, *rest]
+    after = left_queue(
+        trace.rules, wait.service_id, wait.remaining_s, trace.now, agents, trace.facts
+    )
+    lines.append(f"{indent}si l'attente maximale ({seconds(wait.remaining_s)}) est atteinte :")
+    lines += _routed(trace, after, agents, indent + "  ", queued)
+    return lines
+
+
+def _with_devices(agents: AgentsView, devices: dict[str, DeviceState]) -> AgentsView:
+    return AgentsView(
+        devices=MappingProxyType({**agents.devices, **devices}),
+        presence=agents.presence,
+        default_presence=agents.default_presence,
+        last_call_end=agents.last_call_end,
+        round_robin_last=agents.round_robin_last,
+    )
+
+
+def _after_ring(
+    trace: _Trace,
+    ring: Ring,
+    agents: AgentsView,
+    indent: str,
+    queued: frozenset[str] = frozenset(),
+) -> list[str]:
     """Every way the ringing can end without an answer, each followed to its end; a path the
     same as an earlier one from its second line on is told as such instead of repeated."""
     lines = _owed(
@@ -146,18 +214,12 @@ def _after_ring(trace: _Trace, ring: Ring, agents: AgentsView, indent: str) -> l
     seen: dict[tuple[str, ...], str] = {}
     for ending in trace.endings:
         heading, outcome, state = _ENDINGS[ending]
-        after = AgentsView(
-            devices=MappingProxyType({**agents.devices, **dict.fromkeys(rung, state)}),
-            presence=agents.presence,
-            default_presence=agents.default_presence,
-            last_call_end=agents.last_call_end,
-            round_robin_last=agents.round_robin_last,
-        )
+        after = _with_devices(agents, dict.fromkeys(rung, state))
         legs = [RungLeg(endpoint, outcome) for endpoint in rung]
         routed = after_ringing(
             trace.rules, ring.plan.service_id, legs, trace.now, after, trace.facts
         )
-        first, *rest = _routed(trace, routed, after, indent + "  ")
+        first, *rest = _routed(trace, routed, after, indent + "  ", queued)
         lines += [f"{indent}{heading} :", first]
         same = seen.setdefault(tuple(rest), heading)
         lines += rest if same == heading else [f"{indent}  puis comme « {same} »"]

@@ -13,11 +13,19 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from decroche.web import live_snapshot
 from routing_rules.agents import Presence
-from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, LegOutcome
+from telephony.records.model import (
+    CallOutcome,
+    CallRecord,
+    EntryOutcome,
+    LegOutcome,
+    ServiceEntry,
+)
 from telephony.simulator.people import CallHandle
 from telephony.simulator.scripts import AgentScript, CallerScript
 from tests.flow_support import OPEN_HOURS, STASIS_WINDOW_S, System, running_system
@@ -76,7 +84,7 @@ def heard(handle: CallHandle) -> list[str]:
     return [str(item["media"]).removeprefix("sound:decroche/") for item in handle.heard]
 
 
-def only_entry(record: CallRecord):  # noqa: ANN201 - a ServiceEntry
+def only_entry(record: CallRecord) -> ServiceEntry:
     (entry,) = record.entries
     return entry
 
@@ -189,3 +197,20 @@ async def test_an_agent_who_signs_in_while_callers_wait_gets_the_first(tmp_path:
     assert late.outcome is EntryOutcome.OVERFLOW_BUSY
     assert late.queue_seconds == pytest.approx(60.0, abs=0.01)
     assert first.answered is not None
+
+
+async def test_the_live_snapshot_shows_each_caller_in_the_queue_with_their_wait(
+    tmp_path: Path,
+) -> None:
+    async with queue_system(tmp_path) as system:
+        await busy_agents(system, [200.0, 200.0])
+        await call_at(system, 10.0, "0611111111", patience=300.0)
+        await call_at(system, 14.5, "0622222222", patience=300.0)
+        await asyncio.sleep(20.0 - (system.clock.now() - OPEN_HOURS).total_seconds())
+        view = SimpleNamespace(router=system.router, clock=system.clock, rules=system.router.rules)
+        snap = live_snapshot(view)  # type: ignore[arg-type]
+        (ccas,) = snap.services
+        assert ccas.waiting == 2
+        assert [(q.position, round(q.wait_s, 2)) for q in ccas.queued] == [(1, 10.0), (2, 5.5)]
+        assert seconds(OPEN_HOURS, ccas.queued[0].since) == 10.0
+        await system.settle(3)

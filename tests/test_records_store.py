@@ -304,7 +304,7 @@ def test_schema_is_at_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.database.engine) == "0004"
+    assert current_revision(store.database.engine) == "0005"
     with store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -387,11 +387,14 @@ def row_counts(database) -> dict[str, int]:
 
 
 def write_as_at_0001(store, record, seq):
-    """Store a call with the columns revision 0001 has (the store now writes transfer_of)."""
+    """Store a call with the columns revision 0001 has (the store now writes transfer_of and
+    the entries' queue times)."""
     rows = {table.name: [] for table in t.CALL_TABLES}
     store._record_rows(record, seq, rows)
     for row in rows["calls"]:
         del row["transfer_of"]
+    for row in rows["service_entries"]:
+        del row["queue_started_at"], row["queue_ended_at"]
     with store.database.engine.begin() as conn:
         for table in t.CALL_TABLES:
             conn.execute(table.insert(), rows[table.name])
@@ -409,7 +412,7 @@ def test_a_database_made_at_0001_upgrades_keeping_its_calls(backend, tmp_path):
         assert before["agent_legs"] == 4
 
         upgrade_schema(database.engine)
-        assert current_revision(database.engine) == "0004"
+        assert current_revision(database.engine) == "0005"
         assert "transfer_of" in calls_columns(database)
         # Every part of the old call is still there (a table copy on SQLite could cascade).
         assert row_counts(database) == before
@@ -521,3 +524,60 @@ def test_a_database_at_head_opens_without_alembic(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the wait in a service's queue (issue 16) --------------------------------------------------
+
+
+def queued_record(call_id: str = "q.1"):
+    """The sample call whose second entry waited 40 s in the service's queue first."""
+    record = sample_record(call_id)
+    second = record.entries[1]
+    second.queue_started_at = second.entered_at + timedelta(seconds=0.5)
+    second.queue_ended_at = second.entered_at + timedelta(seconds=40.5, microseconds=7)
+    return record
+
+
+def test_the_queue_wait_round_trips(store):
+    store.apply([Finished(1, queued_record())])
+    loaded = store.load_call("q.1")
+    assert loaded is not None
+    second = queued_record().entries[1]
+    assert loaded.entries[1].queue_started_at == second.queue_started_at
+    assert loaded.entries[1].queue_ended_at == second.queue_ended_at
+    assert loaded.entries[1].queue_seconds == pytest.approx(40.000007)
+    assert loaded.entries[0].queue_started_at is None  # never waited in a queue
+    assert loaded.entries[0].queue_seconds is None
+
+
+def test_an_interrupted_call_waiting_in_a_queue_ends_its_wait_with_the_call(store):
+    progress = progress_of("pq.1", 60.0)
+    waiting = progress.record.entries[1]
+    waiting.queue_started_at = waiting.entered_at
+    waiting.queue_ended_at = T0 + timedelta(seconds=60.0)
+    progress = CallProgress(progress.record, open_entry=True, open_legs=(), open_queue=True)
+    start = CallStart("pq.1", T0, "0232000000", "0600000000")
+    store.apply([Started(1, start), Progressed(2, progress)])
+    store.apply([Touched(3, "pq.1", T0 + timedelta(seconds=75.0))])
+    assert store.close_interrupted(before_seq=10, seq=11) == 1
+    closed = store.load_call("pq.1")
+    assert closed is not None
+    assert closed.entries[1].queue_ended_at == T0 + timedelta(seconds=75.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_downgrading_below_the_queue_drops_its_columns_and_keeps_every_row(backend, tmp_path):
+    with temporary_database(backend, tmp_path, pg_url()) as database:
+        store = RecordStore(database, Pseudonymiser(SECRET))
+        store.apply([Finished(1, queued_record())])
+        before = row_counts(database)
+        downgrade_schema(database.engine, "0004")
+        with database.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("service_entries")}
+        assert "queue_started_at" not in columns
+        assert row_counts(database) == before
+        upgrade_schema(database.engine)
+        loaded = store.load_call("q.1")
+        assert loaded is not None
+        assert loaded.entries[1].queue_started_at is None  # what the old schema could not keep
+        assert len(loaded.entries[1].legs) == len(queued_record().entries[1].legs)

@@ -118,21 +118,28 @@ def test_every_way_the_ringing_can_end_is_traced_to_its_end():
         f"{POLICE} déborde (tous occupés : PJSIP/1201 occupé, PJSIP/1202 occupé,"
         f" PJSIP/1203 occupé) → {ACCUEIL}",
         f"{POLICE} déborde (personne de disponible : PJSIP/1201 injoignable,",
-        f"{ACCUEIL} déborde (tous occupés : PJSIP/1001 occupé, PJSIP/1002 occupé) → {CALLBACK}",
         f"{ACCUEIL} déborde (personne de disponible : PJSIP/1001 injoignable,",
+        # The general desk's phones found busy: its other agents ring at once, then, those
+        # busy too, the caller waits in its queue (90 s at most), then the callback request.
+        "PJSIP/1003 pendant 15 s ; PJSIP/1004 pendant 15 s",
+        f"{ACCUEIL} : tous les agents présents sont occupés (PJSIP/1003 occupé, PJSIP/1004"
+        " occupé) → l'appelant attend dans la file (position 1, 90 s au plus",
+        "si l'attente maximale (90 s) est atteinte :",
+        f"{ACCUEIL} déborde (tous occupés : après 90 s d'attente dans la file ;",
     ):
         assert says in text, says
-    # The nobody-answers path is told to its end once; the others, the same from their second
-    # line on, refer to it.
-    assert text.count(f"fin : {CALLBACK}") == 1
-    assert text.count("puis comme « si personne ne répond »") == 4
+    # The nobody-answers path of each ringing is told to its end once; the others, the same
+    # from their second line on, refer to it.
+    assert text.count(f"fin : {CALLBACK}") == 4
+    assert text.count("puis comme « si personne ne répond »") == 5
 
 
 def test_one_ending_followed_alone():
     lines = simulate("--at", "2026-03-03T10:00", "--number", "02 32 46 43 17", "--ring-end", "busy")
     text = "\n".join(lines)
     assert "si personne ne répond" not in text and "si aucun poste" not in text
-    assert text.count("si tous les postes sonnés sont occupés :") == 2  # police, then accueil
+    # Police, the general desk's first phones, its others, the one freed in its queue.
+    assert text.count("si tous les postes sonnés sont occupés :") == 4
     assert lines[-1].strip().startswith(f"fin : {CALLBACK}")
 
 

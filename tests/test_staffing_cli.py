@@ -98,3 +98,14 @@ def test_verify_replays_the_period_with_the_recommended_agents(tmp_path) -> None
     assert ccas["replayed"]["answer_rate"] >= 0.75
     text = _week(log, "--verify", "--workers", "1")
     assert "Vérification par simulation" in text and "Tous services" in text
+
+
+def test_a_service_with_a_queue_in_the_rules_is_planned_as_one(tmp_path) -> None:
+    # The Bernay rules give the accueil général a queue of 90 s at most (issue 16): staffing
+    # models it so without being asked; --queue still sets another maximum wait.
+    log = _log(tmp_path, weeks=1, queue="accueil_general")
+    document = json.loads(_week(log, "--json"))
+    assert document["services"]["accueil_general"]["model"] == "erlang_a"
+    assert "file d'attente (jusqu'à 90 s, puis débordement)" in _week(log)
+    out = _week(log, "--queue", "accueil_general=30")
+    assert "file d'attente (jusqu'à 30 s, puis débordement)" in out

@@ -13,7 +13,14 @@ from aiohttp.test_utils import TestClient
 
 from decroche.testing import web_deps
 from reports.errors import PresenceError
-from reports.live import AgentLive, AgentState, InMemoryLiveFeed, LiveSnapshot, ServiceLive
+from reports.live import (
+    AgentLive,
+    AgentState,
+    InMemoryLiveFeed,
+    LiveSnapshot,
+    QueuedLive,
+    ServiceLive,
+)
 from reports.presence import InMemoryAgentPresence
 from reports.web.app import WebDeps, create_app
 from reports.web.callbacks import CALLBACK_KINDS_FR
@@ -196,3 +203,69 @@ async def test_agent_sees_calls_waiting_for_own_services(client: TestClient, dep
     html = await (await client.get("/agent")).text()
     assert 'data-waiting="ccas">4<' in html
     assert "42 s" in html or "41 s" in html
+
+
+def queue_snapshot() -> LiveSnapshot:
+    """Two callers in the CCAS's queue, one in another service's an agent of the CCAS does not
+    answer for."""
+    since = datetime(2026, 10, 20, 7, 59, 20, tzinfo=UTC)
+    return LiveSnapshot(
+        at=datetime(2026, 10, 20, 8, 0, 5, tzinfo=UTC),
+        services=(
+            ServiceLive(
+                "ccas",
+                waiting=2,
+                longest_wait_s=47.0,
+                queued=(QueuedLive(1, since, 47.0), QueuedLive(2, since, 12.25)),
+            ),
+            ServiceLive("accueil", waiting=1, queued=(QueuedLive(1, since, 5.0),)),
+            ServiceLive("etat_civil"),
+        ),
+    )
+
+
+def queued_rows(html: str) -> list[tuple[str, ...]]:
+    """The rows of the queues' table: (service, position, since, wait) as the page shows them."""
+    table = html.split('data-table="live-queues"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in re.findall(r"<tr data-queued=[^>]*>(.*?)</tr>", table, re.S):
+        rows.append(
+            tuple(
+                unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+            )
+        )
+    return rows
+
+
+async def test_the_live_view_lists_the_callers_in_each_queue_with_their_wait(
+    client: TestClient, deps: WebDeps
+) -> None:
+    await sign_in(client, "informatique")
+    page = await (await client.get("/direct")).text()
+    stream = await client.get("/direct/flux")
+    deps.live.publish(queue_snapshot())
+    html = await read_event(stream)
+    stream.close()
+    assert "Aucun état reçu du routeur" in page  # nothing yet
+    names = deps.names()
+    assert queued_rows(html) == [
+        (names["ccas"], "1", "09:59:20", "47,0 s"),
+        ("2", "09:59:20", "12,2 s"),
+        (names["accueil"], "1", "09:59:20", "5,0 s"),
+    ]
+
+
+async def test_an_agent_sees_the_callers_queued_for_own_services_only(
+    client: TestClient, deps: WebDeps
+) -> None:
+    await sign_in(client, "agent1")
+    deps.live.publish(queue_snapshot())
+    html = await (await client.get("/agent")).text()
+    assert "Appelants en file d'attente pour mes services" in unescape(html)
+    rows = queued_rows(html)
+    assert [row[-1] for row in rows] == ["47,0 s", "12,2 s"]
+    assert deps.names()["accueil"] not in html.split('data-table="live-queues"')[1]
+    deps.live.publish(LiveSnapshot(at=NOW, services=(ServiceLive("ccas"),)))
+    html = await (await client.get("/agent")).text()
+    assert "Personne n'attend dans une file." in unescape(html)

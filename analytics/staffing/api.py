@@ -54,10 +54,20 @@ class RulesOpeningHours:
 @dataclass(frozen=True, slots=True)
 class StaffingSettings:
     """``staffing:`` in the configuration. ``queues``: the services whose callers wait for a
-    free agent (filled from the rules once they describe queues)."""
+    free agent (:func:`rules_queues`: those with ``queue:`` in the rules, and ``--queue``)."""
 
     after_call_work_s: Mapping[str, float] = field(default_factory=dict)
     queues: Mapping[str, QueueSetup] = field(default_factory=dict)
+
+
+def rules_queues(rules: CompiledRules) -> dict[str, QueueSetup]:
+    """The services whose rules have a waiting queue, with its maximum wait: staffing models
+    them as queues (Erlang A) rather than as callers who overflow when every agent is busy."""
+    return {
+        sid: QueueSetup(max_wait_s=service.queue.max_wait_s)
+        for sid, service in rules.services.items()
+        if service.queue is not None
+    }
 
 
 class Staffing:
@@ -69,7 +79,7 @@ class Staffing:
         parameters: Parameters | None = None,
         objectives: ObjectivesConfig | None = None,
         names: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
-        settings: StaffingSettings | None = None,
+        settings: StaffingSettings | Callable[[], StaffingSettings] | None = None,
         queue_log: bool = False,
     ) -> None:
         self._source = source
@@ -78,8 +88,14 @@ class Staffing:
         self.objectives = objectives or ObjectivesConfig()
         # A function: the names of the rules in force at each plan (a reload renames).
         self._names = names or {}
-        self.settings = settings or StaffingSettings()
+        # A function: the settings as the rules in force make them at each plan (a reload may
+        # add or remove a service's queue).
+        self._settings = settings or StaffingSettings()
         self._queue_log = queue_log
+
+    @property
+    def settings(self) -> StaffingSettings:
+        return self._settings() if callable(self._settings) else self._settings
 
     def plan(self, start: date, end: date, slot_minutes: int = 60) -> StaffingPlan:
         if end < start:
@@ -88,6 +104,7 @@ class Staffing:
         low, high = start - timedelta(days=1), end + timedelta(days=1)
         frame = self._source.load(low, high).frame
         legs = self._source.load_legs(low, high)
+        settings = self.settings
         traffic = service_traffic(
             frame,
             legs,
@@ -96,7 +113,7 @@ class Staffing:
             end,
             slot_minutes=slot_minutes,
             params=self.parameters,
-            after_call_work_s=self.settings.after_call_work_s,
+            after_call_work_s=settings.after_call_work_s,
         )
         return staffing_plan(
             traffic,
@@ -106,6 +123,6 @@ class Staffing:
             objectives=self.objectives,
             params=self.parameters,
             names=self._names() if callable(self._names) else self._names,
-            queues=self.settings.queues,
+            queues=settings.queues,
             queue_log=self._queue_log,
         )

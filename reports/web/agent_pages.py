@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from reports import format as fmt
 from reports.agent_tables import own_figures_table
 from reports.errors import InputError, PresenceError
 from reports.periods import current_month
@@ -44,6 +45,9 @@ async def agent(request: web.Request) -> web.Response:
         state=state,
         callbacks=callbacks,
         waiting=waiting,
+        queued_services=waiting or (),
+        queued_caption="Appelants en file d'attente pour mes services",
+        seconds=fmt.seconds,
         names=deps.names(),
         kinds=CALLBACK_KINDS_FR,
         reasons=PAUSE_REASONS_FR,

@@ -16,6 +16,7 @@ from reports.web.app import DEPS, STREAMS, TEMPLATES, WebDeps, render
 def live_context(deps: WebDeps, snapshot: LiveSnapshot | None) -> dict[str, Any]:
     return {
         "snapshot": snapshot,
+        "queued_services": snapshot.services if snapshot is not None else (),
         "names": deps.names(),
         "state_fr": AGENT_STATE_FR,
         "seconds": fmt.seconds,

@@ -9,8 +9,9 @@ channel Asterisk refused to create. :func:`after_ringing` then decides, from tho
 - else nobody could be reached (unreachable, failed) -> ``nobody``;
 
 and follows the service's overflow for that reason down the chain, as any other hop. A service
-with a queue takes back a caller whose ringing found its phones busy (an agent took another call
-meanwhile): they wait again, at their place, for what is left of their maximum wait.
+with a queue keeps a caller whose ringing found its phones busy (an agent took another call
+meanwhile): its other free agents ring at once if nobody waits ahead, else the caller waits in
+the queue again, at their place, for what is left of their maximum wait.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from routing_rules.routing.service import (
     AgentsNow,
     CallFacts,
     Overflow,
+    agents_now,
     opening_of,
     queue_wait,
+    ring_free,
     service_rules,
 )
 
@@ -102,16 +105,26 @@ def after_ringing(
     service = service_rules(rules, service_id)
     # Each phone once, in the order rung (one rung twice in turn is told once).
     told = tuple(dict.fromkeys((leg.endpoint, leg.outcome.value) for leg in legs))
-    if reason is OverflowReason.BUSY:
+    if reason is OverflowReason.BUSY and service.queue is not None:
         # A caller who waited is back at its place, the head of the queue; another behind who
         # already waits there.
         ahead = 0 if queued_s is not None else agents.queued.get(service_id, 0)
+        opening = opening_of(service, now)
+        present = agents_now(service, agents)
+        # Agents free now that this ringing did not find busy (not reached yet, or freed
+        # meanwhile) ring at once for a caller nobody waits ahead of; the phones that just
+        # answered busy are not rung again straight away.
+        busy_now = {endpoint for endpoint, _ in told}
+        free = tuple(e for e in present.free if e not in busy_now)
+        if free and not ahead:
+            others = AgentsNow(free, present.busy, present.absent)
+            return Routed((), ring_free(rules, service, others, agents, facts, opening))
         wait = queue_wait(
             service,
             AgentsNow((), told, ()),
             ahead=ahead,
             queued_s=queued_s or 0.0,
-            opening=opening_of(service, now),
+            opening=opening,
         )
         if wait is not None:
             return Routed((), wait)

@@ -65,8 +65,8 @@ class Turn:
     @property
     def why(self) -> str:
         if isinstance(self.decision, Ring):
-            return f"à son tour dans la file : {self.decision.why}"
-        return f"quitte la file : {self.decision.why}"
+            return f"its turn in the queue: {self.decision.why}"
+        return f"leaves the queue: {self.decision.why}"
 
 
 def queue_round(

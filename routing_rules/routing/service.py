@@ -109,7 +109,7 @@ class Overflow:
             return f"no answer within {self.rang_s:g} s"
         agents = ", ".join(f"{e} {why}" for e, why in self.agents) or "no agents"
         if self.queued_s is not None:
-            return f"{self.queued_s:g} s d'attente dans la file ; {agents}"
+            return f"after {self.queued_s:g} s in the queue; {agents}"
         return agents
 
     @property
@@ -142,19 +142,16 @@ class Wait:
 
     @property
     def why(self) -> str:
-        """In French (``decroche rules simulate``)."""
+        """For the service's logs (``routing_rules.narration`` tells it in French)."""
         if self.ahead:
-            cause = (
-                f"{self.ahead} appelant{'s' if self.ahead > 1 else ''} déjà en attente"
-                " (chacun son tour)"
-            )
+            cause = f"{self.ahead} caller(s) already waiting (first come, first served)"
         else:
             busy = ", ".join(f"{e} {why}" for e, why in self.agents)
-            cause = f"tous les agents présents sont occupés ({busy})"
+            cause = f"every present agent busy ({busy})"
         return (
-            f"service {self.service_id} : {cause} ; l'appelant attend dans la file (position"
-            f" {self.position}, {self.remaining_s:g} s au plus, puis débordement busy ->"
-            f" {self.then.describe()}) ; {self.queue.describe()}"
+            f"service {self.service_id}: {cause}; waits in the queue (position"
+            f" {self.position}, {self.remaining_s:g} s at most, then busy ->"
+            f" {self.then.describe()}); {self.queue.describe()}"
         )
 
 
