@@ -60,10 +60,13 @@ entry:
 
 
 @asynccontextmanager
-async def queue_system(tmp_path: Path, rules: str = RULES) -> AsyncIterator[System]:
+async def queue_system(
+    tmp_path: Path, rules: str = RULES, agents: Sequence[AgentScript] | None = None
+) -> AsyncIterator[System]:
     path = tmp_path / "regles.yaml"
     path.write_text(rules, encoding="utf-8")
-    agents = [AgentScript(endpoint=e, ring_time=RING_S) for e in (A, B)]
+    if agents is None:
+        agents = [AgentScript(endpoint=e, ring_time=RING_S) for e in (A, B)]
     async with running_system(agents, rules_path=path) as system:
         yield system
 
@@ -214,3 +217,25 @@ async def test_the_live_snapshot_shows_each_caller_in_the_queue_with_their_wait(
         assert [(q.position, round(q.wait_s, 2)) for q in ccas.queued] == [(1, 10.0), (2, 5.5)]
         assert seconds(OPEN_HOURS, ccas.queued[0].since) == 10.0
         await system.settle(3)
+
+
+async def test_a_phone_refusing_calls_while_free_is_not_rung_in_a_loop(tmp_path: Path) -> None:
+    # B is on do not disturb: Asterisk shows it free, it answers every call busy (486). The
+    # caller waits in the queue for A; B is tried again only after a rest of a few seconds.
+    agents = [
+        AgentScript(endpoint=A, ring_time=RING_S),
+        AgentScript(endpoint=B, response="busy"),
+    ]
+    async with queue_system(tmp_path, agents=agents) as system:
+        await call_at(system, 0.0, "0600000000", talk_time=200.0)  # A busy
+        await call_at(system, 10.0, "0677777777", patience=300.0)
+        await system.settle(2)
+    entry = only_entry(system.records.by_caller("0677777777"))
+    assert entry.outcome is EntryOutcome.OVERFLOW_BUSY
+    assert entry.queue_seconds == pytest.approx(60.0, abs=0.01)  # B refused at once
+    assert entry.wait_seconds == pytest.approx(60.0, abs=0.01)
+    tries = [leg for leg in entry.legs if leg.endpoint == B]
+    assert all(leg.outcome is LegOutcome.BUSY for leg in tries)
+    # One try at once, then one each rest (5 s) at most: not hundreds in a minute.
+    assert 2 <= len(tries) <= 60 / 5 + 1
+    assert all(leg.endpoint != A for leg in entry.legs)

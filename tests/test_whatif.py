@@ -27,7 +27,16 @@ from telephony.records.model import (
     ServiceEntry,
 )
 from telephony.simulator.scripts import AgentScript
-from tests.whatif_support import DAY, T0, ccas_rules, ccas_traffic, database_with, rules_of
+from tests.whatif_support import (
+    DAY,
+    T0,
+    busy_ccas_traffic,
+    ccas_queue_rules,
+    ccas_rules,
+    ccas_traffic,
+    database_with,
+    rules_of,
+)
 from whatif.errors import UnknownQueue, WhatIfError
 from whatif.parts import quiet_parts
 from whatif.replay import replay, replay_pool
@@ -359,3 +368,36 @@ def test_cli_from_a_queue_log_sends_callers_to_their_queue(tmp_path: Path) -> No
     assert document["recorded"]["services"]["ccas"]["answered"] == 3
     assert document["current"]["services"]["ccas"]["answered"] == 3
     assert document["new"]["services"]["ccas"]["answered"] == 0
+
+
+def test_a_ccas_queue_is_replayed_with_the_current_rules_and_with_the_new(tmp_path: Path) -> None:
+    # Issue 16: callers who find the three CCAS agents busy overflow to the general desk at
+    # once without a queue; with one (60 s at most) they wait for the CCAS agent freed first.
+    plain = rules_of(default_rules_path())
+    queued = rules_of(ccas_queue_rules(tmp_path))
+    n = 9
+    recorded = replay(busy_ccas_traffic(plain, n), plain)
+    first_ccas = [r.entries[0] for r in recorded]
+    # The 4th to 6th callers find the three agents busy (the first three talk 100 s).
+    assert [e.outcome is EntryOutcome.ANSWERED for e in first_ccas] == [1, 1, 1, 0, 0, 0, 1, 1, 1]
+    assert all(e.queue_started_at is None for e in first_ccas)
+
+    with_queue = what_if(recorded, plain, queued, DAY, DAY, workers=1)
+    ccas_now, ccas_new = with_queue.current.services["ccas"], with_queue.new.services["ccas"]
+    assert (ccas_now.answered, ccas_now.overflowed) == (6, 3)
+    # They wait for the agent freed first (about 40 s): more are answered by the CCAS, fewer
+    # overflow (a replayed caller's patience is a draw: some give up in the queue).
+    assert ccas_new.answered > ccas_now.answered
+    assert ccas_new.overflowed < ccas_now.overflowed
+
+    # The other way round: the queue in the rules in force is replayed as such (the recorded
+    # calls were played with it), and the new rules without it overflow again.
+    recorded = replay(busy_ccas_traffic(queued, n), queued)
+    waited = [r.entries[0] for r in recorded if r.entries[0].queue_started_at is not None]
+    assert waited and all(e.queue_ended_at is not None for e in waited)
+    without = what_if(recorded, queued, plain, DAY, DAY, workers=1)
+    recorded_ccas = without.recorded.services["ccas"]
+    assert recorded_ccas.answered > 6
+    assert abs(without.current.services["ccas"].answered - recorded_ccas.answered) <= 1
+    assert without.new.services["ccas"].answered < recorded_ccas.answered
+    assert without.new.services["ccas"].overflowed > without.current.services["ccas"].overflowed

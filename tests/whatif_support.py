@@ -64,3 +64,44 @@ def database_with(records: list[CallRecord], tmp_path: Path) -> str:
     finally:
         database.dispose()
     return url
+
+
+CCAS_QUEUE = """
+    queue:
+      max_wait_s: 60
+      prompt: file_attente_ccas
+      repeat_prompt: file_attente_suite
+      announce_every_s: 20
+      position: true"""
+
+
+def ccas_queue_rules(tmp_path: Path) -> Path:
+    """The Bernay rules with a queue of 60 s at most for the CCAS."""
+    text = default_rules_path().read_text(encoding="utf-8")
+    assert CCAS_MARKER in text
+    path = tmp_path / "ccas_queue.yaml"
+    path.write_text(text.replace(CCAS_MARKER, CCAS_MARKER + CCAS_QUEUE), "utf-8")
+    return path
+
+
+def busy_ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
+    """``n`` CCAS callers 20 s apart, each talking 100 s to an agent who picks up after 2 s: from
+    the fourth on, every CCAS agent is on a call when they come, and one frees up within 60 s."""
+    keys = key_paths(rules)["ccas"]
+    calls = [
+        ReplayCall(
+            T0 + timedelta(seconds=20 * i),
+            "0232464646",
+            f"0622{i:06d}",
+            tuple((k, 1.0) for k in keys),
+            patience=600.0,
+            talk_time=100.0,
+        )
+        for i in range(n)
+    ]
+    endpoints = {e for s in ("ccas", "accueil_general") for e in rules.services[s].agents}
+    agents = [
+        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=2.0))
+        for e in sorted(endpoints)
+    ]
+    return TrafficModel(calls, agents)

@@ -118,16 +118,16 @@ class CallFlow:
         rules: CompiledRules,
         clock: Clock,
         agents: AgentTracker,
+        queues: ServiceQueues,
         facts: CallFacts,
         audit: AuditMark | None = None,
         test_phone: str | None = None,
         transfer: bool = False,
         links: CallLinks | None = None,
-        queues: ServiceQueues | None = None,
     ) -> None:
         self.session = session
-        # The services' queues, the router's: shared by every call (a call alone has its own).
-        self.queues = queues if queues is not None else ServiceQueues(agents, clock)
+        # The services' queues, the router's: shared by every call.
+        self.queues = queues
         # One of decroche's audit calls (routing.audit): every agent seen present, none rung.
         self.audit = audit
         self.test_phone = test_phone
@@ -428,6 +428,8 @@ class CallFlow:
         self, at: datetime, channel_id: str, outcome: LegOutcome, cause: int | None
     ) -> None:
         endpoint = self.session.legs.endpoint_of(channel_id)
+        if endpoint is not None and outcome is LegOutcome.BUSY:
+            self.queues.found_busy(endpoint)
         if endpoint is not None and outcome is not LegOutcome.ANSWERED:
             self.agents.released(endpoint, at, talked=False)
         self.story.leg_ended(at, channel_id, outcome, cause)

@@ -11,8 +11,11 @@ ticket gets its turn.
 
 The phones of a turn's first ring step are *reserved* for that caller until its legs start:
 every decision meanwhile (the next round, a new caller) sees them ringing, so no other call
-takes them in between (:meth:`view`). Nothing here is shared between processes: one router, one
-set of queues.
+takes them in between (:meth:`view`). A phone that answered busy *rests* for
+:data:`BUSY_REST_S`: no turn rings it meanwhile, even if Asterisk shows it free (a phone on do
+not disturb answers busy while idle; without the rest the queue would ring it again at once, in
+a loop, until the caller's maximum wait). Nothing here is shared between processes: one router,
+one set of queues.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from routing_rules.agents import AgentsView, DeviceState
@@ -30,6 +33,8 @@ from telephony.clock import Clock
 from telephony.flow.agents import AgentTracker
 
 log = logging.getLogger(__name__)
+
+BUSY_REST_S = 5.0  # a phone that answered busy is not rung for a queue's turn meanwhile
 
 
 @dataclass(eq=False, slots=True)
@@ -67,6 +72,8 @@ class ServiceQueues:
         self._queues: dict[str, list[Ticket]] = {}
         # endpoint -> the call whose turn rings it first, until its leg starts.
         self._reserved: dict[str, str] = {}
+        # endpoint -> until when it rests, having answered busy (see the module's docstring).
+        self._resting: dict[str, datetime] = {}
         self._round_due = False
         self.rounds = 0  # rounds run (for /metrics and tests)
         agents.add_listener(self.kick)
@@ -148,6 +155,21 @@ class ServiceQueues:
         if mine:
             self.kick()
 
+    def found_busy(self, endpoint: str) -> None:
+        """The phone answered busy: no turn rings it for :data:`BUSY_REST_S`."""
+        until = self._clock.now() + timedelta(seconds=BUSY_REST_S)
+        self._resting[endpoint] = until
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        loop.call_later(self._clock.real_seconds(BUSY_REST_S), self._rested, endpoint, until)
+
+    def _rested(self, endpoint: str, until: datetime) -> None:
+        if self._resting.get(endpoint) == until:
+            del self._resting[endpoint]
+            self.kick()
+
     def view(self, agents: AgentsView) -> AgentsView:
         """``agents`` as routing must see them: the phones reserved for a turn ringing, and the
         callers waiting in each queue."""
@@ -159,6 +181,12 @@ class ServiceQueues:
                 {**devices, **dict.fromkeys(self._reserved, DeviceState.RINGING)}
             )
         return replace(agents, devices=devices, queued=MappingProxyType(self.counts()))
+
+    def _resting_busy(self, agents: AgentsView) -> AgentsView:
+        if not self._resting:
+            return agents
+        devices = {**agents.devices, **dict.fromkeys(self._resting, DeviceState.INUSE)}
+        return replace(agents, devices=MappingProxyType(devices))
 
     # --- rounds --------------------------------------------------------------------------------
 
@@ -184,7 +212,7 @@ class ServiceQueues:
             waiting = [t for t in self._queues.get(service_id, ()) if not t.turn.done()]
             if not waiting:
                 continue
-            view = self.view(self._agents.view())
+            view = self._resting_busy(self.view(self._agents.view()))
             by_call = {ticket.call_id: ticket for ticket in waiting}
             for turn in queue_round(service_id, [t.queued for t in waiting], now, view):
                 ticket = by_call[turn.call_id]
