@@ -71,10 +71,13 @@ async def test_a_direct_line_caller_nobody_takes_is_answered_for_the_message() -
         EntryOutcome.OVERFLOW_BUSY,
     ]
     assert record.outcome is CallOutcome.MESSAGE
-    # Not answered while the phones were tried; answered to hear the callback invitation.
+    # Not answered while the phones were tried; answered when the general desk's queue speaks
+    # (every phone busy: the caller waits there its 90 s, then hears the callback invitation).
     assert handle.answered is not None
-    invitation = next(i for i in handle.heard if i["media"] == "sound:decroche/rappel_invitation")
-    assert handle.answered == invitation["started"]
+    queue = next(i for i in handle.heard if i["media"] == "sound:decroche/file_attente")
+    assert handle.answered == queue["started"]
+    assert record.entries[1].queue_seconds == 90.0
+    assert any(i["media"] == "sound:decroche/rappel_invitation" for i in handle.heard)
 
 
 async def test_a_direct_line_caller_giving_up_cancels_an_unanswered_call() -> None:

@@ -15,10 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from decroche.testing import NAMES, web_deps
-from reports.live import AgentLive, AgentState, LiveSnapshot, QueuedLive, ServiceLive
+from reports.live import AgentLive, AgentState, LiveSnapshot, ServiceLive
 from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
 from tests.browser_support import Server, shot, sign_in
+from tests.test_web_live_agents import queue_snapshot
 
 pytestmark = pytest.mark.browser
 
@@ -169,24 +170,6 @@ def test_agent_signs_in_to_a_service(page, site) -> None:
 WIDTHS = (1280, 1366, 1536, 1920)
 
 
-def _queue_snapshot() -> LiveSnapshot:
-    since = datetime(2026, 11, 3, 8, 58, 10, tzinfo=UTC)
-    return LiveSnapshot(
-        at=NOW,
-        in_ivr=1,
-        services=(
-            ServiceLive(
-                "ccas",
-                waiting=3,
-                longest_wait_s=110.0,
-                queued=(QueuedLive(1, since, 110.0), QueuedLive(2, since, 64.5)),
-            ),
-            ServiceLive("accueil", waiting=1, queued=(QueuedLive(1, since, 12.0),)),
-        ),
-        agents=(AgentLive("agent1", AgentState.IN_CALL, ("ccas",)),),
-    )
-
-
 def _overflow(page) -> int:
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -198,12 +181,13 @@ def test_the_queues_on_the_live_view_and_the_agents_page_at_every_width(page, si
     sign_in(page, base, "informatique")
     page.goto(f"{base}/direct")
     page.wait_for_selector("#live-status:has-text('active')")
-    server.publish(_queue_snapshot())
+    server.publish(queue_snapshot())
     page.wait_for_selector('[data-table="live-queues"] [data-queued="ccas"]')
     text = page.locator('[data-table="live-queues"]').inner_text()
     assert "Appelants dans les files d'attente" in text
     assert NAMES["ccas"] in text and NAMES["accueil"] in text
-    assert "1 min" in text or "110,0 s" in text
+    assert "09:59:20" in text  # local time
+    assert "47,0 s" in text
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert _overflow(page) == 0, f"the live view overflows at {width} px"

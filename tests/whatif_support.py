@@ -32,22 +32,33 @@ def ccas_rules(tmp_path: Path, rings: int) -> Path:
     return path
 
 
-def ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
+def ccas_traffic(
+    rules: CompiledRules,
+    n: int,
+    *,
+    every_s: float = 180.0,
+    talk_s: float = 60.0,
+    ring_s: float = 28.0,
+    services: tuple[str, ...] = ("ccas",),
+) -> TrafficModel:
+    """``n`` CCAS callers ``every_s`` apart, talking ``talk_s``; the agents of ``services``
+    pick up after ``ring_s``."""
     keys = key_paths(rules)["ccas"]
     calls = [
         ReplayCall(
-            T0 + timedelta(minutes=3 * i),
+            T0 + timedelta(seconds=every_s * i),
             "0232464646",
             f"0611{i:06d}",
             tuple((k, 1.0) for k in keys),
             patience=600.0,
-            talk_time=60.0,
+            talk_time=talk_s,
         )
         for i in range(n)
     ]
+    endpoints = sorted({e for s in services for e in rules.services[s].agents})
     agents = [
-        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=28.0))
-        for e in rules.services["ccas"].agents
+        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=ring_s))
+        for e in endpoints
     ]
     return TrafficModel(calls, agents)
 
@@ -87,21 +98,6 @@ def ccas_queue_rules(tmp_path: Path) -> Path:
 def busy_ccas_traffic(rules: CompiledRules, n: int) -> TrafficModel:
     """``n`` CCAS callers 20 s apart, each talking 100 s to an agent who picks up after 2 s: from
     the fourth on, every CCAS agent is on a call when they come, and one frees up within 60 s."""
-    keys = key_paths(rules)["ccas"]
-    calls = [
-        ReplayCall(
-            T0 + timedelta(seconds=20 * i),
-            "0232464646",
-            f"0622{i:06d}",
-            tuple((k, 1.0) for k in keys),
-            patience=600.0,
-            talk_time=100.0,
-        )
-        for i in range(n)
-    ]
-    endpoints = {e for s in ("ccas", "accueil_general") for e in rules.services[s].agents}
-    agents = [
-        AgentChange(T0 - timedelta(days=1), AgentScript(endpoint=e, ring_time=2.0))
-        for e in sorted(endpoints)
-    ]
-    return TrafficModel(calls, agents)
+    return ccas_traffic(
+        rules, n, every_s=20.0, talk_s=100.0, ring_s=2.0, services=("ccas", "accueil_general")
+    )

@@ -309,12 +309,17 @@ class CallFlow:
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
             return None
+        view = self._view()
+        if self.audit is None and self.rules.services[plan.service_id].queue is not None:
+            # The phones that answered busy lately are not tried again at once: a phone on do
+            # not disturb would otherwise be rung in a loop with the service's others.
+            view = self.queues.resting_busy(view)
         routed = after_ringing(
             self.rules,
             plan.service_id,
             result.legs,
             self.clock.now(),
-            self._view(),
+            view,
             self.facts,
             queued_s=self._queued_s(result.at),
         )

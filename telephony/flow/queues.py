@@ -182,7 +182,9 @@ class ServiceQueues:
             )
         return replace(agents, devices=devices, queued=MappingProxyType(self.counts()))
 
-    def _resting_busy(self, agents: AgentsView) -> AgentsView:
+    def resting_busy(self, agents: AgentsView) -> AgentsView:
+        """``agents`` with the phones resting after a busy answer shown busy (a queue's
+        decisions: its turns, and who rings after a ringing found its phones busy)."""
         if not self._resting:
             return agents
         devices = {**agents.devices, **dict.fromkeys(self._resting, DeviceState.INUSE)}
@@ -212,7 +214,7 @@ class ServiceQueues:
             waiting = [t for t in self._queues.get(service_id, ()) if not t.turn.done()]
             if not waiting:
                 continue
-            view = self._resting_busy(self.view(self._agents.view()))
+            view = self.resting_busy(self.view(self._agents.view()))
             by_call = {ticket.call_id: ticket for ticket in waiting}
             for turn in queue_round(service_id, [t.queued for t in waiting], now, view):
                 ticket = by_call[turn.call_id]
