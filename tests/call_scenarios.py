@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,11 +148,19 @@ class Outcome:
     detail: str
 
 
+# A service's ``queue:`` block, with the comment lines just above it.
+_QUEUE_BLOCK = re.compile(r"(?:^    #[^\n]*\n)*^    queue:\n(?:^      [^\n]*\n)+", re.MULTILINE)
+
+
 def surveyed_rules(folder: Path) -> Path:
     """The Bernay rules with the survey asking 1 call in 2 instead of 1 in 5, so that a few
     hundred calls answer enough questions (every other word of the file is Bernay's)."""
     text = default_rules_path().read_text(encoding="utf-8")
     assert "one_in: 5" in text, "the Bernay survey changed: update SURVEY_ONE_IN's patch"
+    # The oracle does not model the services' waiting queues yet (issue 16; they have their own
+    # tests, tests/test_flow_queue.py): the scenarios play the rules without them.
+    text, queues = _QUEUE_BLOCK.subn("", text)
+    assert queues, "the Bernay rules have no queue any more: drop this patch"
     path = folder / "bernay.yaml"
     path.write_text(text.replace("one_in: 5", f"one_in: {SURVEY_ONE_IN}"), encoding="utf-8")
     # The rules refer to their schema beside them.
