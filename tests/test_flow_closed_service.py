@@ -49,12 +49,13 @@ async def test_the_next_service_rings_the_phones_free_after_the_message() -> Non
     assert closed.outcome is EntryOutcome.OVERFLOW_CLOSED
     (message,) = [item for item in late.heard if item["media"] == CLOSED_MESSAGE]
     assert general.entered_at == parse_ari_timestamp(message["ended"])
-    # PJSIP/1001 rings for the other call then: busy, not rung a second time.
-    assert (general.service_id, general.outcome, general.legs) == (
-        "accueil_general",
-        EntryOutcome.OVERFLOW_BUSY,
-        [],
-    )
+    # PJSIP/1001 rings for the other call then: busy, not rung a second time; the caller waits
+    # in the accueil général's queue until the other call is over, then it rings for them.
+    assert general.service_id == "accueil_general"
+    assert general.queue_started_at == general.entered_at
+    assert [leg.endpoint for leg in general.legs] == ["PJSIP/1001"]
+    assert general.legs[0].ring_started_at >= first.ended_at
+    assert general.outcome is EntryOutcome.ANSWERED
     assert [leg.endpoint for leg in first.entries[0].legs] == ["PJSIP/1001"]
 
 

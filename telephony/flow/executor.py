@@ -303,8 +303,12 @@ class CallFlow:
             report=report,
             # The caller's ring-back (or consent), asked for together with the agents' channels.
             meanwhile=lambda: self.session.hear_waiting(consent),
-            # (A phone reserved for a queue's turn meanwhile is not free.)
-            can_ring=lambda endpoint: can_ring(self._view(), plan.service_id, endpoint),
+            # (A phone reserved meanwhile for another caller's turn in a queue is not free.)
+            can_ring=lambda endpoint: can_ring(
+                self.queues.view(self.agents.view(), mine=self.story.call_id),
+                plan.service_id,
+                endpoint,
+            ),
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)

@@ -170,16 +170,16 @@ class ServiceQueues:
             del self._resting[endpoint]
             self.kick()
 
-    def view(self, agents: AgentsView) -> AgentsView:
-        """``agents`` as routing must see them: the phones reserved for a turn ringing, and the
-        callers waiting in each queue."""
+    def view(self, agents: AgentsView, mine: str | None = None) -> AgentsView:
+        """``agents`` as routing must see them: the phones reserved for a turn ringing (but
+        those of the call ``mine``: it is about to ring them), and the callers waiting in each
+        queue."""
         if not self._reserved and not self._queues:
             return agents
         devices = agents.devices
-        if self._reserved:
-            devices = MappingProxyType(
-                {**devices, **dict.fromkeys(self._reserved, DeviceState.RINGING)}
-            )
+        others = [endpoint for endpoint, owner in self._reserved.items() if owner != mine]
+        if others:
+            devices = MappingProxyType({**devices, **dict.fromkeys(others, DeviceState.RINGING)})
         return replace(agents, devices=devices, queued=MappingProxyType(self.counts()))
 
     def resting_busy(self, agents: AgentsView) -> AgentsView:
