@@ -239,3 +239,30 @@ async def test_a_phone_refusing_calls_while_free_is_not_rung_in_a_loop(tmp_path:
     # One try at once, then one each rest (5 s) at most: not hundreds in a minute.
     assert 2 <= len(tries) <= 60 / 5 + 1
     assert all(leg.endpoint != A for leg in entry.legs)
+
+
+async def test_a_turn_whose_phone_another_call_took_meanwhile_waits_again(tmp_path: Path) -> None:
+    # Seen in the demo: A rings in turn twice for a first caller (in_order, 2 x 15 s). As its
+    # first stage ends, A is free for a moment and the waiting caller's turn is A; the first
+    # caller's second stage takes A before that turn rings it. The turn rings nobody: the
+    # waiting caller goes back to the queue (not the "nobody" overflow: A is there, busy).
+    rules = RULES.replace("strategy: ring_all\n    rings: 5", "strategy: in_order\n    rings: 6")
+    agents = [
+        AgentScript(endpoint=A, response="no_answer"),
+        AgentScript(endpoint=B, ring_time=RING_S),
+    ]
+    async with queue_system(tmp_path, rules=rules, agents=agents) as system:
+        # B talks with a first caller (A does not answer: B is rung after A's 15 s).
+        await call_at(system, 0.0, "0600000000", talk_time=200.0)
+        await asyncio.sleep(20.0)
+        assert system.router.agents.device(B).value == "INUSE"
+        await call_at(system, 21.0, "0611111111", patience=300.0)  # A rings twice for it
+        await call_at(system, 24.0, "0622222222", patience=300.0)  # waits
+        await system.settle(3)
+    waiting = only_entry(system.records.by_caller("0622222222"))
+    assert waiting.outcome is not EntryOutcome.OVERFLOW_NOBODY
+    assert waiting.legs and {leg.endpoint for leg in waiting.legs} == {A}
+    assert (
+        waiting.legs[0].ring_started_at
+        >= system.records.by_caller("0611111111").entries[0].legs[-1].ended_at
+    )

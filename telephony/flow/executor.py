@@ -49,6 +49,7 @@ from routing_rules.routing import (
     ReachedKind,
     Ring,
     Routed,
+    RungLeg,
     StopRinging,
     ToColleague,
     TransferDecision,
@@ -303,25 +304,26 @@ class CallFlow:
             report=report,
             # The caller's ring-back (or consent), asked for together with the agents' channels.
             meanwhile=lambda: self.session.hear_waiting(consent),
-            # (A phone reserved meanwhile for another caller's turn in a queue is not free.)
-            can_ring=lambda endpoint: can_ring(
-                self.queues.view(self.agents.view(), mine=self.story.call_id),
-                plan.service_id,
-                endpoint,
-            ),
+            can_ring=lambda endpoint: self._may_ring(plan.service_id, endpoint),
         )
         if result.agent_channel is not None and result.agent_endpoint is not None:
             await self.converse(result.agent_channel, result.agent_endpoint)
             return None
         view = self._view()
+        legs = list(result.legs)
         if self.audit is None and self.rules.services[plan.service_id].queue is not None:
             # The phones that answered busy lately are not tried again at once: a phone on do
             # not disturb would otherwise be rung in a loop with the service's others.
             view = self.queues.resting_busy(view)
+            if not legs and plan.steps:
+                # Every phone of the plan was taken by another call by the time it would have
+                # rung (can_ring): they are busy, and the caller goes back to the queue.
+                endpoints = dict.fromkeys(e for step in plan.steps for e in step.endpoints)
+                legs = [RungLeg(endpoint, LegOutcome.BUSY) for endpoint in endpoints]
         routed = after_ringing(
             self.rules,
             plan.service_id,
-            result.legs,
+            legs,
             self.clock.now(),
             view,
             self.facts,
@@ -423,6 +425,16 @@ class CallFlow:
         waited = (now - since).total_seconds()
         routed = left_queue(self.rules, service_id, waited, now, self._view(), self.facts)
         return routed, now
+
+    def _may_ring(self, service_id: str, endpoint: str) -> bool:
+        """May this call ring ``endpoint`` now (a phone reserved for another caller's turn in a
+        queue is not free)? If so the phone is reserved for it until its leg starts: a queue's
+        turn decided meanwhile must not take it too (both calls would ring it)."""
+        call_id = self.story.call_id
+        if not can_ring(self.queues.view(self.agents.view(), mine=call_id), service_id, endpoint):
+            return False
+        self.queues.reserve(call_id, endpoint)
+        return True
 
     def _leg_started(self, endpoint: str, channel_id: str) -> None:
         self.agents.ringing(endpoint)

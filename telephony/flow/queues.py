@@ -141,6 +141,10 @@ class ServiceQueues:
 
     # --- phones reserved for a turn ------------------------------------------------------------
 
+    def reserve(self, call_id: str, endpoint: str) -> None:
+        """The call is about to ring ``endpoint`` (its leg is being created)."""
+        self._reserved[endpoint] = call_id
+
     def leg_started(self, call_id: str, endpoint: str) -> None:
         """The call's leg to ``endpoint`` started (or could not): the tracker follows it now."""
         if self._reserved.get(endpoint) == call_id:
