@@ -428,12 +428,12 @@ class CallFlow:
 
     def _may_ring(self, service_id: str, endpoint: str) -> bool:
         """May this call ring ``endpoint`` now (a phone reserved for another caller's turn in a
-        queue is not free)? If so the phone is reserved for it until its leg starts: a queue's
+        queue is not free)? If so the phone is claimed for it until its leg starts: a queue's
         turn decided meanwhile must not take it too (both calls would ring it)."""
         call_id = self.story.call_id
         if not can_ring(self.queues.view(self.agents.view(), mine=call_id), service_id, endpoint):
             return False
-        self.queues.reserve(call_id, endpoint)
+        self.queues.claim(call_id, endpoint)
         return True
 
     def _leg_started(self, endpoint: str, channel_id: str) -> None:

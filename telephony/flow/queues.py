@@ -11,7 +11,8 @@ ticket gets its turn.
 
 The phones of a turn's first ring step are *reserved* for that caller until its legs start:
 every decision meanwhile (the next round, a new caller) sees them ringing, so no other call
-takes them in between (:meth:`view`). A phone that answered busy *rests* for
+takes them in between (:meth:`view`); a phone another call is about to ring (a later ring
+stage, :meth:`claim`) is not given to a turn either. A phone that answered busy *rests* for
 :data:`BUSY_REST_S`: no turn rings it meanwhile, even if Asterisk shows it free (a phone on do
 not disturb answers busy while idle; without the rest the queue would ring it again at once, in
 a loop, until the caller's maximum wait). Nothing here is shared between processes: one router,
@@ -72,6 +73,8 @@ class ServiceQueues:
         self._queues: dict[str, list[Ticket]] = {}
         # endpoint -> the call whose turn rings it first, until its leg starts.
         self._reserved: dict[str, str] = {}
+        # endpoint -> the call about to ring it, until its leg starts (a later ring stage).
+        self._claimed: dict[str, str] = {}
         # endpoint -> until when it rests, having answered busy (see the module's docstring).
         self._resting: dict[str, datetime] = {}
         self._round_due = False
@@ -141,18 +144,24 @@ class ServiceQueues:
 
     # --- phones reserved for a turn ------------------------------------------------------------
 
-    def reserve(self, call_id: str, endpoint: str) -> None:
-        """The call is about to ring ``endpoint`` (its leg is being created)."""
-        self._reserved[endpoint] = call_id
+    def claim(self, call_id: str, endpoint: str) -> None:
+        """The call is about to ring ``endpoint`` (its leg is being created): no queue's turn
+        may take it meanwhile (both calls would ring it). Other decisions are left as they
+        were: they see the phone ringing once its leg starts."""
+        self._claimed[endpoint] = call_id
 
     def leg_started(self, call_id: str, endpoint: str) -> None:
         """The call's leg to ``endpoint`` started (or could not): the tracker follows it now."""
+        if self._claimed.get(endpoint) == call_id:
+            del self._claimed[endpoint]
         if self._reserved.get(endpoint) == call_id:
             del self._reserved[endpoint]
             self.kick()
 
     def forget(self, call_id: str) -> None:
         """The call is over: whatever was reserved for it is free."""
+        for endpoint in [e for e, owner in self._claimed.items() if owner == call_id]:
+            del self._claimed[endpoint]
         mine = [endpoint for endpoint, owner in self._reserved.items() if owner == call_id]
         for endpoint in mine:
             del self._reserved[endpoint]
@@ -194,6 +203,12 @@ class ServiceQueues:
         devices = {**agents.devices, **dict.fromkeys(self._resting, DeviceState.INUSE)}
         return replace(agents, devices=MappingProxyType(devices))
 
+    def _claimed_ringing(self, agents: AgentsView) -> AgentsView:
+        if not self._claimed:
+            return agents
+        devices = {**agents.devices, **dict.fromkeys(self._claimed, DeviceState.RINGING)}
+        return replace(agents, devices=MappingProxyType(devices))
+
     # --- rounds --------------------------------------------------------------------------------
 
     def kick(self) -> None:
@@ -218,7 +233,7 @@ class ServiceQueues:
             waiting = [t for t in self._queues.get(service_id, ()) if not t.turn.done()]
             if not waiting:
                 continue
-            view = self.resting_busy(self.view(self._agents.view()))
+            view = self._claimed_ringing(self.resting_busy(self.view(self._agents.view())))
             by_call = {ticket.call_id: ticket for ticket in waiting}
             for turn in queue_round(service_id, [t.queued for t in waiting], now, view):
                 ticket = by_call[turn.call_id]
