@@ -292,6 +292,7 @@ class Narrator:
             f" {said}, {again}, et entre-temps {hears}"
         )
 
+
 def menu_choices(rules: CompiledRules) -> dict[str, dict[str, str]]:
     """What each key of each voice menu does, in a reader's words (the voice menu's table of
     the pages and reports: « touche 2 : CCAS », not « touche 2 » alone)."""
