@@ -27,10 +27,16 @@ from analytics.aggregates import (
     period_percentiles,
     period_report,
 )
-from analytics.definitions import Counts, Parameters
+from analytics.definitions import EPSILON_S, CallsReceived, Commitment, Counts, Parameters
 from analytics.frame import EntryFrame
-from analytics.indicators import Granularity, IndicatorReport, repeat_callers
-from analytics.objectives import Assessment, ObjectivesConfig, assess, previous_period
+from analytics.indicators import (
+    Granularity,
+    IndicatorReport,
+    Unanswered,
+    repeat_callers,
+    unanswered_of,
+)
+from analytics.objectives import Assessment, Comparison, ObjectivesConfig, assess
 
 if TYPE_CHECKING:
     from analytics.aggregates import DailyAggregate
@@ -61,6 +67,10 @@ if TYPE_CHECKING:
 class LoadedFrame:
     frame: EntryFrame
     skipped_lines: int = 0
+    # queue_log: entries whose wait came from the lines' timestamps (holdtime/waittime missing)
+    waits_from_timestamps: int = 0
+    # From a queue_log: no voice menu, no closed service (Asterisk queues calls in hours only).
+    queue_log: bool = False
 
 
 class FrameSource(Protocol):
@@ -86,20 +96,62 @@ class InMemorySource:
 class ServiceAssessment:
     service: str
     counts: Counts
-    previous: Counts | None
+    previous: Counts | None  # the previous period's, over the days compared
     assessments: list[Assessment]
+    commitment: Commitment = field(default_factory=Commitment)
+    # The service stops ringing within its commitment (rings x cycle <= the commitment's
+    # limit): every call it answers is answered in time by construction; what tells is where
+    # the others went (``unanswered``).
+    rings_within_commitment: bool = False
+    ring_limit_s: float | None = None
+    unanswered: Unanswered = field(default_factory=Unanswered)
+
+    def assessment(self, indicator: str) -> Assessment | None:
+        return next((a for a in self.assessments if a.indicator == indicator), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """An objective the total meets while some services miss it."""
+
+    indicator: str
+    total: Assessment
+    services: list[tuple[str, Assessment]]  # (service id, its assessment), worst first
 
 
 @dataclass(slots=True)
 class Dashboard:
     """The *tableau de bord* of one period: every service and the total, each figure beside its
-    objective, met or not, with its trend."""
+    objective, met or not, with its trend against the same days of the previous period."""
 
     report: IndicatorReport
     previous: IndicatorReport
     services: list[ServiceAssessment]
     total: ServiceAssessment
     percentiles: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    comparison: Comparison | None = None
+
+    @property
+    def received(self) -> CallsReceived:
+        return self.report.received
+
+    def shortfalls(self) -> list[Shortfall]:
+        """Each objective the total meets that some services miss, with those services (the
+        total must not hide a weak service)."""
+        found: list[Shortfall] = []
+        for total in self.total.assessments:
+            if total.met is not True:
+                continue
+            missed = [
+                (s.service, a)
+                for s in self.services
+                if (a := s.assessment(total.indicator)) is not None and a.met is False
+            ]
+            if missed:
+                worst_first = total.objective is not None and total.objective.kind == "min"
+                missed.sort(key=lambda item: (item[1].value or 0.0) * (1 if worst_first else -1))
+                found.append(Shortfall(total.indicator, total, missed))
+        return found
 
 
 class Indicators:
@@ -126,6 +178,7 @@ class Indicators:
         today: Callable[[], date] | None = None,
         chunk_days: int | None = None,
         span: tuple[date, date] | None = None,
+        ring_limits: Mapping[str, float] | None = None,
     ) -> None:
         from analytics.figures import PeriodFigures
 
@@ -137,6 +190,8 @@ class Indicators:
         self._daily = daily
         self._today = today or self._local_today
         self._chunk_days = chunk_days
+        # How long each service rings before it overflows (the rules in force), in seconds.
+        self.ring_limits: Mapping[str, float] = dict(ring_limits or {})
         self._figures = PeriodFigures(
             source, self.parameters, daily, self._today, span=span, chunk_days=chunk_days
         )
@@ -167,6 +222,7 @@ class Indicators:
             today=self._today,
             chunk_days=self._chunk_days,
             span=span,
+            ring_limits=self.ring_limits,
         )
 
     def memoised(self, start: date, end: date) -> Indicators:
@@ -190,7 +246,10 @@ class Indicators:
 
     def report(self, start: date, end: date) -> IndicatorReport:
         days = self._days(start, end)
-        return period_report(days, start, end, self.parameters, self._figures.skipped_lines)
+        report = period_report(days, start, end, self.parameters, self._figures.skipped_lines)
+        report.waits_from_timestamps = self._figures.waits_from_timestamps
+        report.queue_log = self._figures.queue_log
+        return report
 
     def breakdown(self, start: date, end: date, by: Granularity) -> dict[str, dict[str, Counts]]:
         days = self._days(start, end, *(("hours",) if by in ("hour", "dayhour") else ()))
@@ -212,34 +271,56 @@ class Indicators:
         loaded = self._source.load(start - timedelta(days=8), end + timedelta(days=1), callers=True)
         return repeat_callers(loaded.frame, start, end)
 
-    def dashboard(self, start: date, end: date) -> Dashboard:
-        before_start, before_end = previous_period(start, end)
-        self._days(before_start, end)  # one reading for both periods
+    def unanswered(self, start: date, end: date) -> dict[str, Unanswered]:
+        """Per service: where the calls it did not answer went, how many a person then took."""
+        return unanswered_of(self.report(start, end), self.overflow_flows(start, end))
+
+    def dashboard(self, start: date, end: date, today: date | None = None) -> Dashboard:
+        """Every service and the total beside their objectives. ``today``: a period not over
+        yet is compared with the same days of the previous period (:class:`Comparison`)."""
+        comparison = Comparison.of(start, end, today)
+        self._days(comparison.previous_start, end, "flows")  # one reading for both periods
+        params = self.parameters
         current = self.report(start, end)
-        previous = self.report(before_start, before_end)
-        services = [
-            ServiceAssessment(
-                service=name,
+        previous = self.report(comparison.previous_start, comparison.previous_end)
+        if comparison.running and not comparison.incomplete:
+            compared = self.report(*comparison.compared)
+            before = self.report(*comparison.previous_compared)
+        else:
+            compared, before = current, previous
+        fates = unanswered_of(current, self.overflow_flows(start, end))
+
+        def assessed(name: str | None, counts: Counts) -> ServiceAssessment:
+            commitment = params.commitment_for(name)
+            earlier = before.total if name is None else before.services.get(name)
+            now = compared.total if name is None else compared.services.get(name, Counts())
+            limit = self.ring_limits.get(name) if name is not None else None
+            target = commitment.limit_s(params.ring_seconds)
+            return ServiceAssessment(
+                service=name or "total",
                 counts=counts,
-                previous=previous.services.get(name),
+                previous=earlier,
                 assessments=assess(
-                    counts, self.objectives.for_service(name), previous.services.get(name)
+                    counts,
+                    self.objectives.for_service(name),
+                    earlier,
+                    compared=now,
+                    incomplete=comparison.incomplete,
+                    engagement=commitment.words,
                 ),
+                commitment=commitment,
+                rings_within_commitment=limit is not None and limit <= target + EPSILON_S,
+                ring_limit_s=limit,
+                unanswered=fates.get(name or "total", Unanswered()),
             )
-            for name, counts in current.services.items()
-        ]
-        total = ServiceAssessment(
-            service="total",
-            counts=current.total,
-            previous=previous.total,
-            assessments=assess(current.total, self.objectives.for_service(None), previous.total),
-        )
+
         return Dashboard(
             report=current,
             previous=previous,
-            services=services,
-            total=total,
+            services=[assessed(name, counts) for name, counts in current.services.items()],
+            total=assessed(None, current.total),
             percentiles=self.wait_percentiles(start, end),
+            comparison=comparison,
         )
 
     # --- beside the indicators: the detailed records ------------------------------------------
@@ -283,7 +364,11 @@ class Indicators:
         return surveyed_calls(self._details, start, end, self.timezone)
 
     def satisfaction(
-        self, start: date, end: date, by: SurveyGranularity = "month"
+        self,
+        start: date,
+        end: date,
+        by: SurveyGranularity = "month",
+        today: date | None = None,
     ) -> SatisfactionReport | None:
         """The callers' satisfaction per service, agent and period, each figure beside its
         objective; None without detailed records (a queue_log). Answers to a question whose
@@ -300,6 +385,7 @@ class Indicators:
             objectives=self.objectives,
             by=by,
             timezone=self.timezone,
+            today=today,
         )
 
     # --- what the retention purge keeps ------------------------------------------------------

@@ -109,6 +109,8 @@ class PeriodFigures:
         self._chunk_days = chunk_days
         self._days: dict[date, DayFigures] = {}
         self.skipped_lines = 0  # the source's unreadable lines (a queue_log's)
+        self.waits_from_timestamps = 0  # a queue_log's entries whose wait came from timestamps
+        self.queue_log = False  # the source is a queue_log: no menu, no closed service
 
     def days(self, start: date, end: date, parts: Iterable[str]) -> list[DayFigures]:
         """The figures of every day ``start``..``end``, each with at least ``parts``."""
@@ -179,6 +181,10 @@ class PeriodFigures:
             # One day of margin each side: local dates differ from UTC dates by up to 14 hours.
             loaded = self._source.load(first - timedelta(days=1), last + timedelta(days=1))
             self.skipped_lines = max(self.skipped_lines, loaded.skipped_lines)
+            self.waits_from_timestamps = max(
+                self.waits_from_timestamps, loaded.waits_from_timestamps
+            )
+            self.queue_log = self.queue_log or loaded.queue_log
             result.update(day_figures(loaded.frame, first, last, self._params))
         return result
 

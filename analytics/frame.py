@@ -3,6 +3,8 @@
 Indicators over a year of a large town (or 10 million generated calls in the benchmark) must not
 build a Python object per call: the records are loaded once into numpy columns, one row per
 service entry, sorted by call then by entry time. Every indicator is then a vectorised pass.
+The calls that entered no service (the caller hung up in the voice menu, the line was closed)
+have no row: they are kept apart, a few columns per call (``bare_*``), for the calls received.
 
 Times are float epoch seconds (UTC); "not answered" is NaN. Service, agent and caller ids are
 small integer codes into the frame's name lists.
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from telephony.records.model import CallRecord, EntryOutcome
+from telephony.records.model import CallOutcome, CallRecord, EntryOutcome
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -61,6 +63,23 @@ def outcome_code(outcome: EntryOutcome) -> Outcome:
     return _OUTCOME_OF[outcome]
 
 
+class BareCall(IntEnum):
+    """How a call that entered no service ended, as the calls received count it."""
+
+    LEFT_IN_MENU = 0  # the caller hung up in the voice menu
+    CLOSED = 1  # the entry route's closed message: the line was closed
+    OTHER = 2  # a message or a callback request chosen in the menu, an incident
+
+
+def bare_code(outcome: CallOutcome | None) -> BareCall:
+    """The code of a call with no service entry, from its outcome (``None``: still open)."""
+    if outcome is CallOutcome.IVR_HANGUP:
+        return BareCall.LEFT_IN_MENU
+    if outcome is CallOutcome.CLOSED:
+        return BareCall.CLOSED
+    return BareCall.OTHER
+
+
 NO_TARGET = -1  # overflow_to codes below zero: not a service
 TO_MESSAGE = -2
 TO_CALLBACK = -3
@@ -85,13 +104,39 @@ class EntryFrame:
     # Per call: the leg of a blind transfer (``CallRecord.transfer_of``). Its entries count for
     # their services; the caller is counted once in the totals, on the first call. Empty: none.
     transfer_leg: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    # Per row: entered while the service was closed (``ServiceEntry.closed``). Empty: none was.
+    closed: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    # Per call: when the call arrived (``CallRecord.started_at``, before any menu). Empty: at its
+    # first entry (a queue_log knows nothing before the queue).
+    arrived: F64 = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    # The calls that entered no service, one value each: arrival, :class:`BareCall` code, leg of
+    # a blind transfer. Empty: none known (a queue_log has only the queues' calls).
+    bare_arrived: F64 = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    bare_kind: I8 = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    bare_transfer_leg: Bool = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         n = len(self.call)
-        for name in ("service", "entered", "answered", "ended", "outcome", "agent", "overflow_to"):
+        if len(self.closed) == 0:
+            self.closed = np.zeros(n, dtype=np.bool_)
+        for name in (
+            "service",
+            "entered",
+            "answered",
+            "ended",
+            "outcome",
+            "agent",
+            "overflow_to",
+            "closed",
+        ):
             column = getattr(self, name)
             if len(column) != n:
                 raise ValueError(f"column {name} has {len(column)} rows, expected {n}")
+        if len(self.bare_transfer_leg) == 0:
+            self.bare_transfer_leg = np.zeros(len(self.bare_arrived), dtype=np.bool_)
+        for name in ("bare_kind", "bare_transfer_leg"):
+            if len(getattr(self, name)) != len(self.bare_arrived):
+                raise ValueError(f"column {name} does not match bare_arrived")
 
     def __len__(self) -> int:
         return len(self.call)
@@ -105,7 +150,20 @@ class EntryFrame:
 
     @property
     def n_calls(self) -> int:
+        """Calls with at least one service entry (the bare calls are apart)."""
         return int(self.call[-1]) + 1 if len(self.call) else 0
+
+    def knows_arrivals(self) -> bool:
+        """Whether the source gave each call's arrival (else: its first entry stands for it)."""
+        return len(self.arrived) == self.n_calls
+
+    def arrivals(self, first_rows: I64) -> F64:
+        """Per call with entries: when it arrived; ``first_rows`` are its first entries' rows
+        (the fallback when the source does not know the arrival)."""
+        if self.knows_arrivals():
+            return self.arrived
+        arrived: F64 = self.entered[first_rows]
+        return arrived
 
     @classmethod
     def empty(cls) -> EntryFrame:
@@ -153,15 +211,25 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
     outcome: list[int] = []
     agent: list[int] = []
     overflow_to: list[int] = []
+    closed: list[bool] = []
     per_call_caller: list[int] = []
     per_call_leg: list[bool] = []
+    per_call_arrived: list[float] = []
+    bare_arrived: list[float] = []
+    bare_kind: list[int] = []
+    bare_leg: list[bool] = []
     index = 0
     for record in records:
         if not record.entries:
+            bare_arrived.append(record.started_at.timestamp())
+            bare_kind.append(int(bare_code(record.outcome)))
+            bare_leg.append(record.transfer_of is not None)
             continue
         per_call_caller.append(callers.code(record.caller_number) if record.caller_number else -1)
         per_call_leg.append(record.transfer_of is not None)
-        for entry in sorted(record.entries, key=lambda e: e.entered_at):
+        entries = sorted(record.entries, key=lambda e: e.entered_at)
+        per_call_arrived.append(min(record.started_at, entries[0].entered_at).timestamp())
+        for entry in entries:
             call.append(index)
             service.append(services.code(entry.service_id))
             entered.append(entry.entered_at.timestamp())
@@ -170,6 +238,7 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
             outcome.append(int(outcome_code(entry.outcome)))
             agent.append(agents.code(entry.agent) if entry.agent else -1)
             overflow_to.append(overflow_code(entry.overflow_to, services.code))
+            closed.append(entry.closed)
         index += 1
     return EntryFrame(
         services=services.names,
@@ -184,6 +253,11 @@ def frame_from_records(records: Iterable[CallRecord], caller_ids: Sequence[str] 
         overflow_to=np.asarray(overflow_to, dtype=np.int32),
         caller=np.asarray(per_call_caller, dtype=np.int64),
         transfer_leg=np.asarray(per_call_leg, dtype=np.bool_),
+        closed=np.asarray(closed, dtype=np.bool_),
+        arrived=np.asarray(per_call_arrived, dtype=np.float64),
+        bare_arrived=np.asarray(bare_arrived, dtype=np.float64),
+        bare_kind=np.asarray(bare_kind, dtype=np.int8),
+        bare_transfer_leg=np.asarray(bare_leg, dtype=np.bool_),
     )
 
 

@@ -21,19 +21,21 @@ satisfied >= 80 %) and its trend against the previous period, like the phone ind
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from analytics import glossary
 from analytics.definitions import DEFAULT_TIMEZONE
 from analytics.objectives import (
     Assessment,
+    Comparison,
     Objective,
     ObjectivesConfig,
     Trend,
-    previous_period,
+    trend,
 )
 from routing_rules.compiled import CompiledRules
 from routing_rules.model import Scale
@@ -41,20 +43,9 @@ from routing_rules.model import Scale
 Granularity = Literal["day", "week", "month"]
 
 INDICATORS = ("response_rate", "mean_score", "share_satisfied")
-LABELS_FR = {
-    "offered": "Enquêtes proposées",
-    "reached": "Appels décrochés après proposition",
-    "responded": "Enquêtes répondues",
-    "answers": "Réponses",
-    "response_rate": "Taux de réponse",
-    "mean_score": "Note moyenne (sur 5)",
-    "share_satisfied": "Part de satisfaits",
-}
 DEFAULT_OBJECTIVES: dict[str, Objective] = {
     "share_satisfied": Objective(target=0.80, kind="min"),
 }
-# Changes smaller than these are "stable" (rate points; score points for the mean score).
-_STABLE = {"response_rate": 0.005, "share_satisfied": 0.005, "mean_score": 0.05}
 
 NO_SERVICE = "(sans service)"
 NO_AGENT = "(non décroché)"
@@ -187,36 +178,33 @@ class SatisfactionFigures:
         }
 
 
-def _trend(indicator: str, value: float | None, previous: float | None) -> Trend:
-    if value is None or previous is None:
-        return Trend.UNKNOWN
-    delta = value - previous
-    if abs(delta) < _STABLE[indicator]:
-        return Trend.STABLE
-    # Every satisfaction indicator is better higher.
-    return Trend.BETTER if delta > 0 else Trend.WORSE
-
-
 def assess_satisfaction(
     figures: SatisfactionFigures,
     objectives: Mapping[str, Objective],
     previous: SatisfactionFigures | None = None,
+    *,
+    compared: SatisfactionFigures | None = None,
+    incomplete: bool = False,
 ) -> list[Assessment]:
-    """Each satisfaction indicator beside its objective (if any) and its trend."""
+    """Each satisfaction indicator beside its objective (if any) and its trend: ``compared``
+    (the days compared of a running period; default ``figures``) against ``previous``."""
     result: list[Assessment] = []
     for name in INDICATORS:
         value: float | None = getattr(figures, name)
+        now: float | None = getattr(compared if compared is not None else figures, name)
         before: float | None = getattr(previous, name) if previous is not None else None
         objective = objectives.get(name)
+        key = f"satisfaction.{name}"
         result.append(
             Assessment(
                 indicator=name,
-                label=LABELS_FR[name],
+                label=glossary.label(key),
                 value=value,
                 objective=objective,
                 met=None if objective is None or value is None else objective.met(value),
                 previous=before,
-                trend=_trend(name, value, before),
+                trend=Trend.INCOMPLETE if incomplete else trend(key, now, before),
+                term=key,
             )
         )
     return result
@@ -297,13 +285,18 @@ def satisfaction_report(
     objectives: ObjectivesConfig | None = None,
     by: Granularity = "month",
     timezone: str = DEFAULT_TIMEZONE,
+    today: date | None = None,
 ) -> SatisfactionReport:
     """The survey figures of ``start``..``end`` (local dates) per service, agent and period, each
-    beside its objective and its trend against the previous period of the same length."""
+    beside its objective and its trend against the previous period of the same length (the
+    same days of it while the period runs: ``today``, see :class:`Comparison`)."""
     zone = ZoneInfo(timezone)
-    before_start, before_end = previous_period(start, end)
+    comparison = Comparison.of(start, end, today)
     current = surveyed_calls(source, start, end, timezone)
-    earlier = surveyed_calls(source, before_start, before_end, timezone)
+    earlier = surveyed_calls(source, *comparison.previous_compared, timezone)
+    last_compared = comparison.compared[1]
+    compared = [c for c in current if c.started_at.astimezone(zone).date() <= last_compared]
+    incomplete = comparison.incomplete
 
     def service_of(call: SurveyedCall) -> str:
         return call.service or NO_SERVICE
@@ -311,37 +304,52 @@ def satisfaction_report(
     def agent_of(call: SurveyedCall) -> str:
         return call.agent or NO_AGENT
 
-    total, previous_total = SatisfactionFigures(), SatisfactionFigures()
-    for call in current:
-        total.add(call, scales)
-    for call in earlier:
-        previous_total.add(call, scales)
-    services = _group(current, service_of, scales)
-    previous_services = _group(earlier, service_of, scales)
-    agents = _group(current, agent_of, scales)
-    previous_agents = _group(earlier, agent_of, scales)
-    periods = _group(current, lambda call: period_key(call.started_at, zone, by), scales)
-    defaults = objectives_for(objectives, None)
-    return SatisfactionReport(
-        start=start,
-        end=end,
-        total=Group(total, assess_satisfaction(total, defaults, previous_total)),
-        services={
+    def figures_of(calls: Iterable[SurveyedCall]) -> SatisfactionFigures:
+        figures = SatisfactionFigures()
+        for call in calls:
+            figures.add(call, scales)
+        return figures
+
+    def groups(
+        key: Callable[[SurveyedCall], str], objectives_of: Callable[[str], dict[str, Objective]]
+    ) -> dict[str, Group]:
+        now, then, before = (_group(calls, key, scales) for calls in (current, compared, earlier))
+        return {
             name: Group(
                 figures,
                 assess_satisfaction(
-                    figures, objectives_for(objectives, name), previous_services.get(name)
+                    figures,
+                    objectives_of(name),
+                    before.get(name),
+                    compared=then.get(name, SatisfactionFigures()),
+                    incomplete=incomplete,
                 ),
             )
-            for name, figures in services.items()
-        },
-        agents={
-            name: Group(figures, assess_satisfaction(figures, defaults, previous_agents.get(name)))
-            for name, figures in agents.items()
-        },
+            for name, figures in now.items()
+        }
+
+    defaults = objectives_for(objectives, None)
+    total = figures_of(current)
+    return SatisfactionReport(
+        start=start,
+        end=end,
+        total=Group(
+            total,
+            assess_satisfaction(
+                total,
+                defaults,
+                figures_of(earlier),
+                compared=figures_of(compared),
+                incomplete=incomplete,
+            ),
+        ),
+        services=groups(service_of, lambda name: objectives_for(objectives, name)),
+        agents=groups(agent_of, lambda name: defaults),
         periods={
             name: Group(figures, assess_satisfaction(figures, defaults))
-            for name, figures in periods.items()
+            for name, figures in _group(
+                current, lambda call: period_key(call.started_at, zone, by), scales
+            ).items()
         },
         by=by,
     )

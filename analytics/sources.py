@@ -29,6 +29,7 @@ from analytics.figures import TouchedSpan
 from analytics.frame import (
     F64,
     EntryFrame,
+    bare_code,
     frame_from_records,
     outcome_code,
     overflow_code,
@@ -42,7 +43,7 @@ from analytics.staffing.legs import (
     legs_from_rows,
 )
 from telephony.records.engine import Database, open_store
-from telephony.records.model import EntryOutcome
+from telephony.records.model import CallOutcome, EntryOutcome
 from telephony.records.schema import (
     agent_legs,
     callback_requests,
@@ -107,22 +108,28 @@ class DatabaseSource:
                 e.ended_at,
                 e.outcome,
                 e.overflow_to,
+                e.closed,
             ).where(_between(service_entries, "entered_at", low, high, self._database.dialect)),
         )
-        # A call starts before its first entry: its row is looked for a day earlier. Without
-        # callers, only the legs of blind transfers (few) are read, not every call.
-        of_calls = select(c.call_id, c.transfer_of.is_not(None).label("transfer_leg"))
+        # A call starts before its first entry: its row is looked for a day earlier. Every
+        # call is read: its arrival (the total counts a call on the day it arrived, short
+        # abandons count from it), and the calls that entered no service (hung up in the
+        # menu, line closed) are counted in the total from their row alone.
+        of_calls = select(
+            c.call_id,
+            c.started_at,
+            c.outcome,
+            c.transfer_of.is_not(None).label("transfer_leg"),
+        )
         if callers:
             of_calls = of_calls.add_columns(c.caller_pseudonym)
-        else:
-            of_calls = of_calls.where(c.transfer_of.is_not(None))
         per_call = read_columns(
             self._database,
             of_calls.where(
                 _between(calls, "started_at", low - timedelta(days=1), high, self._database.dialect)
             ),
         )
-        return LoadedFrame(_frame_from_columns(entries, per_call))
+        return LoadedFrame(_frame_from_columns(entries, per_call, _seconds_of(low)))
 
     def load_legs(self, start: date, end: date) -> LegFrame:
         """The agent legs of the entries entered in the period (bounds widened as ``load``)."""
@@ -353,13 +360,51 @@ def _in_period(moment: datetime, start: date, end: date, zone: ZoneInfo) -> bool
     return start <= moment.astimezone(zone).date() <= end
 
 
-def _frame_from_columns(entries: pa.Table, per_call: pa.Table) -> EntryFrame:
-    """The frame of entries read as columns (``DatabaseSource.load``), sorted by call then by
-    position; ``per_call``: call ids with ``transfer_leg`` (and ``caller_pseudonym``)."""
+def _seconds_of(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _bare_calls(per_call: pa.Table, entries: pa.Table, since: float) -> dict[str, Any]:
+    """The frame's columns of the calls of ``per_call`` that have no row in ``entries``
+    (started from ``since``: an earlier call's entries may be before the entries read)."""
     import pyarrow.compute as pc
 
+    started = _seconds(per_call, "started_at")
+    bare = started >= since
+    if entries.num_rows:
+        has_entries = pc.is_in(per_call.column("call_id"), value_set=entries.column("call_id"))
+        bare &= ~has_entries.to_numpy(zero_copy_only=False)
+    outcomes_of = pc.dictionary_encode(per_call.column("outcome").combine_chunks())
+    kinds = np.asarray(
+        [int(bare_code(CallOutcome(o) if o else None)) for o in outcomes_of.dictionary.to_pylist()]
+        + [int(bare_code(None))],
+        np.int8,
+    )
+    kind = kinds[outcomes_of.indices.fill_null(len(kinds) - 1).to_numpy()]
+    leg = per_call.column("transfer_leg").combine_chunks().to_numpy(zero_copy_only=False)
+    return {
+        "bare_arrived": started[bare],
+        "bare_kind": kind[bare],
+        "bare_transfer_leg": np.asarray(leg, np.bool_)[bare],
+    }
+
+
+def _frame_from_columns(entries: pa.Table, per_call: pa.Table, since: float) -> EntryFrame:
+    """The frame of entries read as columns (``DatabaseSource.load``), sorted by call then by
+    position; ``per_call``: every call (id, ``started_at``, ``outcome``, ``transfer_leg``, and
+    ``caller_pseudonym`` when asked), those with no entry kept apart (``bare_*``), from
+    ``since``."""
+    import pyarrow.compute as pc
+
+    bare = _bare_calls(per_call, entries, since)
     if entries.num_rows == 0:
-        return EntryFrame.empty()
+        empty = EntryFrame.empty()
+        return EntryFrame(
+            **{name: getattr(empty, name) for name in ("services", "agents", "call", "service")},
+            **{name: getattr(empty, name) for name in ("entered", "answered", "ended")},
+            **{name: getattr(empty, name) for name in ("outcome", "agent", "overflow_to")},
+            **bare,
+        )
     calls_of = pc.dictionary_encode(entries.column("call_id").combine_chunks())
     call = calls_of.indices.to_numpy().astype(np.int64)
     position = _numbers(entries, "position").astype(np.int64)
@@ -394,21 +439,33 @@ def _frame_from_columns(entries: pa.Table, per_call: pa.Table) -> EntryFrame:
     target_index = targets_of.indices.fill_null(len(target_table) - 1).to_numpy()
 
     call_ids = calls_of.dictionary
-    transfer_leg = pc.is_in(
-        call_ids, value_set=per_call.filter(per_call.column("transfer_leg")).column("call_id")
-    ).to_numpy(zero_copy_only=False)
+    where = pc.index_in(call_ids, value_set=per_call.column("call_id"))
+    transfer_leg = (
+        pc.take(per_call.column("transfer_leg"), where)
+        .fill_null(False)
+        .to_numpy(zero_copy_only=False)
+    )
+    # A call's arrival: its start, never after its first entry (a call whose row was not read
+    # arrived at its first entry, as far as the figures know).
+    started = pc.take(per_call.column("started_at"), where)
+    arrival = _column_seconds(started)
+    entered = column(_seconds(entries, "entered_at"))
+    call_sorted = column(call)
+    first_rows = np.flatnonzero(np.concatenate(([True], call_sorted[1:] != call_sorted[:-1])))
+    first_entered = np.empty(len(call_ids))
+    first_entered[call_sorted[first_rows]] = entered[first_rows]
+    arrived = np.fmin(arrival, first_entered)
     caller = np.zeros(0, np.int64)
     if "caller_pseudonym" in per_call.column_names:
-        where = pc.index_in(call_ids, value_set=per_call.column("call_id"))
         pseudonyms = pc.take(per_call.column("caller_pseudonym"), where)
         found = pc.dictionary_encode(pseudonyms.combine_chunks()).indices
         caller = found.fill_null(-1).to_numpy().astype(np.int64)
     return EntryFrame(
         services=services,
         agents=[],  # no indicator reads who answered: not loaded (see EntryFrame.agent)
-        call=column(call),
+        call=call_sorted,
         service=column(services_of.indices.to_numpy().astype(np.int32)),
-        entered=column(_seconds(entries, "entered_at")),
+        entered=entered,
         answered=column(_seconds(entries, "answered_at")),
         ended=column(_seconds(entries, "ended_at")),
         outcome=column(outcome_table[outcomes_of.indices.to_numpy()]),
@@ -416,6 +473,13 @@ def _frame_from_columns(entries: pa.Table, per_call: pa.Table) -> EntryFrame:
         overflow_to=column(target_table[target_index]),
         caller=caller,
         transfer_leg=np.asarray(transfer_leg, dtype=np.bool_),
+        closed=column(
+            np.asarray(
+                entries.column("closed").combine_chunks().to_numpy(zero_copy_only=False), np.bool_
+            )
+        ),
+        arrived=arrived,
+        **bare,
     )
 
 
@@ -425,9 +489,13 @@ def _numbers(table: pa.Table, name: str) -> Any:
 
 def _seconds(table: pa.Table, name: str) -> F64:
     """Seconds since 1970 of a time column, NaN where null (exact: microseconds < 2**53)."""
+    return _column_seconds(table.column(name))
+
+
+def _column_seconds(column: Any) -> F64:
     import pyarrow as pa
 
-    micros = table.column(name).combine_chunks().cast(pa.int64())
+    micros = column.combine_chunks().cast(pa.int64())
     values = micros.to_numpy(zero_copy_only=False).astype(np.float64)
     seconds: F64 = values / 1e6
     return seconds
@@ -441,7 +509,12 @@ class QueueLogSource:
 
         with path.open("rb") as lines:  # UTF-8, else Windows-1252, line by line
             records, report = parse_queue_log(lines)
-        self._loaded = LoadedFrame(frame_from_records(records), report.malformed_count)
+        self._loaded = LoadedFrame(
+            frame_from_records(records),
+            report.malformed_count,
+            report.waits_from_timestamps,
+            queue_log=True,
+        )
         self._legs = legs_from_records(records)
 
     def load(self, start: date, end: date, *, callers: bool = False) -> LoadedFrame:

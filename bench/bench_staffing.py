@@ -103,7 +103,9 @@ def _entry(
     agents = rules.services[service].agents
     schedule = rules.services[service].schedule
     if schedule is not None and not schedule.state_at(at).is_open:
-        return ServiceEntry(service, at, at, EntryOutcome.OVERFLOW_CLOSED, overflow_to="message")
+        return ServiceEntry(
+            service, at, at, EntryOutcome.OVERFLOW_CLOSED, overflow_to="message", closed=True
+        )
     roll = rng.random()
     if busy and roll < 0.08:
         return ServiceEntry(

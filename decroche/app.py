@@ -336,12 +336,33 @@ class App:
 
     # --- indicators -------------------------------------------------------------------------
 
-    def parameters(self, **changes: float) -> Parameters:
-        """The thresholds of the indicators, in the rules' time zone (``changes``: a command's
-        --rings and the like)."""
-        from analytics.definitions import Parameters
+    def parameters(
+        self,
+        *,
+        rings: int | None = None,
+        ring_seconds: float | None = None,
+        short_abandon_s: float | None = None,
+    ) -> Parameters:
+        """The thresholds of the indicators: the ring commitments the objectives word (« en 5
+        sonneries » by default), the rules' ring cycle and time zone; a command's ``--rings``
+        and the like change them."""
+        from analytics.definitions import Commitment, Parameters
 
-        return Parameters(timezone=self.timezone, **changes)  # type: ignore[arg-type]
+        objectives = self.config.objectives
+        default = objectives.commitment_for(None) or Commitment()
+        rules = self.rules.current
+        return Parameters(
+            rings=rings or default.rings,
+            before_ring=default.before,
+            ring_seconds=ring_seconds or rules.ring_cycle_s,
+            short_abandon_s=5.0 if short_abandon_s is None else short_abandon_s,
+            timezone=self.timezone,
+            commitments=objectives.commitments(),
+        )
+
+    def ring_limits(self) -> dict[str, float]:
+        """How long each service rings before it overflows, by the rules in force."""
+        return {s.id: s.ring_s for s in self.rules.current.services.values()}
 
     def indicators(self, parameters: Parameters | None = None) -> Indicators:
         """The indicators over the call records — and the figures beside them (agents, voice
@@ -365,6 +386,7 @@ class App:
             scales=self.survey_scales(),
             daily=source if chosen == configured else None,
             chunk_days=CHUNK_DAYS,
+            ring_limits=self.ring_limits(),
         )
 
     def staffing(

@@ -70,6 +70,7 @@ def stats_row(aggregate: DailyAggregate) -> DailyStats:
         overflowed=counts.overflowed,
         wait_answered_sum_s=counts.wait_answered_sum_s,
         wait_sum_s=aggregate.wait_sum_s,
+        closed=counts.closed,
     )
 
 

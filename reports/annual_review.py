@@ -23,14 +23,15 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from analytics import glossary
 from analytics.api import Dashboard, Indicators
-from analytics.definitions import LABELS_FR
 from analytics.objectives import Objective, ObjectivesConfig
 from audit.results import Verdict
 from reports import format as fmt
 from reports.actions import Action, ActionPlan, Origin
 from reports.periods import MONTHS_SHORT_FR, Period
 from reports.quality_tables import actions_table, objectives_revised_table
+from reports.quality_terms import indicator_label
 from reports.review_charts import month_line
 from reports.reviews import Review, RevisedObjective
 from reports.rules_history import RulesVersion, changes_fr, hours_fr
@@ -199,7 +200,7 @@ def commitments_table(objectives: ObjectivesConfig, names: Mapping[str, str]) ->
             applies += " sauf " + ", ".join(overridden[indicator])
         table.rows.append(
             [
-                LABELS_FR.get(indicator, indicator),
+                indicator_label(indicator),
                 fmt.objective(indicator, objective.target, objective.kind),
                 applies,
                 _decision(objective),
@@ -209,7 +210,7 @@ def commitments_table(objectives: ObjectivesConfig, names: Mapping[str, str]) ->
         for indicator, objective in objectives.services[service].items():
             table.rows.append(
                 [
-                    LABELS_FR.get(indicator, indicator),
+                    indicator_label(indicator),
                     fmt.objective(indicator, objective.target, objective.kind),
                     names.get(service, service),
                     _decision(objective),
@@ -260,7 +261,7 @@ def results_table(
             table.rows.append(
                 [
                     label if first else "",
-                    LABELS_FR.get(indicator, indicator),
+                    indicator_label(indicator),
                     fmt.objective(indicator, objective.target, objective.kind),
                     _value(indicator, value),
                     _value(indicator, previous),
@@ -331,7 +332,7 @@ def service_months(
                 continue
             values = [getattr(c, indicator) if c is not None else None for c in counts]
             met = [None if v is None else objective.met(v) for v in values]
-            name = LABELS_FR.get(indicator, indicator)
+            name = indicator_label(indicator)
             aim = fmt.objective(indicator, objective.target, objective.kind)
             charts.append(
                 month_line(
@@ -341,7 +342,7 @@ def service_months(
                     title=name,
                     target=objective.target,
                     met=met,
-                    percent=indicator in fmt.RATES,
+                    percent=glossary.unit_of(indicator) == "rate",
                     desc=f"{label}, {name} par mois ; ligne pointillée : objectif {aim}. "
                     "Valeurs dans le tableau qui suit.",
                 )
@@ -406,14 +407,15 @@ def satisfaction(
 ) -> Satisfaction:
     report = indicators.satisfaction(period.start, period.end) if indicators.scales else None
     table: DataTable | None = None
-    sample = "Aucun appelant sollicité sur la période."
+    sample = "Aucune enquête proposée sur la période."
     if report is not None and report.total.figures.offered:
         total = report.total.figures
         sample = (
-            f"Échantillon : {_n(total.offered, 'appelant sollicité', 'appelants sollicités')}, "
-            f"{_n(total.reached, 'décroché', 'décrochés')} après la proposition, "
-            f"{_n(total.responded, 'a répondu', 'ont répondu')} "
-            f"(taux de réponse {fmt.percent(total.response_rate)})."
+            f"Échantillon : {glossary.count('satisfaction.offered', total.offered)}, "
+            f"{glossary.count('satisfaction.reached', total.reached)}, "
+            f"{glossary.count('satisfaction.responded', total.responded)} "
+            f"({glossary.label('satisfaction.response_rate').lower()} : "
+            f"{fmt.percent(total.response_rate)})."
         )
         target = indicators.objectives.for_service(None).get("share_satisfied")
         table = DataTable(

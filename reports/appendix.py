@@ -5,9 +5,11 @@ The document serves both: the quality lead and the auditor read it, IT finds bes
 the name it has in the code and in Asterisk's queue_log. The appendix keeps the first and
 leaves out, from the Markdown's tokens (so whatever the document's wording becomes):
 
+- the sections headed with one of those words (how a queue_log is read);
 - the note opening the document (a paragraph wholly in italics), which points to the English
   version in the code;
-- the columns of a table headed ``queue_log`` (Asterisk's event names);
+- the columns of a table headed ``queue_log`` (Asterisk's event names) or ``clé JSON`` (the
+  glossary's keys in ``decroche indicators --json``);
 - names from the code written as code: ``(`answer_rate`)`` goes with its brackets,
   ``(`cut` : Asterisk a redémarré…)`` keeps its explanation, any other code span is kept as
   plain text (a command or a setting named in a sentence).
@@ -20,14 +22,14 @@ from collections.abc import Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-IT_COLUMNS = frozenset({"queue_log"})
+IT_COLUMNS = frozenset({"queue_log", "clé JSON"})  # the glossary's keys: for IT
 
 
 def appendix_html(text: str) -> str:
     """``text`` (Markdown) as the appendix's HTML, headings one level down (the appendix is
     itself under a heading of the report)."""
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = _without_it_columns(_without_opening_note(parser.parse(text)))
+    tokens = _without_it_sections(_without_it_columns(_without_opening_note(parser.parse(text))))
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = _plain_code(token.children)
@@ -47,6 +49,24 @@ def _without_opening_note(tokens: list[Token]) -> list[Token]:
             return tokens[:i] + tokens[i + 3 :]
         return tokens
     return tokens
+
+
+def _without_it_sections(tokens: list[Token]) -> list[Token]:
+    """Without the sections whose heading names a word of :data:`IT_COLUMNS` (how a queue_log's
+    lines are read: Asterisk's event names), down to the next heading of their level or
+    above."""
+    kept: list[Token] = []
+    skipping_level = 0
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            level = int(token.tag[1])
+            if skipping_level and level <= skipping_level:
+                skipping_level = 0
+            if not skipping_level and any(w in tokens[i + 1].content for w in IT_COLUMNS):
+                skipping_level = level
+        if not skipping_level:
+            kept.append(token)
+    return kept
 
 
 def _without_it_columns(tokens: list[Token]) -> list[Token]:

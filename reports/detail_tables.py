@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from analytics import glossary
 from analytics.api import Indicators
 from reports import format as fmt
 from reports.periods import Period
@@ -25,10 +26,14 @@ def detail_tables(
         ivr_table = DataTable(
             name="choix-menu",
             caption=(
-                f"Choix dans le menu vocal ({fmt.number(ivr.calls)} appels, "
-                f"{fmt.number(ivr.hangups_in_ivr)} raccrochés dans le menu)"
+                f"Choix dans le menu vocal ({glossary.count('ivr.calls', ivr.calls)}, "
+                f"{glossary.count('left_in_menu', ivr.hangups_in_ivr)})"
             ),
-            columns=[Column("menu", "Menu"), Column("key", "Choix"), Column("n", "Fois", "count")],
+            columns=[
+                Column("menu", "Menu"),
+                Column("key", "Touche"),
+                Column("n", glossary.label("ivr.choices"), "count"),
+            ],
         )
         for menu, keys in ivr.choices.items():
             for key, n in keys.items():
@@ -47,16 +52,18 @@ def detail_tables(
         callbacks_table = DataTable(
             name="rappels",
             caption="Rappels dus (demandes, appels abandonnés ou débordés avec un numéro)",
-            columns=[Column("measure", "Mesure"), Column("value", "Valeur")],
+            columns=[Column("measure", "Indicateur"), Column("value", "Valeur")],
         )
-        callbacks_table.rows += [
-            ["Rappels dus", callbacks.owed],
-            ["Faits", callbacks.done],
-            ["Expirés", callbacks.expired],
-            ["En attente", callbacks.pending],
-            ["Taux de rappel", fmt.percent(callbacks.callback_rate)],
-            ["Délai médian", fmt.seconds(callbacks.median_delay_s)],
-        ]
+        for key, figure in (
+            ("owed", callbacks.owed),
+            ("done", callbacks.done),
+            ("expired", callbacks.expired),
+            ("pending", callbacks.pending),
+            ("callback_rate", callbacks.callback_rate),
+            ("median_delay_s", callbacks.median_delay_s),
+        ):
+            term = f"callbacks.{key}"
+            callbacks_table.rows.append([glossary.label(term), glossary.value(term, figure)])
     return ivr_table, callbacks_table
 
 
@@ -73,8 +80,9 @@ def satisfaction_table(indicators: Indicators, period: Period, service: str) -> 
     table = DataTable(
         name=f"satisfaction-{service}",
         caption=(
-            f"Enquête de satisfaction : {fmt.number(figures.offered)} appelants sollicités, "
-            f"{fmt.number(figures.responded)} ont répondu"
+            f"Enquête de satisfaction : "
+            f"{glossary.count('satisfaction.offered', figures.offered)}, "
+            f"{glossary.count('satisfaction.responded', figures.responded)}"
         ),
         columns=[
             Column("indicator", "Indicateur"),
@@ -84,21 +92,12 @@ def satisfaction_table(indicators: Indicators, period: Period, service: str) -> 
         ],
     )
     for assessment in group.assessments:
-        value = assessment.value
-        shown = (
-            "—"
-            if value is None
-            else (
-                f"{value:.2f}".replace(".", ",")
-                if assessment.indicator == "mean_score"
-                else fmt.percent(value)
-            )
-        )
         objective = assessment.objective
         target = (
             "—"
             if objective is None
-            else ("≥ " if objective.kind == "min" else "≤ ") + fmt.percent(objective.target)
+            else fmt.objective(assessment.key, objective.target, objective.kind)
         )
+        shown = glossary.value(assessment.key, assessment.value)
         table.rows.append([assessment.label, shown, target, assessment.status_fr])
     return table

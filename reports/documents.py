@@ -19,15 +19,17 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
+from analytics import glossary
 from analytics.api import Dashboard, Indicators
 from analytics.staffing.plan import StaffingPlan
 from reports import format as fmt
 from reports import report_sections as sections
+from reports import words
 from reports.annual_review import QualityRecords, annual_review
 from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
-from reports.views import sentence
+from reports.views import engagement_of, summary
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +144,14 @@ def build_report(
         raise ReportGenerationError(f"type de rapport inconnu « {kind} » (monthly ou annual)")
     indicators, names, settings = inputs.indicators, inputs.names, inputs.settings
     progress("indicateurs et objectifs")
-    board = indicators.dashboard(period.start, period.end)
+    today = generated_at.astimezone(settings.zone).date()
+    board = indicators.dashboard(period.start, period.end, today)
     if kind == "annual":
         return _annual(inputs, board, period, generated_at, progress, staffing, version)
+    parameters = board.report.parameters
     target = sections.answer_target(board)
     progress("répartition dans le temps")
-    steps = sections.evolution(indicators, period, kind, target)
+    steps = sections.evolution(indicators, period, kind, target, engagement_of(parameters))
     progress("services")
     services = sections.by_service(board, period, names, target)
     progress("heures, attentes, débordements")
@@ -177,12 +181,17 @@ def build_report(
                 css_string(f"{settings.town} — accueil téléphonique — {period.label_fr}")
             ),
             footer=Markup(css_string(f"{settings.town} — {title}")),
-            rings=board.report.parameters.rings,
             kind=kind,
             period=period,
             previous=Period(board.previous.start, board.previous.end),
             generated=generated_at.astimezone(settings.zone).strftime("%d/%m/%Y à %H:%M"),
-            convention=sentence(board.report.parameters.convention()),
+            convention=words.engagements(parameters, names),
+            running=board.comparison.words() if board.comparison is not None else "",
+            summary=summary(board, names),
+            definitions=words.received_definitions(),
+            highlights=highlights(board),
+            ring_limits=words.ring_limits(board.services, names),
+            label=lambda key: glossary.label(key, board.total.commitment.words),
             total=board.total.counts,
             fmt=fmt,
             cards=services.cards,
@@ -257,6 +266,20 @@ def _annual(
         )
     )
     return ReportDocument("annual", period, title, html, version)
+
+
+def highlights(board: Dashboard) -> list[tuple[str, str]]:
+    """The report's first figures, each with its glossary words: the calls received, then the
+    total's rates."""
+    received = board.received.received
+    term = glossary.GLOSSARY["received"]
+    found = [(glossary.number(received), term.one if received < 2 else term.many)]
+    for key in ("answer_rate", "service_level", "abandonment_rate"):
+        words = glossary.label(key)
+        if key == "service_level":  # the commitment's words: in the sentence above the box
+            words += f" ({board.total.commitment.words})"
+        found.append((glossary.value(key, getattr(board.total.counts, key)), words))
+    return found
 
 
 class Printable(Protocol):

@@ -1,47 +1,23 @@
-"""French formatting of figures, shared by the pages, the reports and the exports."""
+"""French formatting of figures for the pages, the reports and the exports: the glossary's
+(:mod:`analytics.glossary`), under the names the templates use."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from analytics import glossary
+
 WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
-# Fractions shown as percentages (the survey's response rate and share of satisfied callers too).
-RATES = frozenset(
-    {"answer_rate", "service_level", "abandonment_rate", "callback_rate", "share_satisfied"}
-)
-
-
-def percent(value: float | None, digits: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 100:.{digits}f} %".replace(".", ",")
-
-
-def seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} s".replace(".", ",")
-
-
-def number(value: int | float | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.1f}".replace(".", ",")
-    # Narrow no-break space as the thousands separator, as French typography wants.
-    return f"{int(value):,}".replace(",", "\u202f")
-
-
-def indicator(name: str, value: float | None) -> str:
-    if name in RATES:
-        return percent(value)
-    if name.endswith("_s"):
-        return seconds(value)
-    return number(value)
+number = glossary.number
+percent = glossary.percent
+seconds = glossary.seconds
+indicator = glossary.value  # a figure of a glossary key, with its unit once
 
 
 def objective(name: str, target: float, kind: str) -> str:
     sign = "≥" if kind == "min" else "≤"
-    return f"{sign} {indicator(name, target)}"
+    return f"{sign}{glossary.NBSP}{glossary.value(name, target)}"
 
 
 def day(iso: str) -> str:

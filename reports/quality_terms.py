@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from analytics.definitions import HIGHER_IS_BETTER, LABELS_FR
-from analytics.satisfaction import LABELS_FR as SURVEY_LABELS_FR
+from analytics import glossary
+from analytics.objectives import ASSESSED
 from reports import format as fmt
 from reports.errors import InputError
 
@@ -42,16 +42,20 @@ class IndicatorTerm:
 
 
 def _terms() -> dict[str, IndicatorTerm]:
-    terms = [
-        IndicatorTerm(key, LABELS_FR[key], "seconds" if key.endswith("_s") else "rate", better)
-        for key, better in HIGHER_IS_BETTER.items()
+    """The assessed indicators, the satisfaction's and the callbacks' (an action's key, then
+    the glossary's where it names it under an object: ``satisfaction.share_satisfied``)."""
+    found = [(key, key) for key in ASSESSED]
+    found += [
+        ("share_satisfied", "satisfaction.share_satisfied"),
+        ("response_rate", "satisfaction.response_rate"),
+        ("mean_score", "satisfaction.mean_score"),
+        ("callback_rate", "callbacks.callback_rate"),
     ]
-    terms += [
-        IndicatorTerm("share_satisfied", SURVEY_LABELS_FR["share_satisfied"], "rate", True),
-        IndicatorTerm("response_rate", SURVEY_LABELS_FR["response_rate"], "rate", True),
-        IndicatorTerm("mean_score", SURVEY_LABELS_FR["mean_score"], "score", True),
-        IndicatorTerm("callback_rate", "Taux de rappel", "rate", True),
-    ]
+    terms = []
+    for key, term in found:
+        unit = "seconds" if key.endswith("_s") else "score" if key == "mean_score" else "rate"
+        better = glossary.GLOSSARY[term].better > 0
+        terms.append(IndicatorTerm(key, glossary.label(term), unit, better))
     return {term.key: term for term in terms}
 
 

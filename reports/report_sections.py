@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from analytics import glossary
 from analytics.api import Dashboard, Indicators
 from analytics.definitions import Counts
-from reports import svg
+from reports import svg, words
 from reports.actions import ActionPlan
 from reports.detail_tables import detail_tables, satisfaction_table
 from reports.periods import MONTHS_SHORT_FR, Period
@@ -25,11 +26,25 @@ from reports.views import (
     AssessmentView,
     counts_cells,
     counts_columns,
+    engagement_of,
     objectives_table,
     service_label,
+    volume,
 )
 
-Cards = list[tuple[str, list[AssessmentView]]]
+
+@dataclass(slots=True)
+class Card:
+    """One service (or the total) in the report: its volume, its assessments, where the calls
+    it did not answer went."""
+
+    label: str
+    volume: str
+    assessments: list[AssessmentView]
+    notes: list[str]
+
+
+Cards = list[Card]
 
 
 def answer_target(board: Dashboard) -> float | None:
@@ -41,11 +56,12 @@ def answer_target(board: Dashboard) -> float | None:
 def rates_chart(
     labels: list[str], values: list[float | None], target: float | None, title: str
 ) -> Markup:
+    rate = glossary.label("answer_rate")
     return svg.bar_chart(
         labels,
-        [("taux de décroché", values)],
+        [(rate.lower(), values)],
         title=title,
-        desc="Barres : taux de décroché ; ligne pointillée : objectif. "
+        desc=f"Barres : {rate.lower()} ; ligne pointillée : objectif. "
         "Les valeurs sont dans le tableau qui suit.",
         max_value=1.0,
         percent=True,
@@ -63,7 +79,13 @@ class Evolution:
     table: DataTable
 
 
-def evolution(indicators: Indicators, period: Period, kind: str, target: float | None) -> Evolution:
+def evolution(
+    indicators: Indicators,
+    period: Period,
+    kind: str,
+    target: float | None,
+    engagement: str | None = None,
+) -> Evolution:
     monthly = kind == "monthly"
     steps = indicators.breakdown(period.start, period.end, "day" if monthly else "month")
     if monthly:
@@ -72,26 +94,33 @@ def evolution(indicators: Indicators, period: Period, kind: str, target: float |
         labels = [MONTHS_SHORT_FR[int(key[5:7]) - 1] for key in steps]
     totals = [steps[key].get(TOTAL, Counts()) for key in steps]
     unit = "jour" if monthly else "mois"
-    volume = svg.bar_chart(
+    offered, answered = glossary.GLOSSARY["offered"], glossary.GLOSSARY["answered"]
+    chart = svg.bar_chart(
         labels,
         [
-            ("présentés", [float(c.offered) for c in totals]),
-            ("décrochés", [float(c.answered) for c in totals]),
+            (offered.many, [float(c.offered) for c in totals]),
+            (answered.many, [float(c.answered) for c in totals]),
         ],
-        title="Appels présentés et décrochés",
+        title=f"{offered.label} et {answered.many}",
         desc=f"Par {unit} ; valeurs dans le tableau.",
         width=680,
     )
     rate = rates_chart(
-        labels, [c.answer_rate for c in totals], target, f"Taux de décroché par {unit}"
+        labels,
+        [c.answer_rate for c in totals],
+        target,
+        f"{glossary.label('answer_rate')} par {unit}",
     )
     table = DataTable(
         "periodes",
         f"Tous services, par {unit}",
-        [Column("key", "Jour", "day") if monthly else Column("key", "Mois"), *counts_columns()],
+        [
+            Column("key", "Jour", "day") if monthly else Column("key", "Mois"),
+            *counts_columns(engagement),
+        ],
         [[key, *counts_cells(c)] for key, c in zip(steps, totals, strict=True)],
     )
-    return Evolution(volume, rate, table)
+    return Evolution(chart, rate, table)
 
 
 @dataclass(slots=True)
@@ -109,27 +138,34 @@ def by_service(
     board: Dashboard, period: Period, names: Mapping[str, str], target: float | None
 ) -> ByService:
     services = list(board.services)
+    parameters = board.report.parameters
+    rate = glossary.label("answer_rate")
     # Across: the services' names stay whole and readable, however many and long.
     chart = svg.hbar_chart(
         [service_label(s.service, names) for s in services],
         [s.counts.answer_rate for s in services],
-        title="Taux de décroché par service",
-        desc="Barres : taux de décroché ; ligne pointillée : objectif. "
+        title=f"{rate} par service",
+        desc=f"Barres : {rate.lower()} ; ligne pointillée : objectif. "
         "Les valeurs sont dans le tableau qui suit.",
-        name="taux de décroché",
+        name=rate.lower(),
         target=target,
         width=680,
     )
     table = DataTable(
         "services",
         f"Indicateurs par service — {period.label_fr}",
-        [Column("service", "Service"), *counts_columns()],
+        [Column("service", "Service"), *counts_columns(engagement_of(parameters))],
     )
     for s in services:
         table.rows.append([service_label(s.service, names), *counts_cells(s.counts)])
     table.rows.append([service_label(TOTAL, names), *counts_cells(board.total.counts)])
     cards = [
-        (service_label(s.service, names), [AssessmentView.of(a) for a in s.assessments])
+        Card(
+            service_label(s.service, names),
+            volume(s.counts),
+            [AssessmentView.of(a) for a in s.assessments],
+            [fate] if (fate := words.unanswered(s.unanswered, names)) else [],
+        )
         for s in [board.total, *services]
     ]
     return ByService(chart, table, objectives_table(board, names, period), cards)
@@ -149,11 +185,15 @@ def hours_and_flows(
 ) -> HoursAndFlows:
     hours = indicators.breakdown(period.start, period.end, "hour")
     hour_totals = [hours[h].get(TOTAL, Counts()) for h in hours]
+    offered, closed = glossary.GLOSSARY["offered"], glossary.GLOSSARY["closed"]
     chart = svg.bar_chart(
         [h.removesuffix("h") for h in hours],
-        [("présentés", [float(c.offered) for c in hour_totals])],
+        [
+            (offered.many, [float(c.offered) for c in hour_totals]),
+            (closed.many, [float(c.closed) for c in hour_totals]),
+        ],
         title="Appels par heure de la journée",
-        desc="Tous services, sur toute la période.",
+        desc="Tous services, sur toute la période, chaque appel une fois.",
         width=680,
         height=180,
     )
@@ -166,12 +206,9 @@ def hours_and_flows(
         overflows.rows.append([service_label(source, names), service_label(dest, names), n])
     waits = DataTable(
         "attentes",
-        "Attente des appels décrochés (secondes)",
+        "Attente des appels décrochés",
         [Column("service", "Service")]
-        + [
-            Column(k, "Médiane" if k == "p50" else f"{k[1:]}e centile", "seconds")
-            for k in ("p50", "p90")
-        ],
+        + [Column(k, glossary.label(f"wait_percentiles.{k}"), "seconds") for k in ("p50", "p90")],
     )
     for service, values in sorted(board.percentiles.items()):
         waits.rows.append([service_label(service, names), values.get("p50"), values.get("p90")])

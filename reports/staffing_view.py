@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from analytics import glossary
 from analytics.staffing.plan import ServiceStaffing, SlotStaffing, StaffingPlan, hhmm
 from analytics.staffing.text import (
     SHORT_MARK,
@@ -16,7 +17,6 @@ from analytics.staffing.text import (
     agents,
     decimal,
     duration,
-    percent,
     slot_label,
 )
 from reports.tables import Column, DataTable
@@ -81,13 +81,18 @@ def _cell(slot: SlotStaffing) -> Cell:
     present = "—" if seen is None else agents(round(seen, 1))
     missing = agents(round(slot.short_by, 1)) if slot.short_by > 0 else None
     words = (
-        f"{slot.agents_needed} agent{'s' if slot.agents_needed > 1 else ''} "
-        f"nécessaire{'s' if slot.agents_needed > 1 else ''}, "
-        + ("présence non mesurée" if seen is None else f"{present} présent(s) en moyenne")
-        + f", {decimal(slot.traffic.calls_per_hour)} appels par heure"
+        f"{glossary.count('staffing.agents_needed', slot.agents_needed)}, "
+        + (
+            "présence non mesurée"
+            if seen is None
+            else f"{present} {'présents' if round(seen, 1) >= 2 else 'présent'} en moyenne"
+        )
+        + f", {decimal(slot.traffic.calls_per_hour)} "
+        + glossary.label("staffing.calls_per_hour").lower()
     )
     if missing is not None:
-        words += f" ; sous-effectif : il manque {missing} agent(s)"
+        word = "agents" if slot.short_by >= 2 else "agent"
+        words += f" ; sous-effectif : il manque {missing} {word}"
     if not slot.reachable:
         words += " ; objectifs hors d'atteinte par l'effectif seul (décroché trop lent)"
     return Cell(slot.agents_needed, present, missing, not slot.reachable, words)
@@ -114,10 +119,7 @@ def _grid(service: ServiceStaffing, slot_minutes: int) -> Grid:
         name=service.name,
         model=MODEL_FR[service.model],
         why=service.why,
-        objectives=(
-            f"{percent(t.service_level)} des appels décrochés en {t.wait_s:g} s au plus, "
-            f"taux de décroché {percent(t.answer_rate)}"
-        ),
+        objectives=t.words(),
         patience="aucun abandon sur la période"
         if patience is None
         else f"{duration(patience)} ({service.traffic.abandons} abandons)",
@@ -187,10 +189,13 @@ def review_section(plan: StaffingPlan) -> ReviewSection:
     missing = sum(slot.short_by * hours for _, slot in plan.short_slots())
     if short:
         services = len({s.service for s in short})
+        counted = glossary.plural(len(short), "créneau", "créneaux")
+        verb = "comptait" if len(short) < 2 else "comptaient"
+        hours_missing = "heures-agent" if missing >= 2 else "heure-agent"
         summary = (
-            f"{len(short)} créneau(x) de la semaine sur {slots} comptaient moins d'agents "
-            f"présents que nécessaires pour tenir les objectifs, dans {services} service(s) ; "
-            f"il manquait en tout {decimal(missing)} heure(s)-agent par semaine."
+            f"{counted} de la semaine sur {slots} {verb} moins d'agents présents que nécessaires "
+            f"pour tenir les objectifs, dans {glossary.plural(services, 'service', 'services')} ;"
+            f" il manquait en tout {decimal(missing)} {hours_missing} par semaine."
         )
     else:
         summary = (

@@ -13,6 +13,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from analytics import glossary
+
 # Okabe-Ito, darkened where needed for 3:1 contrast on white.
 PALETTE = ("#0b5cad", "#b35900", "#007a5a", "#a3286b", "#5b5b5b", "#8a6d00")
 TEXT = "#1a1a1a"
@@ -35,7 +37,7 @@ def _fmt(value: float) -> str:
 
 
 def _percent(value: float, digits: int = 1) -> str:
-    return f"{value * 100:.{digits}f} %".replace(".", ",")
+    return glossary.percent(value, digits)
 
 
 def axis_levels(peak: float, *, percent: bool = False, most: int = 5) -> list[float]:

@@ -12,31 +12,42 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
+from analytics import glossary
 from analytics.api import Dashboard, Indicators, ServiceAssessment
-from analytics.definitions import COUNT_NAMES, LABELS_FR, TABLE_NAMES, Counts
-from analytics.objectives import TREND_FR, Assessment, Trend
+from analytics.definitions import TABLE_COUNT_NAMES, TABLE_NAMES, Counts, Parameters
+from analytics.objectives import Assessment, Trend
 from analytics.satisfaction import SatisfactionReport
 from reports import format as fmt
+from reports import words
 from reports.periods import Period
 from reports.tables import Column, DataTable
 
 TOTAL = "total"
-COUNT_COLUMNS = COUNT_NAMES
-RATE_COLUMNS = TABLE_NAMES[len(COUNT_NAMES) :]
-TREND_ARROW = {Trend.BETTER: "↗", Trend.WORSE: "↘", Trend.STABLE: "→", Trend.UNKNOWN: "·"}
+COUNT_COLUMNS = TABLE_COUNT_NAMES
+RATE_COLUMNS = TABLE_NAMES[len(TABLE_COUNT_NAMES) :]
 
 
 def _kind(name: str) -> str:
-    if name.endswith("_s"):
-        return "seconds"
-    if name in fmt.RATES:
-        return "rate"
-    return "count"
+    unit = glossary.unit_of(name)
+    return unit if unit in ("rate", "seconds") else "count"
 
 
-def counts_columns() -> list[Column]:
-    return [Column(name, LABELS_FR[name], _kind(name)) for name in (*COUNT_COLUMNS, *RATE_COLUMNS)]
+def engagement_of(parameters: Parameters) -> str | None:
+    """The ring commitment every service shares, in words (None: services word their own)."""
+    if any(parameters.commitment_for(s) != parameters.commitment for s in parameters.commitments):
+        return None
+    return parameters.commitment.words
+
+
+def counts_columns(engagement: str | None = "en 5 sonneries") -> list[Column]:
+    """The columns of the counts and rates, in the glossary's words (``engagement``: the ring
+    commitment that names "Décrochés en 5 sonneries"; None: each service's own)."""
+    return [
+        Column(name, glossary.label(name, engagement), _kind(name))
+        for name in (*COUNT_COLUMNS, *RATE_COLUMNS)
+    ]
 
 
 def counts_cells(counts: Counts) -> list[float | int | None]:
@@ -46,6 +57,7 @@ def counts_cells(counts: Counts) -> list[float | int | None]:
 @dataclass(frozen=True, slots=True)
 class AssessmentView:
     indicator: str
+    key: str  # the glossary's
     label: str
     value: float | None
     value_text: str
@@ -54,7 +66,7 @@ class AssessmentView:
     status_text: str
     status_short: str  # in a cell headed by the indicator: "atteint", "non atteint"…
     trend: Trend
-    trend_text: str
+    trend_text: str  # the quality's direction and the previous value, in words
     previous_text: str
 
     @staticmethod
@@ -62,20 +74,21 @@ class AssessmentView:
         status = "none" if a.met is None else ("met" if a.met else "missed")
         return AssessmentView(
             indicator=a.indicator,
+            key=a.key,
             label=a.label,
             value=a.value,
-            value_text=fmt.indicator(a.indicator, a.value),
+            value_text=glossary.value(a.key, a.value),
             objective_text=(
                 "—"
                 if a.objective is None
-                else fmt.objective(a.indicator, a.objective.target, a.objective.kind)
+                else fmt.objective(a.key, a.objective.target, a.objective.kind)
             ),
             status=status,
             status_text=a.status_fr,
             status_short=a.status_fr.removeprefix("objectif ").removeprefix("sans objectif"),
             trend=a.trend,
-            trend_text=f"{TREND_ARROW[a.trend]} {TREND_FR[a.trend]}",
-            previous_text=fmt.indicator(a.indicator, a.previous),
+            trend_text=a.trend_sentence,
+            previous_text=glossary.value(a.key, a.previous),
         )
 
 
@@ -87,6 +100,9 @@ class ServiceCard:
     label: str
     counts: Counts
     assessments: list[AssessmentView]
+    volume: str = ""  # « 534 appels présentés, 515 appels décrochés, 66 appels reçus hors … »
+    notes: list[str] = dataclasses.field(default_factory=list)  # ring limit, unanswered calls
+    fate: str | None = None  # where the calls it did not answer went (the dashboard's line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,7 @@ class OverviewRow:
     offered: int
     answered: int
     cells: list[AssessmentView | None]
+    closed: int = 0  # received while closed: in no rate, shown beside the volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +141,7 @@ def overview(cards: list[ServiceCard]) -> Overview:
                 label=card.label,
                 offered=card.counts.offered,
                 answered=card.counts.answered,
+                closed=card.counts.closed,
                 cells=[by_indicator.get(indicator) for indicator in columns],
             )
         )
@@ -140,6 +158,10 @@ class DashboardView:
     overview: Overview
     table: DataTable
     objectives: DataTable
+    summary: list[str] = dataclasses.field(default_factory=list)  # calls received, shortfalls
+    definitions: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    running: str = ""  # the period is not over: what the trend compares
+    ring_limits: str | None = None  # the services that ring only their commitment
 
 
 def service_label(service: str, names: Mapping[str, str]) -> str:
@@ -149,12 +171,16 @@ def service_label(service: str, names: Mapping[str, str]) -> str:
 
 
 def _daily_table(
-    name: str, label: str, service: str, days: dict[str, dict[str, Counts]]
+    name: str,
+    label: str,
+    service: str,
+    days: dict[str, dict[str, Counts]],
+    engagement: str | None,
 ) -> DataTable:
     table = DataTable(
         name=name,
         caption=f"{label} — par jour",
-        columns=[Column("day", "Jour", "day"), *counts_columns()],
+        columns=[Column("day", "Jour", "day"), *counts_columns(engagement)],
     )
     for day, per_service in days.items():
         counts = per_service.get(service)
@@ -163,12 +189,25 @@ def _daily_table(
     return table
 
 
-def _card(assessed: ServiceAssessment, names: Mapping[str, str]) -> ServiceCard:
+def volume(counts: Counts) -> str:
+    """« 534 appels présentés, 515 appels décrochés, 66 appels reçus hors horaires »."""
+    parts = [glossary.count("offered", counts.offered), glossary.count("answered", counts.answered)]
+    if counts.closed:
+        parts.append(glossary.count("closed", counts.closed))
+    return ", ".join(parts)
+
+
+def _card(
+    assessed: ServiceAssessment, names: Mapping[str, str], parameters: Parameters
+) -> ServiceCard:
     return ServiceCard(
         service=assessed.service,
         label=service_label(assessed.service, names),
         counts=assessed.counts,
         assessments=[AssessmentView.of(a) for a in assessed.assessments],
+        volume=volume(assessed.counts),
+        notes=words.service_notes(assessed, parameters, names),
+        fate=words.unanswered(assessed.unanswered, names),
     )
 
 
@@ -189,16 +228,16 @@ def _satisfaction(card: ServiceCard, report: SatisfactionReport | None) -> list[
     group = report.total if card.service == TOTAL else report.services.get(card.service)
     if group is None or group.figures.offered == 0:
         return []
+    return [a for a in group.assessments if a.indicator == SATISFACTION_ON_CARDS]
+
+
+def summary(board: Dashboard, names: Mapping[str, str]) -> list[str]:
+    """What the total says first: the calls received, then each objective the total meets that
+    some services miss, by name."""
     return [
-        dataclasses.replace(a, label="Satisfaction (part de satisfaits)")
-        for a in group.assessments
-        if a.indicator == SATISFACTION_ON_CARDS
+        words.received(board.received, board.total.counts),
+        *(words.shortfall(found, names) for found in board.shortfalls()),
     ]
-
-
-def sentence(text: str) -> str:
-    """``text`` starting with a capital, as a sentence does."""
-    return text[:1].upper() + text[1:]
 
 
 def dashboard_view(
@@ -206,13 +245,16 @@ def dashboard_view(
     period: Period,
     names: Mapping[str, str] | None = None,
     satisfaction: SatisfactionReport | None = None,
+    today: date | None = None,
 ) -> DashboardView:
     """The dashboard; ``satisfaction`` (the survey's report of the same period) adds the share
-    of satisfied callers to each card that had callers surveyed, beside its objective."""
+    of satisfied callers to each card that had callers surveyed, beside its objective;
+    ``today``: a period not over is compared with the same days of the previous one."""
     names = names or {}
-    board: Dashboard = indicators.dashboard(period.start, period.end)
-    cards = [_card(s, names) for s in board.services]
-    total = _card(board.total, names)
+    board: Dashboard = indicators.dashboard(period.start, period.end, today)
+    parameters = board.report.parameters
+    cards = [_card(s, names, parameters) for s in board.services]
+    total = _card(board.total, names, parameters)
     surveyed: dict[str, list[Assessment]] = {}
     for card in [*cards, total]:
         surveyed[card.service] = _satisfaction(card, satisfaction)
@@ -220,19 +262,24 @@ def dashboard_view(
     table = DataTable(
         name="tableau-de-bord",
         caption=f"Indicateurs par service — {period.label_fr}",
-        columns=[Column("service", "Service"), *counts_columns()],
+        columns=[Column("service", "Service"), *counts_columns(engagement_of(parameters))],
     )
     for card in [total, *cards]:
         table.rows.append([card.label, *counts_cells(card.counts)])
+    comparison = board.comparison
     return DashboardView(
         period=period,
         previous=Period(board.previous.start, board.previous.end),
-        convention=sentence(board.report.parameters.convention()),
+        convention=words.engagements(parameters, names),
         cards=cards,
         total=total,
         overview=overview([total, *cards]),
         table=table,
         objectives=objectives_table(board, names, period, surveyed),
+        summary=summary(board, names),
+        definitions=words.received_definitions(),
+        running=comparison.words() if comparison is not None else "",
+        ring_limits=words.ring_limits(board.services, names),
     )
 
 
@@ -269,7 +316,7 @@ def objectives_table(
                     view.objective_text,
                     view.status_text,
                     view.previous_text,
-                    TREND_FR[a.trend],
+                    a.trend_fr,
                 ]
             )
     return table

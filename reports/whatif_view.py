@@ -11,20 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from analytics.definitions import Parameters
-from reports import format as fmt
+from analytics import glossary
+from analytics.definitions import Commitment, Parameters
+from whatif.compare import COMPARED
 
-# (key in the indicators' JSON, French label, which way is better: +1 higher, -1 lower, 0 neither)
-FIGURES: tuple[tuple[str, str, int], ...] = (
-    ("offered", "Appels présentés", 0),
-    ("answered", "Répondus", +1),
-    ("abandoned", "Abandons", -1),
-    ("overflowed", "Débordés", -1),
-    ("answer_rate", "Taux de réponse", +1),
-    ("service_level", "Décrochés à temps", +1),
-    ("abandonment_rate", "Taux d'abandon", -1),
-    ("mean_wait_answered_s", "Attente moyenne (répondus)", -1),
-)
+# The figures compared (whatif.compare's), by their key in the indicators' JSON; their words
+# and which way is better are the glossary's.
+FIGURES: tuple[str, ...] = COMPARED
 TOTAL_KEY = "total"
 
 
@@ -55,7 +48,7 @@ class ComparisonView:
     convention: str
 
 
-COUNTS = frozenset({"offered", "answered", "abandoned", "overflowed"})
+COUNTS = frozenset({"closed", "offered", "answered", "abandoned", "overflowed"})
 
 
 def _value(report: Mapping[str, Any], service: str, key: str) -> Any:
@@ -69,12 +62,14 @@ def _value(report: Mapping[str, Any], service: str, key: str) -> Any:
     return side.get(key)
 
 
-def _difference(key: str, value: float | None) -> str:
+def difference(key: str, value: float | None) -> str:
+    """A difference of a figure, signed, with its unit: « +1,5 pt », « -3 », « +2,1 s »."""
     if value is None:
         return "—"
-    if key in fmt.RATES:
-        return f"{value * 100:+.1f} pt".replace(".", ",")
-    if key.endswith("_s"):
+    unit = glossary.unit_of(key)
+    if unit == "rate":
+        return glossary.points(value)
+    if unit == "seconds":
         return f"{value:+.1f} s".replace(".", ",")
     return f"{value:+g}".replace(".", ",")
 
@@ -94,7 +89,8 @@ def _delta(a: Any, b: Any) -> float | None:
 def _comparison(result: Mapping[str, Any], service: str, name: str) -> ServiceComparison:
     rows = []
     changed = False
-    for key, label, direction in FIGURES:
+    for key in FIGURES:
+        label, direction = glossary.label(key), glossary.GLOSSARY[key].better
         recorded = _value(result.get("recorded", {}), service, key)
         current = _value(result.get("current", {}), service, key)
         new = _value(result.get("new", {}), service, key)
@@ -103,10 +99,10 @@ def _comparison(result: Mapping[str, Any], service: str, name: str) -> ServiceCo
         rows.append(
             FigureRow(
                 label,
-                fmt.indicator(key, recorded),
-                fmt.indicator(key, current),
-                fmt.indicator(key, new),
-                _difference(key, delta),
+                glossary.value(key, recorded),
+                glossary.value(key, current),
+                glossary.value(key, new),
+                difference(key, delta),
                 _effect(direction, delta),
             )
         )
@@ -122,23 +118,24 @@ def comparison_view(result: Mapping[str, Any], names: Mapping[str, str]) -> Comp
         (_comparison(result, s, names.get(s, s)) for s in ids), key=lambda c: c.name.lower()
     )
     fidelity = []
-    for key, label, _ in FIGURES:
+    for key in FIGURES:
+        label = glossary.label(key)
         recorded = _value(result.get("recorded", {}), TOTAL_KEY, key)
         current = _value(result.get("current", {}), TOTAL_KEY, key)
         fidelity.append(
             FigureRow(
                 label,
-                fmt.indicator(key, recorded),
-                fmt.indicator(key, current),
+                glossary.value(key, recorded),
+                glossary.value(key, current),
                 "",
-                _difference(key, _delta(recorded, current)),
+                difference(key, _delta(recorded, current)),
                 "",
             )
         )
     return ComparisonView(
         int(result.get("calls", 0)),
         tuple(services),
-        _comparison(result, TOTAL_KEY, "Total (chaque appel une fois)"),
+        _comparison(result, TOTAL_KEY, "Tous services (chaque appel une fois)"),
         tuple(fidelity),
         _convention(result.get("recorded", {}).get("parameters", {})),
     )
@@ -146,8 +143,15 @@ def comparison_view(result: Mapping[str, Any], names: Mapping[str, str]) -> Comp
 
 def _convention(parameters: Mapping[str, Any]) -> str:
     try:
+        commitment = parameters.get("commitment") or {}
         return Parameters(
-            rings=int(parameters["rings"]), ring_seconds=float(parameters["ring_seconds"])
+            rings=int(parameters["rings"]),
+            ring_seconds=float(parameters["ring_seconds"]),
+            before_ring=bool(commitment.get("before", False)),
+            commitments={
+                service: Commitment(int(c["rings"]), bool(c["before"]))
+                for service, c in (parameters.get("service_commitments") or {}).items()
+            },
         ).convention()
     except (KeyError, TypeError, ValueError):
         return ""

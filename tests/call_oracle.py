@@ -726,7 +726,7 @@ class _Walk:
             target = service.target("closed")
             entries.append(
                 ServiceEntry(service.id, moment, moment, EntryOutcome.OVERFLOW_CLOSED,
-                             overflow_to=target.described)
+                             overflow_to=target.described, closed=True)
             )  # fmt: skip
             if service.closed_prompt and asked:
                 moment = self.caller.heard_whole(service.closed_prompt, moment)

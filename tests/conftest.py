@@ -123,3 +123,22 @@ def pytest_asyncio_loop_factories(config, item):
     if item.get_closest_marker("virtual_time") is not None:
         return {"virtual_time": VirtualTimeLoop}
     return {"asyncio": asyncio.new_event_loop}
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short run of ``decroche demo`` (3 days, 60 calls a weekday): its data directory, whose
+    ``decroche.db`` holds the records of real flows on the simulated PBX (menus, closed
+    services, overflows, callbacks, surveys). Shared by the tests that read the demo."""
+    from click.testing import CliRunner
+
+    from decroche.cli import main
+
+    data = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--days", "3", "--calls-per-day", "60", "--exit", "--data-dir", str(data)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    return data

@@ -48,7 +48,8 @@ def stationary_queue_log(
         start = max(at, free_at)
         if start - at <= patience:
             heapq.heapreplace(free, (start + talk_s, agent))
-            hold = round(start - at)
+            # Asterisk's holdtime is its clock's whole seconds, as the lines' epochs are.
+            hold = round(start) - round(at)
             lines.append(f"{start:.0f}|{call_id}|{queue}|{agent}|CONNECT|{hold}|{call_id}b|0")
             lines.append(
                 f"{start + talk_s:.0f}|{call_id}|{queue}|{agent}|COMPLETECALLER|{hold}|"
@@ -56,7 +57,8 @@ def stationary_queue_log(
             )
         else:
             lines.append(
-                f"{at + patience:.0f}|{call_id}|{queue}|NONE|ABANDON|1|1|{round(patience)}"
+                f"{at + patience:.0f}|{call_id}|{queue}|NONE|ABANDON|1|1|"
+                f"{round(at + patience) - round(at)}"
             )
     lines.sort(key=lambda line: int(line.split("|", 1)[0]))
     return "\n".join(lines) + "\n"

@@ -25,6 +25,8 @@ from tests.test_analytics_sources import generated_records
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_purge_keeps_the_indicators_of_each_day(backend: str, tmp_path: Path) -> None:
     records = generated_records(300, seed=3)
+    for record in records[::10]:  # some calls reached a closed service first
+        record.entries[0].closed = True
     first, last = date(2026, 10, 24), date(2026, 10, 27)
     with temporary_database(backend, tmp_path, pg_url()) as database:
         RecordStore(database, Pseudonymiser(b"a" * 32)).import_records(records)
@@ -50,6 +52,7 @@ def test_the_purge_keeps_the_indicators_of_each_day(backend: str, tmp_path: Path
             assert row["wait_answered_sum_s"] == pytest.approx(counts.wait_answered_sum_s, abs=1e-3)
             compared += 1
     assert compared > 10
+    assert sum(row["closed"] for row in kept.values()) == len(records[::10])
     assert compared == sum(1 for (day, _) in kept if first <= day <= last)
 
 
@@ -60,4 +63,5 @@ COUNTED = (
     "abandoned",
     "short_abandoned",
     "overflowed",
+    "closed",
 )

@@ -94,9 +94,12 @@ def test_table_is_french_and_names_the_convention(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0
     assert "Taux de décroché" in result.output
-    assert "décroché en 5 sonneries = attente ≤ 25 s" in result.output
-    assert "50,0 %" in result.output
-    assert "2 ligne(s) du queue_log ignorée(s)" in result.output
+    assert "décroché en 5 sonneries = attente ≤\u00a025\u00a0s" in result.output
+    assert "50,0\u00a0%" in result.output
+    assert "2 lignes du queue_log ignorées car mal formées." in result.output
+    # A queue_log has no menu and no closed service: the calls received say so, no false 0.
+    assert "4 appels présentés (queue_log : ni le menu vocal ni les" in result.output
+    assert "raccroché dans le menu vocal" not in result.output
 
 
 def test_bad_dates_are_named() -> None:
@@ -105,3 +108,42 @@ def test_bad_dates_are_named() -> None:
     )
     assert result.exit_code == 2
     assert "--from" in result.output and "2026-13-01" in result.output
+
+
+def test_the_commitment_the_configuration_words_is_computed_and_stated(tmp_path: Path) -> None:
+    path = tmp_path / "queue_log"
+    path.write_text(QUEUE_LOG, encoding="utf-8")
+    config = tmp_path / "decroche.yaml"
+    config.write_text(
+        "objectives:\n"
+        "  default:\n"
+        '    service_level: {target: 0.80, kind: min, commitment: "avant la 5e sonnerie"}\n',
+        encoding="utf-8",
+    )
+    period = ["--from", "2026-10-14", "--to", "2026-10-14"]
+    doc = run("--config", str(config), "--queue-log", str(path), *period)
+    # c1 waited 25 s: within "en 5 sonneries", not "avant la 5e sonnerie" (< 20 s).
+    assert doc["services"]["ccas"]["answered_within_target"] == 0
+    assert doc["parameters"]["commitment"]["words"] == "décroché avant la 5e sonnerie"
+    assert doc["parameters"]["commitment"]["limit_s"] == 20.0
+    assert doc["services"]["ccas"]["unanswered"] == {
+        "abandoned": 1,
+        "overflowed": 1,
+        "destinations": {"accueil": 1},
+        "answered_later": 1,
+    }
+    text = CliRunner().invoke(
+        main, ["indicators", "--config", str(config), "--queue-log", str(path), *period]
+    )
+    assert text.exit_code == 0, text.output
+    assert "Décrochés avant la 5e sonnerie" in text.output
+    assert "décroché avant la 5e sonnerie = attente <\u00a020\u00a0s" in text.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "objectives:\n  default:\n    service_level: {target: 0.8, kind: min, commitment: vite}\n",
+        encoding="utf-8",
+    )
+    refused = CliRunner().invoke(main, ["indicators", "--config", str(bad), "--queue-log",
+                                        str(path), *period])  # fmt: skip
+    assert refused.exit_code != 0
+    assert "avant la Ne sonnerie" in refused.output

@@ -39,9 +39,15 @@ def _whole(record: CallRecord) -> CallRecord:
     return replace(record, entries=entries)
 
 
+def _direct(record: CallRecord) -> CallRecord:
+    """The call without its voice menu: a queue_log knows nothing before the first queue, so
+    its calls arrive there (their short abandons count from it)."""
+    return replace(record, started_at=record.entries[0].entered_at)
+
+
 @pytest.mark.parametrize("whole_seconds", [True, False])
 def test_same_figures(whole_seconds: bool) -> None:
-    records = generated_records(500, seed=11)
+    records = [_direct(r) for r in generated_records(500, seed=11)]
     if whole_seconds:
         records = [_whole(r) for r in records]
     parsed, report = parse_queue_log(queue_log_lines(records, whole_seconds=whole_seconds))

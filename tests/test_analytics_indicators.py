@@ -82,11 +82,13 @@ def test_rings_and_cycle_set_the_target() -> None:
 
 
 def test_short_abandon_threshold_is_strict() -> None:
+    # Direct calls (no menu): the caller arrives as the call enters the service.
     result = report(
-        call(entry("etat_civil", 0, EntryOutcome.ABANDONED, end=4.999)),
-        call(entry("etat_civil", 10, EntryOutcome.ABANDONED, end=15.0)),  # exactly 5 s: not short
-        call(entry("etat_civil", 20, EntryOutcome.ABANDONED, end=200.0)),
-        call(entry("etat_civil", 300, EntryOutcome.ANSWERED, answer=310.0)),
+        call(entry("etat_civil", 0, EntryOutcome.ABANDONED, end=4.999), ivr_start=0),
+        # exactly 5 s: not short
+        call(entry("etat_civil", 10, EntryOutcome.ABANDONED, end=15.0), ivr_start=0),
+        call(entry("etat_civil", 20, EntryOutcome.ABANDONED, end=200.0), ivr_start=0),
+        call(entry("etat_civil", 300, EntryOutcome.ANSWERED, answer=310.0), ivr_start=0),
     )
     counts = result.services["etat_civil"]
     assert counts.abandoned == 3
@@ -97,7 +99,8 @@ def test_short_abandon_threshold_is_strict() -> None:
 
 
 def test_rates_are_null_when_base_is_zero() -> None:
-    counts = report(call(entry("police", 0, EntryOutcome.ABANDONED, end=1.0))).services["police"]
+    abandoned = call(entry("police", 0, EntryOutcome.ABANDONED, end=1.0), ivr_start=0)
+    counts = report(abandoned).services["police"]
     assert counts.base == 0
     assert counts.as_dict()["answer_rate"] is None
     assert counts.as_dict()["service_level"] is None
@@ -162,15 +165,114 @@ def test_total_wait_spans_the_chain_against_the_target() -> None:
     assert result.total.answered_within_target == 0  # 30 s for the caller
 
 
-def test_total_short_abandon_uses_the_call_wait() -> None:
+def test_short_abandons_count_from_the_call_s_arrival() -> None:
+    # A direct call: the caller hangs up 3 s after entering the second service, 6 s after
+    # arriving: no misdial, for the service nor for the total.
     record = call(
         entry("ccas", 0, EntryOutcome.OVERFLOW_NOBODY, end=3.0, overflow_to="accueil"),
         entry("accueil", 3.0, EntryOutcome.ABANDONED, end=6.0),
+        ivr_start=0,
     )
     result = report(record)
-    assert result.services["accueil"].short_abandoned == 1  # 3 s in accueil
+    assert result.services["accueil"].abandoned == 1
+    assert result.services["accueil"].short_abandoned == 0  # 6 s after arriving
     assert result.total.abandoned == 1
-    assert result.total.short_abandoned == 0  # 6 s for the caller
+    assert result.total.short_abandoned == 0
+    # Hung up 2 s after arriving: a misdial, excluded from the base of the service and the total.
+    misdial = call(entry("police", 0, EntryOutcome.ABANDONED, end=2.0), ivr_start=0)
+    result = report(misdial)
+    assert result.services["police"].short_abandoned == 1
+    assert result.total.short_abandoned == 1
+
+
+def test_a_caller_who_went_through_a_menu_did_not_misdial() -> None:
+    # 12 s in the menu, then 2 s in the service: an abandon like any other.
+    record = call(entry("ccas", 0, EntryOutcome.ABANDONED, end=2.0), ivr_start=-12)
+    result = report(record)
+    assert result.services["ccas"].abandoned == 1
+    assert result.services["ccas"].short_abandoned == 0
+    assert result.services["ccas"].base == 1
+    assert result.services["ccas"].abandonment_rate == 1.0
+    assert result.total.short_abandoned == 0
+
+
+def closed_entry(service: str, start: float, overflow_to: str | None = None) -> ServiceEntry:
+    """An entry into a service the rules said was closed: the flow sends the call on at once."""
+    found = entry(service, start, EntryOutcome.OVERFLOW_CLOSED, end=start, overflow_to=overflow_to)
+    found.closed = True
+    return found
+
+
+def test_entries_while_closed_are_counted_apart_from_every_rate() -> None:
+    result = report(
+        call(closed_entry("pole_ados", 0, "message:horaires"), caller="a"),
+        call(closed_entry("pole_ados", 100, "message:horaires"), caller="b"),
+        call(entry("pole_ados", 200, EntryOutcome.ANSWERED, answer=210.0), caller="c"),
+    )
+    ados = result.services["pole_ados"]
+    assert (ados.closed, ados.offered, ados.answered, ados.overflowed) == (2, 1, 1, 0)
+    assert ados.answer_rate == 1.0
+    assert ados.as_dict()["closed"] == 2
+    assert (result.total.closed, result.total.offered) == (2, 1)
+    assert result.received.as_dict() == {
+        "received": 3,
+        "left_in_menu": 0,
+        "closed": 2,
+        "offered": 1,
+        "other": 0,
+    }
+    # Where a closed service sent its callers is no overflow.
+    frame = frame_from_records([call(closed_entry("pole_ados", 0, "accueil"))])
+    assert overflow_flows(frame, DAY, DAY) == {}
+
+
+def test_a_service_only_ever_closed_shows_its_closed_calls_and_no_rate() -> None:
+    result = report(call(closed_entry("pole_ados", 0, "message:horaires")))
+    ados = result.services["pole_ados"]
+    assert (ados.closed, ados.offered, ados.base) == (1, 0, 0)
+    assert ados.answer_rate is None  # "non mesurable", never 0 %
+
+
+def test_a_call_counts_once_offered_if_one_entry_was_in_opening_hours() -> None:
+    # Closed youth centre, then the open general desk that answers 18 s later.
+    record = call(
+        closed_entry("pole_ados", 0, "accueil"),
+        entry("accueil", 4.0, EntryOutcome.ANSWERED, answer=22.0),
+    )
+    result = report(record)
+    assert result.services["pole_ados"].closed == 1
+    assert result.services["pole_ados"].offered == 0
+    assert result.services["accueil"].offered == 1
+    total = result.total
+    assert (total.offered, total.closed, total.answered) == (1, 0, 1)
+    # The wait runs from the first entry in opening hours (the closed message is no wait).
+    assert total.wait_answered_sum_s == pytest.approx(18.0)
+    # Every entry closed: the call counts in the total's closed, never in its offered.
+    only_closed = call(closed_entry("mediatheque", 0, "message:au_revoir"), caller="z")
+    assert (report(only_closed).total.closed, report(only_closed).total.offered) == (1, 0)
+
+
+def test_calls_received_include_the_menu_and_the_closed_line() -> None:
+    lost = call(ivr_start=0)
+    lost.outcome = CallOutcome.IVR_HANGUP
+    closed_line = call(caller="n")
+    closed_line.outcome = CallOutcome.CLOSED
+    menu_message = call(caller="m")
+    menu_message.outcome = CallOutcome.MESSAGE
+    answered = call(entry("ccas", 0, EntryOutcome.ANSWERED, answer=8.0), caller="x")
+    result = report(lost, closed_line, menu_message, answered)
+    assert result.received.as_dict() == {
+        "received": 4,
+        "left_in_menu": 1,
+        "closed": 1,
+        "offered": 1,
+        "other": 1,
+    }
+    assert result.total.closed == 1
+    document = result.to_json()["total"]
+    assert (document["received"], document["left_in_menu"], document["closed"]) == (4, 1, 1)
+    by_hour = breakdown(frame_from_records([lost, closed_line, answered]), DAY, DAY, "hour")
+    assert sum(counts["total"].closed for counts in by_hour.values()) == 1
 
 
 def test_local_midnight_decides_the_day() -> None:
@@ -178,8 +280,12 @@ def test_local_midnight_decides_the_day() -> None:
     late = datetime(2026, 10, 14, 21, 59, 59, 900000, tzinfo=UTC)
     midnight = datetime(2026, 10, 14, 22, 0, 0, tzinfo=UTC)
     records = [
-        call(entry("accueil", 0, EntryOutcome.ANSWERED, answer=5, at=late)),
-        call(entry("accueil", 0, EntryOutcome.ANSWERED, answer=5, at=midnight), caller="c2"),
+        call(entry("accueil", 0, EntryOutcome.ANSWERED, answer=5, at=late), ivr_start=0),
+        call(
+            entry("accueil", 0, EntryOutcome.ANSWERED, answer=5, at=midnight),
+            caller="c2",
+            ivr_start=0,
+        ),
     ]
     frame = frame_from_records(records)
     assert compute_indicators(frame, DAY, DAY).total.offered == 1
@@ -260,8 +366,17 @@ def test_percentiles_and_repeat_callers() -> None:
 def test_json_shape() -> None:
     result = report(call(entry("ccas", 0, EntryOutcome.ANSWERED, answer=5)))
     document = result.to_json()
-    assert set(document) == {"from", "to", "parameters", "services", "total", "skipped_lines"}
+    assert set(document) == {
+        "from",
+        "to",
+        "parameters",
+        "services",
+        "total",
+        "skipped_lines",
+        "waits_from_timestamps",
+    }
     assert set(document["services"]["ccas"]) == {
+        "closed",
         "offered",
         "answered",
         "answered_within_target",

@@ -274,7 +274,7 @@ def test_each_commitment_against_objective_previous_year_and_decision(review) ->
     assert "tous les services sauf CCAS" in text
     assert "Résultats 2026 au regard des objectifs et de 2025" in text
     results = html.split('data-table="resultats"')[1].split("</table>")[0]
-    assert "≥ 90,0 %" in results  # the CCAS's own objective
+    assert "≥\u00a090,0\u00a0%" in results  # the CCAS's own objective
     assert results.count("✓ atteint") + results.count("✗ non atteint") >= 12
     assert "2025" in results and "—" not in results.split("Tous services")[1].split("</tr>")[0]
 
@@ -284,7 +284,7 @@ def test_twelve_months_per_service_each_indicator_with_its_objective(review) -> 
     for name in ("Tous services", "CCAS", "État civil", "Urbanisme", "Accueil général"):
         assert 'data-table="mois-' in html and f"<h3>{name}</h3>" in html
     assert html.count("<svg") == 5 * 3  # three indicators with an objective, five groups
-    assert "ligne pointillée : objectif ≥ 90,0 %" in html  # the CCAS chart's own line
+    assert "ligne pointillée : objectif ≥\u00a090,0\u00a0%" in html  # the CCAS chart's own line
     months = html.split('data-table="mois-ccas"')[1].split("</table>")[0]
     for month in ("janv.", "févr.", "mars", "juil.", "août", "sept.", "déc."):
         assert f">{month}</th>" in months
@@ -426,8 +426,8 @@ def test_satisfaction_says_method_sample_and_results(tmp_path: Path) -> None:
     text = _text(document.html)
     assert "Méthode : enquête au clavier après l'appel, proposée à un appel sur 5" in text
     assert (
-        "Échantillon : 1 appelant sollicité, 1 décroché après la proposition, 1 a répondu "
-        "(taux de réponse 100,0 %)."
+        "Échantillon : 1 enquête proposée, 1 enquête proposée puis décrochée, 1 enquête répondue "
+        "(taux de réponse à l'enquête : 100,0 %)."
     ) in text
     table = _text(document.html.split('data-table="satisfaction"')[1].split("</table>")[0])
     assert "Satisfaction des appelants par service" in table

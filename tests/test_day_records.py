@@ -7,6 +7,7 @@ indicators from the database equal those from a queue_log of the same calls.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -98,5 +99,12 @@ async def test_a_day_of_calls_is_recorded_as_it_happened(backend: str, tmp_path:
     parsed, report = parse_queue_log(queue_log_lines(records, whole_seconds=False))
     assert report.malformed_count == 0
     from_log = compute_indicators(frame_from_records(parsed), DAY, DAY)
-    assert from_log.to_json() == from_db.to_json()
+    # A queue_log knows the queues only: no menu before them (its calls arrive at their first
+    # queue), no entry into a closed service. The same calls seen that way give its figures.
+    queued = [
+        replace(r, started_at=entries[0].entered_at, entries=entries)
+        for r in records
+        if (entries := [e for e in r.entries if not e.closed])
+    ]
+    assert from_log.to_json() == compute_indicators(frame_from_records(queued), DAY, DAY).to_json()
     assert from_db.total.offered == sum(1 for r in records if r.entries)

@@ -91,8 +91,12 @@ async def test_every_menu_choice_reaches_its_service() -> None:
         assert pressed == list(digits)
         if service == "pole_ados":  # opens on Wednesdays at 13:30 only
             assert record.entries[0].outcome is EntryOutcome.OVERFLOW_CLOSED
+            # The routing decision recorded with the entry: counted apart, never as offered.
+            assert record.entries[0].closed
+            assert not any(entry.closed for entry in record.entries[1:])
         else:
             assert record.outcome is CallOutcome.ANSWERED, service
+            assert not any(entry.closed for entry in record.entries), service
 
 
 async def test_invalid_key_then_success_and_no_key_at_all() -> None:
@@ -153,6 +157,7 @@ async def test_closed_hours_and_public_holiday() -> None:
         assert entry.service_id == "accueil_general"
         assert entry.outcome is EntryOutcome.OVERFLOW_CLOSED
         assert entry.overflow_to == "message:mairie_fermee"
+        assert entry.closed
         assert record.outcome is CallOutcome.MESSAGE
         heard = [item["media"] for item in handle.heard]
         # The service's opening hours, then the town hall's closed message.
@@ -333,3 +338,23 @@ async def test_agent_blind_transfer_keeps_the_caller_and_is_recorded() -> None:
     # ...linked to the caller's first call, so that the totals count the caller once.
     assert leg[0].transfer_of == original.call_id
     assert original.transfer_of is None
+
+
+async def test_a_line_closed_by_its_entry_route_is_recorded_as_closed(tmp_path) -> None:
+    # The town closes its whole line at night: the entry route plays the closed message and
+    # no service is entered. The record says so, for the calls received while closed.
+    rules = default_rules_path().read_text(encoding="utf-8")
+    rules = rules.replace(
+        "  - menu: principal\n",
+        "  - menu: principal\n    hours: mairie\n    closed_message: mairie_fermee\n",
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules, encoding="utf-8")
+    sunday = datetime(2026, 10, 18, 8, 0, tzinfo=UTC)
+    async with running_system(at=sunday, rules_path=path) as system:
+        handle = system.pbx.place_call(CallerScript(caller_number="0655555555", talk_time=5.0))
+        await system.settle(1)
+    record = system.records.by_caller("0655555555")
+    assert record.entries == []
+    assert record.outcome is CallOutcome.CLOSED
+    assert [item["media"] for item in handle.heard][-1] == "sound:decroche/mairie_fermee"

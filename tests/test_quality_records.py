@@ -169,14 +169,18 @@ def test_a_review_and_its_revised_objectives(engine) -> None:
     book.add_objective(2026, wait, by="qualite", now=NOW)
     stored = book.objectives(2026)
     assert [(o.service, o.objective_text) for o in stored] == [
-        (None, "≤ 8,0 %"),
-        ("urbanisme", "≥ 90,0 %"),
+        (None, "≤ 8,0\u00a0%"),
+        ("urbanisme", "≥ 90,0\u00a0%"),
     ]
     table = objectives_revised_table(
-        stored, NAMES, name="o", caption="c", current={("urbanisme", "answer_rate"): "≥ 90,0 %"}
+        stored,
+        NAMES,
+        name="o",
+        caption="c",
+        current={("urbanisme", "answer_rate"): "≥ 90,0\u00a0%"},
     )
     assert table.rows[1][0] == "Urbanisme"
-    assert table.rows[1][-1] == "≥ 90,0 % (appliqué)"
+    assert table.rows[1][-1] == "≥ 90,0\u00a0% (appliqué)"
     assert table.rows[0][-1] == "aucun (pas encore appliqué)"
     assert book.remove_objective(2026, stored[0].id)
     assert len(book.objectives(2026)) == 1

@@ -220,7 +220,7 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     assert "0 appel(s) importé(s), 6 déjà présent(s)" in second.output
 
     status = runner.invoke(main, ["db", "status", "--db", url])
-    assert "Révision 0005 ; 6 appel(s)" in status.output
+    assert "Révision 0006 ; 6 appel(s)" in status.output
     purged = runner.invoke(main, ["purge", "--before", "2024-01-01", "--db", url])
     assert purged.exit_code == 0, purged.output
     assert "6 appel(s) antérieur(s) au 2024-01-01 supprimé(s)" in purged.output
@@ -237,3 +237,62 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
         in third.output
     )
     assert "1 appel(s) importé(s)" in third.output
+
+
+# --- waits as Asterisk measured them ----------------------------------------------------------
+
+# A queue_log kept in a database: each line carries the time it was inserted, one second after
+# Asterisk measured. The CONNECT says holdtime 24 (within 25 s) but comes 25 s after ENTERQUEUE;
+# the ABANDON says waittime 4 (a short abandon) but comes 5 s after.
+LATE_LINES = """\
+1700000000|1700000000.1|accueil|NONE|ENTERQUEUE||0611111111|1
+1700000025|1700000000.1|accueil|PJSIP/1001|CONNECT|24|1700000000.9|3
+1700000090|1700000000.1|accueil|PJSIP/1001|COMPLETECALLER|24|65|1
+1700000100|1700000100.2|accueil|NONE|ENTERQUEUE||0622222222|1
+1700000105|1700000100.2|accueil|NONE|ABANDON|1|1|4
+1700000200|1700000200.3|accueil|NONE|ENTERQUEUE||0633333333|1
+1700000231|1700000200.3|accueil|NONE|EXITWITHTIMEOUT|1|1|30
+"""
+
+
+def test_connect_lines_later_than_their_holdtime_give_the_holdtime_s_figures():
+    from analytics.frame import frame_from_records
+    from analytics.indicators import compute_indicators
+
+    records, report = parse_queue_log(LATE_LINES.splitlines())
+    calls = by_id(records)
+    (answered,) = calls["1700000000.1"].entries
+    assert answered.wait_seconds == 24.0  # the holdtime, not 25 s of timestamps
+    assert answered.answered_at == datetime.fromtimestamp(1700000024, UTC)
+    (abandoned,) = calls["1700000100.2"].entries
+    assert abandoned.wait_seconds == 4.0
+    (overflowed,) = calls["1700000200.3"].entries
+    assert overflowed.wait_seconds == 30.0
+    assert report.waits_from_timestamps == 0
+    day = datetime.fromtimestamp(1700000000, UTC).date()
+    counts = compute_indicators(frame_from_records(records), day, day).services["accueil"]
+    assert (counts.answered, counts.answered_within_target) == (1, 1)
+    assert counts.wait_answered_sum_s == 24.0
+    assert (counts.abandoned, counts.short_abandoned) == (1, 1)
+
+
+def test_a_missing_holdtime_falls_back_on_the_timestamps_and_is_counted():
+    lines = [
+        "1700000000|1700000000.1|accueil|NONE|ENTERQUEUE||0611111111|1",
+        "1700000025|1700000000.1|accueil|PJSIP/1001|CONNECT||1700000000.9|3",
+        "1700000090|1700000000.1|accueil|PJSIP/1001|COMPLETECALLER||65|1",
+        "1700000100|1700000100.2|accueil|NONE|ENTERQUEUE||0622222222|1",
+        "1700000105|1700000100.2|accueil|NONE|ABANDON|1|1",
+    ]
+    records, report = parse_queue_log(lines)
+    calls = by_id(records)
+    assert calls["1700000000.1"].entries[0].wait_seconds == 25.0
+    assert calls["1700000100.2"].entries[0].wait_seconds == 5.0
+    assert report.waits_from_timestamps == 2
+    assert report.skipped == 0
+    # A holdtime that is no number is a malformed line, not a missing field.
+    _, bad = parse_queue_log(
+        [lines[0], "1700000025|1700000000.1|accueil|PJSIP/1001|CONNECT|vingt|x|3"]
+    )
+    assert bad.skipped == 1
+    assert bad.waits_from_timestamps == 0

@@ -61,7 +61,8 @@ def test_purge_writes_daily_aggregates_then_deletes_details(store):
     store.apply(
         [
             Finished(1, sample_record("a", start=day)),  # overflow, then answered after 8.5 s
-            Finished(2, abandoned("b", day, 3.0)),  # short abandon
+            # 3 s in the service, 35 s after arriving (menu, a first service): not a misdial
+            Finished(2, abandoned("b", day, 3.0)),
             Finished(3, abandoned("c", day, 40.0)),
             Finished(4, sample_record("keep", start=later)),
         ]
@@ -83,7 +84,7 @@ def test_purge_writes_daily_aggregates_then_deletes_details(store):
     assert general["answered"] == 1
     assert general["answered_within_target"] == 1
     assert general["abandoned"] == 2
-    assert general["short_abandoned"] == 1
+    assert general["short_abandoned"] == 0
     assert general["overflowed"] == 0
     assert general["wait_answered_sum_s"] == pytest.approx(8.5)
     assert general["wait_sum_s"] == pytest.approx(8.5 + 3.0 + 40.0)

@@ -9,7 +9,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import column as sa_column
+from sqlalchemy import func, insert, inspect, select, text
+from sqlalchemy import table as sa_table
 
 from telephony.records import schema as t
 from telephony.records.bounds import bounded_record, dialable
@@ -21,7 +23,7 @@ from telephony.records.engine import (
     upgrade_schema,
 )
 from telephony.records.errors import CallbackNotFound, PseudonymError, RecordInputError
-from telephony.records.model import CallOutcome, CallProgress, CallStart
+from telephony.records.model import CallOutcome, CallProgress, CallStart, EntryOutcome
 from telephony.records.pseudonym import Pseudonymiser, load_or_create_secret, normalise_number
 from telephony.records.store import RecordStore
 from telephony.records.testing import T0, sample_record, temporary_database
@@ -304,7 +306,7 @@ def test_schema_is_at_head_and_matches_the_models(store):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    assert current_revision(store.database.engine) == "0005"
+    assert current_revision(store.database.engine) == "0006"
     with store.database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert diff == []
@@ -386,18 +388,37 @@ def row_counts(database) -> dict[str, int]:
         }
 
 
-def write_as_at_0001(store, record, seq):
-    """Store a call with the columns revision 0001 has (the store now writes transfer_of and
-    the entries' queue times)."""
+# The columns each revision added, that the store writes now.
+ADDED_BY = {
+    "0002": {"calls": ("transfer_of",)},
+    "0005": {"service_entries": ("queue_started_at", "queue_ended_at")},
+    "0006": {"service_entries": ("closed",)},
+}
+
+
+def write_as_at(revision, store, record, seq):
+    """Store a call with the columns ``revision`` has (the store writes the newer ones)."""
     rows = {table.name: [] for table in t.CALL_TABLES}
     store._record_rows(record, seq, rows)
-    for row in rows["calls"]:
-        del row["transfer_of"]
-    for row in rows["service_entries"]:
-        del row["queue_started_at"], row["queue_ended_at"]
+    for added in (columns for rev, columns in ADDED_BY.items() if rev > revision):
+        for table, names in added.items():
+            for row in rows[table]:
+                for name in names:
+                    del row[name]
     with store.database.engine.begin() as conn:
         for table in t.CALL_TABLES:
-            conn.execute(table.insert(), rows[table.name])
+            if not rows[table.name]:
+                continue
+            # Only the columns the revision has (the models' defaults would add the others).
+            columns = [
+                sa_column(c.name, c.type) for c in table.columns if c.name in rows[table.name][0]
+            ]
+            old = sa_table(table.name, *columns, schema=table.schema)
+            conn.execute(insert(old), rows[table.name])
+
+
+def write_as_at_0001(store, record, seq):
+    write_as_at("0001", store, record, seq)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -406,13 +427,13 @@ def test_a_database_made_at_0001_upgrades_keeping_its_calls(backend, tmp_path):
         store = RecordStore(database, Pseudonymiser(SECRET))
         assert current_revision(database.engine) == "0001"
         assert "transfer_of" not in calls_columns(database)
-        write_as_at_0001(store, sample_record("old.1"), 7)
+        write_as_at("0001", store, sample_record("old.1"), 7)
         before = row_counts(database)
         assert before["calls"] == 1
         assert before["agent_legs"] == 4
 
         upgrade_schema(database.engine)
-        assert current_revision(database.engine) == "0005"
+        assert current_revision(database.engine) == "0006"
         assert "transfer_of" in calls_columns(database)
         # Every part of the old call is still there (a table copy on SQLite could cascade).
         assert row_counts(database) == before
@@ -446,6 +467,60 @@ def test_downgrading_to_0001_drops_transfer_of_and_keeps_every_row(backend, tmp_
         leg = store.load_call("leg.1")
         assert leg is not None
         assert len(leg.entries) == 2
+
+
+def closed_then_open_record(call_id: str = "closed.1"):
+    """The youth centre closed (the call sent on at once), then the general desk answers."""
+    record = sample_record(call_id)
+    first = record.entries[0]
+    first.outcome = EntryOutcome.OVERFLOW_CLOSED
+    first.ended_at = first.entered_at
+    first.legs = []
+    first.closed = True
+    return record
+
+
+def entries_closed(database) -> dict[tuple[str, int], bool]:
+    e = t.service_entries.c
+    with database.engine.connect() as conn:
+        rows = conn.execute(select(e.call_id, e.position, e.closed)).all()
+    return {(call_id, position): bool(closed) for call_id, position, closed in rows}
+
+
+def test_an_entry_while_closed_round_trips(store):
+    store.apply([Finished(1, closed_then_open_record())])
+    assert entries_closed(store.database) == {("closed.1", 0): True, ("closed.1", 1): False}
+    loaded = store.load_call("closed.1")
+    assert loaded is not None
+    assert [entry.closed for entry in loaded.entries] == [True, False]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrading_to_0006_marks_the_entries_routing_sent_on_as_closed(backend, tmp_path):
+    with temporary_database(backend, tmp_path, pg_url(), revision="0005") as database:
+        store = RecordStore(database, Pseudonymiser(SECRET))
+        write_as_at("0005", store, closed_then_open_record("old.1"), 7)
+        write_as_at("0005", store, sample_record("old.2"), 8)
+        before = row_counts(database)
+
+        upgrade_schema(database.engine)
+        assert current_revision(database.engine) == "0006"
+        assert row_counts(database) == before
+        # Before 0006 only the routing decision "closed" gave the outcome overflow_closed.
+        assert entries_closed(database) == {
+            ("old.1", 0): True,
+            ("old.1", 1): False,
+            ("old.2", 0): False,
+            ("old.2", 1): False,
+        }
+        stats = {c["name"] for c in inspect(database.engine).get_columns("daily_service_stats")}
+        assert "closed" in stats
+
+        downgrade_schema(database.engine, "0005")
+        assert "closed" not in {
+            c["name"] for c in inspect(database.engine).get_columns("service_entries")
+        }
+        assert row_counts(database) == before  # dropped in place, nothing cascaded
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):

@@ -112,4 +112,4 @@ def test_text_holds_the_town_and_names_in_french(pdf: Path) -> None:
     # Each key of the voice menu with what it does.
     assert f"touche 2 : {NAMES['ccas']}" in flat
     assert not re.search(r"touche \d(?! :)", flat)
-    assert "Décroché en 5 sonneries" in flat  # a sentence starts with a capital
+    assert "Engagement de sonneries : décroché en 5 sonneries" in flat  # the quality plan's words

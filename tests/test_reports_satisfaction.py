@@ -42,6 +42,6 @@ def test_monthly_report_shows_satisfaction(tmp_path: Path) -> None:
             "monthly",
             generated_at=datetime(2026, 10, 1, 5, 0, tzinfo=UTC),
         )
-    assert "Enquête de satisfaction : 1 appelants sollicités, 1 ont répondu" in october.html
-    assert "100,0 %" in october.html
+    assert "Enquête de satisfaction : 1 enquête proposée, 1 enquête répondue" in october.html
+    assert "100,0\u00a0%" in october.html
     assert "Enquête de satisfaction" not in september.html

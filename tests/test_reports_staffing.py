@@ -52,8 +52,8 @@ def review(tmp_path_factory: pytest.TempPathFactory):
 def test_section_lists_each_short_slot_with_the_agents_missing(review) -> None:
     plan, document = review
     section = review_section(plan)
-    assert section.summary.startswith("15 créneau(x) de la semaine sur 15 comptaient moins")
-    assert "il manquait en tout 15,0 heure(s)-agent par semaine" in section.summary
+    assert section.summary.startswith("15 créneaux de la semaine sur 15 comptaient moins")
+    assert "il manquait en tout 15,0 heures-agent par semaine" in section.summary
     assert section.table.rows[0] == ["Accueil général", "lundi 09:00-10:00", "29,8", 3, "2", "▲ 1"]
     html = document.html
     assert '<section class="staffing" id="sous-effectif">' in html

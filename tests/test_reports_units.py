@@ -44,12 +44,12 @@ def test_heatmap_shades_by_row_maximum() -> None:
 
 
 def test_french_formats() -> None:
-    assert fmt.percent(0.8534) == "85,3 %"
+    assert fmt.percent(0.8534) == "85,3\u00a0%"
     assert fmt.percent(None) == "—"
-    assert fmt.seconds(24.96) == "25,0 s"
+    assert fmt.seconds(24.96) == "25,0\u00a0s"
     assert fmt.number(12345) == "12\u202f345"
-    assert fmt.objective("answer_rate", 0.85, "min") == "≥ 85,0 %"
-    assert fmt.objective("abandonment_rate", 0.1, "max") == "≤ 10,0 %"
+    assert fmt.objective("answer_rate", 0.85, "min") == "≥\u00a085,0\u00a0%"
+    assert fmt.objective("abandonment_rate", 0.1, "max") == "≤\u00a010,0\u00a0%"
 
 
 def table() -> DataTable:
@@ -135,7 +135,7 @@ def test_xlsx_export_keeps_formula_like_texts_as_text_and_numbers_as_numbers() -
 
 def test_display_formats_by_kind() -> None:
     t = table()
-    assert [t.display(t.rows[0], i) for i in range(3)] == ["ccas", "1\u202f200", "85,3 %"]
+    assert [t.display(t.rows[0], i) for i in range(3)] == ["ccas", "1\u202f200", "85,3\u00a0%"]
     assert t.display(t.rows[1], 2) == "—"
 
 

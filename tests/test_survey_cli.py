@@ -40,8 +40,8 @@ def test_list_prints_calls_and_figures_in_french(tmp_path: Path) -> None:
     assert any(line.endswith("non décroché") for line in lines)
     assert "Enquête de satisfaction du 14/10/2026 au 14/10/2026" in out
     accueil = next(line for line in lines if line.startswith("accueil-general "))
-    assert "75,0 %" in accueil  # response rate 3/4
-    assert "60,0 %" in accueil and "objectif non atteint" in accueil
+    assert "75,0\u00a0%" in accueil  # response rate 3/4
+    assert "60,0\u00a0%" in accueil and "objectif non atteint" in accueil
     assert "4,00" in accueil  # mean score (5 + 3 + 4) / 3
     assert any(line.startswith("PJSIP/1002") and "objectif atteint" in line for line in lines)
 

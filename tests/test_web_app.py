@@ -295,7 +295,7 @@ async def test_dashboard_shows_each_indicator_with_objective_status_and_trend(
         assert match, service
         assert float(match.group(1)) == pytest.approx(counts.answer_rate)
     assert "objectif atteint" in html or "objectif non atteint" in html
-    assert "≥ 85,0 %" in html
+    assert "≥\u00a085,0\u00a0%" in html
     assert "septembre 2026" in html  # the previous period it compares with
     assert re.search(r">[✘✔]</span> (non )?atteint<", html)  # in words and symbol
     assert 'href="/service/ccas?mois=2026-10"' in html
@@ -353,18 +353,18 @@ async def test_csv_and_xlsx_exports_open_with_the_same_figures(
     assert "attachment" in response.headers["Content-Disposition"]
     text = (await response.read()).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[0][:2] == ["Service", "Appels présentés"]
+    assert rows[0][:3] == ["Service", "Appels reçus hors horaires", "Appels présentés"]
     by_service = {row[0]: row for row in rows[1:]}
     # A person reads the export: services by name.
-    assert int(by_service["CCAS"][1]) == report.services["ccas"].offered
-    assert int(by_service["Tous services (chaque appel une fois)"][1]) == report.total.offered
+    assert int(by_service["CCAS"][2]) == report.services["ccas"].offered
+    assert int(by_service["Tous services (chaque appel une fois)"][2]) == report.total.offered
     assert "ccas" not in by_service
     response = await client.get("/export/jours-ccas.xlsx?mois=2026-10")
     assert response.status == 200
     sheet = load_workbook(io.BytesIO(await response.read())).active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "Jour"
-    assert sum(row[1] for row in values[1:]) == report.services["ccas"].offered
+    assert values[0][:3] == ("Jour", "Appels reçus hors horaires", "Appels présentés")
+    assert sum(row[2] for row in values[1:]) == report.services["ccas"].offered
     assert (await client.get("/export/nothing-here.csv?mois=2026-10")).status == 404
 
 

@@ -79,7 +79,7 @@ async def test_live_page_streams_each_published_snapshot(client: TestClient, dep
     assert 'data-live="waiting">4<' in first
     assert 'data-live="in_ivr">3<' in first
     assert "en communication" in first
-    assert "41,5 s" in first
+    assert "41,5\u00a0s" in first
     assert "10:00:05" in first  # local time, Europe/Paris (UTC+2 in October)
     feed.publish(snapshot(1))
     assert 'data-live="waiting">1<' in await read_event(stream)

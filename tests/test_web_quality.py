@@ -122,14 +122,14 @@ async def test_a_review_is_recorded_with_its_revised_objectives(client: TestClie
     )
     assert added.status == 303
     html = await (await client.get("/revue/2026")).text()
-    assert "≥ 90,0 %" in html
+    assert "≥ 90,0\u00a0%" in html
     listing = await (await client.get("/revue")).text()
     assert "approuvée le 20/01/2027 par Mme Lefèvre" in listing
     export = await client.get("/revue/2026/objectifs.xlsx")
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(await export.read())).active
-    assert [c.value for c in sheet[2]][:3] == ["CCAS", "Taux de décroché", "≥ 90,0 %"]
+    assert [c.value for c in sheet[2]][:3] == ["CCAS", "Taux de décroché", "≥ 90,0\u00a0%"]
     csv = (await (await client.get("/revue/export.csv")).read()).decode("utf-8-sig")
     assert "Mme Lefèvre — DGS ; M. Roy — élu" in csv and "20/01/2027" in csv
 

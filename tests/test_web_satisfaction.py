@@ -40,35 +40,33 @@ async def test_service_page_shows_satisfaction(client: TestClient) -> None:
     html = await page.text()
     assert page.status == 200, html
     assert "Satisfaction des appelants" in html
-    assert "1 appelants sollicités, 1 ont répondu" in html
+    assert "1 enquête proposée, 1 enquête répondue" in html
     assert "objectif" in html
     export = await client.get("/export/satisfaction-accueil-general.csv?mois=2026-10")
     assert export.status == 200
     rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Indicateur", "Valeur", "Objectif", "Résultat"]
-    assert any(row[1] == "100,0 %" for row in rows[1:])  # share satisfied: 4 on 1-5
+    assert any(row[1] == "100,0\u00a0%" for row in rows[1:])  # share satisfied: 4 on 1-5
     other = await client.get("/service/accueil-general?mois=2026-09")
     assert "Satisfaction des appelants" not in await other.text()
 
 
 async def test_dashboard_shows_satisfaction_beside_its_objective(client: TestClient) -> None:
     html = await (await client.get("/tableau-de-bord?mois=2026-10")).text()
-    assert (
-        '<th scope="col" data-indicator="share_satisfied">Satisfaction (part de satisfaits)' in html
-    )
+    assert '<th scope="col" data-indicator="share_satisfied">Part de satisfaits' in html
     row = html[html.index('<tr data-service="accueil-general"') :]
     row = row[: row.index("</tr>")]
     assert 'data-indicator="share_satisfied" data-value="1.0">' in row
-    assert '<span class="value">100,0 %</span>' in row
-    assert "objectif ≥ 80,0 %" in row
+    assert '<span class="value">100,0\u00a0%</span>' in row
+    assert "objectif ≥\u00a080,0\u00a0%" in row
     export = await client.get("/export/objectifs.csv?mois=2026-10")
     rows = list(csv.reader(io.StringIO((await export.read()).decode("utf-8-sig")), delimiter=";"))
-    surveyed = [r for r in rows if r[1] == "Satisfaction (part de satisfaits)"]
+    surveyed = [r for r in rows if r[1] == "Part de satisfaits"]
     assert {r[0] for r in surveyed} >= {"accueil-general"}
-    assert all(r[2] == "100,0 %" for r in surveyed)
+    assert all(r[2] == "100,0\u00a0%" for r in surveyed)
     # A month without surveyed callers shows no satisfaction row rather than a blank one.
     before = await (await client.get("/tableau-de-bord?mois=2026-09")).text()
-    assert "Satisfaction (part de satisfaits)" not in before
+    assert "Part de satisfaits" not in before
 
 
 @pytest.mark.browser
@@ -87,7 +85,7 @@ def test_dashboard_satisfaction_in_chromium(browser, tmp_path: Path) -> None:
         page.goto(f"{base}/tableau-de-bord?mois=2026-10")
         row = page.locator('table[data-table=apercu] tr[data-service="accueil-general"]')
         cell = row.locator("td[data-indicator=share_satisfied]").inner_text().split("\n")
-        assert cell[:3] == ["100,0 %", "objectif ≥ 80,0 %", "✔ atteint"]
+        assert cell[:3] == ["100,0\u00a0%", "objectif ≥\u00a080,0\u00a0%", "✔ atteint"]
         shot(page, "qualite-tableau-de-bord-satisfaction")
     finally:
         context.close()

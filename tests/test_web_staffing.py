@@ -71,7 +71,7 @@ def test_staffing_page_grid_and_short_slots_at_every_width(page, site) -> None:
     monday_nine = grid.locator("tbody tr").first.locator("td").first
     # Three needed, two present: in words and symbol, not by colour alone.
     assert monday_nine.inner_text().replace("\n", " ").startswith("3 / 2 ▲ manque 1")
-    assert "il manque 1 agent(s)" in monday_nine.get_attribute("title")
+    assert "il manque 1 agent" in monday_nine.get_attribute("title")
     short = page.locator("table[data-table=sous-effectif] tbody tr")
     assert short.count() == 15
     assert short.first.locator("th").inner_text() == "Accueil général"

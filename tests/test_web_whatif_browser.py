@@ -73,7 +73,9 @@ def test_it_tries_fewer_ccas_rings_and_reads_what_it_would_change(page, site) ->
     page.wait_for_selector('[data-state="done"]', timeout=120_000)  # the page refreshes itself
     shot(page, "whatif-result")
     ccas = page.locator('table[data-service="ccas"]')
-    answered = ccas.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Répondus"))
+    answered = ccas.get_by_role("row").filter(
+        has=page.get_by_role("rowheader", name="Appels décrochés")
+    )
     cells = answered.get_by_role("cell").all_inner_texts()
     assert [c.strip() for c in cells[:3]] == ["3", "3", "0"]
     assert cells[3].startswith("-3")

@@ -342,9 +342,13 @@ def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
     assert "Enregistré" in out and "Règles actuelles" in out and "Nouvelles" in out
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("CCAS "))
-    assert lines[at].split()[-4:] == ["3", "3", "3", "+0"]  # offered: the same three calls
-    answered = lines[at + 1]
-    assert "Répondus" in answered
+    assert "Appels reçus hors horaires" in lines[at]
+    assert lines[at].split()[-4:] == ["0", "0", "0", "+0"]
+    offered = lines[at + 1]
+    assert "Appels présentés" in offered
+    assert offered.split()[-4:] == ["3", "3", "3", "+0"]  # the same three calls
+    answered = lines[at + 2]
+    assert "Appels décrochés" in answered
     assert answered.split()[-4:] == ["3", "3", "0", "-3"]
 
 

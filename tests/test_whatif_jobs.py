@@ -275,7 +275,8 @@ async def test_a_launched_simulation_shows_progress_then_the_comparison(
     html = await (await client.get(location)).text()
     assert 'data-state="done"' in html and 'http-equiv="refresh"' not in html
     ccas = html[html.index('data-service="ccas"') :]
-    answered = ccas[ccas.index("Répondus") : ccas.index("</tr>", ccas.index("Répondus"))]
+    row = ccas.index("Appels décrochés")
+    answered = ccas[row : ccas.index("</tr>", row)]
     assert 'data-effect="worse"' in answered and "-3" in answered
     download = await client.get(location + "/resultat.json")
     assert download.status == 200

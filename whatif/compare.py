@@ -14,6 +14,7 @@ from analytics.indicators import IndicatorReport, compute_indicators
 from telephony.records.model import CallRecord
 
 COMPARED = (
+    "closed",
     "offered",
     "answered",
     "abandoned",

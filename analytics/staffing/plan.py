@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from analytics import glossary
 from analytics.definitions import Parameters
 from analytics.objectives import ObjectivesConfig
 from analytics.staffing.erlang import (
@@ -61,6 +62,17 @@ class Targets:
     service_level: float  # share answered within ``wait_s``
     answer_rate: float
     wait_s: float
+    engagement: str = "en 5 sonneries"  # the ring commitment in the quality plan's words
+
+    def words(self) -> str:
+        """« 80,0 % des appels décrochés en 5 sonneries (attente ≤ 25 s), taux de décroché
+        85,0 % » — the glossary's words."""
+        return (
+            f"{glossary.percent(self.service_level)} des appels décrochés {self.engagement} "
+            f"(attente {'<' if self.engagement.startswith('avant') else '≤'} "
+            f"{glossary.decimal(self.wait_s)} s), {glossary.label('answer_rate').lower()} "
+            f"{glossary.percent(self.answer_rate)}"
+        )
 
     @classmethod
     def of(cls, objectives: ObjectivesConfig, service: str, params: Parameters) -> Targets:
@@ -70,7 +82,8 @@ class Targets:
         return cls(
             service_level=level.target if level is not None and level.kind == "min" else 0.0,
             answer_rate=rate.target if rate is not None and rate.kind == "min" else 0.0,
-            wait_s=params.target_s,
+            wait_s=params.commitment_for(service).limit_s(params.ring_seconds),
+            engagement=params.commitment_for(service).words,
         )
 
 

@@ -6,7 +6,7 @@ slots short of agents said in words and marked with a symbol (never by colour al
 
 from __future__ import annotations
 
-from analytics.definitions import LABELS_FR
+from analytics import glossary
 from analytics.staffing.plan import ServiceStaffing, SlotStaffing, StaffingPlan, hhmm
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -84,8 +84,7 @@ def _service_lines(service: ServiceStaffing) -> list[str]:
     t = service.targets
     lines = [
         f"{service.name} — modèle : {service.why}.",
-        f"  Objectifs du service : {percent(t.service_level)} des appels décrochés en "
-        f"{t.wait_s:g} s au plus, taux de décroché {percent(t.answer_rate)}.",
+        f"  Objectifs du service : {t.words()}.",
         "  Patience moyenne estimée : "
         + (
             f"{duration(patience)} ({traffic.abandons} abandons)"
@@ -102,7 +101,7 @@ def _service_lines(service: ServiceStaffing) -> list[str]:
     elif pickup.rung:
         lines.append(
             f"  Appels présentés à un agent libre : {pickup.rung}, décrochés "
-            f"{percent(pickup.answered_share)}, dont dans l'objectif "
+            f"{percent(pickup.answered_share)}, dont {t.engagement} "
             f"{percent(pickup.within_share)} ; sonnerie avant décroché "
             f"{decimal(pickup.mean_delay_s)} s en moyenne."
         )
@@ -160,7 +159,9 @@ def format_plan(plan: StaffingPlan) -> str:
         lines += ["", "Aucun appel reçu pendant les heures d'ouverture sur la période."]
         return "\n".join(lines)
     lines.append(
-        "Colonnes : " + " ; ".join(f"{short} = {LABELS_FR[key]}" for short, key in _LEGEND) + "."
+        "Colonnes : "
+        + " ; ".join(f"{short} = {glossary.label('staffing.' + key)}" for short, key in _LEGEND)
+        + "."
     )
     for service in plan.services.values():
         lines += ["", *_service_lines(service)]

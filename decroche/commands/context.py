@@ -83,10 +83,10 @@ json_option = click.option(
 rings_option = click.option(
     "--rings",
     type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
+    default=None,
     metavar="N",
-    help="Objectif « décroché en N sonneries ».",
+    help="Engagement en N sonneries (par défaut celui des objectifs de la configuration : « en "
+    "5 sonneries », ou sa formulation « avant la Ne sonnerie »).",
 )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from analytics.indicators import Unanswered
 from decroche.commands import context
 from decroche.commands.text import indicators_table, parse_period
 
@@ -31,10 +32,9 @@ def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
 @click.option(
     "--ring-seconds",
     type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
+    default=None,
     metavar="S",
-    help="Durée d'un cycle de sonnerie, en secondes.",
+    help="Durée d'un cycle de sonnerie, en secondes (par défaut celle des règles : 5).",
 )
 @click.option(
     "--short-abandon",
@@ -49,8 +49,8 @@ def indicators(
     queue_log: Path | None,
     start: str,
     end: str,
-    rings: int,
-    ring_seconds: float,
+    rings: int | None,
+    ring_seconds: float | None,
     short_abandon: float,
     as_json: bool,
 ) -> None:
@@ -66,7 +66,12 @@ def indicators(
         from analytics.api import Indicators
         from analytics.sources import QueueLogSource
 
-        engine = Indicators(QueueLogSource(queue_log), parameters, app.config.objectives)
+        engine = Indicators(
+            QueueLogSource(queue_log),
+            parameters,
+            app.config.objectives,
+            ring_limits=app.ring_limits(),
+        )
     else:
         engine = app.indicators(parameters)
     report = engine.report(first, last)
@@ -75,8 +80,12 @@ def indicators(
         click.echo(indicators_table(report, names))
         return
     document = report.to_json()
+    fates = engine.unanswered(first, last)
     for service, counts in document["services"].items():
         counts["name"] = names.get(service, service)
+        # Where the calls it did not answer went, and how many an agent took later.
+        fate = fates.get(service)
+        counts["unanswered"] = (fate or Unanswered()).as_dict()
     # The survey is in the call records only (a queue_log knows nothing of it).
     survey = engine.satisfaction(first, last)
     if survey is not None:

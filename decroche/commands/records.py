@@ -37,6 +37,11 @@ def import_queue_log(file: Path) -> None:
     click.echo(f"{result.inserted} appel(s) importé(s), {result.already_present} déjà présent(s).")
     if report.unfinished_calls:
         click.echo(f"{report.unfinished_calls} appel(s) inachevé(s) enregistré(s) « interrompu ».")
+    if report.waits_from_timestamps:
+        click.echo(
+            f"{report.waits_from_timestamps} attente(s) calculée(s) sur les horodatages des lignes"
+            " : le holdtime ou le waittime d'Asterisk manquait."
+        )
     if report.rebuilt_entries:
         click.echo(f"{report.rebuilt_entries} entrée(s) reconstituée(s) sans leur ENTERQUEUE.")
     if report.recoded_lines:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from analytics import glossary
 from analytics.satisfaction import (
-    LABELS_FR,
     Granularity,
     Group,
     SatisfactionReport,
@@ -67,11 +67,11 @@ def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str])
     headers = [
         title,
         *(
-            LABELS_FR[key]
+            glossary.label(f"satisfaction.{key}")
             for key in ("offered", "reached", "responded", "response_rate", "mean_score")
         ),
-        LABELS_FR["share_satisfied"],
-        "Objectif satisfaction",
+        glossary.label("satisfaction.share_satisfied"),
+        "Résultat",
     ]
     rows = [
         [

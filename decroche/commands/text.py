@@ -12,18 +12,15 @@ from datetime import date, datetime
 
 import click
 
-from analytics.definitions import LABELS_FR, TABLE_NAMES, Counts
+from analytics import glossary
+from analytics.definitions import TABLE_NAMES, Counts
 from analytics.indicators import IndicatorReport
+from reports import words
 
 TOTAL_LABEL = "Tous services (chaque appel une fois)"
 
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %".replace(".", ",")
-
-
-def seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} s".replace(".", ",")
+percent = glossary.percent
+seconds = glossary.seconds
 
 
 def decimal(value: float | None, digits: int = 2) -> str:
@@ -60,12 +57,8 @@ COLUMNS = TABLE_NAMES
 
 
 def figure(column: str, value: float | int | None) -> str:
-    """One indicator as a French reader writes it."""
-    if column.endswith("_rate") or column == "service_level":
-        return percent(value)
-    if column.endswith("_s"):
-        return seconds(value)
-    return "—" if value is None else str(value)
+    """One indicator as a French reader writes it (the glossary's units)."""
+    return glossary.value(column, value)
 
 
 def counts_cells(counts: Counts) -> list[str]:
@@ -73,8 +66,12 @@ def counts_cells(counts: Counts) -> list[str]:
 
 
 def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
-    """The table of ``decroche indicators``: one line per service, by name, then the total."""
-    headers = ["Service", *(LABELS_FR[c] for c in COLUMNS)]
+    """The table of ``decroche indicators``: the calls received, then one line per service,
+    by name, then the total."""
+    from reports.views import engagement_of
+
+    parameters = report.parameters
+    headers = ["Service", *glossary.labels(COLUMNS, engagement_of(parameters))]
     rows = [
         [name_of(service, names), *counts_cells(counts)]
         for service, counts in sorted(
@@ -84,14 +81,31 @@ def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
     rows.append([TOTAL_LABEL, *counts_cells(report.total)])
     lines = [
         f"Indicateurs téléphoniques du {report.start:%d/%m/%Y} au {report.end:%d/%m/%Y}",
-        report.parameters.convention(),
-        f"Abandons courts : attente < {report.parameters.short_abandon_s:g} s, exclus de la base.",
+        words.received(report.received, report.total, queue_log=report.queue_log),
+        words.engagements(parameters, names),
+        words.short_abandons(parameters),
         "",
         *table(headers, rows),
     ]
     if report.skipped_lines:
         lines.append("")
-        lines.append(f"{report.skipped_lines} ligne(s) du queue_log ignorée(s) car mal formée(s).")
+        lines.append(
+            glossary.plural(
+                report.skipped_lines,
+                "ligne du queue_log ignorée car mal formée.",
+                "lignes du queue_log ignorées car mal formées.",
+            )
+        )
+    if report.waits_from_timestamps:
+        lines.append(
+            glossary.plural(
+                report.waits_from_timestamps,
+                "attente calculée sur les horodatages des lignes du queue_log : le holdtime ou "
+                "le waittime d'Asterisk manquait.",
+                "attentes calculées sur les horodatages des lignes du queue_log : le holdtime "
+                "ou le waittime d'Asterisk manquait.",
+            )
+        )
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from analytics import glossary
 from analytics.definitions import Counts
 from decroche.commands import context
 from decroche.commands.text import (
@@ -25,6 +26,7 @@ from decroche.commands.text import (
     reading_order,
     table,
 )
+from reports.whatif_view import FIGURES, difference
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RulesInvalid
 from whatif.compare import WhatIfResult
@@ -45,28 +47,6 @@ def _cell(counts: Counts | None, key: str) -> str:
     return "—" if counts is None else figure(key, getattr(counts, key))
 
 
-def _delta(value: float | None, key: str) -> str:
-    if value is None:
-        return "—"
-    if key.endswith("rate") or key == "service_level":
-        return f"{value * 100:+.1f} pt".replace(".", ",")
-    if key.endswith("_s"):
-        return f"{value:+.1f} s".replace(".", ",")
-    return f"{value:+g}"
-
-
-_FIGURES = {
-    "offered": "Présentés",
-    "answered": "Répondus",
-    "abandoned": "Abandons",
-    "overflowed": "Débordés",
-    "answer_rate": "Taux de réponse",
-    "service_level": "Décrochés à temps",
-    "abandonment_rate": "Taux d’abandon",
-    "mean_wait_answered_s": "Attente moyenne (répondus)",
-}
-
-
 def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
     """Recorded, replayed current rules, new rules and the difference, per service (by name)."""
     services = sorted(
@@ -75,24 +55,24 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
     )
     headers = ["Service", "Indicateur", "Enregistré", "Règles actuelles", "Nouvelles", "Écart"]
     rows: list[list[str]] = []
-    difference, gap = result.difference, result.gap
+    changes, gap = result.difference, result.gap
     for service in [*services, "total"]:
         label = TOTAL_LABEL if service == "total" else name_of(service, names)
         reports: tuple[Counts | None, ...]
         if service == "total":
             reports = (result.recorded.total, result.current.total, result.new.total)
-            delta = difference["total"]
+            delta = changes["total"]
         else:
             reports = (
                 result.recorded.services.get(service),
                 result.current.services.get(service),
                 result.new.services.get(service),
             )
-            delta = difference["services"][service]
-        for i, (key, french) in enumerate(_FIGURES.items()):
+            delta = changes["services"][service]
+        for i, key in enumerate(FIGURES):
             rows.append(
-                [label if i == 0 else "", french, *(_cell(r, key) for r in reports),
-                 _delta(delta[key], key)]
+                [label if i == 0 else "", glossary.label(key), *(_cell(r, key) for r in reports),
+                 difference(key, delta[key])]
             )  # fmt: skip
     total_gap = gap["total"]
     lines = [
@@ -100,10 +80,12 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
         f"{result.calls} appels rejoués",
         result.recorded.parameters.convention(),
         "Écart = nouvelles règles − règles actuelles rejouées.",
-        f"Fidélité du rejeu (règles actuelles − enregistré, total) : répondus "
-        f"{_delta(total_gap['answered'], 'answered')}, taux de réponse "
-        f"{_delta(total_gap['answer_rate'], 'answer_rate')}, décrochés à temps "
-        f"{_delta(total_gap['service_level'], 'service_level')}.",
+        "Fidélité du rejeu (règles actuelles − enregistré, total) : "
+        + ", ".join(
+            f"{glossary.label(key).lower()} {difference(key, total_gap[key])}"
+            for key in ("answered", "answer_rate", "service_level")
+        )
+        + ".",
         "",
         *table(headers, rows, left=2),
     ]
@@ -191,7 +173,7 @@ def whatif(
     end: str,
     queue_log: Path | None,
     queue_map: tuple[str, ...],
-    rings: int,
+    rings: int | None,
     seed: int,
     workers: int | None,
     progress: str,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
+from analytics import glossary
 from analytics.api import Indicators
 from analytics.staffing.api import Staffing
 from reports import format as fmt
@@ -163,6 +164,9 @@ def templates() -> jinja2.Environment:
     )
     env.globals["ROLE_FR"] = ROLE_FR
     env.globals["fmt"] = fmt
+    # The glossary's words and plurals: « 1 créneau », « 3 créneaux ».
+    env.globals["term"] = glossary.label
+    env.globals["plural"] = glossary.plural
     return env
 
 

@@ -33,8 +33,13 @@ def _period(request: web.Request) -> Period:
 def dashboard_of(deps: WebDeps, period: Period) -> DashboardView:
     """The dashboard of ``period``, with the survey's figures when the rules have a survey."""
     indicators = _indicators(deps, period)
-    survey = indicators.satisfaction(period.start, period.end) if indicators.scales else None
-    return dashboard_view(indicators, period, deps.names(), survey)
+    today = deps.today()
+    survey = (
+        indicators.satisfaction(period.start, period.end, today=today)
+        if indicators.scales
+        else None
+    )
+    return dashboard_view(indicators, period, deps.names(), survey, today)
 
 
 async def dashboard(request: web.Request) -> web.Response:
@@ -62,8 +67,11 @@ async def service(request: web.Request) -> web.Response:
     period = _period(request)
     service_id = _service_id(request)
     indicators = _indicators(deps, period)
+    today = deps.today()
     view = await blocking(
-        lambda: service_view(indicators, period, service_id, deps.names(), deps.menus())
+        lambda: service_view(
+            indicators, period, service_id, deps.names(), deps.menus(), today=today
+        )
     )
     survey = await blocking(lambda: satisfaction_table(indicators, period, service_id))
     if survey is not None:
@@ -115,7 +123,12 @@ def find_table(deps: WebDeps, name: str, period: Period) -> DataTable:
             raise web.HTTPNotFound(text=f"pas de tableau « {name} » pour cette période")
         return survey
     view: ServiceView = service_view(
-        _indicators(deps, period), period, service_id, deps.names(), deps.menus()
+        _indicators(deps, period),
+        period,
+        service_id,
+        deps.names(),
+        deps.menus(),
+        today=deps.today(),
     )
     for table in view.tables():
         if table.name == name:

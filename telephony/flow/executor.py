@@ -17,6 +17,7 @@ from typing import Protocol
 from routing_rules.agents import AgentsView
 from routing_rules.compiled import (
     CompiledRules,
+    OverflowReason,
     OverflowTarget,
     PlayMessage,
     SurveyRules,
@@ -160,6 +161,7 @@ class CallFlow:
         start = self.story.started_at
         if isinstance(decision, Closed):
             await self.end_with_message(decision.prompt_id)
+            self.story.set_outcome(CallOutcome.CLOSED)
             return
         if isinstance(decision, GoService | ColleagueAway):
             await self.serve(decision.service_id, start)
@@ -264,7 +266,10 @@ class CallFlow:
 
     def _overflow(self, hop: Overflow, at: datetime) -> None:
         if self.story.current_service != hop.service_id:
-            self.story.enter(at, hop.service_id)
+            # The routing decision says whether the service was closed when the call came in;
+            # the record keeps it, so the figures never re-read hours that may have changed.
+            closed = hop.reason is OverflowReason.CLOSED
+            self.story.enter(at, hop.service_id, closed=closed)
         self.story.leave(at, hop.entry_outcome, describe_target(hop.target))
 
     async def ring(self, decision: Ring, at: datetime) -> tuple[Routed, datetime] | None:

@@ -46,6 +46,7 @@ class _OpenEntry:
     ringing_at: datetime | None = None
     answered_at: datetime | None = None
     agent: str | None = None
+    closed: bool = False
     legs: list[AgentLeg] = field(default_factory=list)
     open_legs: dict[str, _OpenLeg] = field(default_factory=dict)
     queue_started_at: datetime | None = None  # first time in the service's queue
@@ -141,10 +142,11 @@ class CallStory:
                 return entry.agent
         return None
 
-    def enter(self, at: datetime, service_id: str) -> None:
+    def enter(self, at: datetime, service_id: str, *, closed: bool = False) -> None:
+        """The call enters a service; ``closed``: the rules said it was closed at that time."""
         if self._current is not None:
             raise RuntimeError(f"entering {service_id} while {self._current.service_id} is open")
-        self._current = _OpenEntry(service_id, self._seen(at))
+        self._current = _OpenEntry(service_id, self._seen(at), closed=closed)
 
     def ringing(self, at: datetime) -> None:
         """The caller starts hearing ringback for the current service (first time only)."""
@@ -358,4 +360,5 @@ def _closed(
         queue_started_at=entry.queue_started_at,
         # Still waiting in the queue: the wait there ends with the entry.
         queue_ended_at=at if entry.in_queue else entry.queue_ended_at,
+        closed=entry.closed,
     )

@@ -88,6 +88,7 @@ def record_to_json(record: CallRecord) -> dict[str, Any]:
                 "overflow_to": e.overflow_to,
                 "queue_started_at": _ot(e.queue_started_at),
                 "queue_ended_at": _ot(e.queue_ended_at),
+                "closed": e.closed,
                 "legs": [
                     [
                         leg.endpoint,
@@ -154,6 +155,8 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
                     )
                     for endpoint, ring, ended, outcome, answered, cause, channel in e["legs"]
                 ],
+                # Absent from lines journaled before entries carried it: the outcome said it.
+                closed=e.get("closed", e["outcome"] == EntryOutcome.OVERFLOW_CLOSED.value),
             )
             for e in data["entries"]
         ],

@@ -39,6 +39,9 @@ class CallOutcome(StrEnum):
     ABANDONED = "abandoned"  # caller hung up while waiting or ringing for a service
     IVR_HANGUP = "ivr_hangup"  # caller hung up in the voice menu, before reaching a service
     MESSAGE = "message"  # ended on a message (closed, nobody available...)
+    # Ended on the entry route's closed message: the line itself was closed, no service was
+    # entered (a service closed at the time is an entry with ``closed`` set instead).
+    CLOSED = "closed"
     CALLBACK = "callback"  # a callback request was taken
     TRANSFERRED = "transferred"  # handed to a destination outside decroche (blind transfer out)
     INTERRUPTED = "interrupted"  # the service stopped or crashed while the call was in progress
@@ -97,6 +100,9 @@ class ServiceEntry:
     # never waited in a queue. Part of the entry's wait, which counts from ``entered_at``.
     queue_started_at: datetime | None = None
     queue_ended_at: datetime | None = None
+    # Entered while the service was closed, per the rules in force then (the routing decision
+    # that sent the call on): counted apart by the indicators, never as a failure.
+    closed: bool = False
 
     @property
     def wait_seconds(self) -> float:

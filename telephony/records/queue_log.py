@@ -32,9 +32,14 @@ JOINEMPTY/JOINUNAVAIL (no ENTERQUEUE is written for them, so they are not offere
 Asterisk's own statistics), are counted in the report and otherwise ignored.
 
 One call per ``callid``; every ENTERQUEUE of that callid is one entry (an overflow from one
-queue to another gives two entries). Times are the lines' own epochs, so the wait of an entry is
-exactly Asterisk's holdtime/waittime. If the file begins in the middle of a call (log rotation),
-an exit event without its ENTERQUEUE rebuilds the entry from its ``waittime``/``holdtime``.
+queue to another gives two entries). An entry's wait is the one Asterisk measured: ``CONNECT``'s
+holdtime for an answered entry (the answer is dated entry + holdtime), ``ABANDON``/``EXIT*``'s
+waittime for the others (the exit is dated entry + waittime). The lines' own epochs are not the
+wait: a queue_log kept in a database carries the time each line was inserted, a second or more
+after Asterisk measured. Only when the field is missing (empty or absent) is the wait taken from
+the timestamps, and the report counts those entries (``waits_from_timestamps``). If the file
+begins in the middle of a call (log rotation), an exit event without its ENTERQUEUE rebuilds the
+entry from its ``waittime``/``holdtime``.
 
 The parser streams: a call is handed out once it has been quiet for ``idle_close_s`` (all its
 entries closed) or ``stale_close_s`` (an entry still open: closed as ``interrupted``), or at the
@@ -90,6 +95,8 @@ class QueueLogReport:
     rebuilt_entries: int = 0  # exit events whose ENTERQUEUE was not in the input
     unfinished_calls: int = 0  # closed as interrupted (input ended or went quiet mid-call)
     calls_without_queue: int = 0  # callids that never entered a queue (DID only): not calls here
+    # Entries whose wait came from the lines' timestamps: the holdtime or waittime was missing.
+    waits_from_timestamps: int = 0
     recoded_lines: int = 0  # lines that were not UTF-8, read as Windows-1252
     first_recoded_line: int | None = None
 
@@ -182,6 +189,17 @@ def _number(data: list[str], index: int, what: str) -> float:
         raise _Malformed(f"{what} manquant") from None
     except ValueError:
         raise _Malformed(f"{what} n'est pas un nombre : {data[index]!r}") from None
+
+
+def _measured(data: list[str], index: int, what: str) -> float | None:
+    """The duration Asterisk wrote in field ``index``; None when the field is missing or empty
+    (a number that is not one is a malformed line)."""
+    if index >= len(data) or not data[index].strip():
+        return None
+    value = _number(data, index, what)
+    if value < 0:
+        raise _Malformed(f"{what} négatif : {data[index]!r}")
+    return value
 
 
 def _ts(epoch: float) -> datetime:
@@ -282,22 +300,24 @@ class QueueLogParser:
         exit_kind = _EXITS.get(event)
         if exit_kind is not None:
             outcome, wait_index = exit_kind
-            wait = _number(data, wait_index, "waittime") if len(data) > wait_index else None
+            wait = _measured(data, wait_index, "waittime")
             entry = self._entry(callid, queue, epoch, wait)
-            entry.ended = epoch
+            entry.ended = self._waited(entry, wait, epoch)
             entry.outcome = outcome
             if event == "EXITWITHKEY":
                 entry.overflow_to = f"message:key-{data[0] if data else ''}"
-            self._close_legs(entry, epoch)
+            self._close_legs(entry, entry.ended)
             return
         if event == "CONNECT":
-            hold = _number(data, 0, "holdtime")
+            hold = _measured(data, 0, "holdtime")
             ring = _number(data, 2, "ringtime") if len(data) > 2 and data[2] else 0.0
             entry = self._entry(callid, queue, epoch, hold)
-            entry.answered = epoch
+            answered = self._waited(entry, hold, epoch)
+            entry.answered = answered
             entry.agent = agent or None
             channel = data[1] if len(data) > 1 and data[1] else None
-            entry.legs.append(_Leg(agent, epoch - ring, None, LegOutcome.ANSWERED, epoch, channel))
+            leg = _Leg(agent, answered - ring, None, LegOutcome.ANSWERED, answered, channel)
+            entry.legs.append(leg)
             return
         if event in _COMPLETES or event in _TRANSFERS:
             # COMPLETE*: holdtime|calltime|origposition; (BLIND)TRANSFER: extension|context|
@@ -311,11 +331,12 @@ class QueueLogParser:
                 hold_at = 2
             if hold_at < 0:
                 raise _Malformed("holdtime manquant")
-            hold = _number(data, hold_at, "holdtime")
+            hold = _measured(data, hold_at, "holdtime")
             talk = _number(data, hold_at + 1, "calltime")
             answered = epoch - talk
             entry = self._entry(callid, queue, answered, hold)
             if entry.answered is None:  # CONNECT not in the input
+                answered = self._waited(entry, hold, answered)
                 entry.answered = answered
                 entry.agent = agent or None
                 entry.legs.append(_Leg(agent, answered, None, LegOutcome.ANSWERED, answered))
@@ -355,6 +376,14 @@ class QueueLogParser:
         elif epoch > call.last:
             call.last = epoch
         return call
+
+    def _waited(self, entry: _Entry, wait: float | None, epoch: float) -> float:
+        """When the entry's wait ended: entry + the wait Asterisk measured, or the line's own
+        time when the field is missing (counted in the report)."""
+        if wait is None:
+            self.report.waits_from_timestamps += 1
+            return epoch
+        return entry.entered + wait
 
     def _entry(self, callid: str, queue: str, epoch: float, wait: float | None) -> _Entry:
         if not callid or callid == "NONE":

@@ -7,8 +7,11 @@ own records and from a queue_log of the same calls are the same figures.
 Each service entry becomes ``ENTERQUEUE``, then ``CONNECT`` + ``COMPLETECALLER``/``COMPLETEAGENT``
 when answered, ``ABANDON`` when the caller hung up, or an exit line when it overflowed
 (``EXITWITHTIMEOUT`` for no answer or all busy, ``EXITEMPTY`` for nobody or closed,
-``EXITWITHKEY`` for a message or a callback request). ``whole_seconds`` writes integer epochs and
-durations as Asterisk does; without it, times keep their fractions so that nothing is rounded.
+``EXITWITHKEY`` for a message or a callback request). An entry into a service while it was
+closed writes nothing: Asterisk's dialplan plays the closed message without queueing the call, so
+a queue_log never holds one (its entries all count as in opening hours). ``whole_seconds``
+writes integer epochs and durations as Asterisk does; without it, times keep their fractions so
+that nothing is rounded.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ def queue_log_lines(records: Iterable[CallRecord], *, whole_seconds: bool = True
     lines: list[tuple[float, int, str]] = []
     for record in records:
         for entry in record.entries:
+            if entry.closed:
+                continue
             for line in entry_lines(record, entry, whole_seconds):
                 lines.append((float(line.split("|", 1)[0]), len(lines), line))
     return [line for _, _, line in sorted(lines)]

@@ -46,6 +46,7 @@ class DailyStats:
     overflowed: int
     wait_answered_sum_s: float
     wait_sum_s: float
+    closed: int = 0  # entries while the service was closed (not in ``offered``)
 
 
 def local_midnight(day: date, timezone: str) -> datetime:
@@ -116,6 +117,7 @@ def write_daily_stats(database: Database, rows: Sequence[DailyStats], *, now: da
                     "overflowed": r.overflowed,
                     "wait_answered_sum_s": r.wait_answered_sum_s,
                     "wait_sum_s": r.wait_sum_s,
+                    "closed": r.closed,
                     "computed_at": now,
                 }
                 for r in rows

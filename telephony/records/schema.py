@@ -40,6 +40,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -156,6 +157,8 @@ class ServiceEntryRow(Base):
     # The wait in the service's queue: first start, last end (NULL: never waited in one).
     queue_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     queue_ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Entered while the service was closed (the routing decision of that moment).
+    closed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (
         Index("ix_service_entries_entered_at", "entered_at"),
@@ -247,6 +250,9 @@ class DailyServiceStatsRow(Base):
     abandoned: Mapped[int] = mapped_column(Integer)
     short_abandoned: Mapped[int] = mapped_column(Integer)
     overflowed: Mapped[int] = mapped_column(Integer)
+    # Entries while the service was closed: apart from ``offered`` (0 on rows written before
+    # revision 0003, whose ``offered`` still includes them).
+    closed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     wait_answered_sum_s: Mapped[float] = mapped_column(Float)
     wait_sum_s: Mapped[float] = mapped_column(Float)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime())

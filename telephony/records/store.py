@@ -288,6 +288,7 @@ class RecordStore:
                     "wait_s": e.wait_seconds,
                     "queue_started_at": e.queue_started_at,
                     "queue_ended_at": e.queue_ended_at,
+                    "closed": e.closed,
                 }
             )
             for leg_pos, leg in enumerate(e.legs):
@@ -707,6 +708,7 @@ def _load_call(conn: Connection, call_id: str) -> CallRecord | None:
                 legs=legs_by_entry.get(e["position"], []),
                 queue_started_at=e["queue_started_at"],
                 queue_ended_at=e["queue_ended_at"],
+                closed=e["closed"],
             )
             for e in children(t.service_entries)
         ],
