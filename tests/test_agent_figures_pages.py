@@ -46,7 +46,7 @@ def test_a_services_agents_are_pseudonymised_by_how_often_they_rang_not_by_phone
     )
     assert named is not None
     assert [row[0] for row in named.rows] == ["poste PJSIP/1002", "marie"]
-    assert named.display(named.rows[1], 7) == "4,0 s"
+    assert named.display(named.rows[1], 7) == "4,0\u00a0s"
     # A service whose phones never rang has no table.
     assert service_agents_table(figures, "x", ("PJSIP/2000",), {}, named=False) is None
 
@@ -81,7 +81,7 @@ async def test_each_agent_sees_their_own_figures_on_their_page(client: TestClien
     page = await (await client.get("/agent")).text()
     assert "Mes appels — mars 2025" in page
     assert re.search(r"Appels présentés à mon poste</th>\s*<td[^>]*>2</td>", page)
-    assert "8,4 s" in page  # the mean ring before answering
+    assert "8,4\u00a0s" in page  # the mean ring before answering
     # An agent whose account has no phone is told so, not shown someone else's figures.
     client.session.cookie_jar.clear()
     await sign_in(client, "agent1")

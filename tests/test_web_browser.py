@@ -187,7 +187,7 @@ def test_the_queues_on_the_live_view_and_the_agents_page_at_every_width(page, si
     assert "Appelants dans les files d'attente" in text
     assert NAMES["ccas"] in text and NAMES["accueil"] in text
     assert "09:59:20" in text  # local time
-    assert "47,0 s" in text
+    assert "47,0\u00a0s" in text
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert _overflow(page) == 0, f"the live view overflows at {width} px"

@@ -250,9 +250,9 @@ async def test_the_live_view_lists_the_callers_in_each_queue_with_their_wait(
     assert "Aucun état reçu du routeur" in page  # nothing yet
     names = deps.names()
     assert queued_rows(html) == [
-        (names["ccas"], "1", "09:59:20", "47,0 s"),
-        ("2", "09:59:20", "12,2 s"),
-        (names["accueil"], "1", "09:59:20", "5,0 s"),
+        (names["ccas"], "1", "09:59:20", "47,0\u00a0s"),
+        ("2", "09:59:20", "12,2\u00a0s"),
+        (names["accueil"], "1", "09:59:20", "5,0\u00a0s"),
     ]
 
 
@@ -264,7 +264,7 @@ async def test_an_agent_sees_the_callers_queued_for_own_services_only(
     html = await (await client.get("/agent")).text()
     assert "Appelants en file d'attente pour mes services" in unescape(html)
     rows = queued_rows(html)
-    assert [row[-1] for row in rows] == ["47,0 s", "12,2 s"]
+    assert [row[-1] for row in rows] == ["47,0\u00a0s", "12,2\u00a0s"]
     assert deps.names()["accueil"] not in html.split('data-table="live-queues"')[1]
     deps.live.publish(LiveSnapshot(at=NOW, services=(ServiceLive("ccas"),)))
     html = await (await client.get("/agent")).text()
