@@ -367,6 +367,61 @@ TERMS: tuple[Term, ...] = (
         one="agent manquant",
         many="agents manquants",
     ),
+    # --- per agent (each agent's phone: analytics.details.agent_figures) ----------------------
+    Term(
+        "agents.presented",
+        "Appels présentés au poste",
+        "Fois où le téléphone de l'agent a sonné (ou a été essayé) pour un appel ; un poste de "
+        "plusieurs services compte les appels de tous ses services.",
+        one="appel présenté au poste",
+        many="appels présentés au poste",
+    ),
+    Term(
+        "agents.answered",
+        "Décrochés au poste",
+        "Appels présentés au poste que l'agent a décrochés.",
+        one="appel décroché au poste",
+        many="appels décrochés au poste",
+        better=+1,
+    ),
+    Term(
+        "agents.missed",
+        "Sans réponse",
+        "Appels présentés au poste dont la sonnerie n'a pas été décrochée ou a été refusée.",
+        one="appel sans réponse",
+        many="appels sans réponse",
+        better=-1,
+    ),
+    Term(
+        "agents.busy",
+        "Poste occupé",
+        "Appels présentés au poste alors que l'agent était déjà en communication.",
+        one="appel sur poste occupé",
+        many="appels sur poste occupé",
+    ),
+    Term(
+        "agents.unreachable",
+        "Poste injoignable",
+        "Appels présentés au poste alors qu'il n'était pas connecté.",
+        one="appel sur poste injoignable",
+        many="appels sur poste injoignable",
+    ),
+    Term(
+        "agents.stopped",
+        "Sonnerie arrêtée",
+        "Appels présentés au poste dont la sonnerie s'est arrêtée parce qu'un collègue a décroché "
+        "ou que l'appelant a raccroché ; avec les quatre précédents, ils font les appels "
+        "présentés au poste.",
+        one="sonnerie arrêtée",
+        many="sonneries arrêtées",
+    ),
+    Term(
+        "agents.mean_ring_answered_s",
+        "Sonnerie avant décroché (moyenne)",
+        "Durée moyenne de sonnerie du poste avant que l'agent décroche.",
+        "seconds",
+        better=-1,
+    ),
     # --- the live view -------------------------------------------------------------------------
     Term(
         "live.waiting",
@@ -455,6 +510,10 @@ STRUCTURE: frozenset[str] = frozenset(
         "Adopté par (date, référence)",
         "Postes",
         "Horaires",
+        # The live view's callers waiting in a queue, one row each (issue 16).
+        "Position",
+        "Dans la file depuis",
+        "Attente dans le service",
     }
 )
 

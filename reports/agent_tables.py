@@ -18,11 +18,11 @@ from analytics.details import AgentFigures
 from reports.tables import Column, DataTable
 
 _FIGURES = (
-    Column("presented", "Appels présentés", "count"),
-    Column("answered", "Décrochés", "count"),
+    Column("presented", "Appels présentés au poste", "count"),
+    Column("answered", "Décrochés au poste", "count"),
     Column("missed", "Sans réponse", "count"),
-    Column("busy", "Occupé", "count"),
-    Column("unreachable", "Injoignable", "count"),
+    Column("busy", "Poste occupé", "count"),
+    Column("unreachable", "Poste injoignable", "count"),
     Column("stopped", "Sonnerie arrêtée", "count"),
     Column("ring", "Sonnerie avant décroché (moyenne)", "seconds"),
 )
@@ -86,10 +86,10 @@ def own_figures_table(figures: AgentFigures | None, period_label: str) -> DataTa
     values = _cells(figures) if figures is not None else [0, 0, 0, 0, 0, 0, None]
     explained = (
         "Appels présentés à mon poste",
-        "Décrochés",
+        "Décrochés au poste",
         "Sans réponse (sonnerie non décrochée ou refusée)",
-        "Occupé (déjà en communication)",
-        "Injoignable (poste non connecté)",
+        "Poste occupé (déjà en communication)",
+        "Poste injoignable (non connecté)",
         "Sonnerie arrêtée (pris par un collègue, ou l'appelant a raccroché)",
         "Sonnerie avant décroché (moyenne)",
     )

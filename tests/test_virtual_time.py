@@ -61,7 +61,7 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     assert "accueil_general" not in result.output
     # The agents are people: waits vary (within each service, the median is not the 90th
     # percentile); some surveyed callers answer; the agents call back some of those owed it.
-    spreads = re.findall(r"(\d+,\d) s +(\d+,\d) s *$", result.output, re.M)
+    spreads = re.findall(r"(\d+,\d)\s?s +(\d+,\d)\s?s *$", result.output, re.M)
     assert spreads and any(median != p90 for median, p90 in spreads), result.output
     survey = re.search(r"Enquête de satisfaction : .* (\d+) ont répondu", result.output)
     assert survey is not None and int(survey[1]) > 0, result.output
