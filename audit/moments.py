@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from routing_rules.calendar_fr import WEEKDAYS_FR
 from routing_rules.compiled import CompiledRules
 from routing_rules.hours import DayKind, Span
 
 # What every schedule says of one day: its spans, which rule gave them, its label.
 DayRules = tuple[tuple[tuple[Span, ...], DayKind, str | None], ...]
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 DAY = 24 * 3600
 
 

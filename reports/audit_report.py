@@ -20,7 +20,7 @@ from markupsafe import Markup
 from audit.results import AuditRun
 from reports.audit_view import MonthView, RunView, Wording, month_view, run_view
 from reports.documents import ReportSettings, css_string, document_templates, write_report
-from reports.periods import MONTHS_FR
+from routing_rules.calendar_fr import MONTHS_FR
 
 log = logging.getLogger(__name__)
 

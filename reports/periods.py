@@ -7,21 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reports.errors import InputError
+from routing_rules.calendar_fr import MONTHS_FR
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 # The usual French abbreviations (« nov. », never « nove. »): chart axes and narrow columns.
 MONTHS_SHORT_FR = (
     "janv.",

@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 
 from reports.schema import rules_versions
+from routing_rules.calendar_fr import WEEKDAYS_FR
 from routing_rules.compiled import CompiledRules
 from routing_rules.hours import CompiledSchedule, Span
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 
 def _hhmm(seconds: int) -> str:
@@ -52,11 +51,11 @@ def hours_fr(schedule: CompiledSchedule | None) -> str:
     said = []
     for days, spans in groups:
         if len(days) == 1:
-            named = WEEKDAYS[days[0]]
+            named = WEEKDAYS_FR[days[0]]
         elif len(days) == 2:
-            named = f"{WEEKDAYS[days[0]]} et {WEEKDAYS[days[1]]}"
+            named = f"{WEEKDAYS_FR[days[0]]} et {WEEKDAYS_FR[days[1]]}"
         else:
-            named = f"du {WEEKDAYS[days[0]]} au {WEEKDAYS[days[-1]]}"
+            named = f"du {WEEKDAYS_FR[days[0]]} au {WEEKDAYS_FR[days[-1]]}"
         said.append(f"{named} {_spans(spans)}")
     closed = "fermé les jours fériés" if schedule.holidays_closed else "ouvert les jours fériés"
     return " ; ".join(said) + f" ({closed})"

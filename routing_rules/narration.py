@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from routing_rules.agents import Presence
+from routing_rules.calendar_fr import MONTHS_FR, WEEKDAYS_FR
 from routing_rules.compiled import (
     CompiledRules,
     OverflowReason,
@@ -39,21 +40,6 @@ from routing_rules.routing import (
     Wait,
 )
 
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 _DAY_KINDS = {
     DayKind.WEEKLY: "semaine type",
     DayKind.HOLIDAY: "jour férié",
@@ -124,7 +110,7 @@ def seconds(value: float) -> str:
 def moment(local: datetime) -> str:
     """``lundi 7 décembre 2026 à 10:00 (CET)``."""
     return (
-        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}"
+        f"{WEEKDAYS_FR[local.weekday()]} {local.day} {MONTHS_FR[local.month - 1]} {local.year}"
         f" à {local:%H:%M} ({local:%Z})"
     )
 
