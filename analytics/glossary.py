@@ -13,6 +13,7 @@ A term's ``label`` may hold ``{engagement}``: the ring commitment in the town's 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -547,6 +548,13 @@ def stable_words(unit: Unit) -> str:
 
 NARROW_NBSP = "\u202f"  # the thousands separator of French typography
 NBSP = "\u00a0"  # between a number and its unit: « 85,0 % » never breaks across lines
+
+
+def reading_order(text: str) -> str:
+    """A sort key in French reading order: accents and case do not move a name (« État
+    civil » among the E, not after « Urbanisme »)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def decimal(value: float | None, digits: int = 1) -> str:

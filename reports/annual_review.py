@@ -15,6 +15,7 @@ Pure of I/O but for the records it is handed (:class:`QualityRecords`); the figu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,9 +26,11 @@ from markupsafe import Markup
 
 from analytics import glossary
 from analytics.api import Dashboard, Indicators
+from analytics.definitions import CallsReceived, Counts
 from analytics.objectives import Objective, ObjectivesConfig
 from audit.results import Verdict
 from reports import format as fmt
+from reports import svg
 from reports.actions import Action, ActionPlan, Origin
 from reports.periods import MONTHS_SHORT_FR, Period
 from reports.quality_tables import actions_table, objectives_revised_table
@@ -134,7 +137,8 @@ def coverage(
     services: set[str] = set()
     if last >= period.start:
         for day, per_service in indicators.breakdown(period.start, last, "day").items():
-            if any(c.offered or c.abandoned or c.answered for c in per_service.values()):
+            # A day of calls received while closed only (a Saturday) is a day recorded too.
+            if CallsReceived.of(per_service.get(TOTAL, Counts())).received:
                 recorded.append(day)
                 services.update(s for s in per_service if s != TOTAL)
     days = (period.end - period.start).days + 1
@@ -154,7 +158,7 @@ def coverage(
             if last >= period.start
             else " La période n'a pas commencé."
         )
-    named = sorted((names.get(s, s) for s in services), key=str.casefold)
+    named = sorted((names.get(s, s) for s in services), key=glossary.reading_order)
     return Coverage(named, said, complete)
 
 
@@ -190,7 +194,7 @@ def commitments_table(objectives: ObjectivesConfig, names: Mapping[str, str]) ->
     overridden = {
         indicator: sorted(
             (names.get(s, s) for s, own in objectives.services.items() if indicator in own),
-            key=str.casefold,
+            key=glossary.reading_order,
         )
         for indicator in objectives.default
     }
@@ -206,7 +210,9 @@ def commitments_table(objectives: ObjectivesConfig, names: Mapping[str, str]) ->
                 _decision(objective),
             ]
         )
-    for service in sorted(objectives.services, key=lambda s: names.get(s, s).casefold()):
+    for service in sorted(
+        objectives.services, key=lambda s: glossary.reading_order(names.get(s, s))
+    ):
         for indicator, objective in objectives.services[service].items():
             table.rows.append(
                 [
@@ -248,7 +254,7 @@ def results_table(
     groups = [(ALL_SERVICES, None, board.total)] + [
         (names.get(s.service, s.service), s.service, s) for s in board.services
     ]
-    groups[1:] = sorted(groups[1:], key=lambda g: g[0].casefold())
+    groups[1:] = sorted(groups[1:], key=lambda g: glossary.reading_order(g[0]))
     for label, service, assessed in groups:
         chosen = objectives.for_service(service)
         first = True
@@ -306,7 +312,7 @@ def service_months(
     labels = _month_labels(months)
     services = sorted(
         {s for per in steps.values() for s in per if s != TOTAL},
-        key=lambda s: names.get(s, s).casefold(),
+        key=lambda s: glossary.reading_order(names.get(s, s)),
     )
     found: list[ServiceMonths] = []
     for service in [TOTAL, *services]:
@@ -358,18 +364,103 @@ def service_months(
     return found
 
 
-# --- calls received while closed (issue 17) ---------------------------------------------------
+# --- calls received while closed, by hour of the day ------------------------------------------
 
 
-def closed_calls(indicators: Indicators, period: Period) -> DataTable | None:
-    """Calls received while the service was closed, by hour: evidence for the opening hours.
+@dataclass(slots=True)
+class ClosedCalls:
+    """The calls received while closed, per service and hour of the day: evidence for the
+    opening hours (the town's plan: « adaptation des horaires d'ouverture »)."""
 
-    Hook (issue 17): the figures do not yet tell closed calls apart. Once ``Counts`` carries
-    the ``closed`` count, this is ``indicators.breakdown(period.start, period.end, "hour")``
-    read per service (rows: services; columns: the hours with closed calls), and the template
-    already prints it (« Appels reçus service fermé »). Until then: no section rather than a
-    wrong one (the calls counted while closed are in ``offered`` today)."""
-    return None
+    summary: str
+    chart: Markup | None
+    tables: list[DataTable]  # the chart's values (its text alternative), 12 hours a table
+    note: str = ""
+
+
+# The PDF's text width (A4 less its margins) in CSS pixels: the heat map never wider.
+PAGE_WIDTH_PX = 680
+HOURS_A_TABLE = 12  # past that, a second table: the columns keep the width of a month's
+
+
+def _hour(hour: int) -> str:
+    return f"{hour}\u00a0h"
+
+
+def _peaks(hours: Mapping[int, int]) -> str:
+    """« 12 h (20), 17 h (15) et 8 h (12) »: the three busiest hours, busiest first."""
+    top = sorted(hours.items(), key=lambda item: (-item[1], item[0]))[:3]
+    said = [f"{_hour(h)} ({fmt.number(n)})" for h, n in top]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " et " + said[-1]
+
+
+def closed_calls(indicators: Indicators, period: Period, names: Mapping[str, str]) -> ClosedCalls:
+    """Per service (every service first, each call once), the calls received while closed by
+    local hour of the day, read from the breakdown by hour the service pages show (its
+    ``closed`` count): rows the services that had some, columns the hours from the first to
+    the last that had some."""
+    found: dict[str, dict[int, int]] = {}
+    for key, per_service in indicators.breakdown(period.start, period.end, "hour").items():
+        for group, counts in per_service.items():
+            if counts.closed:
+                found.setdefault(group, {})[int(key.removesuffix("h"))] = counts.closed
+    if not found:
+        return ClosedCalls(
+            f"Aucun {glossary.GLOSSARY['closed'].one} enregistré sur la période.", None, []
+        )
+    services = sorted(
+        (s for s in found if s != TOTAL), key=lambda s: glossary.reading_order(names.get(s, s))
+    )
+    groups = [g for g in (TOTAL, *services) if g in found]
+    labels = [ALL_SERVICES if g == TOTAL else names.get(g, g) for g in groups]
+    seen = {h for per_hour in found.values() for h in per_hour}
+    hours = list(range(min(seen), max(seen) + 1))  # every hour between: the axis keeps its scale
+    everyone = found.get(TOTAL, {})
+    summary = (
+        f"Tous services : {glossary.count('closed', sum(everyone.values()))} sur la période "
+        "(chaque appel une fois)"
+    )
+    if everyone:
+        summary += ", le plus souvent à " + _peaks(everyone)
+    summary += "."
+    chart = svg.heatmap(
+        labels,
+        [_hour(h) for h in hours],
+        [[float(found[g][h]) if h in found[g] else None for h in hours] for g in groups],
+        title=f"{glossary.label('closed')} par heure de la journée",
+        desc="Une ligne par service, une colonne par heure d'arrivée ; plus la case est "
+        "foncée, plus il y a d'appels à cette heure pour ce service (chaque ligne à sa propre "
+        "échelle). Valeurs dans le tableau qui suit.",
+        cell=24,
+        font_size=8,
+        max_width=PAGE_WIDTH_PX,
+    )
+    tables: list[DataTable] = []
+    size = math.ceil(len(hours) / math.ceil(len(hours) / HOURS_A_TABLE))  # parts alike
+    parts = [hours[i : i + size] for i in range(0, len(hours), size)]
+    for number, part in enumerate(parts, start=1):
+        caption = f"{glossary.label('closed')} par heure d'arrivée"
+        if len(parts) > 1:
+            caption += f" ({number}/{len(parts)} : de {_hour(part[0])} à {_hour(part[-1])})"
+        table = DataTable(
+            "hors-horaires" if len(parts) == 1 else f"hors-horaires-{number}",
+            caption,
+            [
+                Column("service", "Service"),
+                Column("total", "Total", "count"),
+                *(Column(f"h{h:02d}", _hour(h), "count") for h in part),
+            ],
+        )
+        for group, label in zip(groups, labels, strict=True):
+            per_hour = found[group]
+            table.rows.append([label, sum(per_hour.values()), *(per_hour.get(h) for h in part)])
+        tables.append(table)
+    note = (
+        f"{glossary.label('closed')} : {glossary.GLOSSARY['closed'].definition} Heure "
+        f"d'arrivée : « {_hour(12)} » compte ceux arrivés de 12 h 00 à 12 h 59. À lire avec les "
+        "horaires d'ouverture en vigueur (section 6)."
+    )
+    return ClosedCalls(summary, chart, tables, note)
 
 
 # --- satisfaction and callbacks ----------------------------------------------------------------
@@ -391,7 +482,9 @@ def survey_method(rules: CompiledRules | None, names: Mapping[str, str]) -> str:
         who = (
             "tous les services"
             if survey.services is None
-            else ", ".join(sorted((names.get(s, s) for s in survey.services), key=str.casefold))
+            else ", ".join(
+                sorted((names.get(s, s) for s in survey.services), key=glossary.reading_order)
+            )
         )
         sample = "chaque appel" if survey.one_in == 1 else f"un appel sur {survey.one_in}"
         questions = len(survey.questions)
@@ -431,7 +524,7 @@ def satisfaction(
         )
         named = sorted(
             ((names.get(s, s), g) for s, g in report.services.items()),
-            key=lambda item: item[0].casefold(),
+            key=lambda item: glossary.reading_order(item[0]),
         )
         groups = [(ALL_SERVICES, report.total), *named]
         for label, group in groups:
@@ -535,7 +628,9 @@ def changes(
                 Column("agents", "Postes", "count"),
             ],
         )
-        for service in sorted(rules.services.values(), key=lambda s: s.name.casefold()):
+        for service in sorted(
+            rules.services.values(), key=lambda s: glossary.reading_order(s.name)
+        ):
             hours.rows.append(
                 [
                     names.get(service.id, service.name),
@@ -698,7 +793,7 @@ class AnnualReview:
     commitments: DataTable
     results: DataTable
     months: list[ServiceMonths]
-    closed: DataTable | None
+    closed: ClosedCalls
     satisfaction: Satisfaction
     changes: Changes
     audits: Audits
@@ -725,6 +820,7 @@ def annual_review(
     covered = coverage(indicators, period, names, today)
     progress("mois par mois, par service")
     months = service_months(indicators, period, names)
+    closed = closed_calls(indicators, period, names)
     progress("satisfaction et rappels")
     satisfied = satisfaction(indicators, period, names, survey_method(rules, names))
     progress("évolutions et audits")
@@ -739,7 +835,7 @@ def annual_review(
         commitments=commitments_table(objectives, names),
         results=results_table(board, objectives, names, period),
         months=months,
-        closed=closed_calls(indicators, period),
+        closed=closed,
         satisfaction=satisfied,
         changes=changed,
         audits=audited,

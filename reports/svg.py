@@ -275,11 +275,15 @@ def heatmap(
     cell: int = 26,
     label_width: int | None = None,
     font_size: float = 10,
+    max_width: int | None = None,
 ) -> Markup:
     """A grid of cells shaded by value (each row scaled to its own maximum), each cell's value
-    written in it (white on the dark ones, for contrast)."""
+    written in it (white on the dark ones, for contrast). ``max_width``: the cells shrink so
+    that the grid fits it (a PDF page's width), their values then left to the table beside."""
     if label_width is None:
         label_width = round(max(_text_width(r, font_size + 1) for r in rows or [""]) + 12)
+    if max_width is not None and columns:
+        cell = max(8, min(cell, (max_width - label_width - 4) // len(columns)))
     head = font_size + 8
     width = label_width + cell * len(columns) + 4
     height = round(head + cell * len(rows) + 4)

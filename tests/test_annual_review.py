@@ -9,10 +9,13 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -30,6 +33,7 @@ from reports.periods import month_period, year_period
 from reports.reviews import ReviewBook, parse_review, parse_revised_objective
 from reports.rules_history import RulesVersionBook, changes_fr, hours_fr, summarise
 from routing_rules.loader import default_rules_path, load_rules
+from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, ServiceEntry
 from telephony.records.testing import fill, temporary_database, town_calls
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
@@ -40,6 +44,62 @@ NAMES = {
     "accueil": "Accueil général",
 }
 GENERATED = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _closed_call(n: int, local: datetime, services: list[tuple[str, bool]]) -> CallRecord:
+    """A call arriving at ``local`` (Paris time) that enters ``services`` in turn, each closed
+    (True: sent on at once) or open (the last one answers); none: the line's closed message."""
+    at = local.replace(tzinfo=PARIS).astimezone(UTC)
+    entries = []
+    for service, closed in services:
+        if closed:
+            entry = ServiceEntry(service, at, at, EntryOutcome.OVERFLOW_CLOSED, closed=True)
+        else:
+            entry = ServiceEntry(
+                service,
+                at,
+                at + timedelta(seconds=90),
+                EntryOutcome.ANSWERED,
+                ringing_at=at,
+                answered_at=at + timedelta(seconds=9),
+                agent="PJSIP/1001",
+            )
+        entries.append(entry)
+        at = entry.ended_at
+    if not entries:
+        outcome = CallOutcome.CLOSED
+    elif entries[-1].outcome is EntryOutcome.ANSWERED:
+        outcome = CallOutcome.ANSWERED
+    else:
+        outcome = CallOutcome.MESSAGE
+    return CallRecord(
+        call_id=f"ferme.{n}",
+        started_at=local.replace(tzinfo=PARIS).astimezone(UTC) - timedelta(seconds=6),
+        ended_at=at + timedelta(seconds=20),
+        dialled="0232464646",
+        caller_number=f"023201{n:04d}",
+        outcome=outcome,
+        entries=entries,
+    )
+
+
+def closed_records() -> list[CallRecord]:
+    """Calls received while closed, through 2026 (winter and summer time): before opening,
+    at lunch, on a Saturday, in the evening; one sent on to a service then open (closed in
+    its first service only), one the line itself closed (no service entered)."""
+    d = datetime
+    return [
+        _closed_call(1, d(2026, 4, 7, 7, 40), [("ccas", True)]),
+        _closed_call(2, d(2026, 4, 7, 12, 20), [("urbanisme", True), ("accueil", False)]),
+        _closed_call(3, d(2026, 4, 11, 10, 5), [("etat_civil", True)]),
+        _closed_call(4, d(2026, 6, 15, 18, 30), [("ccas", True)]),
+        _closed_call(5, d(2026, 6, 16, 12, 45), [("ccas", True), ("etat_civil", True)]),
+        _closed_call(6, d(2026, 5, 4, 19, 10), []),
+        _closed_call(7, d(2026, 3, 9, 7, 55), [("ccas", True)]),
+    ]
+
+
 OBJECTIVES = ObjectivesConfig.model_validate(
     {
         "default": {
@@ -103,9 +163,13 @@ def _run(started: datetime, verdict: Verdict) -> AuditRun:
 @pytest.fixture(scope="module")
 def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     tmp = tmp_path_factory.mktemp("revue")
+    calls = [
+        *town_calls(date(2025, 9, 1), 120, 4, seed=3),
+        *town_calls(date(2026, 3, 2), 200, 4, seed=5),
+        *closed_records(),
+    ]
     with temporary_database("sqlite", tmp) as database:
-        fill(database, town_calls(date(2025, 9, 1), 120, 4, seed=3))
-        fill(database, town_calls(date(2026, 3, 2), 200, 4, seed=5))
+        fill(database, iter(calls))
         engine = database.engine
         upgrade_web_schema(engine)
         upgrade_audit_schema(engine)
@@ -231,6 +295,7 @@ def review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
             "steps": steps,
             "rules": rules,
             "changed": changed,
+            "calls": calls,
         }
 
 
@@ -257,7 +322,10 @@ def test_an_unapproved_review_is_a_working_document(review) -> None:
 
 def test_coverage_says_the_days_recorded_and_a_year_not_over(review) -> None:
     done = _text(review["annual"].html)
-    assert re.search(r"Appels enregistrés \d+ jours sur 365, du 02/03/2026 au", done)
+    days = {c.started_at.astimezone(PARIS).date() for c in review["calls"]}
+    recorded = sorted(d for d in days if d.year == 2026)
+    assert date(2026, 4, 11) in recorded  # a Saturday of calls received while closed only
+    assert f"Appels enregistrés {len(recorded)} jours sur 365, du 02/03/2026 au" in done
     assert "n'est pas terminée" not in done
     running = _text(review["running"].html)
     assert "L'année n'est pas terminée : les chiffres s'arrêtent au 02/11/2026" in running
@@ -283,12 +351,70 @@ def test_twelve_months_per_service_each_indicator_with_its_objective(review) -> 
     html = review["annual"].html
     for name in ("Tous services", "CCAS", "État civil", "Urbanisme", "Accueil général"):
         assert 'data-table="mois-' in html and f"<h3>{name}</h3>" in html
-    assert html.count("<svg") == 5 * 3  # three indicators with an objective, five groups
+    months = html.split("3. Mois par mois, par service")[1].split("<h2>")[0]
+    assert months.count("<svg") == 5 * 3  # three indicators with an objective, five groups
     assert "ligne pointillée : objectif ≥\u00a090,0\u00a0%" in html  # the CCAS chart's own line
     months = html.split('data-table="mois-ccas"')[1].split("</table>")[0]
     for month in ("janv.", "févr.", "mars", "juil.", "août", "sept.", "déc."):
         assert f">{month}</th>" in months
     assert "nove." not in html and "déce." not in html
+
+
+def _closed_by_hour(calls: list[CallRecord], year: int) -> dict[str, Counter[int]]:
+    """Independently of the indicators: per service, its entries while closed by local hour
+    of entry; for « Tous services », the calls none of whose entries was in opening hours (or
+    that the line's closed message ended), by local hour of arrival."""
+    found: dict[str, Counter[int]] = {}
+    for call in calls:
+        for entry in call.entries:
+            local = entry.entered_at.astimezone(PARIS)
+            if entry.closed and local.year == year:
+                found.setdefault(NAMES[entry.service_id], Counter())[local.hour] += 1
+        arrived = call.started_at.astimezone(PARIS)
+        bare_closed = not call.entries and call.outcome is CallOutcome.CLOSED
+        all_closed = bool(call.entries) and all(e.closed for e in call.entries)
+        if arrived.year == year and (all_closed or bare_closed):
+            found.setdefault("Tous services", Counter())[arrived.hour] += 1
+    return found
+
+
+def test_calls_received_while_closed_by_hour_per_service(review) -> None:
+    html = review["annual"].html
+    section = html.split("4. Appels reçus hors horaires, par heure de la journée")[1]
+    section = section.split("<h2>")[0]
+    expected = _closed_by_hour(review["calls"], 2026)
+    assert expected["Tous services"] == Counter({7: 2, 10: 1, 12: 1, 18: 1, 19: 1})
+    assert expected["CCAS"] == Counter({7: 2, 12: 1, 18: 1})  # 18:30 in summer time
+    assert "Urbanisme" in expected and "Accueil général" not in expected
+    # The table: a row per service with closed calls, by name, every service first; a column
+    # per hour from the first to the last with closed calls.
+    # 13 hours: two tables of 7 and 6 columns (a month table's width at most).
+    rows: dict[str, list[str]] = {}
+    head = ["Service", "Total"]
+    for part in ("1", "2"):
+        table = section.split(f'data-table="hors-horaires-{part}"')[1].split("</table>")[0]
+        head += re.findall(r'<th scope="col">([^<]*)</th>', table)[2:]
+        for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S):
+            cells = [html_unescape(c) for c in re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row)]
+            rows[cells[0]] = rows.get(cells[0], cells[:2]) + cells[2:]
+    assert head == ["Service", "Total", *(f"{h}\u00a0h" for h in range(7, 20))]
+    assert "(1/2 : de 7\u00a0h à 13\u00a0h)" in section
+    assert list(rows) == ["Tous services", "CCAS", "État civil", "Urbanisme"]
+    for name, hours in expected.items():
+        shown = [str(hours[h]) if hours[h] else "—" for h in range(7, 20)]
+        assert rows[name] == [name, str(sum(hours.values())), *shown], name
+    # The summary and the chart, its table the text alternative.
+    text = _text(section)
+    assert (
+        "Tous services : 6 appels reçus hors horaires sur la période (chaque appel une fois)"
+        in text
+    )
+    assert "le plus souvent à 7 h (2), 10 h (1) et 12 h (1)." in text  # ties: the earliest
+    chart = section.split("<svg")[1].split("</svg>")[0]
+    assert "Valeurs dans le tableau qui suit" in chart
+    assert "CCAS 7\u00a0h : 2" in html_unescape(chart)
+    for raw in ("ccas", "etat_civil", "urbanisme"):
+        assert f">{raw}<" not in section
 
 
 def test_satisfaction_callbacks_changes_audits(review) -> None:

@@ -6,7 +6,6 @@ table the same way.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
@@ -27,10 +26,7 @@ def decimal(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
-def reading_order(text: str) -> str:
-    """A sort key in French reading order: accents and case do not move a name."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+reading_order = glossary.reading_order
 
 
 def name_of(service: str | None, names: Mapping[str, str]) -> str:
