@@ -447,7 +447,7 @@ def closed_calls(indicators: Indicators, period: Period, names: Mapping[str, str
             caption,
             [
                 Column("service", "Service"),
-                Column("total", "Total", "count"),
+                Column("total", glossary.label("closed"), "count"),
                 *(Column(f"h{h:02d}", _hour(h), "count") for h in part),
             ],
         )

@@ -390,14 +390,14 @@ def test_calls_received_while_closed_by_hour_per_service(review) -> None:
     # per hour from the first to the last with closed calls.
     # 13 hours: two tables of 7 and 6 columns (a month table's width at most).
     rows: dict[str, list[str]] = {}
-    head = ["Service", "Total"]
+    head = ["Service", "Appels reçus hors horaires"]
     for part in ("1", "2"):
         table = section.split(f'data-table="hors-horaires-{part}"')[1].split("</table>")[0]
         head += re.findall(r'<th scope="col">([^<]*)</th>', table)[2:]
         for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S):
             cells = [html_unescape(c) for c in re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row)]
             rows[cells[0]] = rows.get(cells[0], cells[:2]) + cells[2:]
-    assert head == ["Service", "Total", *(f"{h}\u00a0h" for h in range(7, 20))]
+    assert head == ["Service", "Appels reçus hors horaires", *(f"{h}\u00a0h" for h in range(7, 20))]
     assert "(1/2 : de 7\u00a0h à 13\u00a0h)" in section
     assert list(rows) == ["Tous services", "CCAS", "État civil", "Urbanisme"]
     for name, hours in expected.items():

@@ -145,6 +145,8 @@ def problems(html: str, where: str) -> list[str]:
             continue
         if heading in MONTHS_SHORT_FR or heading.isdigit():  # a month's or a year's column
             continue
+        if re.fullmatch(r"\d{1,2} h", heading):  # an hour of the day's column (« 8 h »)
+            continue
         found.append(f"{where} : colonne « {heading} » hors du glossaire")
     for key, words in page.terms:
         term = glossary.GLOSSARY.get(key)
