@@ -17,7 +17,18 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import ColumnElement, Float, Table, and_, cast, func, literal_column, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Table,
+    and_,
+    cast,
+    func,
+    literal_column,
+    select,
+    true,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -302,13 +313,13 @@ class DatabaseSource:
                 if _in_period(row[2], start, end, zone)
             ]
 
-    def surveyed_calls(self, start: date, end: date, timezone: str) -> list[SurveyedCall]:
-        """Calls offered the survey whose local start date is in ``start``..``end``, oldest
-        first, with their answers in question order."""
-        zone = ZoneInfo(timezone)
+    def surveyed_calls_query(self, start: date, end: date) -> Select[Any]:
+        """The calls offered the survey from ``start`` to ``end`` (UTC bounds widened by a day
+        each side: the caller keeps the local dates), with their answers. Written so the
+        database matches it to the partial index of the surveyed calls (migration 0007)."""
         low, high = _bounds(start, end)
         c, a = calls.c, survey_answers.c
-        query = (
+        return (
             select(
                 c.call_id,
                 c.started_at,
@@ -320,9 +331,15 @@ class DatabaseSource:
                 a.score,
             )
             .select_from(calls.outerjoin(survey_answers, a.call_id == c.call_id))
-            .where(and_(c.survey_offered.is_(True), c.started_at >= low, c.started_at < high))
+            .where(and_(c.survey_offered == true(), c.started_at >= low, c.started_at < high))
             .order_by(c.started_at, c.call_id, a.position)
         )
+
+    def surveyed_calls(self, start: date, end: date, timezone: str) -> list[SurveyedCall]:
+        """Calls offered the survey whose local start date is in ``start``..``end``, oldest
+        first, with their answers in question order."""
+        zone = ZoneInfo(timezone)
+        query = self.surveyed_calls_query(start, end)
         found: dict[str, SurveyedCall] = {}
         with self._database.engine.connect() as connection:
             for row in connection.execute(query):

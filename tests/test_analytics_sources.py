@@ -145,3 +145,31 @@ def test_columns_read_the_same_whatever_the_first_rows_hold(backend: str, tmp_pa
         compute_indicators(loaded, day_, day_).to_json()
         == compute_indicators(expected, day_, day_).to_json()
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_surveyed_calls_are_read_through_their_own_index(backend: str, tmp_path: Path) -> None:
+    # Every page reads the calls offered the survey; through the calls' start index that is
+    # every call of the period (seconds for a year of a million calls): a partial index holds
+    # only those offered the survey, and the query must be one the database can match to it.
+    records = generated_records(300)
+    for i, record in enumerate(records):
+        record.survey_offered = i % 10 == 0
+    with temporary_database(backend, tmp_path, pg_url()) as database:
+        RecordStore(database, Pseudonymiser(b"k" * 32)).import_records(records)
+        source = DatabaseSource(database)
+        first, last = date(2026, 10, 24), date(2026, 10, 27)
+        found = source.surveyed_calls(first, last, "Europe/Paris")
+        assert sorted(c.call_id for c in found) == sorted(
+            r.call_id for r in records if r.survey_offered
+        )
+        query = source.surveyed_calls_query(first, last)
+        with database.engine.connect() as connection:
+            if backend == "sqlite":
+                compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+                plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+            else:
+                connection.exec_driver_sql("SET enable_seqscan = off")  # a tiny table
+                compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+                plan = connection.exec_driver_sql(f"EXPLAIN {compiled}").all()
+        assert "ix_calls_surveyed_started_at" in str(plan), plan

@@ -220,7 +220,7 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     assert "0 appel(s) importé(s), 6 déjà présent(s)" in second.output
 
     status = runner.invoke(main, ["db", "status", "--db", url])
-    assert "Révision 0006 ; 6 appel(s)" in status.output
+    assert "Révision 0007 ; 6 appel(s)" in status.output
     purged = runner.invoke(main, ["purge", "--before", "2024-01-01", "--db", url])
     assert purged.exit_code == 0, purged.output
     assert "6 appel(s) antérieur(s) au 2024-01-01 supprimé(s)" in purged.output
