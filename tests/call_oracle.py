@@ -598,7 +598,9 @@ class _Walk:
 
     def _owed_callback(self) -> None:
         record = self.record
-        if record.callbacks or not record.caller_number or not record.entries:
+        # At the caller's number as decroche knows it: a transferred leg's own is empty.
+        number = self.presented
+        if record.callbacks or not number or not record.entries:
             return
         last = record.entries[-1]
         kind = None
@@ -608,7 +610,7 @@ class _Walk:
             kind = "overflowed"
         if kind is not None:
             record.callbacks.append(
-                CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind)
+                CallbackRequest(last.ended_at, last.service_id, number, kind)
             )
 
     # -- where the call goes -----------------------------------------------------------------

@@ -67,6 +67,12 @@ async def test_the_transferred_leg_ends_when_the_caller_hangs_up() -> None:
     assert {leg_.outcome for leg_ in entry.legs} == {LegOutcome.NO_ANSWER}
     assert leg.outcome is CallOutcome.ABANDONED
     assert not leg.survey_offered
+    # The police owe the caller a callback, at the caller's number (the leg's own caller id,
+    # the Local channel's, is empty): the first call, answered, owes none.
+    assert [(c.service_id, c.number, c.kind) for c in leg.callbacks] == [
+        ("police_municipale", "0611111111", "abandoned")
+    ]
+    assert first.callbacks == []
     # Nothing is left on the PBX: no Local pair, no bridge, no police phone off the hook.
     assert state["channels"] == [] and state["bridges"] == []
     assert leg.ended_at - first.entries[0].answered_at == timedelta(seconds=5)

@@ -400,7 +400,10 @@ class Router:
                 record = story.finish(end, caller_hung_up=end == session.hung_up_at)
             if failed:
                 record.outcome = CallOutcome.FAILED
-            _owe_callbacks(record, after_cut=rules.callback_after_cut)
+            # A transferred leg's own caller id is empty (the Local channel's): it is owed
+            # a callback at the caller's number, which the call it came from knows.
+            number = record.caller_number or call_facts.caller_number or ""
+            _owe_callbacks(record, number, after_cut=rules.callback_after_cut)
             del self._stories[key]
             del self._starts[key]
             del self._sessions[key]
@@ -594,16 +597,17 @@ class _FlowLinks:
         return self.links.finisher(self.key)
 
 
-def _owe_callbacks(record: CallRecord, *, after_cut: bool) -> None:
-    """Add the callback the finished call is owed, if any (``routing.owed_callback`` decides)."""
+def _owe_callbacks(record: CallRecord, number: str, *, after_cut: bool) -> None:
+    """Add the callback the finished call is owed at ``number``, if any
+    (``routing.owed_callback`` decides)."""
     last = record.entries[-1] if record.entries else None
     kind = owed_callback(
         last.outcome if last is not None else None,
-        has_number=bool(record.caller_number),
+        has_number=bool(number),
         requested=bool(record.callbacks),
         after_cut=after_cut,
     )
     if kind is not None and last is not None:
         record.callbacks.append(
-            CallbackRequest(last.ended_at, last.service_id, record.caller_number, kind=kind)
+            CallbackRequest(last.ended_at, last.service_id, number, kind=kind)
         )
