@@ -609,9 +609,7 @@ class _Walk:
         elif last.outcome.is_overflow or last.outcome is EntryOutcome.MESSAGE:
             kind = "overflowed"
         if kind is not None:
-            record.callbacks.append(
-                CallbackRequest(last.ended_at, last.service_id, number, kind)
-            )
+            record.callbacks.append(CallbackRequest(last.ended_at, last.service_id, number, kind))
 
     # -- where the call goes -----------------------------------------------------------------
 

@@ -608,6 +608,4 @@ def _owe_callbacks(record: CallRecord, number: str, *, after_cut: bool) -> None:
         after_cut=after_cut,
     )
     if kind is not None and last is not None:
-        record.callbacks.append(
-            CallbackRequest(last.ended_at, last.service_id, number, kind=kind)
-        )
+        record.callbacks.append(CallbackRequest(last.ended_at, last.service_id, number, kind=kind))
