@@ -156,9 +156,10 @@ def by_service(
         f"Indicateurs par service — {period.label_fr}",
         [Column("service", "Service"), *counts_columns(engagement_of(parameters))],
     )
+    # The total first, as on the dashboard.
+    table.rows.append([service_label(TOTAL, names), *counts_cells(board.total.counts)])
     for s in services:
         table.rows.append([service_label(s.service, names), *counts_cells(s.counts)])
-    table.rows.append([service_label(TOTAL, names), *counts_cells(board.total.counts)])
     cards = [
         Card(
             service_label(s.service, names),
