@@ -6,6 +6,7 @@ The ``browser`` fixture (one headless Chromium a module) is in ``conftest.py``.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=fr-FR",
 ]
+# Chromium in French, as a town-hall user runs it. A context's ``locale="fr-FR"`` only sets what
+# pages read (navigator.language, Intl): the date and time fields (« jj/mm/aaaa », « 14:30 »,
+# « décembre 2026 ») follow Chromium's own language, which on Linux comes from the environment
+# (``--lang`` is read on the other systems only) and needs its French translations (Debian's
+# chromium-l10n: without them Chromium falls back to English, whatever the environment says).
+FRENCH_ENV = {"LANGUAGE": "fr_FR:fr", "LANG": "fr_FR.UTF-8", "LC_ALL": "fr_FR.UTF-8"}
+CHROMIUM_LOCALES = Path("/usr/lib/chromium/locales")
+
+
+def chromium_env() -> dict[str, str]:
+    """The environment Chromium is launched with: this process's, in French."""
+    return {**os.environ, **FRENCH_ENV}
 
 
 class Server:

@@ -65,6 +65,10 @@ def _missing_needs(item: pytest.Item) -> list[str]:
         CHROMIUM, os.X_OK
     ):
         missing.append(f"Chromium ({CHROMIUM}; paquet chromium)")
+    if ("browser" in fixtures or item.get_closest_marker("browser")) and not (
+        browser_support.CHROMIUM_LOCALES / "fr.pak"
+    ).is_file():
+        missing.append("Chromium en français (paquet chromium-l10n)")
     if item.get_closest_marker("audio"):
         tools = ("espeak-ng", "sox")
         missing += [f"{tool} (paquet {tool})" for tool in tools if not shutil.which(tool)]
@@ -100,7 +104,10 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=browser_support.CHROMIUM_ARGS
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=browser_support.CHROMIUM_ARGS,
+            env=browser_support.chromium_env(),
         )
         try:
             yield chromium

@@ -87,3 +87,30 @@ def test_it_tries_fewer_ccas_rings_and_reads_what_it_would_change(page, site) ->
     page.get_by_role("link", name="Toutes les simulations").click()
     assert page.locator('table[data-table="simulations"] tbody tr').count() == 1
     assert "terminée" in page.locator('table[data-table="simulations"]').inner_text()
+
+
+def _fields_of(page) -> list[str]:
+    """The parts of the page's date fields as Chromium draws and names them (its accessibility
+    tree: a date field's day, month and year are spin buttons inside the field)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    return [
+        " ".join(node["name"]["value"].split()[:1])
+        for node in nodes
+        if node.get("role", {}).get("value") == "spinbutton" and "name" in node
+    ]
+
+
+def test_the_date_fields_are_french(page, site) -> None:
+    """Chromium's own language is French, not only the page's locale: the period's fields read
+    « jj/mm/aaaa » (day, month, year), the way the town hall's staff write a date."""
+    sign_in(page, site, "informatique")
+    page.goto(f"{site}/systeme/et-si")
+    page.get_by_label("Du").fill("2026-10-14")
+    assert page.evaluate("navigator.language") == "fr-FR"
+    fields = _fields_of(page)
+    assert fields[:3] == ["Jour", "Mois", "Année"], fields  # « Month Day Year » in English
+    shot(page, "whatif-dates-fr")
