@@ -46,6 +46,8 @@ class ComparisonView:
     total: ServiceComparison
     fidelity: tuple[FigureRow, ...]  # replay of the current rules against what was recorded
     convention: str
+    # Why services the new rules change show no difference (whatif.explain).
+    notes: tuple[str, ...] = ()
 
 
 COUNTS = frozenset({"closed", "offered", "answered", "abandoned", "overflowed"})
@@ -138,6 +140,7 @@ def comparison_view(result: Mapping[str, Any], names: Mapping[str, str]) -> Comp
         _comparison(result, TOTAL_KEY, "Tous services (chaque appel une fois)"),
         tuple(fidelity),
         _convention(result.get("recorded", {}).get("parameters", {})),
+        tuple(str(note) for note in result.get("notes", ())),
     )
 
 

@@ -286,6 +286,82 @@ def test_fewer_rings_than_the_agents_need_overflow_every_ccas_call(tmp_path: Pat
     assert result.gap["total"]["answered"] == 0
 
 
+def test_fewer_rings_than_any_answer_needed_change_nothing_and_say_why(tmp_path: Path) -> None:
+    # CCAS agents pick up after 8 s: 5 rings (25 s) or 3 rings (15 s), every call is answered
+    # the same. The comparison does not just show zeros: it says why.
+    current = rules_of(ccas_rules(tmp_path, 5))
+    new = rules_of(ccas_rules(tmp_path, 3))
+    recorded = replay(ccas_traffic(current, 4, ring_s=8.0), current)
+    result = what_if(recorded, current, new, DAY, DAY)
+    assert result.difference["services"]["ccas"]["answered"] == 0
+    assert result.difference["services"]["ccas"]["service_level"] == 0
+    longest = max(
+        (e.answered_at - e.ringing_at).total_seconds()
+        for r in recorded
+        for e in r.entries
+        if e.service_id == "ccas" and e.answered_at and e.ringing_at
+    )
+    assert 8.0 <= longest < 15.0
+    assert result.notes == (
+        f"{current.services['ccas'].name} : sonnerie 25\u00a0s (5 sonneries) → 15\u00a0s "
+        "(3 sonneries) : dans le rejeu des règles actuelles, chacun de ses 4 appels décrochés "
+        f"l'a été après {f'{longest:.1f}'.replace('.', ',')}\u00a0s de sonnerie au plus : la "
+        "nouvelle limite n'en aurait coupé aucun.",
+    )
+    assert result.to_json()["notes"] == list(result.notes)
+    # More rings for calls that never rang to the limit: nothing to gain, said so.
+    longer = rules_of(ccas_rules(tmp_path, 7))
+    more = what_if(recorded, current, longer, DAY, DAY)
+    assert len(more.notes) == 1 and "sonner plus longtemps ne change rien" in more.notes[0]
+    # A change the figures show needs no note; the same rules, none either.
+    assert what_if(recorded, current, current, DAY, DAY).notes == ()
+
+
+def test_the_simulation_page_says_why_rules_changed_nothing(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from reports.web.app import templates
+    from reports.whatif_view import comparison_view
+
+    current = rules_of(ccas_rules(tmp_path, 5))
+    new = rules_of(ccas_rules(tmp_path, 3))
+    recorded = replay(ccas_traffic(current, 2, ring_s=8.0), current)
+    document = what_if(recorded, current, new, DAY, DAY).to_json()
+    # Read back from disk as the page does: the notes travel in the JSON.
+    view = comparison_view(json.loads(json.dumps(document)), {"ccas": "CCAS"})
+    job = SimpleNamespace(
+        id="20261014-090000-000000",
+        state="done",
+        state_fr="terminée",
+        error=None,
+        request=SimpleNamespace(start=DAY, end=DAY, at=T0, by="informatique", rules_name="r.yaml"),
+    )
+    env = templates()
+    env.filters["local"] = lambda moment, fmt="%d/%m/%Y %H:%M": moment.strftime(fmt)
+    html = env.get_template("whatif_job.html").render(
+        job=job, view=view, nav=[], session=None, town="Bernay", current="whatif"
+    )
+    assert "Aucun service ne change." in html
+    notes = html.split("data-notes>")[1].split("</section>")[0]
+    assert "Règles changées sans effet sur ces appels" in notes
+    assert "→ 15\u00a0s (3 sonneries)" in notes and "chacun de ses 2 appels décrochés" in notes
+
+
+def test_cli_says_why_rules_changed_nothing(tmp_path: Path) -> None:
+    current, new = ccas_rules(tmp_path, 5), ccas_rules(tmp_path, 3)
+    recorded = replay(ccas_traffic(rules_of(current), 2, ring_s=8.0), rules_of(current))
+    url = database_with(recorded, tmp_path)
+    result = CliRunner().invoke(
+        main,
+        ["whatif", "--rules", str(new), "--current", str(current), "--from", "2026-10-14",
+         "--to", "2026-10-14", "--db", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tail = result.stdout.split("Règles changées sans effet sur ces appels :")[1]
+    assert "sonnerie 25\u00a0s (5 sonneries) → 15\u00a0s (3 sonneries)" in tail
+    assert "chacun de ses 2 appels décrochés" in tail
+
+
 def test_transfer_legs_stay_linked_in_the_replay(tmp_path: Path) -> None:
     current = rules_of(ccas_rules(tmp_path, 6))
     first, second, third = replay(ccas_traffic(current, 3), current)

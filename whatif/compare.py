@@ -61,6 +61,8 @@ class WhatIfResult:
     current: IndicatorReport
     new: IndicatorReport
     calls: int
+    # Why services the new rules change show no difference (whatif.explain), in French.
+    notes: tuple[str, ...] = ()
 
     @property
     def gap(self) -> dict[str, Any]:
@@ -82,6 +84,7 @@ class WhatIfResult:
             "new": self.new.to_json(),
             "gap": self.gap,
             "difference": self.difference,
+            "notes": list(self.notes),
         }
 
 

@@ -11,6 +11,7 @@ from routing_rules.compiled import CompiledRules
 from telephony.records.model import CallRecord
 from whatif.compare import WhatIfResult, in_period, indicators_of
 from whatif.errors import WhatIfError
+from whatif.explain import unchanged_notes
 from whatif.parts import quiet_parts
 from whatif.replay import Progress, default_workers, replay, replay_pool
 from whatif.traffic import traffic_from_records
@@ -55,7 +56,7 @@ def what_if(
     with replay_pool(min(parts, workers or default_workers())) as pool:
         replay_current = replay(model, current, step("règles actuelles"), pool=pool)
         replay_new = replay(model, new, step("nouvelles règles"), pool=pool)
-    return WhatIfResult(
+    result = WhatIfResult(
         start,
         end,
         indicators_of(chosen, start, end, params),
@@ -63,6 +64,8 @@ def what_if(
         indicators_of(replay_new, start, end, params),
         len(model.calls),
     )
+    result.notes = tuple(unchanged_notes(current, new, replay_current, result.difference))
+    return result
 
 
 def _renamed(record: CallRecord, queue_map: Mapping[str, str]) -> CallRecord:

@@ -89,6 +89,9 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
         "",
         *table(headers, rows, left=2),
     ]
+    if result.notes:
+        lines += ["", "Règles changées sans effet sur ces appels :"]
+        lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines)
 
 
