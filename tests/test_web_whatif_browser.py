@@ -13,7 +13,7 @@ from decroche.testing import web_deps
 from decroche.web import whatif_jobs
 from telephony.records.engine import open_store
 from telephony.records.testing import fill
-from tests.browser_support import Server, shot, sign_in
+from tests.browser_support import Server, overflowing, shot, sign_in
 from tests.whatif_support import CCAS_MARKER, ccas_rules, ccas_traffic, database_with, rules_of
 from whatif.replay import replay
 
@@ -87,6 +87,29 @@ def test_it_tries_fewer_ccas_rings_and_reads_what_it_would_change(page, site) ->
     page.get_by_role("link", name="Toutes les simulations").click()
     assert page.locator('table[data-table="simulations"] tbody tr').count() == 1
     assert "terminée" in page.locator('table[data-table="simulations"]').inner_text()
+
+
+def test_a_change_with_no_effect_says_why_at_every_width(page, site) -> None:
+    # The CCAS's agents pick up after 28 s, within its 6 rings (30 s): 7 rings gain nothing.
+    sign_in(page, site, "informatique")
+    page.goto(f"{site}/systeme/et-si")
+    page.get_by_label("Du").fill("2026-10-14")
+    page.get_by_label("au", exact=True).fill("2026-10-14")
+    rules = page.get_by_label("… ou texte des règles")
+    ccas_block = CCAS_MARKER.replace("rings: 5", "rings: 6")
+    rules.fill(rules.input_value().replace(ccas_block, CCAS_MARKER.replace("5", "7")))
+    page.get_by_role("button", name="Lancer la simulation").click()
+    page.wait_for_selector('[data-state="done"]', timeout=120_000)
+    assert "Aucun service ne change." in page.inner_text("main")
+    notes = page.locator("[data-notes]")
+    said = " ".join(notes.inner_text().split())
+    assert "Règles changées sans effet sur ces appels" in said
+    assert "sonnerie 30 s (6 sonneries) → 35 s (7 sonneries)" in said
+    assert "sonner plus longtemps ne change rien" in said
+    for width in (1280, 1366, 1536, 1920):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert overflowing(page) == [], width
+        shot(page, f"whatif-sans-effet-{width}")
 
 
 def _fields_of(page) -> list[str]:
