@@ -347,9 +347,11 @@ def test_the_simulation_page_says_why_rules_changed_nothing(tmp_path: Path) -> N
     assert "→ 15\u00a0s (3 sonneries)" in notes and "chacun de ses 2 appels décrochés" in notes
 
 
-def test_cli_says_why_rules_changed_nothing(tmp_path: Path) -> None:
-    current, new = ccas_rules(tmp_path, 5), ccas_rules(tmp_path, 3)
-    recorded = replay(ccas_traffic(rules_of(current), 2, ring_s=8.0), rules_of(current))
+def _cli_table(tmp_path: Path, rings: tuple[int, int], calls: int, ring_s: float = 28.0) -> str:
+    """``decroche whatif``'s table: CCAS calls recorded with ``rings[0]`` rings (its agents
+    picking up after ``ring_s``), replayed with ``rings[1]``."""
+    current, new = ccas_rules(tmp_path, rings[0]), ccas_rules(tmp_path, rings[1])
+    recorded = replay(ccas_traffic(rules_of(current), calls, ring_s=ring_s), rules_of(current))
     url = database_with(recorded, tmp_path)
     result = CliRunner().invoke(
         main,
@@ -357,7 +359,12 @@ def test_cli_says_why_rules_changed_nothing(tmp_path: Path) -> None:
          "--to", "2026-10-14", "--db", url],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    tail = result.stdout.split("Règles changées sans effet sur ces appels :")[1]
+    return result.stdout
+
+
+def test_cli_says_why_rules_changed_nothing(tmp_path: Path) -> None:
+    out = _cli_table(tmp_path, (5, 3), 2, ring_s=8.0)
+    tail = out.split("Règles changées sans effet sur ces appels :")[1]
     assert "sonnerie 25\u00a0s (5 sonneries) → 15\u00a0s (3 sonneries)" in tail
     assert "chacun de ses 2 appels décrochés" in tail
 
@@ -405,16 +412,7 @@ def test_cli_json_is_one_object_with_every_part(tmp_path: Path) -> None:
 
 
 def test_cli_table_is_french_side_by_side(tmp_path: Path) -> None:
-    current, new = ccas_rules(tmp_path, 6), ccas_rules(tmp_path, 5)
-    recorded = replay(ccas_traffic(rules_of(current), 3), rules_of(current))
-    url = database_with(recorded, tmp_path)
-    result = CliRunner().invoke(
-        main,
-        ["whatif", "--rules", str(new), "--current", str(current), "--from", "2026-10-14",
-         "--to", "2026-10-14", "--db", url],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    out = result.stdout
+    out = _cli_table(tmp_path, (6, 5), 3)
     assert "Enregistré" in out and "Règles actuelles" in out and "Nouvelles" in out
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("CCAS "))
