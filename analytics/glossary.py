@@ -18,7 +18,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Unit = Literal["count", "rate", "seconds", "score", "agents", "per_hour", "text"]
+# "delay": hours or minutes as a person says them (« 2 h 32 min »), for delays far longer than a
+# wait; "seconds": waits and rings, to a tenth of a second.
+Unit = Literal["count", "rate", "seconds", "delay", "score", "agents", "per_hour", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +253,7 @@ TERMS: tuple[Term, ...] = (
         "callbacks.median_delay_s",
         "Délai médian de rappel",
         "Délai médian entre l'appel et le rappel fait.",
-        "seconds",
+        "delay",
         better=-1,
     ),
     # --- the callers' satisfaction ---------------------------------------------------------------
@@ -529,7 +531,12 @@ TREND_WORDS = {
     "unknown": "pas de comparaison",
 }
 # A change smaller than this is "stable": rates in points, times in seconds, scores in points.
-STABLE_BELOW: Mapping[Unit, float] = {"rate": 0.005, "seconds": 0.5, "score": 0.05}
+STABLE_BELOW: Mapping[Unit, float] = {
+    "rate": 0.005,
+    "seconds": 0.5,
+    "delay": 60.0,
+    "score": 0.05,
+}
 
 
 def stable_words(unit: Unit) -> str:
@@ -541,6 +548,8 @@ def stable_words(unit: Unit) -> str:
         return f"écart de moins de {decimal(threshold * 100, 1)} point"
     if unit == "seconds":
         return f"écart de moins de {decimal(threshold, 1)}{NBSP}s"
+    if unit == "delay":
+        return f"écart de moins de {delay(threshold)}"
     return f"écart de moins de {decimal(threshold, 2)} point"
 
 
@@ -595,6 +604,17 @@ def seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}{NBSP}s".replace(".", ",")
 
 
+def delay(value: float | None) -> str:
+    """A delay as a person says it: « 2 h 05 min », « 12 min », « 45 s »."""
+    if value is None:
+        return "—"
+    if value < 60:
+        return f"{round(value)}{NBSP}s"
+    minutes = round(value / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}{NBSP}h{NBSP}{minutes:02d}{NBSP}min" if hours else f"{minutes}{NBSP}min"
+
+
 def points(value: float | None) -> str:
     """A difference of rates: +1,5 pt."""
     return "—" if value is None else f"{value * 100:+.1f}{NBSP}pt".replace(".", ",")
@@ -607,6 +627,8 @@ def value(key: str, figure: float | None) -> str:
         return percent(figure)
     if unit == "seconds":
         return seconds(figure)
+    if unit == "delay":
+        return delay(figure)
     if unit == "score":
         return decimal(figure, 2)
     if unit in ("agents", "per_hour"):

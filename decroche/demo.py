@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import click
 from pydantic import SecretStr
 
+from analytics import glossary
 from audit.results import Trigger
 from audit.store import upgrade_audit_schema
 from decroche.app import App
@@ -405,19 +406,12 @@ def _figures(app: App, first: date, last: date) -> str:
         f"Rappels : {callbacks.owed} dus, {callbacks.done} faits par les agents, "
         f"{callbacks.pending} encore à faire"
         + (
-            f" (délai médian {_duration_fr(callbacks.median_delay_s)})."
+            f" (délai médian {glossary.delay(callbacks.median_delay_s)})."
             if callbacks.median_delay_s is not None
             else "."
         )
     )
     return "\n".join(lines)
-
-
-def _duration_fr(value_s: float) -> str:
-    """``1 h 41 min``, ``12 min``: a delay as a person says it."""
-    minutes = round(value_s / 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 class _Dashboard:

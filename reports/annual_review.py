@@ -567,7 +567,7 @@ def satisfaction(
             f"{fmt.number(callbacks.expired)} expirés, {fmt.number(callbacks.pending)} en "
             "attente"
             + (
-                f" ; délai médian {fmt.seconds(callbacks.median_delay_s)}."
+                f" ; délai médian {fmt.delay(callbacks.median_delay_s)}."
                 if callbacks.median_delay_s is not None
                 else "."
             )

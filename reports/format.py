@@ -12,6 +12,7 @@ WEEKDAYS_FR = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 number = glossary.number
 percent = glossary.percent
 seconds = glossary.seconds
+delay = glossary.delay  # a delay of hours or minutes: « 2 h 05 min »
 indicator = glossary.value  # a figure of a glossary key, with its unit once
 
 

@@ -34,6 +34,8 @@ class IndicatorTerm:
             return fmt.percent(value)
         if self.unit == "seconds":
             return fmt.seconds(value)
+        if self.unit == "delay":
+            return fmt.delay(value)
         return fmt.number(value)
 
     def objective(self, target: float, kind: str | None = None) -> str:

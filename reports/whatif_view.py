@@ -73,6 +73,8 @@ def difference(key: str, value: float | None) -> str:
         return glossary.points(value)
     if unit == "seconds":
         return f"{value:+.1f} s".replace(".", ",")
+    if unit == "delay":
+        return ("+" if value >= 0 else "-") + glossary.delay(abs(value))
     return f"{value:+g}".replace(".", ",")
 
 

@@ -95,6 +95,23 @@ def test_numbers_have_a_decimal_comma_and_their_unit_once() -> None:
     assert not glossary.GLOSSARY["answered_within_target"].matches("Décrochés à temps")
 
 
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (None, "—"),
+        (42.4, "42\u00a0s"),
+        (59.6, "60\u00a0s"),
+        (720.0, "12\u00a0min"),
+        (3599.0, "1\u00a0h\u00a000\u00a0min"),
+        (9135.4, "2\u00a0h\u00a032\u00a0min"),
+        (90000.0, "25\u00a0h\u00a000\u00a0min"),
+    ],
+)
+def test_a_callback_delay_reads_in_hours_and_minutes(seconds: float | None, words: str) -> None:
+    # « délai médian 9135,4 s » was printed in the annual review: a delay of hours reads so.
+    assert glossary.value("callbacks.median_delay_s", seconds) == words
+
+
 class _Page(HTMLParser):
     """The headings of a page's tables, its indicator labels (``data-term``), its text."""
 
