@@ -487,6 +487,7 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
         assert "Ville de Bernay" in text
         for name in ("CCAS", "État civil", "Urbanisme", "Accueil général"):
             assert name in text, f"{stem}: {name} missing"
+        assert not _units_alone(text), f"{stem}: a unit wrapped away from its figure"
         body = text.split("Annexe — définitions")[0]
         raw = re.findall(r"\b[a-z]+_[a-z_]+\b|\bccas\b", body)
         assert not raw, f"{stem}: raw ids in the PDF: {sorted(set(raw))}"
@@ -494,15 +495,63 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
         pages = sorted(tmp_path.glob(f"{stem}-*.png"))
         assert len(pages) >= 2
         for page in pages:
-            with Image.open(page) as image:
-                gray = image.convert("L")
-                width, height = gray.size
-                # The right margin is 14 mm; nothing may be drawn in its outer 10 mm.
-                band = gray.crop((width - round(width * 10 / 210), 0, width, height))
-                darkest = band.getextrema()[0]
-            assert darkest > 235, f"{page.name}: content touches the right edge"
+            assert _right_margin_is_blank(page), f"{page.name}: content touches the right edge"
         for page in pages:
             page.replace(ARTIFACTS / page.name)
+
+
+def _units_alone(layout: str) -> list[str]:
+    """The lines of ``pdftotext -layout`` where a unit (« % », « s », « pt ») stands without
+    its figure: a cell wrapped « 100,0 » / « % »."""
+    alone = re.compile(r"(?:^|(?<=\s))(%|s|pt)(?=\s|$)")
+    return [
+        line.strip()
+        for line in layout.splitlines()
+        if any(not re.search(r"\d$", line[: m.start()].rstrip()) for m in alone.finditer(line))
+    ]
+
+
+def _right_margin_is_blank(page: Path) -> bool:
+    with Image.open(page) as image:
+        gray = image.convert("L")
+        width, height = gray.size
+        # The right margin is 14 mm; nothing may be drawn in its outer 10 mm.
+        band = gray.crop((width - round(width * 10 / 210), 0, width, height))
+        return band.getextrema()[0] > 235
+
+
+WIDEST_MONTH = re.compile(r'(<table data-table="mois-[^"]*" class="months">.*?</table>)', re.S)
+
+
+@pytest.mark.pdf
+@pytest.mark.pdf_images
+def test_month_tables_keep_the_widest_figures_whole_on_the_page(review, tmp_path: Path) -> None:
+    """Every month at 100,0 % (the widest rate) and 12 345 calls: each figure stays on one line
+    with its unit, and the table still fits its paper."""
+    document: ReportDocument = review["annual"]
+
+    def widest(table: re.Match[str]) -> str:
+        cells = re.sub(r"<td class=\"[^\"]*\">[^<]*</td>", "<td>100,0\u202f%</td>", table[1])
+        return cells.replace("<td>100,0\u202f%</td>", "<td>12\u202f345</td>", 12)
+
+    marked, tables = WIDEST_MONTH.subn(widest, document.html)
+    assert tables >= 5  # every service, and every service's own table
+    pdf = tmp_path / "revue-mois-larges.pdf"
+    pdf.write_bytes(render_pdf(replace(document, html=marked)))
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-f", "3", "-l", "4", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert text.count("100,0") >= 5 * 3 * 12 / 2  # the pages read hold the months' figures
+    assert not _units_alone(text), _units_alone(text)
+    assert "100,0 %" in text.replace("\u202f", " ").replace("\u00a0", " ")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "mois")], check=True)
+    pages = sorted(tmp_path.glob("mois-*.png"))
+    assert pages
+    for page in pages:
+        assert _right_margin_is_blank(page), f"{page.name}: content touches the right edge"
 
 
 def test_a_restart_with_the_same_rules_records_no_new_version(tmp_path: Path) -> None:
