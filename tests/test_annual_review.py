@@ -35,6 +35,7 @@ from reports.rules_history import RulesVersionBook, changes_fr, hours_fr, summar
 from routing_rules.loader import default_rules_path, load_rules
 from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, ServiceEntry
 from telephony.records.testing import fill, temporary_database, town_calls
+from tests.pdf_support import layout_text, units_alone
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
 NAMES = {
@@ -478,16 +479,14 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
         document: ReportDocument = review[key]
         pdf = tmp_path / f"{stem}.pdf"
         pdf.write_bytes(render_pdf(document))
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
-        ).stdout
+        text = layout_text(pdf)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / f"{stem}.txt").write_text(text)
         (ARTIFACTS / pdf.name).write_bytes(pdf.read_bytes())
         assert "Ville de Bernay" in text
         for name in ("CCAS", "État civil", "Urbanisme", "Accueil général"):
             assert name in text, f"{stem}: {name} missing"
-        assert not _units_alone(text), f"{stem}: a unit wrapped away from its figure"
+        assert not units_alone(text), f"{stem}: a unit wrapped away from its figure"
         body = text.split("Annexe — définitions")[0]
         raw = re.findall(r"\b[a-z]+_[a-z_]+\b|\bccas\b", body)
         assert not raw, f"{stem}: raw ids in the PDF: {sorted(set(raw))}"
@@ -498,17 +497,6 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
             assert _right_margin_is_blank(page), f"{page.name}: content touches the right edge"
         for page in pages:
             page.replace(ARTIFACTS / page.name)
-
-
-def _units_alone(layout: str) -> list[str]:
-    """The lines of ``pdftotext -layout`` where a unit (« % », « s », « pt ») stands without
-    its figure: a cell wrapped « 100,0 » / « % »."""
-    alone = re.compile(r"(?:^|(?<=\s))(%|s|pt)(?=\s|$)")
-    return [
-        line.strip()
-        for line in layout.splitlines()
-        if any(not re.search(r"\d$", line[: m.start()].rstrip()) for m in alone.finditer(line))
-    ]
 
 
 def _right_margin_is_blank(page: Path) -> bool:
@@ -538,14 +526,9 @@ def test_month_tables_keep_the_widest_figures_whole_on_the_page(review, tmp_path
     assert tables >= 5  # every service, and every service's own table
     pdf = tmp_path / "revue-mois-larges.pdf"
     pdf.write_bytes(render_pdf(replace(document, html=marked)))
-    text = subprocess.run(
-        ["pdftotext", "-layout", "-f", "3", "-l", "4", str(pdf), "-"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    text = layout_text(pdf, 3, 4)
     assert text.count("100,0") >= 5 * 3 * 12 / 2  # the pages read hold the months' figures
-    assert not _units_alone(text), _units_alone(text)
+    assert not units_alone(text), units_alone(text)
     assert "100,0 %" in text.replace("\u202f", " ").replace("\u00a0", " ")
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "mois")], check=True)
     pages = sorted(tmp_path.glob("mois-*.png"))

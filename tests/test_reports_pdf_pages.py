@@ -18,6 +18,7 @@ from decroche.testing import indicators_of
 from reports.documents import ReportInputs, ReportSettings, build_report, render_pdf
 from reports.periods import month_period
 from telephony.records.testing import fill, sample_record, temporary_database, town_calls
+from tests.pdf_support import layout_text, units_alone
 
 pytestmark = pytest.mark.pdf_images
 
@@ -85,6 +86,12 @@ def test_no_page_has_ink_in_its_right_margin(pdf: Path) -> None:
         assert darkest >= LIGHT, f"{page.name}: something runs into the right margin"
         # The page has content at all (the check above would pass on a blank page).
         assert image.getextrema()[0] < 100, page.name
+
+
+def test_no_figure_loses_its_unit_to_the_next_line(pdf: Path) -> None:
+    text = layout_text(pdf)
+    assert "%" in text and " s" in text  # the report has rates and waits to check
+    assert not units_alone(text), units_alone(text)
 
 
 def _text(pdf: Path) -> str:
