@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -564,6 +564,12 @@ def reading_order(text: str) -> str:
     civil » among the E, not after « Urbanisme »)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def by_name(names: Mapping[str, str]) -> Callable[[str], tuple[str, str]]:
+    """The sort key of services (by id) wherever a list of them is shown: their names in French
+    reading order, a service the rules no longer name by its id, two of one name by id."""
+    return lambda service: (reading_order(names.get(service, service)), service)
 
 
 def decimal(value: float | None, digits: int = 1) -> str:

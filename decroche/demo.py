@@ -37,10 +37,10 @@ from audit.store import upgrade_audit_schema
 from decroche.app import App
 from decroche.bridge import ServiceBridge
 from decroche.commands.text import (
+    by_name,
     indicators_table,
     name_of,
     percent,
-    reading_order,
     seconds,
     table,
 )
@@ -375,8 +375,8 @@ def _figures(app: App, first: date, last: date) -> str:
     lines = [indicators_table(report, names), ""]
     spread = indicators.wait_percentiles(first, last)
     rows = []
-    by_name = sorted(report.services.items(), key=lambda i: reading_order(name_of(i[0], names)))
-    for service_id, counts in by_name:
+    order = by_name(names)
+    for service_id, counts in sorted(report.services.items(), key=lambda i: order(i[0])):
         quantiles = spread.get(service_id, {})
         if counts.answered:
             rows.append(

@@ -210,9 +210,7 @@ def commitments_table(objectives: ObjectivesConfig, names: Mapping[str, str]) ->
                 _decision(objective),
             ]
         )
-    for service in sorted(
-        objectives.services, key=lambda s: glossary.reading_order(names.get(s, s))
-    ):
+    for service in sorted(objectives.services, key=glossary.by_name(names)):
         for indicator, objective in objectives.services[service].items():
             table.rows.append(
                 [
@@ -311,8 +309,7 @@ def service_months(
     steps = indicators.breakdown(period.start, period.end, "month")
     labels = _month_labels(months)
     services = sorted(
-        {s for per in steps.values() for s in per if s != TOTAL},
-        key=lambda s: glossary.reading_order(names.get(s, s)),
+        {s for per in steps.values() for s in per if s != TOTAL}, key=glossary.by_name(names)
     )
     found: list[ServiceMonths] = []
     for service in [TOTAL, *services]:
@@ -408,9 +405,7 @@ def closed_calls(indicators: Indicators, period: Period, names: Mapping[str, str
         return ClosedCalls(
             f"Aucun {glossary.GLOSSARY['closed'].one} enregistré sur la période.", None, []
         )
-    services = sorted(
-        (s for s in found if s != TOTAL), key=lambda s: glossary.reading_order(names.get(s, s))
-    )
+    services = sorted((s for s in found if s != TOTAL), key=glossary.by_name(names))
     groups = [g for g in (TOTAL, *services) if g in found]
     labels = [ALL_SERVICES if g == TOTAL else names.get(g, g) for g in groups]
     seen = {h for per_hour in found.values() for h in per_hour}

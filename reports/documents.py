@@ -29,7 +29,7 @@ from reports.annual_review import QualityRecords, annual_review
 from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
-from reports.views import engagement_of, summary
+from reports.views import dashboard_by_name, engagement_of, summary
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def build_report(
     indicators, names, settings = inputs.indicators, inputs.names, inputs.settings
     progress("indicateurs et objectifs")
     today = generated_at.astimezone(settings.zone).date()
-    board = indicators.dashboard(period.start, period.end, today)
+    board = dashboard_by_name(indicators, period, names, today)
     if kind == "annual":
         return _annual(inputs, board, period, generated_at, progress, staffing, version)
     parameters = board.report.parameters

@@ -203,7 +203,9 @@ def hours_and_flows(
         "Débordements",
         [Column("from", "De"), Column("to", "Vers"), Column("n", "Appels", "count")],
     )
-    for (source, dest), n in sorted(indicators.overflow_flows(period.start, period.end).items()):
+    order = glossary.by_name(names)
+    flows = indicators.overflow_flows(period.start, period.end)
+    for (source, dest), n in sorted(flows.items(), key=lambda f: (order(f[0][0]), order(f[0][1]))):
         overflows.rows.append([service_label(source, names), service_label(dest, names), n])
     waits = DataTable(
         "attentes",
@@ -211,7 +213,7 @@ def hours_and_flows(
         [Column("service", "Service")]
         + [Column(k, glossary.label(f"wait_percentiles.{k}"), "seconds") for k in ("p50", "p90")],
     )
-    for service, values in sorted(board.percentiles.items()):
+    for service, values in sorted(board.percentiles.items(), key=lambda p: order(p[0])):
         waits.rows.append([service_label(service, names), values.get("p50"), values.get("p90")])
     return HoursAndFlows(chart, waits, overflows)
 

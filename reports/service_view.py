@@ -157,8 +157,10 @@ def service_view(
         caption=f"{label} — débordements",
         columns=[Column("from", "De"), Column("to", "Vers"), Column("count", "Appels", "count")],
     )
+    order = glossary.by_name(names)
     for (source, target), count in sorted(
-        indicators.overflow_flows(period.start, period.end).items()
+        indicators.overflow_flows(period.start, period.end).items(),
+        key=lambda f: (order(f[0][0]), order(f[0][1])),
     ):
         if service in (TOTAL, source, target):
             overflows.rows.append(

@@ -240,6 +240,17 @@ def summary(board: Dashboard, names: Mapping[str, str]) -> list[str]:
     ]
 
 
+def dashboard_by_name(
+    indicators: Indicators, period: Period, names: Mapping[str, str], today: date | None = None
+) -> Dashboard:
+    """The period's dashboard with its services in the order every page and report shows them:
+    by name, in French reading order (the total apart, first where it is shown first)."""
+    board = indicators.dashboard(period.start, period.end, today)
+    order = glossary.by_name(names)
+    board.services = sorted(board.services, key=lambda s: order(s.service))
+    return board
+
+
 def dashboard_view(
     indicators: Indicators,
     period: Period,
@@ -251,7 +262,7 @@ def dashboard_view(
     of satisfied callers to each card that had callers surveyed, beside its objective;
     ``today``: a period not over is compared with the same days of the previous one."""
     names = names or {}
-    board: Dashboard = indicators.dashboard(period.start, period.end, today)
+    board = dashboard_by_name(indicators, period, names, today)
     parameters = board.report.parameters
     cards = [_card(s, names, parameters) for s in board.services]
     total = _card(board.total, names, parameters)

@@ -118,9 +118,9 @@ def comparison_view(result: Mapping[str, Any], names: Mapping[str, str]) -> Comp
     ids: set[str] = set()
     for side in ("recorded", "current", "new"):
         ids |= set(result.get(side, {}).get("services", {}))
-    services = sorted(
-        (_comparison(result, s, names.get(s, s)) for s in ids), key=lambda c: c.name.lower()
-    )
+    services = [
+        _comparison(result, s, names.get(s, s)) for s in sorted(ids, key=glossary.by_name(names))
+    ]
     fidelity = []
     for key in FIGURES:
         label = glossary.label(key)

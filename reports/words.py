@@ -111,7 +111,7 @@ def ring_limits(services: list[ServiceAssessment], names: Mapping[str, str]) -> 
     listed = ", ".join(
         f"{names.get(s.service, s.service)} ({glossary.decimal(s.ring_limit_s or 0.0)}"
         f"{glossary.NBSP}s)"
-        for s in sorted(within, key=lambda s: names.get(s.service, s.service).lower())
+        for s in sorted(within, key=lambda s: glossary.by_name(names)(s.service))
     )
     service_level = glossary.label("service_level").lower()
     answer_rate = glossary.label("answer_rate").lower()
@@ -160,7 +160,7 @@ def engagements(parameters: Parameters, names: Mapping[str, str]) -> str:
     text = f"Engagement de sonneries : {parameters.convention()}"
     own = [
         f"{names.get(service, service)} : {parameters.convention(service)}"
-        for service in sorted(parameters.commitments, key=lambda s: names.get(s, s).lower())
+        for service in sorted(parameters.commitments, key=glossary.by_name(names))
         if parameters.commitment_for(service) != parameters.commitment
     ]
     if own:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
+from analytics import glossary
 from decroche.testing import web_deps
 from reports.errors import PresenceError
 from reports.live import (
@@ -249,11 +250,14 @@ async def test_the_live_view_lists_the_callers_in_each_queue_with_their_wait(
     stream.close()
     assert "Aucun état reçu du routeur" in page  # nothing yet
     names = deps.names()
+    # The services by name (« Accueil général » before « CCAS »), not in the snapshot's order.
     assert queued_rows(html) == [
+        (names["accueil"], "1", "09:59:20", "5,0\u00a0s"),
         (names["ccas"], "1", "09:59:20", "47,0\u00a0s"),
         ("2", "09:59:20", "12,2\u00a0s"),
-        (names["accueil"], "1", "09:59:20", "5,0\u00a0s"),
     ]
+    services = re.findall(r'<tr data-service="([^"]+)">', html)
+    assert services == sorted(services, key=glossary.by_name(names))
 
 
 async def test_an_agent_sees_the_callers_queued_for_own_services_only(

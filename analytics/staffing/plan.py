@@ -297,7 +297,7 @@ def staffing_plan(
 ) -> StaffingPlan:
     """The agents each service needs in each slot of its traffic (see the module's text)."""
     plan = StaffingPlan(start, end, slot_minutes, params)
-    for service_id in sorted(traffic, key=lambda s: ((names or {}).get(s, s), s)):
+    for service_id in sorted(traffic, key=glossary.by_name(names or {})):
         service = traffic[service_id]
         model, queue, why = choose_model(service_id, queues or {}, queue_log)
         targets = Targets.of(objectives, service_id, params)

@@ -26,7 +26,7 @@ def decimal(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
-reading_order = glossary.reading_order
+by_name = glossary.by_name
 
 
 def name_of(service: str | None, names: Mapping[str, str]) -> str:
@@ -68,11 +68,10 @@ def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
 
     parameters = report.parameters
     headers = ["Service", *glossary.labels(COLUMNS, engagement_of(parameters))]
+    order = by_name(names)
     rows = [
         [name_of(service, names), *counts_cells(counts)]
-        for service, counts in sorted(
-            report.services.items(), key=lambda item: reading_order(name_of(item[0], names))
-        )
+        for service, counts in sorted(report.services.items(), key=lambda item: order(item[0]))
     ]
     rows.append([TOTAL_LABEL, *counts_cells(report.total)])
     lines = [

@@ -20,10 +20,10 @@ from analytics.definitions import Counts
 from decroche.commands import context
 from decroche.commands.text import (
     TOTAL_LABEL,
+    by_name,
     figure,
     name_of,
     parse_period,
-    reading_order,
     table,
 )
 from reports.whatif_view import FIGURES, difference
@@ -51,7 +51,7 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
     """Recorded, replayed current rules, new rules and the difference, per service (by name)."""
     services = sorted(
         set(result.recorded.services) | set(result.current.services) | set(result.new.services),
-        key=lambda s: reading_order(name_of(s, names)),
+        key=by_name(names),
     )
     headers = ["Service", "Indicateur", "Enregistré", "Règles actuelles", "Nouvelles", "Écart"]
     rows: list[list[str]] = []

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from analytics import glossary
 from reports import format as fmt
 from reports.agent_tables import own_figures_table
 from reports.errors import InputError, PresenceError
@@ -37,8 +38,18 @@ async def agent(request: web.Request) -> web.Response:
             lambda: deps.indicators_for(month.start, month.end).agents(month.start, month.end)
         )
         own = own_figures_table(agents.get(phone), month.label_fr)
+    names = deps.names()
+    order = glossary.by_name(names)
+    mine = sorted(user.services, key=order)
     snapshot = deps.live.latest()
-    waiting = [s for s in snapshot.services if s.service_id in user.services] if snapshot else None
+    waiting = (
+        sorted(
+            (s for s in snapshot.services if s.service_id in user.services),
+            key=lambda s: order(s.service_id),
+        )
+        if snapshot
+        else None
+    )
     return render(
         request,
         "agent.html",
@@ -48,7 +59,8 @@ async def agent(request: web.Request) -> web.Response:
         queued_services=waiting or (),
         queued_caption="Appelants en file d'attente pour mes services",
         seconds=fmt.seconds,
-        names=deps.names(),
+        names=names,
+        services=mine,
         kinds=CALLBACK_KINDS_FR,
         reasons=PAUSE_REASONS_FR,
         message=request.query.get("message"),

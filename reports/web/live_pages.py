@@ -8,16 +8,21 @@ from typing import Any
 
 from aiohttp import web
 
+from analytics import glossary
 from reports import format as fmt
 from reports.live import AGENT_STATE_FR, LiveSnapshot
 from reports.web.app import DEPS, STREAMS, TEMPLATES, WebDeps, render
 
 
 def live_context(deps: WebDeps, snapshot: LiveSnapshot | None) -> dict[str, Any]:
+    names = deps.names()
+    order = glossary.by_name(names)
+    services = sorted(snapshot.services, key=lambda s: order(s.service_id)) if snapshot else []
     return {
         "snapshot": snapshot,
-        "queued_services": snapshot.services if snapshot is not None else (),
-        "names": deps.names(),
+        "services": services,
+        "queued_services": services,
+        "names": names,
         "state_fr": AGENT_STATE_FR,
         "seconds": fmt.seconds,
     }

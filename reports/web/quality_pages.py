@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from analytics import glossary
 from reports.actions import (
     ORIGIN_FR,
     STATUS_FR,
@@ -61,7 +62,7 @@ async def _form(request: web.Request) -> dict[str, str]:
 def _choices(deps: WebDeps) -> dict[str, Any]:
     names = deps.names()
     return {
-        "services": sorted(names.items(), key=lambda item: item[1].casefold()),
+        "services": [(s, names[s]) for s in sorted(names, key=glossary.by_name(names))],
         "indicators": [(key, term.label) for key, term in INDICATOR_TERMS.items()],
         "statuses": [(s.value, STATUS_FR[s]) for s in ActionStatus],
         "origins": [(o.value, ORIGIN_FR[o]) for o in Origin],
@@ -312,7 +313,7 @@ def _review_page(
             on=deps.today(),
         ),
         notice=notice,
-        services_list=[names[s] for s in sorted(names, key=lambda s: names[s].casefold())],
+        services_list=[names[s] for s in sorted(names, key=glossary.by_name(names))],
         **_choices(deps),
     )
 
