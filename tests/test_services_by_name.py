@@ -11,6 +11,14 @@ from datetime import UTC, datetime
 from analytics import glossary
 from analytics.api import Indicators, InMemorySource
 from analytics.frame import frame_from_records
+from analytics.satisfaction import (
+    DEFAULT_OBJECTIVES,
+    Group,
+    SatisfactionFigures,
+    SatisfactionReport,
+    assess_satisfaction,
+)
+from decroche.commands.survey import format_report
 from decroche.commands.text import indicators_table
 from reports.documents import ReportInputs, ReportSettings, build_report
 from reports.periods import month_period
@@ -79,3 +87,15 @@ def test_the_cli_table_lists_services_by_name_then_the_total() -> None:
     first = next(i for i, line in enumerate(lines) if line.startswith("---")) + 1
     listed = [line.split("  ")[0] for line in lines[first : first + len(BY_NAME) + 1]]
     assert listed == [*BY_NAME, "Tous services (chaque appel une fois)"]
+
+
+def test_the_survey_cli_lists_services_by_name_then_the_total() -> None:
+    figures = SatisfactionFigures(offered=2, reached=2, responded=1, answers=1, satisfied=1)
+    group = Group(figures, assess_satisfaction(figures, DEFAULT_OBJECTIVES))
+    report = SatisfactionReport(
+        DAY, DAY, group, {s: group for s in NAMES}, agents={}, periods={}, by="day"
+    )
+    lines = format_report(report, NAMES).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("---")) + 1
+    listed = [line.split("  ")[0] for line in lines[first : first + len(BY_NAME) + 1]]
+    assert listed == [*BY_NAME, "Tous services"]

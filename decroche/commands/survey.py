@@ -110,6 +110,11 @@ def format_calls(
     return "\n".join(lines)
 
 
+def _by_name(groups: Mapping[str, Group], names: Mapping[str, str]) -> dict[str, Group]:
+    order = glossary.by_name(names)
+    return {s: groups[s] for s in sorted(groups, key=order)}
+
+
 def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
     total = "Tous services"
 
@@ -121,7 +126,7 @@ def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
         "Satisfaits : note 4 ou 5 sur 5, ou « oui ». Taux de réponse : enquêtes répondues sur "
         "appels décrochés après proposition.",
         "",
-        *_table("Service", {**report.services, total: report.total}, service),
+        *_table("Service", {**_by_name(report.services, names), total: report.total}, service),
         "",
         *_table("Agent", report.agents, str),
         "",
