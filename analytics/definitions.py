@@ -50,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics import glossary
+from routing_rules.messages import counted
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
@@ -111,7 +112,7 @@ class Commitment:
         """« en 5 sonneries », « avant la 5e sonnerie »: the commitment as the town writes it."""
         if self.before:
             return f"avant la {self.rings}{'re' if self.rings == 1 else 'e'} sonnerie"
-        return f"en {self.rings} sonnerie{'s' if self.rings > 1 else ''}"
+        return f"en {counted(self.rings, 'sonnerie')}"
 
     def wait_words(self, ring_seconds: float) -> str:
         """« attente ≤ 25 s », « attente < 20 s »."""

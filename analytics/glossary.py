@@ -2,7 +2,8 @@
 
 Every page, export, PDF, CLI table, the what-if comparison and the staffing page name an
 indicator with the words of :data:`TERMS`, and write its numbers with the functions below
-(decimal comma, the unit once, French singular and plural). ``docs/indicateurs.md`` carries the
+(decimal comma, the unit once; a count with its words agreeing, by
+:func:`routing_rules.messages.counted`, as everywhere else). ``docs/indicateurs.md`` carries the
 same table (:func:`markdown_table`); a test keeps the two equal, and another renders every page
 and report and finds no indicator named otherwise.
 
@@ -17,6 +18,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from routing_rules.messages import counted
 
 # "delay": hours or minutes as a person says them (« 2 h 32 min »), for delays far longer than a
 # wait; "seconds": waits and rings, to a tenth of a second.
@@ -656,15 +659,10 @@ def unit_of(key: str) -> Unit:
     return "count"
 
 
-def plural(n: int, one: str, many: str) -> str:
-    """« 1 appel », « 0 appel », « 2 appels » (French: 0 and 1 take the singular)."""
-    return f"{number(n)} {one if abs(n) < 2 else many}"
-
-
 def count(key: str, n: int, engagement: str | None = None) -> str:
     """« 1 appel présenté », « 12 appels présentés », in the glossary's words."""
     term = GLOSSARY[key]
-    return plural(n, fill(term.one, engagement), fill(term.many, engagement))
+    return counted(n, fill(term.one, engagement), fill(term.many, engagement))
 
 
 def label(key: str, engagement: str | None = None) -> str:

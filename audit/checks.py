@@ -30,6 +30,7 @@ from audit.moments import when_fr
 from audit.paths import AuditPath
 from audit.results import CallObservation, Check, PathResult, VariantResult, Verdict
 from routing_rules.compiled import CompiledRules, Target, ToMenu, ToService
+from routing_rules.messages import agreeing, counted
 from routing_rules.routing import Reached, ReachedKind
 
 CHECK_NAMES = {
@@ -87,7 +88,9 @@ def judge_call(
         checks.append(_check("destination", False, f"attendu : {wanted} ; obtenu : {got}"))
     heard = tuple(h.prompt for h in call.heard)
     if heard[: len(expected.prompts)] == expected.prompts:
-        checks.append(_check("messages", True, f"{len(expected.prompts)} message(s), dans l'ordre"))
+        checks.append(
+            _check("messages", True, f"{counted(len(expected.prompts), 'message')}, dans l'ordre")
+        )
     else:
         checks.append(
             _check(
@@ -111,7 +114,8 @@ def judge_call(
         )
         checks.append(_check("lecture", False, said))
     else:
-        checks.append(_check("lecture", True, f"{len(call.heard)} message(s) joué(s) en entier"))
+        played = counted(len(call.heard), "message joué", "messages joués")
+        checks.append(_check("lecture", True, f"{played} en entier"))
     first = call.first_prompt_s
     limit = settings.max_first_prompt_s
     if first is None:
@@ -166,9 +170,15 @@ def judge_variants(
     others = sum(1 for r in results if not r.real)
     missing_all = [p for p in missing_all if p not in failed]
     if missing_all:
-        detail = "son(s) absent(s) du PBX : " + ", ".join(f"« {p} »" for p in missing_all)
+        detail = agreeing(len(missing_all), "son absent du PBX", "sons absents du PBX")
+        detail += " : " + ", ".join(f"« {p} »" for p in missing_all)
         return _check("simulation", False, detail), results
-    detail = f"{others} autre(s) issue(s) sur les 12 mois à venir, vérifiée(s) par simulation"
+    detail = (
+        f"{counted(others, 'autre issue', 'autres issues')} sur les 12 mois à venir, "
+        f"{agreeing(others, 'vérifiée', 'vérifiées')} par simulation"
+        if others
+        else "aucune autre issue sur les 12 mois à venir"
+    )
     if sounds is None:
         detail += " (sons non vérifiés : le PBX n'en liste aucun)"
     return _check("simulation", True, detail), results

@@ -32,6 +32,7 @@ import click
 from pydantic import SecretStr
 
 from analytics import glossary
+from analytics.glossary import decimal, number
 from audit.results import Trigger
 from audit.store import upgrade_audit_schema
 from decroche.app import App
@@ -57,6 +58,7 @@ from ivr_prompts.build import (
 from ivr_prompts.catalogue import load_catalogue
 from reports.errors import ReportGenerationError
 from routing_rules.compiled import CompiledRules
+from routing_rules.messages import agreeing, counted
 from telephony.clock import Clock, ScaledClock
 from telephony.flow.router import RouterSettings
 from telephony.records.engine import upgrade_schema
@@ -230,9 +232,10 @@ async def _simulate(
     if sounds is None:  # the files' own durations otherwise
         pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
     calls = [c for c in plan.calls if c.at > clock.now()]
-    how = f"horloge ×{speed:g}" if speed else "temps virtuel"
+    how = f"horloge ×{decimal(speed, 2)}" if speed else "temps virtuel"
     click.echo(
-        f"decroche demo: {len(calls)} appels simulés sur {len(plan.days)} jour(s) ({how}), "
+        f"decroche demo : {counted(len(calls), 'appel simulé', 'appels simulés')} sur "
+        f"{counted(len(plan.days), 'jour')} ({how}), "
         f"PBX simulé sur le port {port}, enregistrements dans {config.database_url()}"
     )
     from decroche.web import CallbackDesk
@@ -289,7 +292,7 @@ async def _audit(app: App, clock: Clock, settings: RouterSettings | None) -> Non
     finally:
         await runner.client.close()
     failed = len(run.failed)
-    said = f"{len(run.results)} parcours, {len(run.results) - failed} conforme(s)"
+    said = f"{len(run.results)} parcours, {counted(len(run.results) - failed, 'conforme')}"
     note = f" ; {run.message}" if run.message else ""
     click.echo(f"Audit interne des parcours : {said}, {failed} en échec{note}.")
     try:
@@ -303,9 +306,10 @@ def _notes(speed: float) -> tuple[str, str]:
     """What the live view says of the simulated clock, while it runs and once it is over."""
     if speed:
         running = (
-            f"Démonstration : appels simulés sur une horloge {speed:g} fois plus rapide que "
-            f"le temps réel ({_per_second(speed)} de simulation par seconde), journées "
-            "calmes sautées. L'état affiché est celui de l'horloge simulée."
+            "Démonstration : appels simulés sur une horloge "
+            f"{decimal(speed, 2)} fois plus rapide que le temps réel ({_per_second(speed)} de "
+            "simulation par seconde), journées calmes sautées. L'état affiché est celui de "
+            "l'horloge simulée."
         )
     else:
         running = (
@@ -324,8 +328,8 @@ def _notes(speed: float) -> tuple[str, str]:
 def _per_second(speed: float) -> str:
     if speed >= 60:
         minutes = speed / 60
-        return f"{minutes:g} minute{'s' if minutes >= 2 else ''}"
-    return f"{speed:g} seconde{'s' if speed >= 2 else ''}"
+        return f"{decimal(minutes, 2)} {agreeing(minutes, 'minute')}"
+    return f"{decimal(speed, 2)} {agreeing(speed, 'seconde')}"
 
 
 def run_demo(
@@ -345,7 +349,9 @@ def run_demo(
     with asyncio.Runner(loop_factory=factory) as runner:
         played = runner.run(_simulate(config, plan, speed, bridge))
     config = played.config
-    click.echo(f"{played.placed} appels joués en {played.seconds:.0f} s.")
+    click.echo(
+        f"{counted(played.placed, 'appel joué', 'appels joués')} en {played.seconds:.0f}\u00a0s."
+    )
     app = App(config)
     try:
         click.echo("")
@@ -356,10 +362,19 @@ def run_demo(
     click.echo("")
     if recorded < played.placed:
         click.echo(
-            f"ERREUR : {played.placed - recorded} appel(s) simulé(s) absent(s) des enregistrements."
+            "ERREUR : "
+            + counted(
+                played.placed - recorded,
+                "appel simulé absent des enregistrements.",
+                "appels simulés absents des enregistrements.",
+            )
         )
         return 1
-    click.echo(f"Les {played.placed} appels simulés sont tous enregistrés.")
+    click.echo(
+        "L'appel simulé est enregistré."
+        if played.placed == 1
+        else f"Les {number(played.placed)} appels simulés sont tous enregistrés."
+    )
     if dashboard is not None:
         click.echo(f"Tableau de bord : {dashboard.url} (Ctrl-C pour arrêter)")
         dashboard.wait_for_interrupt()

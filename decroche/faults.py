@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from routing_rules.messages import counted
+from routing_rules.messages import agreeing, counted
 
 if TYPE_CHECKING:  # the writer brings SQLAlchemy: not for ``decroche rules check``
     from telephony.records.writer import WriterStatus
@@ -107,7 +107,8 @@ def records_problems(records: WriterStatus) -> list[str]:
         problems.append(
             f"base des appels injoignable{why} : "
             + (
-                f"{waiting} en attente dans le journal, écrits à son retour"
+                f"{waiting} en attente dans le journal, "
+                f"{agreeing(records.journal_backlog, 'écrit', 'écrits')} à son retour"
                 if records.journal_backlog
                 else "les appels sont notés dans le journal et écrits à son retour"
             )
@@ -115,10 +116,11 @@ def records_problems(records: WriterStatus) -> list[str]:
     elif state is WriterState.STOPPED:
         problems.append("enregistrement des appels arrêté")
     if records.held_in_memory:
-        calls, s = counted(records.calls_in_memory, "appel"), "s" * (records.calls_in_memory > 1)
+        n = records.calls_in_memory
         why = f" ({database_reason_text(records.journal_error)})" if records.journal_error else ""
         problems.append(
-            f"journal des appels impossible à écrire{why} : {calls} gardé{s} en mémoire "
-            f"seulement, perdu{s} si le service s'arrête"
+            f"journal des appels impossible à écrire{why} : {counted(n, 'appel')} "
+            f"{agreeing(n, 'gardé')} en mémoire seulement, {agreeing(n, 'perdu')} si le service "
+            "s'arrête"
         )
     return problems

@@ -41,6 +41,7 @@ from reports.rules_history import RulesVersion, changes_fr, hours_fr
 from reports.tables import Cell, Column, DataTable
 from reports.views import TOTAL
 from routing_rules.compiled import CompiledRules
+from routing_rules.messages import counted
 
 if TYPE_CHECKING:  # reports.audit_report builds on reports.documents, which builds on this
     from reports.audit_report import AuditHistory
@@ -163,11 +164,6 @@ def coverage(
 
 
 # --- commitments: objectives and the decisions that adopted them -------------------------------
-
-
-def _n(count: int, one: str, many: str) -> str:
-    """« 1 action close », « 2 actions closes » (0 takes the plural: « 0 actions closes »)."""
-    return f"{count} {one if count == 1 else many}"
 
 
 def _value(indicator: str, value: float | None) -> str:
@@ -485,7 +481,7 @@ def survey_method(rules: CompiledRules | None, names: Mapping[str, str]) -> str:
         questions = len(survey.questions)
         said.append(
             f"enquête au clavier après l'appel, proposée à {sample} ({who}), avec le "
-            f"consentement de l'appelant ; {questions} question{'s' if questions > 1 else ''}"
+            f"consentement de l'appelant ; {counted(questions, 'question')}"
         )
     return "Méthode : " + " ; ".join(said) + "."
 
@@ -658,10 +654,10 @@ def audits(history: AuditHistory | None, period: Period, zone: ZoneInfo) -> Audi
     clean = sum(1 for run in runs if not run.failed)
     first, last = (run.started_at.astimezone(zone) for run in (runs[0], runs[-1]))
     summary = (
-        f"{_n(len(runs), 'audit', 'audits')} des parcours du {first:%d/%m/%Y} au "
-        f"{last:%d/%m/%Y}, {_n(len(paths), 'parcours vérifié', 'parcours vérifiés')} ; "
-        f"{_n(clean, 'audit sans défaut', 'audits sans défaut')}, "
-        f"{_n(len(runs) - clean, 'audit', 'audits')} avec au moins un parcours en échec."
+        f"{counted(len(runs), 'audit', 'audits')} des parcours du {first:%d/%m/%Y} au "
+        f"{last:%d/%m/%Y}, {counted(len(paths), 'parcours vérifié', 'parcours vérifiés')} ; "
+        f"{counted(clean, 'audit sans défaut', 'audits sans défaut')}, "
+        f"{counted(len(runs) - clean, 'audit', 'audits')} avec au moins un parcours en échec."
     )
     failures = DataTable(
         "audit-defauts",
@@ -743,11 +739,11 @@ def action_plan(
     done = sum(1 for a in follow if not a.is_open)
     late = sum(1 for a in follow if a.is_open and a.draft.due < today)
     summary = (
-        f"{_n(len(follow), 'action suivie', 'actions suivies')} pendant l'année (dont celles de "
-        f"la revue {year - 1}) : {_n(done, 'close', 'closes')}, "
-        f"{_n(len(follow) - done, 'encore ouverte', 'encore ouvertes')}"
+        f"{counted(len(follow), 'action suivie', 'actions suivies')} pendant l'année "
+        f"(dont celles de la revue {year - 1}) : {counted(done, 'close', 'closes')}, "
+        f"{counted(len(follow) - done, 'encore ouverte', 'encore ouvertes')}"
         + (f" dont {late} en retard" if late else "")
-        + f" ; {_n(len(decided), 'décidée', 'décidées')} à cette revue."
+        + f" ; {counted(len(decided), 'décidée', 'décidées')} à cette revue."
     )
     revised = records.reviews.objectives(year)
     return ActionPlanView(

@@ -23,6 +23,7 @@ from audit.results import (
     VariantResult,
     Verdict,
 )
+from routing_rules.messages import agreeing, counted
 from routing_rules.routing import Reached, ReachedKind
 
 FixedAt = Callable[[str, datetime], datetime | None]
@@ -140,7 +141,7 @@ def path_row(result: PathResult, wording: Wording, at: datetime) -> PathRow:
     others = sum(1 for v in result.variants if not v.real)
     how = f"en appel réel le {wording.when(call.dialled_at or at)}" if call else "sans appel"
     if others:
-        how += f" ; {others} autre(s) issue(s) par simulation"
+        how += f" ; {counted(others, 'autre issue', 'autres issues')} par simulation"
     return PathRow(
         path_id=result.path_id,
         label=result.label,
@@ -160,7 +161,8 @@ def _checked(variant: VariantResult, call_ok: bool) -> tuple[str, bool]:
         said += " : écarts constatés"
     if variant.missing_sounds:
         sounds = ", ".join(f"« {p} »" for p in variant.missing_sounds)
-        said += f" ; son(s) absent(s) du standard : {sounds}"
+        missing = agreeing(len(variant.missing_sounds), "son absent", "sons absents")
+        said += f" ; {missing} du standard : {sounds}"
     return said, ok
 
 

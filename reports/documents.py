@@ -30,6 +30,7 @@ from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
 from reports.views import dashboard_by_name, engagement_of, summary
+from routing_rules.messages import agreeing
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,7 @@ def highlights(board: Dashboard) -> list[tuple[str, str]]:
     total's rates."""
     received = board.received.received
     term = glossary.GLOSSARY["received"]
-    found = [(glossary.number(received), term.one if received < 2 else term.many)]
+    found = [(glossary.number(received), agreeing(received, term.one, term.many))]
     for key in ("answer_rate", "service_level", "abandonment_rate"):
         words = glossary.label(key)
         if key == "service_level":  # the commitment's words: in the sentence above the box

@@ -31,6 +31,7 @@ from reports.views import (
     service_label,
     volume,
 )
+from routing_rules.messages import counted
 
 
 @dataclass(slots=True)
@@ -247,9 +248,9 @@ def open_actions(plan: ActionPlan, period: Period, names: Mapping[str, str]) -> 
     closed = plan.closed_between(period.start, period.end)
     late = sum(1 for action in still_open if action.late_on(period.end))
     said = [
-        counted(len(still_open), "action ouverte", "actions ouvertes"),
+        counted(len(still_open), "action ouverte", none="aucune action ouverte"),
         f"dont {late} en retard" if late else "aucune en retard",
-        counted(len(closed), "action close", "actions closes") + " pendant le mois",
+        counted(len(closed), "action close", none="aucune action close") + " pendant le mois",
     ]
     if not still_open:
         said[1] = ""
@@ -268,10 +269,3 @@ def open_actions(plan: ActionPlan, period: Period, names: Mapping[str, str]) -> 
             closed, names, name="actions-closes", caption="Actions closes pendant le mois"
         ),
     )
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """« aucune action ouverte », « 1 action ouverte », « 3 actions ouvertes »."""
-    if n == 0:
-        return f"aucune {one}" if one.startswith("action") else f"aucun {one}"
-    return f"{n} {one if n == 1 else many}"

@@ -21,6 +21,7 @@ from reports.schema import rules_versions
 from routing_rules.calendar_fr import WEEKDAYS_FR
 from routing_rules.compiled import CompiledRules
 from routing_rules.hours import CompiledSchedule, Span
+from routing_rules.messages import counted
 
 
 def _hhmm(seconds: int) -> str:
@@ -84,10 +85,6 @@ def summarise(rules: CompiledRules) -> dict[str, ServiceSummary]:
     }
 
 
-def _agents(n: int) -> str:
-    return f"{n} poste" if n == 1 else f"{n} postes"
-
-
 def changes_fr(
     before: Mapping[str, ServiceSummary], after: Mapping[str, ServiceSummary]
 ) -> list[str]:
@@ -96,14 +93,18 @@ def changes_fr(
     for sid, new in after.items():
         old = before.get(sid)
         if old is None:
-            said.append(f"{new.name} : service ajouté ({new.hours} ; {_agents(new.agents)})")
+            said.append(
+                f"{new.name} : service ajouté ({new.hours} ; {counted(new.agents, 'poste')})"
+            )
             continue
         if old.name != new.name:
             said.append(f"{old.name} renommé « {new.name} »")
         if old.hours != new.hours:
             said.append(f"{new.name} : horaires « {old.hours} » → « {new.hours} »")
         if old.agents != new.agents:
-            said.append(f"{new.name} : {_agents(old.agents)} → {_agents(new.agents)}")
+            said.append(
+                f"{new.name} : {counted(old.agents, 'poste')} → {counted(new.agents, 'poste')}"
+            )
         if old.ring_s != new.ring_s:
             said.append(
                 f"{new.name} : sonnerie {old.ring_s:g} s → {new.ring_s:g} s avant débordement"

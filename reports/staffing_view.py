@@ -20,6 +20,7 @@ from analytics.staffing.text import (
     slot_label,
 )
 from reports.tables import Column, DataTable
+from routing_rules.messages import agreeing, counted
 
 MODEL_FR = {"erlang_a": "file d'attente (Erlang A)", "loss": "sans file d'attente (Erlang B)"}
 
@@ -189,12 +190,12 @@ def review_section(plan: StaffingPlan) -> ReviewSection:
     missing = sum(slot.short_by * hours for _, slot in plan.short_slots())
     if short:
         services = len({s.service for s in short})
-        counted = glossary.plural(len(short), "créneau", "créneaux")
-        verb = "comptait" if len(short) < 2 else "comptaient"
-        hours_missing = "heures-agent" if missing >= 2 else "heure-agent"
+        slots_short = counted(len(short), "créneau", "créneaux")
+        verb = agreeing(len(short), "comptait", "comptaient")
+        hours_missing = agreeing(missing, "heure-agent", "heures-agent")
         summary = (
-            f"{counted} de la semaine sur {slots} {verb} moins d'agents présents que nécessaires "
-            f"pour tenir les objectifs, dans {glossary.plural(services, 'service', 'services')} ;"
+            f"{slots_short} de la semaine sur {slots} {verb} moins d'agents présents que "
+            f"nécessaires pour tenir les objectifs, dans {counted(services, 'service')} ;"
             f" il manquait en tout {decimal(missing)} {hours_missing} par semaine."
         )
     else:

@@ -15,6 +15,7 @@ from analytics import glossary
 from analytics.api import ServiceAssessment, Shortfall
 from analytics.definitions import CallsReceived, Counts, Parameters
 from analytics.indicators import Unanswered
+from routing_rules.messages import counted
 
 # The calls received, in the order the sentence gives them.
 RECEIVED_TERMS = ("received", "left_in_menu", "closed", "offered", "answered")
@@ -41,7 +42,7 @@ def received(calls: CallsReceived, total: Counts, *, queue_log: bool = False) ->
     ]
     if calls.other:
         parts.append(
-            glossary.plural(
+            counted(
                 calls.other,
                 "autre appel (message ou demande de rappel choisis dans le menu, incident)",
                 "autres appels (message ou demande de rappel choisis dans le menu, incident)",
@@ -69,7 +70,7 @@ def shortfall(found: Shortfall, names: Mapping[str, str]) -> str:
         for service, a in found.services
     )
     n = len(found.services)
-    who = glossary.plural(n, "service ne l'atteint pas", "services ne l'atteignent pas")
+    who = counted(n, "service ne l'atteint pas", "services ne l'atteignent pas")
     return (
         f"{total.label} : objectif atteint pour l'ensemble des services "
         f"({glossary.value(total.key, total.value)}{target}), mais {who} : {missed}."
@@ -91,7 +92,7 @@ def ring_limit(assessed: ServiceAssessment, parameters: Parameters) -> str | Non
         return None
     cycle = parameters.ring_seconds
     rings = assessed.ring_limit_s / cycle
-    ring_words = glossary.plural(round(rings), "sonnerie", "sonneries")
+    ring_words = counted(round(rings), "sonnerie", "sonneries")
     return (
         f"Ce service sonne {glossary.decimal(assessed.ring_limit_s)} s au plus ({ring_words}) "
         f"avant de déborder, pas plus que son engagement (décroché "

@@ -3,7 +3,8 @@
 Pydantic says what is wrong in English and in a programmer's terms ("String should match pattern
 '^[a-z][a-z0-9_]*$'"). The rules file, the configuration and the prompt catalogue are written by
 people who read French and do not read regular expressions: :func:`french` says the same thing
-in their words, with the value they wrote. :func:`counted` writes "1 erreur", "3 erreurs".
+in their words, with the value they wrote. :func:`counted` writes "1 erreur", "3 erreurs": every
+count a town-hall user reads, in every layer.
 """
 
 from __future__ import annotations
@@ -39,11 +40,24 @@ PATTERNS: dict[str, str] = {
 }
 
 
-def counted(n: int, singular: str, plural: str | None = None) -> str:
-    """``counted(1, "erreur")`` → "1 erreur"; ``counted(3, "erreur")`` → "3 erreurs" (French:
-    0 and 1 take the singular)."""
-    word = singular if abs(n) < 2 else (plural or singular + "s")
-    return f"{n:,}".replace(",", "\u202f") + f" {word}"
+def agreeing(n: float, one: str, many: str | None = None) -> str:
+    """The words that agree with ``n``: ``one`` for 0 and 1 (French: below 2), ``many`` (default
+    ``one`` + "s") otherwise; for a number written apart from its words, or a verb."""
+    return one if abs(n) < 2 else (many or one + "s")
+
+
+def counted(n: int, one: str, many: str | None = None, *, none: str | None = None) -> str:
+    """A count and its words, as a French reader writes them: ``counted(1, "erreur")`` → "1
+    erreur", ``counted(0, "erreur")`` → "0 erreur", ``counted(1234, "erreur")`` → "1 234 erreurs"
+    (narrow no-break space between thousands). ``many`` agrees a whole phrase (``counted(n,
+    "message n'a pas pu être fabriqué", "messages n'ont pas pu être fabriqués")``); ``none`` says
+    zero in words (« aucune action ouverte »).
+
+    The one function for every count a town-hall user reads (CLI, audit, pages, reports): it
+    lives here, in the lowest package, so that every layer can use it."""
+    if n == 0 and none is not None:
+        return none
+    return f"{n:,}".replace(",", "\u202f") + f" {agreeing(n, one, many)}"
 
 
 def _shown(value: Any) -> str:

@@ -28,6 +28,7 @@ from routing_rules.ivr import (
     NoteKind,
     Play,
 )
+from routing_rules.messages import counted
 from routing_rules.model import NumberChoice, Strategy
 from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
@@ -259,7 +260,7 @@ class Narrator:
     def wait(self, wait: Wait) -> str:
         """The caller waits in the service's queue: why, how long at most, what they hear."""
         if wait.ahead:
-            cause = f"{wait.ahead} appelant{'s' if wait.ahead > 1 else ''} déjà en attente"
+            cause = f"{counted(wait.ahead, 'appelant')} déjà en attente"
         else:
             busy = joined(f"{e} {self.agent_state(why)}" for e, why in wait.agents)
             cause = f"tous les agents présents sont occupés ({busy})"

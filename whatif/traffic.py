@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from routing_rules.compiled import CompiledRules, EntryRule, ToService
+from routing_rules.messages import agreeing
 from telephony.records.model import (
     CallOutcome,
     CallRecord,
@@ -285,9 +286,12 @@ def with_direct_entries(rules: CompiledRules, services: Sequence[str]) -> Compil
     ``99990NN`` → that service), ahead of the file's own routes."""
     unknown = [s for s in services if s not in rules.services]
     if unknown:
+        n = len(unknown)
         raise UnknownQueue(
-            f"file(s) du queue_log inconnue(s) des règles ({rules.source}) : "
-            f"{', '.join(unknown)} ; associez-les à un service avec --queue-map FILE=SERVICE"
+            f"{agreeing(n, 'file du queue_log inconnue', 'files du queue_log inconnues')} des "
+            f"règles ({rules.source}) : {', '.join(unknown)} ; "
+            f"{agreeing(n, 'associez-la', 'associez-les')} à un service avec --queue-map "
+            "FILE=SERVICE"
         )
     extra = tuple(
         EntryRule(0, frozenset({direct_number(i)}), ToService(s), None, None)

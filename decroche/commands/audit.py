@@ -34,6 +34,7 @@ from audit.run import AuditBusy
 from decroche.app import App
 from decroche.commands import context
 from reports.errors import ReportGenerationError
+from routing_rules.messages import agreeing, counted
 
 
 @click.group("audit", cls=context.CommandGroup, subcommand_metavar="COMMANDE [ARGS]...")
@@ -67,8 +68,9 @@ def run(paths: tuple[str, ...], as_json: bool, no_report: bool) -> None:
     try:
         runner.paths(wanted)
     except ValueError as exc:
+        unknown = agreeing(str(exc).count(", ") + 1, "parcours inconnu", "parcours inconnus")
         raise click.BadParameter(
-            f"parcours inconnu(s) : {exc} (voir « decroche audit paths »)", param_hint="--paths"
+            f"{unknown} : {exc} (voir « decroche audit paths »)", param_hint="--paths"
         ) from None
     total = len(runner.paths(wanted))
     if not as_json:
@@ -120,7 +122,7 @@ def _summary(result: AuditRun) -> str:
     failed = len(result.failed)
     text = (
         f"Audit {result.id} : {len(result.results)} parcours, "
-        f"{len(result.results) - failed} conforme(s), {failed} en échec."
+        f"{counted(len(result.results) - failed, 'conforme')}, {failed} en échec."
     )
     if result.message:
         text += f"\nNote : {result.message}."

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from analytics.glossary import number
 from decroche.commands import context
 from ivr_prompts.build import (
     MEDIA_PREFIX,
@@ -17,6 +18,7 @@ from ivr_prompts.build import (
     prompt_durations,
 )
 from ivr_prompts.catalogue import CatalogueError, load_catalogue
+from routing_rules.messages import counted
 
 _CATALOGUE = click.option(
     "--catalogue",
@@ -85,14 +87,18 @@ def build(
         click.echo(f"attention : {path.name} ne correspond à aucun message du catalogue")
     for prompt_id in plan.orphans:
         click.echo(f"attention : {prompt_id} n'est plus au catalogue (fichiers conservés)")
-    click.echo(
-        f"{sounds_dir} : {len(report.rendered)} message(s) fabriqué(s), "
-        f"{len(plan.up_to_date)} à jour."
-    )
+    made = counted(len(report.rendered), "message fabriqué", "messages fabriqués")
+    click.echo(f"{sounds_dir} : {made}, {number(len(plan.up_to_date))} à jour.")
     if report.failed:
         for job, message in report.failed:
             click.echo(f"échec : {job.prompt_id} : {message}", err=True)
-        raise click.ClickException(f"{len(report.failed)} message(s) n'ont pas pu être fabriqués")
+        raise click.ClickException(
+            counted(
+                len(report.failed),
+                "message n'a pas pu être fabriqué",
+                "messages n'ont pas pu être fabriqués",
+            )
+        )
 
 
 @prompts.command("durations")

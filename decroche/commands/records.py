@@ -10,6 +10,7 @@ import click
 
 from decroche.app import AppError
 from decroche.commands import context
+from routing_rules.messages import agreeing, counted
 from telephony.records.errors import RecordsError
 
 
@@ -33,31 +34,50 @@ def import_queue_log(file: Path) -> None:
     except RecordsError as exc:
         raise AppError(f"import de {file} interrompu : {exc}") from exc
     report = parser.report
-    click.echo(f"{file} : {report.lines} ligne(s) lue(s), {report.calls} appel(s) trouvé(s).")
-    click.echo(f"{result.inserted} appel(s) importé(s), {result.already_present} déjà présent(s).")
+    read = counted(report.lines, "ligne lue", "lignes lues")
+    click.echo(f"{file} : {read}, {counted(report.calls, 'appel trouvé', 'appels trouvés')}.")
+    imported = counted(result.inserted, "appel importé", "appels importés")
+    click.echo(f"{imported}, {counted(result.already_present, 'déjà présent', 'déjà présents')}.")
     if report.unfinished_calls:
-        click.echo(f"{report.unfinished_calls} appel(s) inachevé(s) enregistré(s) « interrompu ».")
+        click.echo(
+            counted(
+                report.unfinished_calls,
+                "appel inachevé enregistré « interrompu ».",
+                "appels inachevés enregistrés « interrompu ».",
+            )
+        )
     if report.waits_from_timestamps:
         click.echo(
-            f"{report.waits_from_timestamps} attente(s) calculée(s) sur les horodatages des lignes"
-            " : le holdtime ou le waittime d'Asterisk manquait."
+            counted(report.waits_from_timestamps, "attente calculée", "attentes calculées")
+            + " sur les horodatages des lignes : le holdtime ou le waittime d'Asterisk manquait."
         )
     if report.rebuilt_entries:
-        click.echo(f"{report.rebuilt_entries} entrée(s) reconstituée(s) sans leur ENTERQUEUE.")
-    if report.recoded_lines:
         click.echo(
-            f"{report.recoded_lines} ligne(s) hors UTF-8 (la première : ligne"
-            f" {report.first_recoded_line}) lue(s) en Windows-1252 (latin-1), l'encodage"
+            counted(
+                report.rebuilt_entries,
+                "entrée reconstituée sans son ENTERQUEUE.",
+                "entrées reconstituées sans leur ENTERQUEUE.",
+            )
+        )
+    if report.recoded_lines:
+        n, first = report.recoded_lines, report.first_recoded_line
+        where = f"ligne {first}" if n < 2 else f"la première : ligne {first}"
+        click.echo(
+            f"{counted(n, 'ligne hors UTF-8', 'lignes hors UTF-8')} ({where})"
+            f" {agreeing(n, 'lue', 'lues')} en Windows-1252 (latin-1), l'encodage"
             " qu'écrit Asterisk sur un système qui n'est pas en UTF-8."
         )
     for call_id, why in result.rejected:
         click.echo(f"Appel {call_id} refusé par la base, non importé : {why}")
     if report.malformed_count:
-        click.echo(f"{report.malformed_count} ligne(s) mal formée(s) ignorée(s) :")
+        ignored = counted(
+            report.malformed_count, "ligne mal formée ignorée", "lignes mal formées ignorées"
+        )
+        click.echo(f"{ignored} :")
         for bad in report.malformed[:50]:
             click.echo(f"  ligne {bad.line} : {bad.reason}")
         if report.malformed_count > 50:
-            click.echo(f"  … et {report.malformed_count - 50} autre(s).")
+            click.echo(f"  … et {counted(report.malformed_count - 50, 'autre')}.")
 
 
 @click.command("purge")
@@ -85,10 +105,18 @@ def purge(before: str | None) -> None:
         result = maintenance.purge(cutoff, now)
     except RecordsError as exc:
         raise AppError(f"purge interrompue : {exc}") from exc
-    click.echo(
-        f"{result.calls_deleted} appel(s) antérieur(s) au {cutoff.isoformat()} supprimé(s) ; "
-        f"{result.aggregate_rows} ligne(s) d'indicateurs journaliers conservée(s)."
+    day = cutoff.isoformat()
+    deleted = counted(
+        result.calls_deleted,
+        f"appel antérieur au {day} supprimé",
+        f"appels antérieurs au {day} supprimés",
     )
+    kept = counted(
+        result.aggregate_rows,
+        "ligne d'indicateurs journaliers conservée",
+        "lignes d'indicateurs journaliers conservées",
+    )
+    click.echo(f"{deleted} ; {kept}.")
 
 
 @click.group("db")
@@ -123,4 +151,5 @@ def status() -> None:
     if revision is None:
         click.echo("Base vide : lancer « decroche db upgrade ».")
     else:
-        click.echo(f"Révision {revision} ; {count} appel(s) enregistré(s).")
+        recorded = counted(count or 0, "appel enregistré", "appels enregistrés")
+        click.echo(f"Révision {revision} ; {recorded}.")

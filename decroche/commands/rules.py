@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 
+from analytics.glossary import number
 from decroche.commands import context
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RoutingInputError, RulesInvalid
 from routing_rules.loader import load_rules
-from routing_rules.messages import counted
+from routing_rules.messages import agreeing, counted
 from routing_rules.routing import CallFacts
 from routing_rules.simulate import ALL_ENDINGS, RingEnding
 
@@ -107,14 +108,23 @@ def _check_phones(compiled: CompiledRules, url: str) -> None:
     unknown = unknown_phones(compiled, known)
     names = {s.id: s.name for s in compiled.services.values()}
     if not unknown:
-        click.echo(f"{url} : les {len(named)} postes des règles sont connus d'Asterisk")
+        all_known = (
+            "le poste des règles est connu"
+            if len(named) == 1
+            else f"les {number(len(named))} postes des règles sont connus"
+        )
+        click.echo(f"{url} : {all_known} d'Asterisk")
         return
     for phone in unknown:
         label = phone_label(phone, named[phone], names)
         click.echo(f"{label} : inconnu d'Asterisk (absent de pjsip.conf)", err=True)
     click.echo(
-        f"{url} : {len(unknown)} poste(s) des règles sur {len(named)} inconnu(s) d'Asterisk :"
-        " ils ne seront jamais appelés",
+        f"{url} : {counted(len(unknown), 'poste')} des règles sur {number(len(named))} "
+        + agreeing(
+            len(unknown),
+            "inconnu d'Asterisk : il ne sera jamais appelé",
+            "inconnus d'Asterisk : ils ne seront jamais appelés",
+        ),
         err=True,
     )
     sys.exit(1)

@@ -30,6 +30,7 @@ from decroche.app import App, AppError
 from decroche.commands import context
 from decroche.commands.text import decimal, name_of, parse_period, percent, table
 from reports.tables import csv_bytes
+from routing_rules.messages import counted
 from routing_rules.model import Scale
 
 
@@ -290,4 +291,5 @@ def export_command(start: str, end: str, rules_path: Path | None, out: Path) -> 
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise click.ClickException(f"impossible d'écrire {out} : {exc}") from exc
-    click.echo(f"{count} ligne(s) écrite(s) dans {out} ({len(calls)} appel(s) enquêté(s)).")
+    written = counted(count, "ligne écrite", "lignes écrites")
+    click.echo(f"{written} dans {out} ({counted(len(calls), 'appel enquêté', 'appels enquêtés')}).")

@@ -15,6 +15,7 @@ from analytics import glossary
 from analytics.definitions import TABLE_NAMES, Counts
 from analytics.indicators import IndicatorReport
 from reports import words
+from routing_rules.messages import counted
 
 TOTAL_LABEL = "Tous services (chaque appel une fois)"
 
@@ -85,7 +86,7 @@ def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
     if report.skipped_lines:
         lines.append("")
         lines.append(
-            glossary.plural(
+            counted(
                 report.skipped_lines,
                 "ligne du queue_log ignorée car mal formée.",
                 "lignes du queue_log ignorées car mal formées.",
@@ -93,7 +94,7 @@ def indicators_table(report: IndicatorReport, names: Mapping[str, str]) -> str:
         )
     if report.waits_from_timestamps:
         lines.append(
-            glossary.plural(
+            counted(
                 report.waits_from_timestamps,
                 "attente calculée sur les horodatages des lignes du queue_log : le holdtime ou "
                 "le waittime d'Asterisk manquait.",

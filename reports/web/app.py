@@ -34,6 +34,7 @@ from reports.reviews import ReviewBook
 from reports.web.audit_desk import AuditDesk
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
+from routing_rules.messages import agreeing, counted
 from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
@@ -164,9 +165,10 @@ def templates() -> jinja2.Environment:
     )
     env.globals["ROLE_FR"] = ROLE_FR
     env.globals["fmt"] = fmt
-    # The glossary's words and plurals: « 1 créneau », « 3 créneaux ».
+    # The glossary's words, and counts with their words agreeing: « 1 créneau », « 3 créneaux ».
     env.globals["term"] = glossary.label
-    env.globals["plural"] = glossary.plural
+    env.globals["counted"] = counted
+    env.globals["agreeing"] = agreeing
     return env
 
 

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import pairwise
 
+from routing_rules.messages import counted
 from telephony.records.bounds import AGENT_MAX, CALL_ID_MAX, SERVICE_MAX
 from telephony.records.model import (
     AgentLeg,
@@ -254,7 +255,9 @@ class QueueLogParser:
             return []
         fields = text.split("|")
         if len(fields) < 5:
-            report.add_malformed(number, f"{len(fields)} champ(s), 5 au moins attendus", text)
+            report.add_malformed(
+                number, f"{counted(len(fields), 'champ')}, 5 au moins attendus", text
+            )
             return []
         try:
             epoch = float(fields[0])
