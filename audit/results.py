@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from routing_rules.messages import counted
+
 
 class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -142,3 +144,10 @@ class AuditRun(_Value):
     @property
     def ok(self) -> bool:
         return self.status is RunStatus.DONE and not self.failed
+
+    @property
+    def tally(self) -> str:
+        """« 27 parcours, 27 conformes, 0 en échec », « 1 parcours, 1 conforme, 0 en échec »."""
+        failed = len(self.failed)
+        passed = counted(len(self.results) - failed, "conforme")
+        return f"{len(self.results)} parcours, {passed}, {failed} en échec"

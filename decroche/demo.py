@@ -291,10 +291,8 @@ async def _audit(app: App, clock: Clock, settings: RouterSettings | None) -> Non
         run = await runner.run(Trigger.COMMAND)
     finally:
         await runner.client.close()
-    failed = len(run.failed)
-    said = f"{len(run.results)} parcours, {counted(len(run.results) - failed, 'conforme')}"
     note = f" ; {run.message}" if run.message else ""
-    click.echo(f"Audit interne des parcours : {said}, {failed} en échec{note}.")
+    click.echo(f"Audit interne des parcours : {run.tally}{note}.")
     try:
         for file in app.audit_report_writer(pdf=False).run_report(run):
             click.echo(f"Rapport d'audit : {file} (PDF : decroche audit report --run {run.id})")

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from routing_rules.messages import agreeing
+
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
@@ -155,9 +157,12 @@ def plan_build(
     """Decide which prompts to render. ``complete``: ids whose every format file exists."""
     bad_ids = sorted(pid for pid in catalogue if not _SAFE_ID.fullmatch(pid))
     if bad_ids:
+        n = len(bad_ids)
         raise PromptBuildError(
-            f"prompt id(s) {', '.join(map(repr, bad_ids))} cannot name a sound file: "
-            "use letters, digits, '_' and '-' only"
+            f"{agreeing(n, 'identifiant de message', 'identifiants de message')} "
+            f"{', '.join(map(repr, bad_ids))} : "
+            f"{agreeing(n, 'ne peut', 'ne peuvent')} pas nommer un fichier son "
+            "(lettres sans accent, chiffres, « _ » et « - » seulement)"
         )
     jobs: list[RenderJob] = []
     up_to_date: list[str] = []
@@ -337,9 +342,11 @@ class AudioTools:
         missing = [name for name in TOOL_PACKAGES if name in needed and found[name] is None]
         if missing:
             packages = " ".join(TOOL_PACKAGES[name] for name in missing)
+            n = len(missing)
             raise ToolMissingError(
-                f"{', '.join(missing)} not found on PATH: install the Debian package(s) "
-                f"with `apt install {packages}`"
+                f"{', '.join(missing)} {agreeing(n, 'introuvable', 'introuvables')} dans le "
+                f"PATH : installez {agreeing(n, 'le paquet Debian', 'les paquets Debian')} avec "
+                f"« apt install {packages} »"
             )
         return cls(espeak=found["espeak-ng"], sox=found["sox"], voice=voice)
 

@@ -30,7 +30,7 @@ from reports.errors import ReportGenerationError
 from reports.periods import Period
 from reports.staffing_view import review_section
 from reports.views import dashboard_by_name, engagement_of, summary
-from routing_rules.messages import agreeing
+from routing_rules.messages import agreeing, counted
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +93,17 @@ def definitions_html(path: Path) -> Markup:
 
 def document_templates() -> jinja2.Environment:
     """The reports' templates, for documents (the web app has its own environment)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Counts with their words agreeing, as on the pages: « 1 parcours testé, 1 conforme ».
+    env.globals["counted"] = counted
+    env.globals["agreeing"] = agreeing
+    return env
 
 
 def css_string(text: str) -> str:

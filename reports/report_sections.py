@@ -248,9 +248,12 @@ def open_actions(plan: ActionPlan, period: Period, names: Mapping[str, str]) -> 
     closed = plan.closed_between(period.start, period.end)
     late = sum(1 for action in still_open if action.late_on(period.end))
     said = [
-        counted(len(still_open), "action ouverte", none="aucune action ouverte"),
+        counted(
+            len(still_open), "action ouverte", "actions ouvertes", none="aucune action ouverte"
+        ),
         f"dont {late} en retard" if late else "aucune en retard",
-        counted(len(closed), "action close", none="aucune action close") + " pendant le mois",
+        counted(len(closed), "action close", "actions closes", none="aucune action close")
+        + " pendant le mois",
     ]
     if not still_open:
         said[1] = ""

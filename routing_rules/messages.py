@@ -41,9 +41,15 @@ PATTERNS: dict[str, str] = {
 
 
 def agreeing(n: float, one: str, many: str | None = None) -> str:
-    """The words that agree with ``n``: ``one`` for 0 and 1 (French: below 2), ``many`` (default
-    ``one`` + "s") otherwise; for a number written apart from its words, or a verb."""
-    return one if abs(n) < 2 else (many or one + "s")
+    """The words that agree with ``n``: ``one`` for 0 and 1 (French: below 2), ``many`` otherwise;
+    for a number written apart from its words, or a verb. ``many`` may be left out for one word
+    whose plural takes an « s » (« appel », « conforme »); a phrase names its plural, every word
+    of it agreeing (« action ouverte », « actions ouvertes »)."""
+    if many is None:
+        if " " in one:
+            raise ValueError(f"the plural of the phrase {one!r} must be given")
+        many = one + "s"
+    return one if abs(n) < 2 else many
 
 
 def counted(n: int, one: str, many: str | None = None, *, none: str | None = None) -> str:

@@ -157,4 +157,4 @@ def test_audit_paths_and_unknown_paths(tmp_path: Path) -> None:
         main, ["audit", "run", "--config", str(config), "--paths", "standard.42"]
     )
     assert refused.exit_code == 2
-    assert "parcours inconnu(s) : standard.42" in refused.output
+    assert "parcours inconnu : standard.42" in refused.output

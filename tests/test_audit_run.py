@@ -98,7 +98,7 @@ async def test_a_missing_closed_message_fails_only_the_paths_that_may_play_it(
     found = failing(run)
     assert list(found) == ["standard.4"]
     (check,) = found["standard.4"]
-    assert check.startswith("simulation: son(s) absent(s) du PBX : « horaires_mediatheque »")
+    assert check.startswith("simulation: son absent du PBX : « horaires_mediatheque »")
 
 
 async def test_outside_hours_the_call_lives_the_closed_path_and_the_rest_is_simulated(
@@ -178,6 +178,4 @@ async def test_the_surveys_prompts_are_checked_on_every_path_reaching_a_service(
         run = await audit_once(system, wanted=["standard.2.1", "standard.4"])
     found = failing(run)
     assert set(found) == {"standard.2.1", "standard.4"}
-    assert all(
-        c == ["simulation: son(s) absent(s) du PBX : « enquete_merci »"] for c in found.values()
-    )
+    assert all(c == ["simulation: son absent du PBX : « enquete_merci »"] for c in found.values())

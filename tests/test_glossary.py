@@ -8,8 +8,10 @@ checked against it, with the numbers as a French reader writes them.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -46,13 +48,30 @@ FORBIDDEN = (
     "en amélioration",
     "Attente moyenne (s)",
     "appelants sollicités",
-    "(s) ",
-    "(s),",
-    "(s).",
-    "(x) ",
     "surveys",
 )
 ENGLISH_DECIMAL = re.compile(r"\b\d+\.\d+\s?(?:%|s\b|pt\b)")
+# « appel(s) enregistré(s) », « créneau(x) »: a count writes the word that agrees with it
+# (``routing_rules.messages.counted``).
+UNTIDY_PLURAL = re.compile(r"\w+\((?:s|x|es)\)")
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = (
+    "decroche", "reports", "audit", "whatif", "analytics", "routing_rules", "telephony",
+    "ivr_prompts",
+)  # fmt: skip
+# English for developers, never shown to a town-hall user: the decisions' ``why`` for the logs,
+# a database error's context (the pages and the command line say its French reason).
+FOR_DEVELOPERS = {
+    ("routing_rules/ivr.py", "failure(s)"),
+    ("routing_rules/routing/service.py", "caller(s)"),
+    ("telephony/records/store.py", "item(s)"),
+}
+LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+
+
+def untidy_plurals(text: str) -> list[str]:
+    """The words of ``text`` written « mot(s) » instead of agreeing with their count."""
+    return UNTIDY_PLURAL.findall(text)
 
 
 def test_the_docs_carry_the_glossary() -> None:
@@ -171,6 +190,7 @@ def problems(html: str, where: str) -> list[str]:
             found.append(f"{where} : indicateur {key} nommé « {words} »")
     text = " ".join(" ".join(page.text).split())
     found += [f"{where} : « {word.strip()} »" for word in FORBIDDEN if word in text]
+    found += [f"{where} : pluriel « {word} »" for word in untidy_plurals(text)]
     found += [f"{where} : nombre à l'anglaise « {m} »" for m in ENGLISH_DECIMAL.findall(text)]
     return found
 
@@ -324,6 +344,7 @@ def test_the_commands_speak_the_glossary(app) -> None:
     survey = runner.invoke(main, ["survey", "list", "--db", db, *period], catch_exceptions=False)
     assert survey.exit_code == 0, survey.output
     assert [w for w in FORBIDDEN if w in survey.output] == []
+    assert untidy_plurals(result.output + survey.output) == []
     assert not ENGLISH_DECIMAL.findall(result.output + survey.output)
 
 
@@ -337,6 +358,64 @@ def test_the_check_finds_a_word_outside_the_glossary() -> None:
         "p : colonne « Répondus » hors du glossaire",
         "p : indicateur answer_rate nommé « Taux de réponse »",
         "p : « Répondus »",
-        "p : « (s) »",
+        "p : pluriel « appel(s) »",
         "p : nombre à l'anglaise « 86.1 % »",
     ]
+
+
+def _user_strings(path: Path) -> Iterator[tuple[int, str]]:
+    """The string literals of a module a person may read: not its docstrings, not what it logs."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in LOG_METHODS
+        ):
+            skipped |= {id(sub) for sub in ast.walk(node)}
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = body[0] if body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skipped.add(id(first.value))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skipped
+        ):
+            yield node.lineno, node.value
+
+
+def test_no_untidy_plural_in_what_a_person_reads() -> None:
+    # Every CLI message, audit text, error, page and report: « 1 appel enregistré », « 2 appels
+    # enregistrés », never « appel(s) enregistré(s) » (the outputs themselves are checked with
+    # 0, 1 and several in test_french_counts.py).
+    found = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            where = str(path.relative_to(REPO))
+            for line, text in _user_strings(path):
+                found += [
+                    f"{where}:{line}: {word}"
+                    for word in untidy_plurals(text)
+                    if (where, word) not in FOR_DEVELOPERS
+                ]
+    for path in sorted((REPO / "reports" / "templates").glob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        found += [f"{path.relative_to(REPO)}: {word}" for word in untidy_plurals(text)]
+    assert found == []
+
+
+def test_the_source_check_sees_a_plural_in_an_f_string_and_skips_a_log(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        '"""Doc: item(s)."""\n'
+        "def f(n):\n"
+        '    log.info("%d call(s)", n)\n'
+        '    return f"{n} appel(s) importé(s)"\n',
+        encoding="utf-8",
+    )
+    words = [w for _, text in _user_strings(module) for w in untidy_plurals(text)]
+    assert words == ["appel(s)", "importé(s)"]

@@ -187,8 +187,8 @@ def test_rules_check_with_ari_names_the_phones_asterisk_does_not_know(tmp_path: 
             "PJSIP/1201 (Police municipale) : inconnu d'Asterisk (absent de pjsip.conf)"
         )
         assert lines[2] == (
-            f"{url} : 1 poste(s) des règles sur {len(everyone)} inconnu(s) d'Asterisk : ils ne"
-            " seront jamais appelés"
+            f"{url} : 1 poste des règles sur {len(everyone)} inconnu d'Asterisk : il ne"
+            " sera jamais appelé"
         )
         police_without_1201 = tmp_path / "rules.yaml"
         police_without_1201.write_text(

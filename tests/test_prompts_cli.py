@@ -31,11 +31,11 @@ def test_build_then_nothing_to_do(catalogue, tmp_path):
     first = _run("prompts", "build", "--catalogue", str(catalogue), "--out", str(out))
     assert first.exit_code == 0, first.output
     assert "bienvenue (synthèse) : nouveau message" in first.output
-    assert "2 message(s) fabriqué(s), 0 à jour." in first.output
+    assert "2 messages fabriqués, 0 à jour." in first.output
     assert (out / "merci.wav").is_file() and (out / "merci.sln16").is_file()
     second = _run("prompts", "build", "--catalogue", str(catalogue), "--out", str(out))
     assert second.exit_code == 0
-    assert "0 message(s) fabriqué(s), 2 à jour." in second.output
+    assert "0 message fabriqué, 2 à jour." in second.output
 
 
 @pytest.mark.audio
@@ -84,7 +84,7 @@ def test_failed_prompts_make_the_command_fail(catalogue, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 1
     assert "échec : merci" in result.output
-    assert "1 message(s) n'ont pas pu être fabriqués" in result.output
+    assert "1 message n'a pas pu être fabriqué" in result.output
     assert (tmp_path / "o" / "bienvenue.wav").is_file()  # the others were built
 
 
@@ -129,4 +129,4 @@ def test_force_renders_everything_again(catalogue, tmp_path):
     again = _run("prompts", "build", "--catalogue", str(catalogue), "--out", out, "--force")
     assert again.exit_code == 0
     assert again.output.count("reconstruction demandée (--force)") == 2
-    assert "2 message(s) fabriqué(s), 0 à jour." in again.output
+    assert "2 messages fabriqués, 0 à jour." in again.output

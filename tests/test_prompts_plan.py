@@ -171,7 +171,9 @@ def test_scan_recordings_missing_folder(tmp_path):
 
 def test_missing_tools_are_named_with_their_debian_package(tmp_path):
     with pytest.raises(
-        ToolMissingError, match=r"espeak-ng, sox not found.*apt install espeak-ng sox"
+        ToolMissingError,
+        match=r"espeak-ng, sox introuvables dans le PATH : installez les paquets Debian avec "
+        r"« apt install espeak-ng sox »",
     ):
         AudioTools.locate(search_path=str(tmp_path))
 
@@ -184,7 +186,10 @@ def test_only_the_needed_tools_are_required(tmp_path):
     tools = AudioTools.locate(("sox",), search_path=str(tmp_path))
     assert tools.sox == str(tmp_path / "sox")
     assert tools.espeak is None
-    with pytest.raises(ToolMissingError, match=r"^espeak-ng not found.*`apt install espeak-ng`$"):
+    with pytest.raises(
+        ToolMissingError,
+        match=r"^espeak-ng introuvable.* le paquet Debian avec « apt install espeak-ng »$",
+    ):
         AudioTools.locate(search_path=str(tmp_path))
 
 
@@ -214,7 +219,7 @@ def test_media_durations_use_the_flow_sound_prefix():
 
 @pytest.mark.parametrize("bad", ["../etc/passwd", "sous/dossier", "a.b", "", "é"])
 def test_prompt_ids_that_cannot_name_a_file_are_refused(bad):
-    with pytest.raises(PromptBuildError, match="cannot name a sound file") as err:
+    with pytest.raises(PromptBuildError, match="pas nommer un fichier son") as err:
         plan_build({"ok_id": "Bonjour.", bad: "Texte."}, {}, set(), {})
     assert repr(bad) in str(err.value) and "'ok_id'" not in str(err.value)
 

@@ -100,7 +100,7 @@ def test_malformed_lines_are_skipped_with_their_numbers():
     _records, report = parse_queue_log(SAMPLE.splitlines())
     assert report.skipped == 3
     assert [(m.line, m.reason.split(" : ")[0]) for m in report.malformed] == [
-        (11, "1 champ(s), 5 au moins attendus"),
+        (11, "1 champ, 5 au moins attendus"),
         (15, "CONNECT"),
         (18, "horodatage illisible"),
     ]
@@ -213,17 +213,17 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     runner = CliRunner()
     first = runner.invoke(main, ["import", "queue-log", str(log), "--db", url])
     assert first.exit_code == 0, first.output
-    assert "6 appel(s) importé(s), 0 déjà présent(s)" in first.output
+    assert "6 appels importés, 0 déjà présent." in first.output
     assert "ligne 11" in first.output
-    assert "3 ligne(s) mal formée(s)" in first.output
+    assert "3 lignes mal formées ignorées :" in first.output
     second = runner.invoke(main, ["import", "queue-log", str(log), "--db", url])
-    assert "0 appel(s) importé(s), 6 déjà présent(s)" in second.output
+    assert "0 appel importé, 6 déjà présents." in second.output
 
     status = runner.invoke(main, ["db", "status", "--db", url])
-    assert "Révision 0007 ; 6 appel(s)" in status.output
+    assert "Révision 0007 ; 6 appels enregistrés." in status.output
     purged = runner.invoke(main, ["purge", "--before", "2024-01-01", "--db", url])
     assert purged.exit_code == 0, purged.output
-    assert "6 appel(s) antérieur(s) au 2024-01-01 supprimé(s)" in purged.output
+    assert "6 appels antérieurs au 2024-01-01 supprimés ; " in purged.output
     bad = runner.invoke(main, ["purge", "--before", "janvier", "--db", url])
     assert bad.exit_code != 0
     assert "AAAA-MM-JJ" in bad.output
@@ -233,10 +233,9 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     third = runner.invoke(main, ["import", "queue-log", str(latin), "--db", url])
     assert third.exit_code == 0, third.output
     assert (
-        "2 ligne(s) hors UTF-8 (la première : ligne 1) lue(s) en Windows-1252 (latin-1)"
-        in third.output
+        "2 lignes hors UTF-8 (la première : ligne 1) lues en Windows-1252 (latin-1)" in third.output
     )
-    assert "1 appel(s) importé(s)" in third.output
+    assert "1 appel importé," in third.output
 
 
 # --- waits as Asterisk measured them ----------------------------------------------------------

@@ -70,7 +70,7 @@ def test_export_csv(tmp_path: Path) -> None:
     target = tmp_path / "enquete.csv"
     code, out, _ = invoke("survey", "export", "--db", url, "--out", str(target), *DAY)
     assert code == 0, out
-    assert "10 ligne(s) écrite(s)" in out and "6 appel(s) enquêté(s)" in out
+    assert "10 lignes écrites" in out and "(6 appels enquêtés)" in out
     raw = target.read_bytes()
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))

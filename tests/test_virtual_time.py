@@ -53,7 +53,7 @@ def test_demo_plays_days_in_virtual_time_and_records_every_call(tmp_path: Path) 
     assert "temps virtuel" in result.output
     assert "appels simulés sont tous enregistrés" in result.output
     # Every path of the rules audited through the simulated PBX, its report written.
-    assert "Audit interne des parcours : 27 parcours, 27 conforme(s), 0 en échec" in result.output
+    assert "Audit interne des parcours : 27 parcours, 27 conformes, 0 en échec" in result.output
     assert any((tmp_path / "demo" / "rapports").glob("audit-interne-*.html"))
     assert "Tous services (chaque appel une fois)" in result.output
     # A person reads the table: services by name, never by id.

@@ -34,7 +34,7 @@ from audit.run import AuditBusy
 from decroche.app import App
 from decroche.commands import context
 from reports.errors import ReportGenerationError
-from routing_rules.messages import agreeing, counted
+from routing_rules.messages import agreeing
 
 
 @click.group("audit", cls=context.CommandGroup, subcommand_metavar="COMMANDE [ARGS]...")
@@ -119,11 +119,7 @@ def _line(result: PathResult, names: dict[str, str]) -> str:
 def _summary(result: AuditRun) -> str:
     if result.message and not result.results:
         return f"Audit {result.id} {RUN_STATUS_FR[result.status]} : {result.message}"
-    failed = len(result.failed)
-    text = (
-        f"Audit {result.id} : {len(result.results)} parcours, "
-        f"{counted(len(result.results) - failed, 'conforme')}, {failed} en échec."
-    )
+    text = f"Audit {result.id} : {result.tally}."
     if result.message:
         text += f"\nNote : {result.message}."
     return text
