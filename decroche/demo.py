@@ -151,7 +151,8 @@ class _Progress:
     def _day_done(self) -> None:
         if self._day is not None and self._played_on_day:
             when = datetime.combine(self._day, dtime(0, 0))
-            sys.stderr.write(f"  {_day_fr(when)} : {self._played_on_day} appels joués\n")
+            played = counted(self._played_on_day, "appel joué", "appels joués")
+            sys.stderr.write(f"  {_day_fr(when)} : {played}\n")
             sys.stderr.flush()
         self._played_on_day = 0
 

@@ -41,7 +41,7 @@ from reports.rules_history import RulesVersion, changes_fr, hours_fr
 from reports.tables import Cell, Column, DataTable
 from reports.views import TOTAL
 from routing_rules.compiled import CompiledRules
-from routing_rules.messages import counted
+from routing_rules.messages import agreeing, counted
 
 if TYPE_CHECKING:  # reports.audit_report builds on reports.documents, which builds on this
     from reports.audit_report import AuditHistory
@@ -149,8 +149,8 @@ def coverage(
     else:
         first, end = date.fromisoformat(recorded[0]), date.fromisoformat(recorded[-1])
         said = (
-            f"Appels enregistrés {len(recorded)} jours sur {days}, du {first:%d/%m/%Y} au "
-            f"{end:%d/%m/%Y}."
+            f"Appels enregistrés {counted(len(recorded), 'jour')} sur {days}, "
+            f"du {first:%d/%m/%Y} au {end:%d/%m/%Y}."
         )
     if not complete:
         said += (
@@ -553,10 +553,11 @@ def satisfaction(
             + _verdict(wanted, callbacks.callback_rate)
         )
         said = (
-            f"{fmt.number(callbacks.owed)} rappels dus, {fmt.number(callbacks.done)} faits "
+            f"{counted(callbacks.owed, 'rappel dû', 'rappels dus')}, "
+            f"{fmt.number(callbacks.done)} {agreeing(callbacks.done, 'fait', 'faits')} "
             f"({fmt.percent(callbacks.callback_rate)} ; {aimed}), "
-            f"{fmt.number(callbacks.expired)} expirés, {fmt.number(callbacks.pending)} en "
-            "attente"
+            f"{fmt.number(callbacks.expired)} {agreeing(callbacks.expired, 'expiré')}, "
+            f"{fmt.number(callbacks.pending)} en attente"
             + (
                 f" ; délai médian {fmt.delay(callbacks.median_delay_s)}."
                 if callbacks.median_delay_s is not None

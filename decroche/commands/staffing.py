@@ -20,6 +20,7 @@ from analytics.staffing.text import format_plan
 from decroche.app import App
 from decroche.commands import context
 from decroche.commands.text import percent, table
+from routing_rules.messages import counted
 from whatif.staffing import Verification
 
 
@@ -88,7 +89,8 @@ def format_verification(verification: Verification) -> str:
     )
     return "\n".join(
         [
-            f"Vérification par simulation : {verification.calls} appels rejoués sur le PBX "
+            "Vérification par simulation : "
+            f"{counted(verification.calls, 'appel rejoué', 'appels rejoués')} sur le PBX "
             "simulé, avec dans chaque créneau le nombre d'agents recommandé.",
             "Modèle : ce que le modèle attend avec ces agents ; simulé : ce que la simulation a "
             "obtenu ; enregistré : ce qui s'est passé avec les agents qui étaient là.",

@@ -29,6 +29,7 @@ from decroche.commands.text import (
 from reports.whatif_view import FIGURES, difference
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import RulesInvalid
+from routing_rules.messages import counted
 from whatif.compare import WhatIfResult
 from whatif.errors import WhatIfError
 
@@ -77,7 +78,7 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
     total_gap = gap["total"]
     lines = [
         f"Simulation « et si » du {result.start:%d/%m/%Y} au {result.end:%d/%m/%Y} : "
-        f"{result.calls} appels rejoués",
+        f"{counted(result.calls, 'appel rejoué', 'appels rejoués')}",
         result.recorded.parameters.convention(),
         "Écart = nouvelles règles − règles actuelles rejouées.",
         "Fidélité du rejeu (règles actuelles − enregistré, total) : "

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from routing_rules.compiled import CompiledRules
+from routing_rules.messages import counted
 from telephony.ari.client import AriClient
 from telephony.ari.errors import AriError, Unprocessable
 from telephony.ari.models import Endpoint
@@ -88,10 +89,10 @@ def phone_label(phone: str, services: Iterable[str], names: Mapping[str, str]) -
 def describe_unknown(report: PhonesReport, names: Mapping[str, str]) -> str:
     """The unknown phones in one French sentence, with their services (``names``: id -> name)."""
     count = len(report.unknown)
-    said = (
-        "1 poste absent de pjsip.conf, jamais appelé"
-        if count == 1
-        else f"{count} postes absents de pjsip.conf, jamais appelés"
+    said = counted(
+        count,
+        "poste absent de pjsip.conf, jamais appelé",
+        "postes absents de pjsip.conf, jamais appelés",
     )
     labels = [phone_label(p, report.services.get(p, ()), names) for p in report.unknown]
     return f"{said} : " + " ; ".join(labels)
