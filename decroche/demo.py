@@ -32,7 +32,6 @@ import click
 from pydantic import SecretStr
 
 from analytics import glossary
-from analytics.glossary import decimal, number
 from audit.results import Trigger
 from audit.store import upgrade_audit_schema
 from decroche.app import App
@@ -233,7 +232,7 @@ async def _simulate(
     if sounds is None:  # the files' own durations otherwise
         pbx.set_media_durations(media_durations(prompt_durations(load_catalogue(), None)))
     calls = [c for c in plan.calls if c.at > clock.now()]
-    how = f"horloge ×{decimal(speed, 2)}" if speed else "temps virtuel"
+    how = f"horloge ×{glossary.decimal(speed, 2)}" if speed else "temps virtuel"
     click.echo(
         f"decroche demo : {counted(len(calls), 'appel simulé', 'appels simulés')} sur "
         f"{counted(len(plan.days), 'jour')} ({how}), "
@@ -305,10 +304,9 @@ def _notes(speed: float) -> tuple[str, str]:
     """What the live view says of the simulated clock, while it runs and once it is over."""
     if speed:
         running = (
-            "Démonstration : appels simulés sur une horloge "
-            f"{decimal(speed, 2)} fois plus rapide que le temps réel ({_per_second(speed)} de "
-            "simulation par seconde), journées calmes sautées. L'état affiché est celui de "
-            "l'horloge simulée."
+            f"Démonstration : appels simulés sur une horloge {glossary.decimal(speed, 2)} fois "
+            f"plus rapide que le temps réel ({_per_second(speed)} de simulation par seconde), "
+            "journées calmes sautées. L'état affiché est celui de l'horloge simulée."
         )
     else:
         running = (
@@ -327,8 +325,8 @@ def _notes(speed: float) -> tuple[str, str]:
 def _per_second(speed: float) -> str:
     if speed >= 60:
         minutes = speed / 60
-        return f"{decimal(minutes, 2)} {agreeing(minutes, 'minute')}"
-    return f"{decimal(speed, 2)} {agreeing(speed, 'seconde')}"
+        return f"{glossary.decimal(minutes, 2)} {agreeing(minutes, 'minute')}"
+    return f"{glossary.decimal(speed, 2)} {agreeing(speed, 'seconde')}"
 
 
 def run_demo(
@@ -372,7 +370,7 @@ def run_demo(
     click.echo(
         "L'appel simulé est enregistré."
         if played.placed == 1
-        else f"Les {number(played.placed)} appels simulés sont tous enregistrés."
+        else f"Les {glossary.number(played.placed)} appels simulés sont tous enregistrés."
     )
     if dashboard is not None:
         click.echo(f"Tableau de bord : {dashboard.url} (Ctrl-C pour arrêter)")
