@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 ReportWriter = Callable[[AuditRun], list[Path]]
 # A nightly run this soon after the last one is the same night's (see ``AuditJobs.nightly``).
 NIGHTLY_AGAIN = timedelta(hours=12)
+# How often the service re-reads the last run (one written by ``decroche audit run`` shows
+# within this time on /healthz and /metrics; the service's own runs show at once).
+LATEST_EVERY_S = 30.0
 
 
 class AuditJobs:
@@ -45,14 +48,31 @@ class AuditJobs:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: set[asyncio.Task[None]] = set()  # touched paths being worked out
         self._last_nightly: datetime | None = None  # when the last nightly run started
+        # The last run as /healthz and /metrics say it, read off the loop: a database slow or
+        # down must not hold the calls' loop while a scrape waits for it.
+        self._known: tuple[AuditRun | None, str | None] = (None, None)
+        self._reader: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Remember the rules in force (reloads compare with them) and the service's loop."""
         self._rules = self.runner.rules()
         self._loop = asyncio.get_running_loop()
+        if self._reader is None or self._reader.done():
+            self._reader = self._loop.create_task(self._read_latest(), name="audit-latest")
+
+    async def _read_latest(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(LATEST_EVERY_S)
+
+    async def refresh(self) -> None:
+        """Read the last run again, in a thread."""
+        self._known = await asyncio.to_thread(self._latest_or_why)
 
     async def close(self) -> None:
-        tasks = [t for t in (self._task, *self._pending) if t is not None and not t.done()]
+        tasks = [
+            t for t in (self._task, self._reader, *self._pending) if t is not None and not t.done()
+        ]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -92,6 +112,8 @@ class AuditJobs:
                 await asyncio.to_thread(report, run)
             except Exception:
                 log.exception("audit %s: report not written", run.id)
+        if self._loop is not None:  # a service: /healthz and /metrics say this run at once
+            await self.refresh()
         return run
 
     async def wait(self) -> AuditRun | None:
@@ -148,9 +170,14 @@ class AuditJobs:
         except AuditStoreError as exc:
             return None, str(exc).split("\n")[0]
 
+    def _last(self) -> tuple[AuditRun | None, str | None]:
+        """The last run as read off the loop; outside a service (never started: a command, a
+        test), read now."""
+        return self._known if self._loop is not None else self._latest_or_why()
+
     def health(self) -> dict[str, object]:
         """The ``audit`` detail of ``/healthz``: the last run and its failing paths."""
-        last, why = self._latest_or_why()
+        last, why = self._last()
         if last is None:
             unread = {"unreadable": why} if why else {}
             return {"last_run": None, "running": self.running is not None, **unread}
@@ -169,7 +196,7 @@ class AuditJobs:
 
     def metrics(self) -> list[str]:
         """Prometheus lines: the last run's paths by result, whether it passed, and when."""
-        last = self._latest_or_why()[0]
+        last = self._last()[0]
         lines = [
             "# HELP decroche_audit_paths Paths of the last audit run, by result.",
             "# TYPE decroche_audit_paths gauge",

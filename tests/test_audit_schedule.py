@@ -5,6 +5,7 @@ time."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from audit.jobs import AuditJobs
 from audit.results import Trigger
+from audit.store import AuditStoreError
 from decroche.app import App
 from decroche.config import load_config
 from decroche.jobs import AuditMonthReport, schedule_jobs
@@ -123,3 +125,42 @@ async def test_the_night_the_clocks_go_back_the_nightly_audit_runs_once() -> Non
     await audits.wait()
     assert [at for _, at in runner.runs] == [first, runner.clock.at]
     assert {trigger for trigger, _ in runner.runs} == {Trigger.NIGHTLY}
+
+
+class _Client:
+    async def close(self) -> None:
+        return None
+
+
+class UnreachableStore:
+    """An audit store on a database that does not answer: who reads it, from which thread."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def latest(self) -> None:
+        self.threads.append(threading.get_ident())
+        raise AuditStoreError("base des appels injoignable : délai dépassé")
+
+
+async def test_healthz_and_metrics_never_wait_for_the_database_on_the_calls_loop() -> None:
+    # /healthz and /metrics are scraped on the service's loop, the one the calls run on: the
+    # last audit run is read in a thread (at start, every LATEST_EVERY_S, after each run), and
+    # a scrape says what was read last, however slow or down the database is.
+    runner = Runner(NOON)
+    runner.rules = lambda: None  # type: ignore[attr-defined]
+    runner.client = _Client()  # type: ignore[attr-defined]
+    store = UnreachableStore()
+    audits = AuditJobs(runner, store)  # type: ignore[arg-type]
+    audits.start()
+    try:
+        await audits.refresh()
+        read = len(store.threads)
+        health = audits.health()
+        lines = audits.metrics()
+        assert len(store.threads) == read  # the scrape read nothing
+        assert store.threads and threading.get_ident() not in store.threads
+        assert health["unreadable"] == "base des appels injoignable : délai dépassé"
+        assert "decroche_audit_ok 0" in lines
+    finally:
+        await audits.close()
