@@ -410,7 +410,7 @@ def _figures(app: App, first: date, last: date) -> str:
             f"Enquête de satisfaction : {survey.offered} appelants invités, {survey.reached} "
             f"mis en relation, {survey.responded} ont répondu "
             f"(taux de réponse {percent(survey.response_rate)}, note moyenne "
-            f"{'—' if survey.mean_score is None else f'{survey.mean_score:.1f}'.replace('.', ',')}"
+            f"{glossary.value('satisfaction.mean_score', survey.mean_score)}"
             " sur 5).",
         ]
     callbacks = indicators.callbacks(first, last)

@@ -536,7 +536,7 @@ def satisfaction(
                 [
                     label,
                     f.responded,
-                    "—" if mean is None else f"{mean:.2f}".replace(".", ","),
+                    glossary.value("satisfaction.mean_score", mean),
                     fmt.percent(f.share_satisfied),
                     _verdict(objective, f.share_satisfied) + aim,
                 ]

@@ -87,7 +87,7 @@ def _queue_log(path: Path, calls: int, garbage: int) -> Path:
                 ": 0 ligne lue, 0 appel trouvé.",
                 "0 appel importé, 0 déjà présent.",
                 "; 0 appel enregistré.",
-                "0 appel antérieur au 2024-01-01 supprimé ;",
+                "0 appel antérieur au 01/01/2024 supprimé ;",
             ],
         ),
         (
@@ -99,7 +99,7 @@ def _queue_log(path: Path, calls: int, garbage: int) -> Path:
                 "1 ligne mal formée ignorée :",
                 "; 1 appel enregistré.",
                 "0 appel importé, 1 déjà présent.",
-                "1 appel antérieur au 2024-01-01 supprimé ;",
+                "1 appel antérieur au 01/01/2024 supprimé ;",
             ],
         ),
         (
@@ -111,7 +111,7 @@ def _queue_log(path: Path, calls: int, garbage: int) -> Path:
                 "2 lignes mal formées ignorées :",
                 "; 3 appels enregistrés.",
                 "0 appel importé, 3 déjà présents.",
-                "3 appels antérieurs au 2024-01-01 supprimés ;",
+                "3 appels antérieurs au 01/01/2024 supprimés ;",
             ],
         ),
     ],

@@ -223,7 +223,7 @@ def test_cli_import_reports_and_is_idempotent(tmp_path, monkeypatch):
     assert "Révision 0007 ; 6 appels enregistrés." in status.output
     purged = runner.invoke(main, ["purge", "--before", "2024-01-01", "--db", url])
     assert purged.exit_code == 0, purged.output
-    assert "6 appels antérieurs au 2024-01-01 supprimés ; " in purged.output
+    assert "6 appels antérieurs au 01/01/2024 supprimés ; " in purged.output
     bad = runner.invoke(main, ["purge", "--before", "janvier", "--db", url])
     assert bad.exit_code != 0
     assert "AAAA-MM-JJ" in bad.output

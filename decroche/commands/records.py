@@ -105,7 +105,7 @@ def purge(before: str | None) -> None:
         result = maintenance.purge(cutoff, now)
     except RecordsError as exc:
         raise AppError(f"purge interrompue : {exc}") from exc
-    day = cutoff.isoformat()
+    day = f"{cutoff:%d/%m/%Y}"  # as a French reader writes a date
     deleted = counted(
         result.calls_deleted,
         f"appel antérieur au {day} supprimé",
