@@ -153,6 +153,8 @@ class ServiceStatus:
             names = {s.id: s.name for s in service.rules.current.services.values()}
             return HealthCheck(name, False, describe_unknown(report, names))
         tracked = len(report.tracked)
+        if tracked == 0:
+            return HealthCheck(name, True, "aucun poste dans les règles")
         if tracked == 1:
             return HealthCheck(name, True, "le poste des règles est connu et suivi")
         return HealthCheck(name, True, f"les {tracked} postes des règles sont connus et suivis")

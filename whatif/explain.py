@@ -14,6 +14,7 @@ from typing import Any
 
 from analytics import glossary
 from routing_rules.compiled import CompiledRules, ServiceRules
+from routing_rules.messages import counted
 from routing_rules.outcomes import EntryOutcome
 from telephony.records.model import CallRecord, ServiceEntry
 
@@ -24,7 +25,7 @@ def _rings(ring_s: float, cycle: float) -> str:
     said = f"{glossary.decimal(ring_s).removesuffix(',0')}\u00a0s"
     if rings and abs(rings - round(rings)) < 1e-9:
         n = round(rings)
-        said += f" ({n} sonnerie{'s' if n > 1 else ''})"
+        said += f" ({counted(n, 'sonnerie')})"
     return said
 
 
