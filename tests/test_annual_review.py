@@ -589,7 +589,7 @@ def test_satisfaction_says_method_sample_and_results(tmp_path: Path) -> None:
     ) in text
     table = _text(document.html.split('data-table="satisfaction"')[1].split("</table>")[0])
     assert "Satisfaction des appelants par service" in table
-    assert "Tous services 1 5,00 100,0 % ✓ atteint (≥ 80,0 %)" in table
-    assert "Accueil général 1 5,00 100,0 % ✓ atteint (≥ 80,0 %)" in table
+    assert "Tous services 1 5 100,0 % ✓ atteint (≥ 80,0 %)" in table
+    assert "Accueil général 1 5 100,0 % ✓ atteint (≥ 80,0 %)" in table
     assert "Non approuvée : document de travail." in text  # no review recorded for 2026
     assert "Aucun audit" not in text and "ne sont pas disponibles" in text
