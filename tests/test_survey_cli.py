@@ -42,7 +42,8 @@ def test_list_prints_calls_and_figures_in_french(tmp_path: Path) -> None:
     accueil = next(line for line in lines if line.startswith("accueil-general "))
     assert "75,0\u00a0%" in accueil  # response rate 3/4
     assert "60,0\u00a0%" in accueil and "objectif non atteint" in accueil
-    assert "4,00" in accueil  # mean score (5 + 3 + 4) / 3
+    assert "  4  " in accueil  # mean score (5 + 3 + 4) / 3, as the glossary writes it
+    assert any(line.startswith("octobre 2026 ") for line in lines)  # the month in words
     assert any(line.startswith("PJSIP/1002") and "objectif atteint" in line for line in lines)
 
 

@@ -28,7 +28,9 @@ from analytics.satisfaction import (
 )
 from decroche.app import App, AppError
 from decroche.commands import context
-from decroche.commands.text import decimal, name_of, parse_period, percent, table
+from decroche.commands.text import name_of, parse_period, percent, table
+from reports.errors import InputError
+from reports.periods import month_period
 from reports.tables import csv_bytes
 from routing_rules.messages import counted
 from routing_rules.model import Scale
@@ -81,7 +83,7 @@ def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str])
             str(g.figures.reached),
             str(g.figures.responded),
             percent(g.figures.response_rate),
-            decimal(g.figures.mean_score),
+            glossary.value("satisfaction.mean_score", g.figures.mean_score),
             percent(g.figures.share_satisfied),
             _status(g),
         ]
@@ -116,6 +118,14 @@ def _by_name(groups: Mapping[str, Group], names: Mapping[str, str]) -> dict[str,
     return {s: groups[s] for s in sorted(groups, key=order)}
 
 
+def _month(key: str) -> str:
+    """« novembre 2026 » for the report's month key « 2026-11 »."""
+    try:
+        return month_period(key).label_fr
+    except InputError:
+        return key
+
+
 def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
     total = "Tous services"
 
@@ -131,7 +141,7 @@ def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
         "",
         *_table("Agent", report.agents, str),
         "",
-        *_table("Période", report.periods, str),
+        *_table("Période", report.periods, _month),
     ]
     return "\n".join(lines)
 
