@@ -14,6 +14,7 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from decroche.testing import PASSWORD, web_deps
+from reports.live import LiveSnapshot
 from reports.throttle import HashGate
 from reports.web.app import ACCESS, PUBLIC, WebDeps, create_app
 from reports.web.pages import SIGN_IN_GUARD
@@ -423,3 +424,13 @@ async def test_a_page_says_so_when_the_database_does_not_answer(aiohttp_client, 
     assert "Base de données injoignable" in text
     assert "réessayez dans quelques minutes" in text
     assert "Traceback" not in text and "sqlite" not in text.lower()
+
+
+async def test_the_it_page_says_how_old_the_live_state_is_in_hours_and_minutes(
+    client: TestClient, deps: WebDeps
+) -> None:
+    # « dernier état il y a 42794 s » was shown after a demo: a person reads hours and minutes.
+    deps.live.publish(LiveSnapshot(at=NOW - timedelta(hours=11, minutes=53, seconds=14)))
+    await sign_in(client, "informatique")
+    page = await (await client.get("/systeme")).text()
+    assert "dernier état il y a 11\u00a0h\u00a053\u00a0min" in page

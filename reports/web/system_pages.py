@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from reports import format as fmt
 from reports.audit_view import run_view
 from reports.web.app import DEPS, render
 from reports.web.common import blocking
@@ -23,7 +24,8 @@ async def system(request: web.Request) -> web.Response:
             checks.append(("Vue en direct", False, "aucun état publié par le routeur"))
         else:
             age = (deps.now() - latest.at).total_seconds()
-            checks.append(("Vue en direct", age < 60, f"dernier état il y a {age:.0f} s"))
+            said = f"dernier état il y a {fmt.delay(max(age, 0.0))}"  # « 11 h 53 min », not seconds
+            checks.append(("Vue en direct", age < 60, said))
         audit = None
         if deps.audit is not None:
             last = deps.audit.latest()
