@@ -10,26 +10,32 @@ leaves out, from the Markdown's tokens (so whatever the document's wording becom
   version in the code;
 - the columns of a table headed ``queue_log`` (Asterisk's event names) or ``clé JSON`` (the
   glossary's keys in ``decroche indicators --json``);
-- names from the code written as code: ``(`answer_rate`)`` goes with its brackets,
-  ``(`cut` : Asterisk a redémarré…)`` keeps its explanation, any other code span is kept as
-  plain text (a command or a setting named in a sentence).
+- names from the code written as code: a parenthesis holding one goes whole (``(`answer_rate`)``,
+  ``(table `daily_figures`)``, ``(pour l'informatique : le JSON le donne dans `…`)``: the
+  document writes what is for IT so), but ``(`cut` : Asterisk a redémarré…)`` keeps its
+  explanation; any other code span is kept as plain text (a command named in a sentence).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 IT_COLUMNS = frozenset({"queue_log", "clé JSON"})  # the glossary's keys: for IT
+# A parenthesis (on one line or several) holding a code span, but not one that opens with a
+# name and its explanation (« (`cut` : …) »): for IT, left out with the space before it.
+IT_ASIDE = re.compile(r"[ \t]*\n?[ \t]*\((?![ \t]*`[^`]*`[ \t]*:)[^()]*`[^()]*\)")
 
 
 def appendix_html(text: str) -> str:
     """``text`` (Markdown) as the appendix's HTML, headings one level down (the appendix is
     itself under a heading of the report)."""
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = _without_it_sections(_without_it_columns(_without_opening_note(parser.parse(text))))
+    tokens = parser.parse(IT_ASIDE.sub("", text))
+    tokens = _without_it_sections(_without_it_columns(_without_opening_note(tokens)))
     for token in tokens:
         if token.type == "inline" and token.children:
             token.children = _plain_code(token.children)

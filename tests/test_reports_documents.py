@@ -143,3 +143,23 @@ def test_write_report_names_an_unwritable_folder(documents, tmp_path: Path) -> N
     blocker.write_text("x")
     with pytest.raises(ReportGenerationError, match="impossible de créer le dossier des rapports"):
         write_report(documents["monthly"], blocker / "sub", pdf=False)
+
+
+def test_the_appendix_keeps_what_the_document_says_for_it_out() -> None:
+    # An auditor read « (`services[id].unanswered` du JSON) », « table `touched_days` »,
+    # « `--rings` change… » in the report's appendix: asides holding code go whole, an
+    # explanation after a name stays, and no sentence is left with an empty bracket.
+    from reports.appendix import appendix_html
+
+    text = """Un taux n'est pas calculé, « non mesurable » (`null` du JSON) : rien.
+
+Les chiffres sont gardés (table `daily_figures`) ; l'appel **coupé**
+(`cut` : Asterisk a redémarré) compte. Chaque rapport l'écrit (« 5 sonneries »)
+(pour l'informatique : le JSON le donne dans `parameters.commitment` ; `--rings` le change).
+"""
+    html = appendix_html(text)
+    for leftover in ("null", "daily_figures", "parameters", "--rings", "JSON", "()", " ."):
+        assert leftover not in html, leftover
+    assert "« non mesurable » : rien." in html
+    assert "Les chiffres sont gardés ;" in html
+    assert "Asterisk a redémarré) compte" in html and "(« 5 sonneries »)." in html
