@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from audit.store import AuditStore
     from decroche.jobs import Maintenance
     from decroche.service import Service
+    from reports.agent_tables import AgentNaming
     from reports.annual_review import QualityRecords
     from reports.audit_report import AuditReportWriter
     from reports.audit_view import Wording
@@ -329,6 +330,19 @@ class App:
     def service_agents(self) -> dict[str, tuple[str, ...]]:
         """Each service's agents' phones by id, from the rules in force now."""
         return {s.id: tuple(s.agents) for s in self.rules.current.services.values()}
+
+    def agent_naming(self) -> AgentNaming:
+        """How per-agent figures designate an agent, as the services' pages do: « Agent 1 »…
+        unless the town decided to name them (``web.name_agents_in_figures``: their account in
+        ``web.agent_phones``, else their phone); docs/chiffres-par-agent.md says why."""
+        from reports.agent_tables import AgentNaming
+
+        web = self.config.web
+        return AgentNaming(
+            named=web.name_agents_in_figures,
+            logins={phone: login for login, phone in web.agent_phones.items()},
+            service_phones=self.service_agents(),
+        )
 
     @property
     def timezone(self) -> str:

@@ -8,11 +8,16 @@ pseudonym unless the town has decided to name them (``web.name_agents_in_figures
 ``docs/chiffres-par-agent.md`` says why. The pseudonyms number the agents by how often their
 phone rang in the period, not by phone: the number says nothing of who it is. Pure of HTTP and
 HTML.
+
+:func:`agent_labels` is the one place an agent's label is decided; :class:`AgentNaming` (built by
+the composition root, :meth:`decroche.app.App.agent_naming`) carries the town's choice to the
+commands, so that ``decroche survey`` labels an agent as the service's page does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from analytics.details import AgentFigures
 from reports.tables import Column, DataTable
@@ -42,6 +47,58 @@ def _cells(figures: AgentFigures) -> list[int | float | None]:
     ]
 
 
+def agent_labels(
+    figures: Mapping[str, AgentFigures],
+    phones: Sequence[str],
+    logins: Mapping[str, str],
+    *,
+    named: bool,
+    others: Iterable[str] = (),
+) -> dict[str, str]:
+    """Phone -> label of the phones of a service (``phones``, from the rules) that rang in the
+    period, in the order of the service's table: by how often they rang. Named by their account
+    (``logins``: phone -> login, else « poste PJSIP/1001 ») when ``named``, else « Agent 1 »,
+    « Agent 2 »...
+
+    ``others``: phones to label too though the service's table does not show them (not among
+    its phones in the rules in force, or never rang): after the table's, « Autre agent 1 »...
+    when pseudonymised, so that a label never gives a phone away."""
+
+    def rank(endpoints: Iterable[str]) -> list[str]:
+        known = [figures.get(p, AgentFigures(p)) for p in set(endpoints)]
+        return [
+            f.endpoint for f in sorted(known, key=lambda f: (-f.presented, -f.answered, f.endpoint))
+        ]
+
+    shown = rank(p for p in phones if p in figures and figures[p].presented)
+    extra = rank(set(others) - set(shown))
+
+    def label(phone: str, number: int, pseudonym: str) -> str:
+        return logins.get(phone, f"poste {phone}") if named else f"{pseudonym} {number}"
+
+    labels = {phone: label(phone, n, "Agent") for n, phone in enumerate(shown, start=1)}
+    labels.update({phone: label(phone, n, "Autre agent") for n, phone in enumerate(extra, start=1)})
+    return labels
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNaming:
+    """The town's choice for the quality lead's per-agent figures (``web.name_agents_in_figures``)
+    with what labels need: the accounts of the phones and each service's phones in the rules."""
+
+    named: bool
+    logins: Mapping[str, str]  # phone -> account
+    service_phones: Mapping[str, Sequence[str]]  # service -> its agents' phones, from the rules
+
+    def labels(
+        self, figures: Mapping[str, AgentFigures], service_id: str, others: Iterable[str] = ()
+    ) -> dict[str, str]:
+        """Phone -> label of the agents of ``service_id``, as its page shows them over the period
+        of ``figures`` (:func:`agent_labels`)."""
+        phones = self.service_phones.get(service_id, ())
+        return agent_labels(figures, phones, self.logins, named=self.named, others=others)
+
+
 def service_agents_table(
     figures: Mapping[str, AgentFigures],
     service_id: str,
@@ -51,13 +108,9 @@ def service_agents_table(
     named: bool,
 ) -> DataTable | None:
     """The agents' phones of ``service_id`` (``phones``, from the rules) that rang in the
-    period, one row each; named by their account (``logins``: phone -> login) when ``named``,
-    else "Agent 1", "Agent 2"... None when none of them rang."""
-    rows = sorted(
-        (figures[p] for p in set(phones) if p in figures and figures[p].presented),
-        key=lambda f: (-f.presented, -f.answered, f.endpoint),
-    )
-    if not rows:
+    period, one row each, labelled by :func:`agent_labels`. None when none of them rang."""
+    labels = agent_labels(figures, phones, logins, named=named)
+    if not labels:
         return None
     how = "par compte" if named else "pseudonymisés"
     table = DataTable(
@@ -68,11 +121,8 @@ def service_agents_table(
         ),
         columns=[Column("agent", "Agent"), *_FIGURES],
     )
-    for number, agent in enumerate(rows, start=1):
-        label = (
-            logins.get(agent.endpoint, f"poste {agent.endpoint}") if named else f"Agent {number}"
-        )
-        table.rows.append([label, *_cells(agent)])
+    for phone, label in labels.items():
+        table.rows.append([label, *_cells(figures[phone])])
     return table
 
 

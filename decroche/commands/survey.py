@@ -4,6 +4,10 @@
 beside its objective; ``survey export`` writes one CSV line per answer (and one per surveyed call
 without answers), for a spreadsheet. The scale of each question comes from the routing rules
 (the configuration's file, or ``--rules``), the objectives from the configuration.
+
+An agent is shown as the service's page shows them (:class:`SurveyAgents`): « Agent 1 » of that
+service over the same period unless the town decided to name agents
+(``docs/chiffres-par-agent.md``); never by their phone otherwise, in the text, the JSON or the CSV.
 """
 
 from __future__ import annotations
@@ -11,15 +15,18 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 from zoneinfo import ZoneInfo
 
 import click
 
 from analytics import glossary
 from analytics.satisfaction import (
+    NO_AGENT,
     Granularity,
     Group,
     SatisfactionReport,
@@ -35,6 +42,9 @@ from reports.tables import csv_bytes
 from routing_rules.messages import counted
 from routing_rules.model import Scale
 
+if TYPE_CHECKING:
+    from analytics.api import Indicators
+
 
 def _scales(app: App, rules_path: Path | None) -> Mapping[str, Scale]:
     """The scales of the rules in force, or of ``--rules``."""
@@ -48,6 +58,86 @@ def _scales(app: App, rules_path: Path | None) -> Mapping[str, Scale]:
         return scales_of(RulesHolder(rules_path).current)
     except (RulesError, SatisfactionError) as exc:
         raise AppError(f"échelles de l'enquête illisibles dans {rules_path} :\n{exc}") from exc
+
+
+# --- the agents, as the pages show them ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAgents:
+    """Each agent of the surveyed calls under the label the page of the call's service gives
+    them for the same period (:meth:`~reports.agent_tables.AgentNaming.labels`): a quality lead
+    reads « Agent 2 » of a service here and on its page as the same person."""
+
+    named: bool
+    labels: Mapping[tuple[str | None, str], str]  # (service, phone) -> label, in the pages' order
+
+    @classmethod
+    def of(
+        cls,
+        app: App,
+        indicators: Indicators,
+        calls: Sequence[SurveyedCall],
+        first: date,
+        last: date,
+    ) -> SurveyAgents:
+        naming = app.agent_naming()
+        figures = indicators.agents(first, last)
+        answered: dict[str | None, set[str]] = {}
+        for call in calls:
+            if call.agent is not None:
+                answered.setdefault(call.service, set()).add(call.agent)
+        names = app.names()
+        order = glossary.by_name(names)
+        labels: dict[tuple[str | None, str], str] = {}
+        for service in sorted(answered, key=lambda s: order(s or "")):
+            phones = answered[service]
+            for phone, label in naming.labels(figures, service or "", phones).items():
+                if phone in phones:
+                    labels[service, phone] = label
+        return cls(naming.named, labels)
+
+    def of_call(self, call: SurveyedCall) -> str | None:
+        """The agent who took ``call``, as its service's page labels them; None: nobody."""
+        return None if call.agent is None else self.labels[call.service, call.agent]
+
+    def of_phone(self, phone: str) -> list[tuple[str | None, str]]:
+        """The services ``phone`` took surveyed calls for, with its label in each."""
+        return [(s, label) for (s, p), label in self.labels.items() if p == phone]
+
+    def title(self, phone: str, names: Mapping[str, str]) -> str:
+        """The agent of the figures of ``phone``: their name when the town names agents, else
+        their label in each service (« Agent 1 (Accueil de loisirs) »)."""
+        labels = self.of_phone(phone)
+        if not labels:  # the calls nobody took (or one recorded since the calls were read)
+            return NO_AGENT if phone == NO_AGENT else "agent non identifié"
+        if self.named:
+            return labels[0][1]
+        return ", ".join(f"{label} ({_service_name(s, names)})" for s, label in labels)
+
+    def note(self) -> list[str]:
+        """What the labels mean, above the agents' table."""
+        if self.named:
+            return []
+        note = [
+            "Agents pseudonymisés comme sur la page de leur service pour la même période "
+            "(« Agent 1 » : le poste qui a le plus sonné)."
+        ]
+        if any(label.startswith("Autre agent") for label in self.labels.values()):
+            note.append(
+                "« Autre agent » : un poste qui n'est pas de ce service dans les règles en vigueur."
+            )
+        return note
+
+    def rows(self, groups: Mapping[str, Group]) -> list[str]:
+        """The phones of ``groups`` in the pages' order (by service, then as each page ranks
+        them); the calls nobody took last."""
+        ranked = list(dict.fromkeys(phone for _, phone in self.labels))
+        return [p for p in ranked if p in groups] + [p for p in groups if p not in ranked]
+
+
+def _service_name(service: str | None, names: Mapping[str, str]) -> str:
+    return "sans service" if service is None else name_of(service, names)
 
 
 # --- French text -------------------------------------------------------------------------------
@@ -66,7 +156,8 @@ def _status(group: Group) -> str:
     return share.status_fr
 
 
-def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str]) -> list[str]:
+def _table(title: str, groups: Sequence[tuple[str, Group]]) -> list[str]:
+    """One line per labelled group."""
     headers = [
         title,
         *(
@@ -78,7 +169,7 @@ def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str])
     ]
     rows = [
         [
-            label(name),
+            label,
             str(g.figures.offered),
             str(g.figures.reached),
             str(g.figures.responded),
@@ -87,13 +178,17 @@ def _table(title: str, groups: Mapping[str, Group], label: Callable[[str], str])
             percent(g.figures.share_satisfied),
             _status(g),
         ]
-        for name, g in groups.items()
+        for label, g in groups
     ]
     return table(headers, rows)
 
 
 def format_calls(
-    calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo, names: Mapping[str, str]
+    calls: list[SurveyedCall],
+    scales: Mapping[str, Scale],
+    zone: ZoneInfo,
+    names: Mapping[str, str],
+    agents: SurveyAgents,
 ) -> str:
     lines = []
     for call in calls:
@@ -108,7 +203,7 @@ def format_calls(
             answers = "raccroché avant les questions"
         lines.append(
             f"{when:%d/%m/%Y %H:%M}  {call.call_id}  {name_of(call.service, names)}  "
-            f"{call.agent or '—'}  {answers}"
+            f"{agents.of_call(call) or '—'}  {answers}"
         )
     return "\n".join(lines)
 
@@ -126,22 +221,30 @@ def _month(key: str) -> str:
         return key
 
 
-def format_report(report: SatisfactionReport, names: Mapping[str, str]) -> str:
-    total = "Tous services"
-
-    def service(key: str) -> str:
-        return key if key == total else name_of(key, names)
-
+def format_report(
+    report: SatisfactionReport, names: Mapping[str, str], agents: SurveyAgents
+) -> str:
+    services = _by_name(report.services, names)
     lines = [
         f"Enquête de satisfaction du {report.start:%d/%m/%Y} au {report.end:%d/%m/%Y}",
         "Satisfaits : note 4 ou 5 sur 5, ou « oui ». Taux de réponse : enquêtes répondues sur "
         "appels décrochés après proposition.",
         "",
-        *_table("Service", {**_by_name(report.services, names), total: report.total}, service),
+        *_table(
+            "Service",
+            [
+                *((name_of(s, names), g) for s, g in services.items()),
+                ("Tous services", report.total),
+            ],
+        ),
         "",
-        *_table("Agent", report.agents, str),
+        *agents.note(),
+        *_table(
+            "Agent",
+            [(agents.title(p, names), report.agents[p]) for p in agents.rows(report.agents)],
+        ),
         "",
-        *_table("Période", report.periods, _month),
+        *_table("Période", [(_month(key), g) for key, g in report.periods.items()]),
     ]
     return "\n".join(lines)
 
@@ -191,20 +294,34 @@ def list_command(
     app = context.app()
     scales = _scales(app, rules_path)
     indicators = app.indicators().using(scales=scales)
-    calls = indicators.surveyed_calls(first, last)
     report = indicators.satisfaction(first, last, by)
+    # Read after the report: every agent of its figures is among the calls' (records are only
+    # added while the service runs), so each has its label.
+    calls = indicators.surveyed_calls(first, last)
     names = app.names()
+    agents = SurveyAgents.of(app, indicators, calls, first, last)
     assert report is not None  # the database gives the details
     if as_json:
         document = report.as_dict()
         document["names"] = {s: name_of(s, names) for s in report.services}
+        document["agents"] = [
+            {
+                "agent": agents.title(phone, names),
+                "labels": [
+                    {"service": service, "agent": label}
+                    for service, label in agents.of_phone(phone)
+                ],
+                **report.agents[phone].as_dict(),
+            }
+            for phone in agents.rows(report.agents)
+        ]
         document["calls"] = [
             {
                 "call_id": c.call_id,
                 "started_at": c.started_at.isoformat(),
                 "service": c.service,
                 "service_name": name_of(c.service, names) if c.service else None,
-                "agent": c.agent,
+                "agent": agents.of_call(c),
                 "answers": [[a.question, a.prompt_id, a.score] for a in c.answers],
             }
             for c in calls
@@ -215,9 +332,9 @@ def list_command(
     if not calls:
         click.echo(f"Aucune enquête proposée du {first:%d/%m/%Y} au {last:%d/%m/%Y}.")
         return
-    click.echo(format_calls(calls, scales, ZoneInfo(indicators.timezone), names))
+    click.echo(format_calls(calls, scales, ZoneInfo(indicators.timezone), names, agents))
     click.echo("")
-    click.echo(format_report(report, names))
+    click.echo(format_report(report, names, agents))
 
 
 EXPORT_COLUMNS = (
@@ -237,10 +354,10 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(
-    calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo
+    calls: list[SurveyedCall], scales: Mapping[str, Scale], zone: ZoneInfo, agents: SurveyAgents
 ) -> Iterator[list[str]]:
     """One row per answer; a surveyed call without answers still has one row (no question).
-    Services by id: a spreadsheet groups and joins on them."""
+    Services by id: a spreadsheet groups and joins on them; agents as the pages label them."""
     for call in calls:
         when = call.started_at.astimezone(zone)
         head = [
@@ -248,7 +365,7 @@ def export_rows(
             f"{when:%Y-%m-%d}",
             f"{when:%H:%M:%S}",
             call.service or "",
-            call.agent or "",
+            agents.of_call(call) or "",
         ]
         if not call.answers:
             yield [*head, "", "", "", "", "", "", ""]
@@ -289,8 +406,9 @@ def export_command(start: str, end: str, rules_path: Path | None, out: Path) -> 
     scales = _scales(app, rules_path)
     indicators = app.indicators()
     calls = indicators.surveyed_calls(first, last)
+    agents = SurveyAgents.of(app, indicators, calls, first, last)
     data, count = csv_bytes(
-        EXPORT_COLUMNS, export_rows(calls, scales, ZoneInfo(indicators.timezone))
+        EXPORT_COLUMNS, export_rows(calls, scales, ZoneInfo(indicators.timezone), agents)
     )
     # Written beside, then renamed: a failed write never leaves half a file under the name.
     partial = out.with_name(out.name + ".partial")
