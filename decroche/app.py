@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from reports.web import WebDeps
     from routing_rules.holder import RulesHolder
     from routing_rules.model import Scale
+    from routing_rules.narration import MenuWords
     from telephony.clock import Clock
     from telephony.flow.router import RouterSettings
     from telephony.records.engine import Database
@@ -476,8 +477,8 @@ class App:
             self.menu_choices(),
         )
 
-    def menu_choices(self) -> dict[str, dict[str, str]]:
-        """What each key of each voice menu does, from the rules in force now."""
+    def menu_choices(self) -> dict[str, MenuWords]:
+        """Each voice menu's name and what each key does, from the rules in force now."""
         from routing_rules.narration import menu_choices
 
         return menu_choices(self.rules.current)

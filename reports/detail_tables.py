@@ -11,15 +11,16 @@ from reports import format as fmt
 from reports.periods import Period
 from reports.tables import Column, DataTable
 from reports.views import TOTAL
-from routing_rules.narration import menu_name
+from routing_rules.narration import MenuWords, menu_name
 
 
 def detail_tables(
-    indicators: Indicators, period: Period, menus: Mapping[str, Mapping[str, str]] | None = None
+    indicators: Indicators, period: Period, menus: Mapping[str, MenuWords] | None = None
 ) -> tuple[DataTable | None, DataTable | None]:
     """The voice menus' choices and the callbacks owed (None: nothing in the period).
 
-    ``menus``: what each key of each menu does (of the rules in force), said beside the key."""
+    ``menus``: each menu's name and what each of its keys does (of the rules in force), said
+    beside the key; a menu the rules no longer have is named from its id."""
     ivr = indicators.ivr(period.start, period.end)
     ivr_table: DataTable | None = None
     if ivr.calls:
@@ -36,16 +37,18 @@ def detail_tables(
             ],
         )
         for menu, keys in ivr.choices.items():
+            words = (menus or {}).get(menu)
+            name = words.name if words is not None else menu_name(menu)
             for key, n in keys.items():
-                meaning = (menus or {}).get(menu, {}).get(key)
+                meaning = words.keys.get(key) if words is not None else None
                 said = f"touche {key} : {meaning}" if meaning else f"touche {key}"
-                ivr_table.rows.append([menu_name(menu), said, n])
+                ivr_table.rows.append([name, said, n])
             for what, counter in (
                 ("sans choix (délai)", ivr.timeouts),
                 ("touche invalide", ivr.invalid),
             ):
                 if counter.get(menu):
-                    ivr_table.rows.append([menu_name(menu), what, counter[menu]])
+                    ivr_table.rows.append([name, what, counter[menu]])
     callbacks = indicators.callbacks(period.start, period.end)
     callbacks_table: DataTable | None = None
     if callbacks.owed:

@@ -31,6 +31,7 @@ from reports.periods import Period
 from reports.staffing_view import review_section
 from reports.views import dashboard_by_name, engagement_of, summary
 from routing_rules.messages import agreeing, counted
+from routing_rules.narration import MenuWords
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ class ReportInputs:
     names: Mapping[str, str]
     settings: ReportSettings
     records: QualityRecords | None = None
-    # What each key of each voice menu does (routing_rules.narration.menu_choices).
-    menus: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Each voice menu's name and what each key does (routing_rules.narration.menu_choices).
+    menus: Mapping[str, MenuWords] = field(default_factory=dict)
 
 
 def build_report(

@@ -32,6 +32,7 @@ from reports.views import (
     volume,
 )
 from routing_rules.messages import counted
+from routing_rules.narration import MenuWords
 
 
 @dataclass(slots=True)
@@ -220,7 +221,7 @@ def hours_and_flows(
 
 
 def menus_and_callbacks(
-    indicators: Indicators, period: Period, menus: Mapping[str, Mapping[str, str]]
+    indicators: Indicators, period: Period, menus: Mapping[str, MenuWords]
 ) -> list[DataTable]:
     """The voice menus' choices (each key with what it does) and the callbacks owed, when the
     period has some."""

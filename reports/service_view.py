@@ -27,6 +27,7 @@ from reports.views import (
     engagement_of,
     service_label,
 )
+from routing_rules.narration import MenuWords
 
 # The page's charts: as wide as the page's text at 1280 px, their text at the page's size.
 WIDE, TALL, FONT = 1000, 300, 13
@@ -72,7 +73,7 @@ def service_view(
     period: Period,
     service: str,
     names: Mapping[str, str] | None = None,
-    menus: Mapping[str, Mapping[str, str]] | None = None,
+    menus: Mapping[str, MenuWords] | None = None,
     today: date | None = None,
 ) -> ServiceView:
     """The page of one service (or ``total``): by day, by hour of day (the calls received while

@@ -129,6 +129,9 @@ class MenuRules:
     timeout_prompt: str | None
     repeat_key: str | None
     fallback: Target
+    # The name a person reads (« Menu d'accueil »); None: the rules give none, the readers
+    # make one from the id (routing_rules.narration.menu_name).
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +283,7 @@ def compile_rules(rules: m.RulesFile, version: str, source: str) -> CompiledRule
             timeout_prompt=menu.timeout_prompt or settings.timeout_prompt,
             repeat_key=menu.repeat_key,
             fallback=target_of(menu.fallback),
+            name=menu.name,
         )
         for mid, menu in rules.menus.items()
     }

@@ -123,12 +123,18 @@ class _Converter:
                 )
                 continue
             self.locator.keys[child] = _position(key_node)
+            if _written_empty(value_node):  # ``name:``: ruamel places it at the next token
+                self.locator.values[child] = _position(key_node)
             result[key] = self.convert(value_node, child)
         for source in merged:
             if isinstance(source, MappingNode):
                 for key, value in self._mapping(source, path).items():
                     result.setdefault(key, value)
         return result
+
+
+def _written_empty(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.style is None and node.value == ""
 
 
 def _position(node: Node) -> tuple[int, int]:

@@ -32,6 +32,7 @@ PATTERNS: dict[str, str] = {
         "une classe de musique d’attente d’Asterisk (musiconhold.conf : lettres sans accent,"
         " chiffres, _ et -, par exemple default) ou ring pour la sonnerie"
     ),
+    r"^[^\x00-\x1f\x7f]*$": "un texte sur une seule ligne, sans caractère de contrôle",
     # The configuration's audit section.
     r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "une heure HH:MM (par exemple 02:30)",
     r"^[A-Za-z0-9_.-]{0,64}$": "un nom d’application ARI : lettres, chiffres, _, . et -",

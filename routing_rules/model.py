@@ -22,7 +22,9 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 Identifier = Annotated[
     str,
@@ -46,6 +48,27 @@ Slot = Annotated[
     Field(description="Opening slot HH:MM-HH:MM, local time (24:00 allowed as an end)."),
 ]
 DayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# What a person reads on pages, reports and traces: one line, trimmed, short enough for a
+# table's cell and an agent's screen.
+DISPLAY_NAME_MAX = 80
+DisplayName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=DISPLAY_NAME_MAX,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+    ),
+]
+
+
+def _text_or_absent(schema: dict[str, Any]) -> None:
+    """An optional text's schema as a text (``"anyOf": [text, null]`` → text, no ``default``):
+    the key is written with a text or left out, never written empty."""
+    texts = [s for s in schema.pop("anyOf", []) if s.get("type") != "null"]
+    schema.pop("default", None)
+    for text in texts:
+        schema.update(text)
 
 
 class _Strict(BaseModel):
@@ -252,7 +275,7 @@ class Queue(_Strict):
 
 
 class Service(_Strict):
-    name: str = Field(min_length=1, description="Display name (French).")
+    name: DisplayName = Field(description="Display name (French), on one line.")
     tag: str = Field(
         min_length=1, max_length=16, description="Short tag shown on agents' phones, e.g. CCAS."
     )
@@ -286,6 +309,14 @@ class Service(_Strict):
 
 
 class Menu(_Strict):
+    # ``name:`` left empty is refused as empty (below) rather than taken as absent, so the
+    # schema says a text, not "a text or null".
+    name: DisplayName | None = Field(
+        default=None,
+        description="Display name (French), on one line, e.g. Menu d'accueil; absent: one"
+        " made from the menu's id (« menu droit famille »).",
+        json_schema_extra=_text_or_absent,
+    )
     greeting: PromptId | None = Field(
         default=None, description="Played once before the prompt when a call starts here."
     )
@@ -297,6 +328,13 @@ class Menu(_Strict):
     timeout_prompt: PromptId | None = Field(default=None, description="Default: settings.")
     repeat_key: DtmfKey | None = Field(default="*", description="Replays the menu prompt.")
     fallback: MenuAction = Field(description="Taken after the retries are exhausted.")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_left_empty(cls, value: Any) -> Any:
+        if value is None:  # ``name:`` with nothing after it: an empty name, not an absent one
+            raise PydanticCustomError("string_too_short", "the name is empty")
+        return value
 
 
 # --- Entry: which dialled numbers lead where ---------------------------------------------------

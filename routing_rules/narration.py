@@ -2,13 +2,16 @@
 
 The decisions carry ids and English ``why`` texts for the service's own logs; what IT reads
 (``decroche rules simulate``) is told here, from the same decision values, so the trace can never
-say something the router did not decide. Prompts and menus keep their ids: they are the names IT
-writes in the rules file; services are named as the rules name them.
+say something the router did not decide. Services, and menus that have a ``name:``, are named as
+the rules name them; prompts, and menus without a name, keep their ids: the names IT writes in
+the rules file. The pages' and reports' words for the menus (:func:`menu_choices`,
+:func:`menu_name`) live here too, beside the trace's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from routing_rules.agents import Presence
@@ -130,11 +133,18 @@ class Narrator:
         service = self.rules.services.get(service_id)
         return f"service « {service.name if service else service_id} »"
 
+    def menu(self, menu_id: str) -> str:
+        """A menu by the name the rules give it; without one, by the id IT writes."""
+        menu = self.rules.menus.get(menu_id)
+        if menu is None or not menu.name:
+            return f"menu « {menu_id} »"
+        return menu_in_text(menu_id, self.rules)
+
     def target(self, target: Target) -> str:
         if isinstance(target, ToService):
             return self.service(target.service_id)
         if isinstance(target, ToMenu):
-            return f"menu « {target.menu_id} »"
+            return self.menu(target.menu_id)
         if isinstance(target, PlayMessage):
             return f"message {target.prompt_id}"
         return f"demande de rappel {target.prompt_id} (numéro : {_NUMBER_CHOICES[target.number]})"
@@ -179,7 +189,7 @@ class Narrator:
             return f"{head} → {self.service(decision.service_id)}"
         assert isinstance(decision, IvrStart)
         welcome = "" if decision.greet else " (sans message d'accueil)"
-        return f"{head} → menu « {decision.menu_id} »{welcome}"
+        return f"{head} → {self.menu(decision.menu_id)}{welcome}"
 
     def ivr_steps(self, steps: Iterable[IvrStep]) -> list[str]:
         """The menus' steps, one line each: the first enters the menus, each other one is a
@@ -192,7 +202,7 @@ class Narrator:
         notes = list(step.notes)
         while notes:
             note = notes.pop(0)
-            menu = f"menu « {note.menu_id} »"
+            menu = self.menu(note.menu_id)
             rules = self.rules.menus[note.menu_id]
             if note.kind is NoteKind.MENU:
                 repeat = not first and not said and rules.repeat_key is not None
@@ -280,30 +290,49 @@ class Narrator:
         )
 
 
-def menu_choices(rules: CompiledRules) -> dict[str, dict[str, str]]:
-    """What each key of each voice menu does, in a reader's words (the voice menu's table of
-    the pages and reports: « touche 2 : CCAS », not « touche 2 » alone)."""
+@dataclass(frozen=True, slots=True)
+class MenuWords:
+    """A voice menu as the pages and reports say it: its name, and what each key does."""
+
+    name: str
+    keys: Mapping[str, str]
+
+
+def menu_choices(rules: CompiledRules) -> dict[str, MenuWords]:
+    """Each voice menu's name and what each of its keys does, in a reader's words (the voice
+    menu's table of the pages and reports: « touche 2 : CCAS », not « touche 2 » alone)."""
     names = {s.id: s.name for s in rules.services.values()}
-    choices: dict[str, dict[str, str]] = {}
+    choices: dict[str, MenuWords] = {}
     for menu in rules.menus.values():
-        said = {key: _choice(target, names) for key, target in menu.keys.items()}
+        said = {key: _choice(rules, target, names) for key, target in menu.keys.items()}
         if menu.repeat_key is not None:
             said.setdefault(menu.repeat_key, "répéter le menu")
-        choices[menu.id] = said
+        choices[menu.id] = MenuWords(menu_name(menu.id, rules), said)
     return choices
 
 
-def _choice(target: Target, names: dict[str, str]) -> str:
+def _choice(rules: CompiledRules, target: Target, names: dict[str, str]) -> str:
     if isinstance(target, ToService):
         return names.get(target.service_id, target.service_id)
     if isinstance(target, ToMenu):
-        return menu_name(target.menu_id)
+        return menu_in_text(target.menu_id, rules)
     if isinstance(target, PlayMessage):
         return "message enregistré, puis fin de l'appel"
     return "demande de rappel"
 
 
-def menu_name(menu_id: str) -> str:
-    """A menu as a reader reads it: menus have an id only, written for IT (« droit_famille »),
-    shown with spaces (« menu droit famille »)."""
+def menu_name(menu_id: str, rules: CompiledRules | None = None) -> str:
+    """A menu as a reader reads it: the name the rules give it (« Menu d’accueil »), else one
+    made from its id, written for IT (« droit_famille » → « menu droit famille »); so is a menu
+    of an old record that the rules in force no longer have."""
+    menu = rules.menus.get(menu_id) if rules is not None else None
+    if menu is not None and menu.name:
+        return menu.name
     return "menu " + menu_id.replace("_", " ").replace("-", " ")
+
+
+def menu_in_text(menu_id: str, rules: CompiledRules) -> str:
+    """A menu named within a sentence (« touche 2 : menu « Espace du droit et de la famille » »):
+    a name that does not say it is a menu is said to be one; « Menu d’accueil » is enough."""
+    name = menu_name(menu_id, rules)
+    return name if name.split(" ", 1)[0].casefold() == "menu" else f"menu « {name} »"

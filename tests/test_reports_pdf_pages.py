@@ -17,6 +17,7 @@ from PIL import Image
 from decroche.testing import indicators_of
 from reports.documents import ReportInputs, ReportSettings, build_report, render_pdf
 from reports.periods import month_period
+from routing_rules.narration import MenuWords
 from telephony.records.testing import fill, sample_record, temporary_database, town_calls
 from tests.pdf_support import layout_text, units_alone
 
@@ -33,17 +34,21 @@ NAMES = {
     "accueil-general": "Accueil général (standard)",
     "etat-civil": "État civil (ancien menu)",
 }
-# What each key of the voice menu does (the root reads it from the rules in force).
+# The voice menu's name and what each key does (the root reads them from the rules in force).
+MENU_NAME = "Menu d’accueil"
 MENUS = {
-    "accueil": {
-        key: NAMES[service]
-        for key, service in {
-            "1": "etat_civil",
-            "2": "ccas",
-            "3": "urbanisme",
-            "0": "accueil",
-        }.items()
-    }
+    "accueil": MenuWords(
+        MENU_NAME,
+        {
+            key: NAMES[service]
+            for key, service in {
+                "1": "etat_civil",
+                "2": "ccas",
+                "3": "urbanisme",
+                "0": "accueil",
+            }.items()
+        },
+    )
 }
 DPI = 50
 A4_WIDTH_MM = 210
@@ -116,7 +121,9 @@ def test_text_holds_the_town_and_names_in_french(pdf: Path) -> None:
     # French numbers: no decimal point in a figure, « jeu. 01/10 » for a day.
     assert not re.search(r"\d\.\d", flat)
     assert "jeu. 01/10" in flat
-    # Each key of the voice menu with what it does.
+    # Each key of the voice menu with what it does, in the menu named as the rules name it
+    # (not « menu accueil », made from its id).
     assert f"touche 2 : {NAMES['ccas']}" in flat
+    assert flat.count(MENU_NAME) >= 4 and "menu accueil" not in flat
     assert not re.search(r"touche \d(?! :)", flat)
     assert "Engagement de sonneries : décroché en 5 sonneries" in flat  # the quality plan's words

@@ -166,9 +166,10 @@ def test_menu_choices_say_what_each_key_does() -> None:
     from tests.test_rules_routing import R
 
     main = menu_choices(R)["main"]
-    assert main["1"] == R.services["social"].name  # the service's name, not its id
-    assert main["*"] == "répéter le menu"
-    assert set(main) == {"1", "2", "3", "*"}
+    assert main.keys["1"] == R.services["social"].name  # the service's name, not its id
+    assert main.keys["*"] == "répéter le menu"
+    assert set(main.keys) == {"1", "2", "3", "*"}
+    assert main.name == "menu main"  # no name in these rules: one made from the id
 
 
 def test_voice_menu_table_says_each_keys_meaning() -> None:
@@ -178,16 +179,21 @@ def test_voice_menu_table_says_each_keys_meaning() -> None:
     from decroche.testing import indicators_of
     from reports.detail_tables import detail_tables
     from reports.periods import Period
+    from routing_rules.narration import MenuWords
     from telephony.records.testing import fill, temporary_database, town_calls
 
     with tempfile.TemporaryDirectory() as tmp, temporary_database("sqlite", Path(tmp)) as db:
         fill(db, town_calls(date(2026, 10, 1), 5, 6))
+        indicators = indicators_of(db)
+        period = Period(date(2026, 10, 1), date(2026, 10, 5))
         ivr, _ = detail_tables(
-            indicators_of(db),
-            Period(date(2026, 10, 1), date(2026, 10, 5)),
-            {"accueil": {"2": "CCAS"}},
+            indicators, period, {"accueil": MenuWords("Menu d’accueil", {"2": "CCAS"})}
         )
-    assert ivr is not None
+        gone, _ = detail_tables(indicators, period, {})
+    assert ivr is not None and gone is not None
     said = {row[1] for row in ivr.rows}
     assert "touche 2 : CCAS" in said
     assert "touche 1" in said  # a key the rules no longer have stays, without a meaning
+    # The menu as the rules name it; a menu the rules no longer have, named from its id.
+    assert {row[0] for row in ivr.rows} == {"Menu d’accueil"}
+    assert {row[0] for row in gone.rows} == {"menu accueil"}

@@ -24,15 +24,18 @@ CCAS = "service « CCAS – centre communal d’action sociale »"
 ACCUEIL = "service « Accueil général – état civil »"
 POLICE = "service « Police municipale »"
 CALLBACK = "demande de rappel rappel_invitation"
+# The menus as the rules name them (a name saying « Menu » needs no « menu » before it).
+MAIN = "Menu d’accueil"
+DROIT = "menu « Espace du droit et de la famille »"
 
 
 def test_christmas_eve_evening_ccas_is_closed():
     lines = simulate("--at", "2026-12-24T17:45", "--keys", "2", "1")
     text = "\n".join(lines)
     assert lines[0].startswith("appel vers (tout numéro) le jeudi 24 décembre 2026 à 17:45 (CET)")
-    assert "route d'entrée n° 2 (tout numéro) → menu « principal »" in text
-    assert "menu « principal » : touche 2 → menu « droit_famille »" in text
-    assert f"menu « droit_famille » : touche 1 → {CCAS}" in text
+    assert f"route d'entrée n° 2 (tout numéro) → {MAIN}" in text
+    assert f"{MAIN} : touche 2 → {DROIT}" in text
+    assert f"{DROIT} : touche 1 → {CCAS}" in text
     assert f"{CCAS} déborde (fermé : le jeudi" in text and "exception (veille de Noël)" in text
     assert f"→ {ACCUEIL}" in text
     assert f"{ACCUEIL} déborde (fermé :" in text
@@ -64,17 +67,17 @@ def test_open_service_rings_and_says_what_next():
 def test_keys_as_repeated_options_and_silence_until_fallback():
     lines = simulate("--at", "2026-03-03T10:00")  # no key at all
     text = "\n".join(lines)
-    assert text.count("menu « principal » : aucune touche") == 3
-    assert "menu « principal » : aucune touche (essai 2 sur 2) → joue pas_de_saisie" in text
+    assert text.count(f"{MAIN} : aucune touche") == 3
+    assert f"{MAIN} : aucune touche (essai 2 sur 2) → joue pas_de_saisie" in text
     assert f"repli vers {ACCUEIL}" in text
     assert f"{ACCUEIL} ouvert le mardi 3 mars 2026" in text
 
 
 def test_invalid_and_repeat_keys_are_told():
     text = "\n".join(simulate("--at", "2026-03-03T10:00", "--keys", "9 * 0"))
-    assert "menu « principal » : touche 9 invalide (essai 1 sur 2) → joue touche_invalide" in text
-    assert "menu « principal » : touche * (répéter) → joue menu_principal" in text
-    assert f"menu « principal » : touche 0 → {ACCUEIL}" in text
+    assert f"{MAIN} : touche 9 invalide (essai 1 sur 2) → joue touche_invalide" in text
+    assert f"{MAIN} : touche * (répéter) → joue menu_principal" in text
+    assert f"{MAIN} : touche 0 → {ACCUEIL}" in text
 
 
 def test_direct_line_and_everyone_busy_ends_on_callback():

@@ -77,6 +77,9 @@ def test_valid_rules_compile():
     assert len(rules.version) == 16
 
 
+# The first menu of VALID: its name goes on the line after.
+_MENU = "  main:\n"
+
 # (replace this, by that) -> the exact problem expected
 CASES = [
     pytest.param(
@@ -180,6 +183,54 @@ CASES = [
         "rules.yaml:24:18: un rappel avec number: choose demande un number_prompt",
         id="callback-without-number-prompt",
     ),
+    # A menu's name (read on pages and reports), checked as a service's is.
+    pytest.param(
+        (_MENU, _MENU + '    name: ""\n'),
+        "rules.yaml:27:11: menus.main.name : ne peut pas être vide",
+        id="menu-name-empty",
+    ),
+    pytest.param(
+        (_MENU, _MENU + "    name:\n"),
+        "rules.yaml:27:5: menus.main.name : ne peut pas être vide",
+        id="menu-name-left-blank",
+    ),
+    pytest.param(
+        (_MENU, _MENU + '    name: "   "\n'),
+        "rules.yaml:27:11: menus.main.name : ne peut pas être vide",
+        id="menu-name-spaces-only",
+    ),
+    pytest.param(
+        (_MENU, _MENU + f"    name: {'Menu ' * 17}\n"),
+        "rules.yaml:27:11: menus.main.name : 80 caractères au plus (écrit : 'Menu Menu Menu Menu"
+        " Menu Menu Menu Menu Menu Menu Menu Menu Menu Menu Menu Menu Menu')",
+        id="menu-name-too-long",
+    ),
+    pytest.param(
+        (_MENU, _MENU + "    name: 12\n"),
+        "rules.yaml:27:11: menus.main.name : texte attendu (écrit : 12)",
+        id="menu-name-number",
+    ),
+    pytest.param(
+        (_MENU, _MENU + "    name: [Accueil, Social]\n"),
+        "rules.yaml:27:11: menus.main.name : texte attendu",
+        id="menu-name-list",
+    ),
+    pytest.param(
+        (_MENU, _MENU + '    name: "Menu\\nd’accueil"\n'),
+        "rules.yaml:27:11: menus.main.name : il faut un texte sur une seule ligne, sans caractère"
+        " de contrôle (écrit : 'Menu\\nd’accueil')",
+        id="menu-name-two-lines",
+    ),
+    pytest.param(
+        ("    name: Service B\n", "    name: ''\n"),
+        "rules.yaml:18:11: services.b.name : ne peut pas être vide",
+        id="service-name-empty",
+    ),
+    pytest.param(
+        ("    name: Service B\n", f"    name: {'B' * 81}\n"),
+        f"rules.yaml:18:11: services.b.name : 80 caractères au plus (écrit : '{'B' * 81}')",
+        id="service-name-too-long",
+    ),
 ]
 
 
@@ -241,6 +292,13 @@ def test_a_plain_caller_id_format_with_braces_shown_is_accepted():
     old, new = _format('"{{{tag}}} {name} {number}"')
     rules = validate_text(VALID.replace(old, new, 1), "rules.yaml", PROMPTS)
     assert rules.caller_id_format == "{{{tag}}} {name} {number}"
+
+
+def test_a_menus_name_is_carried_into_the_rules():
+    text = VALID.replace(_MENU, _MENU + "    name: '  Menu d’accueil (« standard »)  '\n", 1)
+    rules = validate_text(text, "rules.yaml", PROMPTS)
+    assert rules.menus["main"].name == "Menu d’accueil (« standard »)"  # trimmed, else as written
+    assert rules.menus["second"].name is None  # no name: the readers make one from the id
 
 
 @pytest.mark.parametrize(("edit", "expected"), CASES)

@@ -35,6 +35,7 @@ from reports.web.audit_desk import AuditDesk
 from reports.web.callbacks import CallbackBook
 from reports.web.status import NoRouterStatus, SystemStatus
 from routing_rules.messages import agreeing, counted
+from routing_rules.narration import MenuWords
 from whatif.jobs import WhatIfJobs
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def _no_names() -> Mapping[str, str]:
     return {}
 
 
-def _no_menus() -> Mapping[str, Mapping[str, str]]:
+def _no_menus() -> Mapping[str, MenuWords]:
     return {}
 
 
@@ -104,8 +105,9 @@ class WebDeps:
     presence: AgentPresence
     callbacks: CallbackBook
     names: Callable[[], Mapping[str, str]] = _no_names
-    # What each key of each voice menu does, of the rules in force (asked at each page too).
-    menus: Callable[[], Mapping[str, Mapping[str, str]]] = _no_menus
+    # Each voice menu's name and what each key does, of the rules in force (asked at each
+    # page too, so a reload renames a menu on the next page).
+    menus: Callable[[], Mapping[str, MenuWords]] = _no_menus
     system: SystemStatus = field(default_factory=NoRouterStatus)
     town: str = "Ville de Bernay"
     reports_dir: Path | None = None
