@@ -342,6 +342,20 @@ async def test_total_page_shows_menu_choices_and_callbacks(client: TestClient) -
     assert 'data-table="rappels"' in html
 
 
+async def test_total_page_names_each_menu_as_the_rules_do(
+    client: TestClient, deps: WebDeps
+) -> None:
+    from routing_rules.narration import MenuWords
+
+    await sign_in(client, "qualite")
+    before = await (await client.get("/service/total?mois=2026-10")).text()
+    assert '<th scope="row">menu accueil</th>' in before  # no name: one made from the id
+    deps.menus = lambda: {"accueil": MenuWords("Menu d’accueil", {"2": "CCAS"})}
+    html = await (await client.get("/service/total?mois=2026-10")).text()
+    assert '<th scope="row">Menu d’accueil</th>' in html and "menu accueil" not in html
+    assert "touche 2 : CCAS" in html
+
+
 async def test_csv_and_xlsx_exports_open_with_the_same_figures(
     client: TestClient, deps: WebDeps
 ) -> None:
