@@ -29,8 +29,9 @@ from audit.expect import Expected, Variant
 from audit.moments import when_fr
 from audit.paths import AuditPath
 from audit.results import CallObservation, Check, PathResult, VariantResult, Verdict
-from routing_rules.compiled import CompiledRules, Target, ToMenu, ToService
+from routing_rules.compiled import CompiledRules, MenuRules, Target, ToMenu, ToService
 from routing_rules.messages import agreeing, counted
+from routing_rules.narration import menu_name
 from routing_rules.routing import Reached, ReachedKind
 
 CHECK_NAMES = {
@@ -257,8 +258,9 @@ def judge_announcements(
     for menu_id, key in zip(path.menus, path.keys, strict=False):
         menu = rules.menus[menu_id]
         prompt = texts.get(menu.prompt)
+        heard = _prompt_of(menu)
         if prompt is None:
-            notes.append(f"texte de « {menu.prompt} » inconnu")
+            notes.append(f"texte de {heard} inconnu")
             continue
         said = announced_keys(prompt)
         target = menu.keys.get(key)
@@ -266,19 +268,22 @@ def judge_announcements(
         if target is None:
             if key in said and key != menu.repeat_key:
                 problems.append(
-                    f"« {menu.prompt} » annonce la touche {key_fr} pour « {said[key]} », "
+                    f"{heard} annonce la touche {key_fr} pour « {said[key]} », "
                     "que les règles ne connaissent pas"
                 )
             continue
         if key not in said:
-            notes.append(f"touche {key_fr} non annoncée par « {menu.prompt} »")
+            notes.append(f"touche {key_fr} non annoncée par {heard}")
             continue
         label = _target_label(rules, target, texts, names)
         if label is not None and not same_thing(said[key], label):
-            shown = names.get(target.service_id, label) if isinstance(target, ToService) else label
+            shown = label  # a menu without a name: the title its prompt starts with
+            if isinstance(target, ToService):
+                shown = names.get(target.service_id, label)
+            elif isinstance(target, ToMenu) and rules.menus[target.menu_id].name:
+                shown = menu_name(target.menu_id, rules)
             problems.append(
-                f"« {menu.prompt} » annonce la touche {key_fr} pour « {said[key]} », "
-                f"elle mène à « {shown} »"
+                f"{heard} annonce la touche {key_fr} pour « {said[key]} », elle mène à « {shown} »"
             )
     if problems:
         return _check("annonce", False, " ; ".join(problems))
@@ -286,6 +291,12 @@ def judge_announcements(
     if not path.keys:
         detail = "aucune touche sur ce parcours"
     return _check("annonce", True, detail + (f" ({' ; '.join(notes)})" if notes else ""))
+
+
+def _prompt_of(menu: MenuRules) -> str:
+    """A menu's prompt as a finding names it: the message to correct, and the menu it is heard
+    in when the rules name it (« « menu_principal » (Menu d’accueil) »)."""
+    return f"« {menu.prompt} »" + (f" ({menu.name})" if menu.name else "")
 
 
 def _target_label(

@@ -192,3 +192,31 @@ def test_a_key_announced_but_unknown_to_the_rules_is_a_failure() -> None:
     texts["menu"] += " Pour la mairie, tapez 0."
     check = judge_announcements(SMALL, path, texts, {})
     assert not check.ok and "touche 0 pour « la mairie »" in check.detail
+
+
+def test_a_finding_names_the_menu_as_the_rules_do() -> None:
+    named = validate_text(
+        RULES.replace("  top:\n", "  top:\n    name: Menu d’accueil\n").replace(
+            "  sub:\n", "  sub:\n    name: Espace famille\n"
+        ),
+        "regles.yaml",
+        PROMPTS,
+    )
+    texts = {
+        "menu": "Pour A, tapez 1. Pour la police, tapez 2.",
+        "sub": "Espace de la famille. Pour B, tapez 1.",
+        "bye": "",
+    }
+    (path,) = select(audit_paths(named, "0299001122"), ["0299001122.2.1"])
+    check = judge_announcements(named, path, texts, {})
+    # The message to correct, the menu it is heard in, and the menu the key leads to.
+    assert not check.ok
+    assert check.detail == (
+        "« menu » (Menu d’accueil) annonce la touche 2 pour « la police », elle mène à"
+        " « Espace famille »"
+    )
+    # Without names, the findings say what they said.
+    check = judge_announcements(SMALL, path, texts, {})
+    assert check.detail == (
+        "« menu » annonce la touche 2 pour « la police », elle mène à « Espace de la famille. »"
+    )
