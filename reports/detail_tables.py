@@ -13,6 +13,13 @@ from reports.tables import Column, DataTable
 from reports.views import TOTAL
 from routing_rules.narration import MenuWords, menu_name
 
+# A menu's keys in the order a caller reads them on the keypad.
+_KEYPAD = "0123456789*#"
+
+
+def _keypad_order(key: str) -> int:
+    return _KEYPAD.index(key) if key in _KEYPAD else len(_KEYPAD)
+
 
 def detail_tables(
     indicators: Indicators, period: Period, menus: Mapping[str, MenuWords] | None = None
@@ -39,7 +46,7 @@ def detail_tables(
         for menu, keys in ivr.choices.items():
             words = (menus or {}).get(menu)
             name = words.name if words is not None else menu_name(menu)
-            for key, n in keys.items():
+            for key, n in sorted(keys.items(), key=lambda item: _keypad_order(item[0])):
                 meaning = words.keys.get(key) if words is not None else None
                 said = f"touche {key} : {meaning}" if meaning else f"touche {key}"
                 ivr_table.rows.append([name, said, n])

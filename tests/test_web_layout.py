@@ -25,6 +25,7 @@ from reports.documents import (
 from reports.generation import Generate, Progress, ReportJobs
 from reports.periods import Period
 from routing_rules.model import Scale
+from routing_rules.narration import MenuWords
 from telephony.records.engine import Database, open_store
 from telephony.records.testing import fill, sample_record, town_calls
 from tests.browser_support import Server, overflowing, shot, sign_in
@@ -43,6 +44,17 @@ NAMES = {
     "etat-civil": "État civil (ancien menu)",
 }
 SCALES = {"survey.q1": Scale.ONE_TO_FIVE, "survey.q2": Scale.YES_NO}
+# The voice menu named by the rules, as long as a town's real ones; each key with what it does.
+MENU_NAME = "Espace du droit et de la famille (CCAS, guichet famille)"
+MENUS = {
+    "accueil": MenuWords(
+        MENU_NAME,
+        {
+            **{key: NAMES[s] for key, s in (("1", "etat_civil"), ("2", "ccas"), ("0", "accueil"))},
+            "3": "menu « Urbanisme, eau et assainissement, droit des sols »",
+        },
+    )
+}
 
 
 def made_in(database: Database, folder: Path) -> Generate:
@@ -66,6 +78,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     store = fill(database, [*town_calls(date(2026, 9, 1), 61, 12), *surveyed])
     deps = web_deps(database, store, now=NOW, names=NAMES, scales=SCALES)
+    deps.menus = lambda: MENUS
     deps.reports_dir = tmp / "rapports"
     deps.reports = ReportJobs(made_in(database, deps.reports_dir), steps=BUILD_STEPS, now=deps.now)
     server = Server(deps)
@@ -158,6 +171,12 @@ def test_service_page_charts_are_large_whole_and_french(page, site) -> None:
     )
     page.goto(f"{site}/service/total?mois=2026-10")
     fits_at_every_width(page, "qualite-service-total")
+    # The voice menu named as the rules name it, each key with what it does.
+    menu = page.locator("table[data-table=choix-menu] tbody")
+    assert set(menu.locator("th").all_inner_texts()) == {MENU_NAME}
+    assert "touche 3 : menu « Urbanisme, eau et assainissement, droit des sols »" in (
+        menu.locator("td").all_inner_texts()
+    )
 
 
 def test_a_report_is_made_from_the_rapports_page(page, site) -> None:
