@@ -112,6 +112,23 @@ def overflowing(page) -> list[str]:
     return found
 
 
+# The town hall's screens: every page is checked at each of these widths.
+WIDTHS = (1280, 1366, 1536, 1920)
+
+
+def fits_at_every_width(page, name: str, *, reload: bool) -> None:
+    """At each of :data:`WIDTHS`: nothing overflows its box or the page (:func:`overflowing`),
+    with a screenshot ``{name}-{width}`` taken first, so that a failure has its picture.
+    ``reload``: the page is loaded again at each width (laid out afresh for it); False for a
+    page whose state a reload would lose (a live view, a what-if's result)."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        if reload:
+            page.reload()
+        shot(page, f"{name}-{width}")
+        assert overflowing(page) == [], f"{name} at {width} px"
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -24,9 +24,8 @@ import pytest
 from decroche.web import DEMO_PASSWORD
 from routing_rules.holder import RulesHolder
 from routing_rules.loader import default_rules_path
-from tests.browser_support import shot
+from tests.browser_support import fits_at_every_width
 
-WIDTHS = (1280, 1366, 1536, 1920)
 # Every wait below is bounded: the demo plays a day in about ten minutes at ×60, a call
 # every few seconds; these are generous for a loaded machine.
 WAIT_S = 120.0
@@ -114,16 +113,6 @@ def _sign_in(page, base: str, login: str) -> None:  # type: ignore[no-untyped-de
     page.wait_for_load_state("load")
 
 
-def _fits(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow == 0, f"{name} overflows by {overflow} px at {width} px"
-        shot(page, f"demo-{name}-{width}")
-
-
 @pytest.mark.browser
 def test_the_live_view_shows_the_calls_and_a_pause_stops_the_next_ring(browser, demo) -> None:
     base = demo.wait_for(r"Tableau de bord : (http://\S+/) ")[1]
@@ -150,7 +139,7 @@ def test_the_live_view_shows_the_calls_and_a_pause_stops_the_next_ring(browser, 
 
         _until(lambda: calls_on_the_live_view() > 0, "a call on the live view")
         assert "Aucun état reçu" not in live.content()
-        _fits(live, "direct")
+        fits_at_every_width(live, "demo-direct", reload=False)
 
         desk = agent.new_page()
         _sign_in(desk, base, "agent-ccas")
@@ -161,7 +150,7 @@ def test_the_live_view_shows_the_calls_and_a_pause_stops_the_next_ring(browser, 
         assert "En pause" in desk.get_by_role("status").inner_text()
         assert "en pause" in desk.locator("form.pause").inner_text()
         rung_at_pause = _rung(pbx)
-        _fits(desk, "agent")
+        fits_at_every_width(desk, "demo-agent", reload=False)
 
         # The live view says so...
         row = live.locator(f"tr[data-agent='{phone}'] [data-live=state]")
@@ -196,7 +185,7 @@ def test_the_live_view_shows_the_calls_and_a_pause_stops_the_next_ring(browser, 
         _until(agents_shown, "the CCAS agents' figures on the service page")
         assert agents.locator("tbody th").first.inner_text() == "Agent 1"
         assert "PJSIP/" not in agents.inner_text() and "agent-ccas" not in agents.inner_text()
-        _fits(service, "service-ccas")
+        fits_at_every_width(service, "demo-service-ccas", reload=False)
     finally:
         quality.close()
         agent.close()

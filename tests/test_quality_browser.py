@@ -18,9 +18,8 @@ from reports.documents import ReportInputs, ReportSettings, build_report
 from reports.periods import month_period, year_period
 from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
-from tests.browser_support import Server, shot, sign_in
+from tests.browser_support import Server, fits_at_every_width, shot, sign_in
 from tests.test_web_app import Clock
-from tests.test_web_audit import no_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -170,7 +169,7 @@ def test_the_review_recorded_in_the_form_is_on_the_documents_cover(browser, site
             ("/revue/2026", "revue-2026"),
         ):
             page.goto(f"{base}{path}")
-            no_overflow(page, name)
+            fits_at_every_width(page, name, reload=True)
     finally:
         context.close()
     document = build_report(

@@ -30,10 +30,15 @@ from decroche.testing import web_deps
 from decroche.web import AuditDeskOfApp
 from telephony.virtual_time import VirtualTimeLoop
 from tests.audit_support import remove_sound, runner_for, sounds_folder
-from tests.browser_support import ARTIFACTS, Server, french_page, shot, sign_in
+from tests.browser_support import (
+    ARTIFACTS,
+    Server,
+    fits_at_every_width,
+    french_page,
+    sign_in,
+)
 from tests.flow_support import running_system
 
-WIDTHS = (1280, 1366, 1536, 1920)
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
 PDF_IMAGES = ARTIFACTS.parent / "pdf"
 
@@ -105,17 +110,6 @@ def page(browser, site):
         yield page
 
 
-def no_overflow(page, name: str) -> None:
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.reload()
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow == 0, f"{name} overflows by {overflow} px at {width} px"
-        shot(page, f"{name}-{width}")
-
-
 @pytest.mark.browser
 def test_it_reads_the_last_audit_and_each_run(page, site, stored) -> None:
     _, (first, failed, fixed) = stored
@@ -125,13 +119,13 @@ def test_it_reads_the_last_audit_and_each_run(page, site, stored) -> None:
     assert "Audit des parcours" in section.inner_text()
     # The last run is the one that found the menu back.
     assert "8 parcours conformes" in section.inner_text()
-    no_overflow(page, "informatique-systeme-audit")
+    fits_at_every_width(page, "informatique-systeme-audit", reload=True)
     page.get_by_role("link", name="Audits : lancer un audit, historique").click()
     rows = page.locator("table[data-table=audits] tbody tr")
     assert rows.count() == 3
     assert rows.nth(1).locator("td").nth(0).inner_text() == "page Système (informatique)"
     assert rows.nth(1).locator("td").nth(4).inner_text() == "8"
-    no_overflow(page, "informatique-audits")
+    fits_at_every_width(page, "informatique-audits", reload=True)
     page.goto(f"{site}/systeme/audit/{failed.id}")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Audit du ")
     gaps = page.locator("table[data-table=ecarts] tbody tr")
@@ -147,7 +141,7 @@ def test_it_reads_the_last_audit_and_each_run(page, site, stored) -> None:
     detail = page.locator("table[data-table='issues-standard.2.1']")
     assert "vérifié par simulation" in detail.inner_text()
     assert "les samedis" in detail.inner_text()
-    no_overflow(page, "informatique-audit-run")
+    fits_at_every_width(page, "informatique-audit-run", reload=True)
     assert first.ok and not failed.ok and fixed.ok
 
 

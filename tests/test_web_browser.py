@@ -18,7 +18,7 @@ from decroche.testing import NAMES, web_deps
 from reports.live import AgentLive, AgentState, LiveSnapshot, ServiceLive
 from telephony.records.engine import open_store
 from telephony.records.testing import fill, town_calls
-from tests.browser_support import Server, shot, sign_in
+from tests.browser_support import Server, fits_at_every_width, shot, sign_in
 from tests.test_web_live_agents import queue_snapshot
 
 pytestmark = pytest.mark.browser
@@ -167,15 +167,6 @@ def test_agent_signs_in_to_a_service(page, site) -> None:
     shot(page, "agent1-poste")
 
 
-WIDTHS = (1280, 1366, 1536, 1920)
-
-
-def _overflow(page) -> int:
-    return page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-
-
 def test_the_queues_on_the_live_view_and_the_agents_page_at_every_width(page, site) -> None:
     base, _, server = site
     sign_in(page, base, "informatique")
@@ -188,17 +179,11 @@ def test_the_queues_on_the_live_view_and_the_agents_page_at_every_width(page, si
     assert NAMES["ccas"] in text and NAMES["accueil"] in text
     assert "09:59:20" in text  # local time
     assert "47,0\u00a0s" in text
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        assert _overflow(page) == 0, f"the live view overflows at {width} px"
-        shot(page, f"informatique-direct-files-{width}")
+    fits_at_every_width(page, "informatique-direct-files", reload=False)
     sign_in(page, base, "agent1")
     page.goto(f"{base}/agent")
     table = page.locator('[data-table="live-queues"]')
     assert "Appelants en file d'attente pour mes services" in table.inner_text()
     assert table.locator('[data-queued="ccas"]').count() == 2
     assert table.locator('[data-queued="accueil"]').count() == 0  # not one of agent1's
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        assert _overflow(page) == 0, f"the agents' page overflows at {width} px"
-        shot(page, f"agent1-files-{width}")
+    fits_at_every_width(page, "agent1-files", reload=False)

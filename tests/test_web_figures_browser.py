@@ -18,13 +18,7 @@ from decroche.testing import PASSWORD
 from decroche.web import build_web_deps
 from reports.accounts import AccountStore, Role, upgrade_web_schema
 from reports.live import InMemoryLiveFeed
-from tests.browser_support import Server, french_page, shot, sign_in
-
-WIDTHS = (1280, 1366, 1536, 1920)
-# The elements that reach past the window's right edge (what to fix when the page overflows).
-_WIDEST = """[...document.querySelectorAll('main *')]
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)
-  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.dataset.table || ''))"""
+from tests.browser_support import Server, fits_at_every_width, french_page, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +53,6 @@ def page(browser, site):
         yield found
 
 
-def _no_overflow(page, name: str) -> None:
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.reload()
-        shot(page, f"{name}-{width}")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        wide = page.evaluate(_WIDEST)
-        assert overflow == 0, f"{name} overflows by {overflow} px at {width} px: {wide}"
-
-
 @pytest.mark.browser
 def test_the_dashboard_says_the_calls_received_and_who_misses_an_objective(page, site) -> None:
     base, period = site
@@ -91,7 +73,7 @@ def test_the_dashboard_says_the_calls_received_and_who_misses_an_objective(page,
     trends = page.locator("table[data-table=apercu] span.trend").all_inner_texts()
     words = ("s'améliore", "se dégrade", "stable", "pas de comparaison", "période incomplète")
     assert trends and all(t.startswith(words) for t in trends)
-    _no_overflow(page, "qualite-tableau-de-bord-demo")
+    fits_at_every_width(page, "qualite-tableau-de-bord-demo", reload=True)
 
 
 @pytest.mark.browser
@@ -100,7 +82,7 @@ def test_a_month_not_over_says_so(page, site) -> None:
     sign_in(page, base, "qualite")
     page.goto(f"{base}/tableau-de-bord")
     assert "Période en cours" in page.locator("[data-running]").inner_text()
-    _no_overflow(page, "qualite-tableau-de-bord-mois-en-cours")
+    fits_at_every_width(page, "qualite-tableau-de-bord-mois-en-cours", reload=True)
 
 
 @pytest.mark.browser
@@ -119,4 +101,4 @@ def test_a_service_page_shows_its_calls_while_closed_by_hour(page, site, service
         # The CCAS rings 5 rings, its commitment: the page says so and where the others went.
         notes = " ".join(page.locator("[data-note]").all_inner_texts())
         assert "pas plus que son engagement" in notes
-    _no_overflow(page, f"qualite-service-{service}-demo")
+    fits_at_every_width(page, f"qualite-service-{service}-demo", reload=True)

@@ -28,12 +28,11 @@ from routing_rules.model import Scale
 from routing_rules.narration import MenuWords
 from telephony.records.engine import Database, open_store
 from telephony.records.testing import fill, sample_record, town_calls
-from tests.browser_support import Server, overflowing, shot, sign_in
+from tests.browser_support import Server, fits_at_every_width, sign_in
 
 pytestmark = pytest.mark.browser
 
 NOW = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
-WIDTHS = (1280, 1366, 1536, 1920)
 # Names as long as a town's real ones: a layout must hold them.
 NAMES = {
     "accueil": "Accueil général de l'hôtel de ville",
@@ -101,17 +100,9 @@ def page(browser, site):
         context.close()
 
 
-def fits_at_every_width(page, name: str) -> None:
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.reload()
-        assert overflowing(page) == [], f"{name} at {width} px"
-        shot(page, f"{name}-{width}")
-
-
 def test_dashboard_overview_fits_and_reads_at_a_glance(page, site) -> None:
     page.goto(f"{site}/tableau-de-bord?mois=2026-10")
-    fits_at_every_width(page, "qualite-tableau-de-bord")
+    fits_at_every_width(page, "qualite-tableau-de-bord", reload=True)
     overview = page.locator("table[data-table=apercu]")
     headers = overview.locator("thead th").all_inner_texts()
     assert headers[:3] == ["Service", "Appels", "Taux de décroché"]
@@ -153,7 +144,7 @@ def _axis(page, title: str) -> list[str]:
 
 def test_service_page_charts_are_large_whole_and_french(page, site) -> None:
     page.goto(f"{site}/service/ccas?mois=2026-10")
-    fits_at_every_width(page, "qualite-service-ccas")
+    fits_at_every_width(page, "qualite-service-ccas", reload=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.reload()
     volume = f"Appels présentés et appels décrochés par jour — {NAMES['ccas']}"
@@ -170,7 +161,7 @@ def test_service_page_charts_are_large_whole_and_french(page, site) -> None:
         "." in t for t in page.locator("svg.chart text").all_text_contents() if t[:1].isdigit()
     )
     page.goto(f"{site}/service/total?mois=2026-10")
-    fits_at_every_width(page, "qualite-service-total")
+    fits_at_every_width(page, "qualite-service-total", reload=True)
     # The voice menu named as the rules name it, each key with what it does.
     menu = page.locator("table[data-table=choix-menu] tbody")
     assert set(menu.locator("th").all_inner_texts()) == {MENU_NAME}
@@ -181,7 +172,7 @@ def test_service_page_charts_are_large_whole_and_french(page, site) -> None:
 
 def test_a_report_is_made_from_the_rapports_page(page, site) -> None:
     page.goto(f"{site}/rapports")
-    fits_at_every_width(page, "qualite-rapports")
+    fits_at_every_width(page, "qualite-rapports", reload=True)
     assert page.get_by_label("Mois du bilan mensuel (AAAA-MM)").input_value() == "2026-10"
     page.get_by_label("Bilan mensuel du mois").check()
     page.get_by_role("button", name="Produire le bilan").click()
@@ -189,7 +180,7 @@ def test_a_report_is_made_from_the_rapports_page(page, site) -> None:
     assert "/rapports/production/" in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "Bilan mensuel — octobre 2026"
     page.wait_for_selector("[data-state=done]", timeout=60_000)  # the page refreshes itself
-    fits_at_every_width(page, "qualite-rapport-produit")
+    fits_at_every_width(page, "qualite-rapport-produit", reload=True)
     page.get_by_role("link", name="bilan-mensuel-2026-10.html").click()
     page.wait_for_load_state("load")
     assert "Bilan mensuel de l’accueil téléphonique — octobre 2026" in page.title()

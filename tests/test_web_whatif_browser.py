@@ -13,7 +13,7 @@ from decroche.testing import web_deps
 from decroche.web import whatif_jobs
 from telephony.records.engine import open_store
 from telephony.records.testing import fill
-from tests.browser_support import Server, overflowing, shot, sign_in
+from tests.browser_support import Server, fits_at_every_width, shot, sign_in
 from tests.whatif_support import CCAS_MARKER, ccas_rules, ccas_traffic, database_with, rules_of
 from whatif.replay import replay
 
@@ -106,10 +106,7 @@ def test_a_change_with_no_effect_says_why_at_every_width(page, site) -> None:
     assert "Règles changées sans effet sur ces appels" in said
     assert "sonnerie 30 s (6 sonneries) → 35 s (7 sonneries)" in said
     assert "sonner plus longtemps ne change rien" in said
-    for width in (1280, 1366, 1536, 1920):
-        page.set_viewport_size({"width": width, "height": 900})
-        assert overflowing(page) == [], width
-        shot(page, f"whatif-sans-effet-{width}")
+    fits_at_every_width(page, "whatif-sans-effet", reload=False)
 
 
 def _fields_of(page) -> list[str]:
