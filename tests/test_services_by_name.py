@@ -18,7 +18,7 @@ from analytics.satisfaction import (
     SatisfactionReport,
     assess_satisfaction,
 )
-from decroche.commands.survey import format_report
+from decroche.commands.survey import SurveyAgents, format_report
 from decroche.commands.text import indicators_table
 from reports.documents import ReportInputs, ReportSettings, build_report
 from reports.periods import month_period
@@ -95,7 +95,7 @@ def test_the_survey_cli_lists_services_by_name_then_the_total() -> None:
     report = SatisfactionReport(
         DAY, DAY, group, {s: group for s in NAMES}, agents={}, periods={}, by="day"
     )
-    lines = format_report(report, NAMES).splitlines()
+    lines = format_report(report, NAMES, SurveyAgents(named=False, labels={})).splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("---")) + 1
     listed = [line.split("  ")[0] for line in lines[first : first + len(BY_NAME) + 1]]
     assert listed == [*BY_NAME, "Tous services"]
