@@ -77,6 +77,14 @@ def _shown(value: Any) -> str:
     return ""
 
 
+def _quote_hint(value: Any, got: str) -> str:
+    """YAML reads ``name: 12`` or ``name: true`` as a number or a yes/no: said how to write it
+    as a text."""
+    if isinstance(value, bool | int | float):
+        return got[:-1] + " ; entre guillemets si c’est un texte)"
+    return got
+
+
 def french(error: ErrorDetails) -> str:
     """Pydantic's error in French, with the value written when it is a plain value."""
     kind, ctx = error["type"], error.get("ctx") or {}
@@ -97,7 +105,7 @@ def french(error: ErrorDetails) -> str:
         "finite_number": f"nombre fini attendu{got}",
         "bool_parsing": f"true ou false attendu{got}",
         "bool_type": f"true ou false attendu{got}",
-        "string_type": f"texte attendu{got}",
+        "string_type": f"texte attendu{_quote_hint(error.get('input'), got)}",
         "string_too_short": "ne peut pas être vide",
         "string_too_long": f"{ctx.get('max_length')} caractères au plus{got}",
         "too_short": f"au moins {counted(int(ctx.get('min_length', 1)), 'élément')}",

@@ -207,7 +207,8 @@ CASES = [
     ),
     pytest.param(
         (_MENU, _MENU + "    name: 12\n"),
-        "rules.yaml:27:11: menus.main.name : texte attendu (écrit : 12)",
+        "rules.yaml:27:11: menus.main.name : texte attendu (écrit : 12 ; entre guillemets si c’est"
+        " un texte)",
         id="menu-name-number",
     ),
     pytest.param(
