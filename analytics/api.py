@@ -56,7 +56,7 @@ if TYPE_CHECKING:
         SurveyedCall,
         SurveySource,
     )
-    from routing_rules.model import Scale
+    from routing_rules.kinds import Scale
 
     class RecordsDetails(DetailSource, SurveySource, Protocol):
         """Everything besides the entries: what :class:`analytics.sources.DatabaseSource`

@@ -38,7 +38,7 @@ from analytics.objectives import (
     trend,
 )
 from routing_rules.compiled import CompiledRules
-from routing_rules.model import Scale
+from routing_rules.kinds import Scale
 
 Granularity = Literal["day", "week", "month"]
 

@@ -50,8 +50,9 @@ if TYPE_CHECKING:
     from reports.periods import Period
     from reports.schedule import ReportLedger
     from reports.web import WebDeps
+    from routing_rules.cache import RulesCache
     from routing_rules.holder import RulesHolder
-    from routing_rules.model import Scale
+    from routing_rules.kinds import Scale
     from routing_rules.narration import MenuWords
     from telephony.clock import Clock
     from telephony.flow.router import RouterSettings
@@ -299,7 +300,7 @@ class App:
 
     @property
     def rules_path(self) -> Path:
-        from routing_rules.loader import default_rules_path
+        from routing_rules.source import default_rules_path
 
         return self.config.rules.file or default_rules_path()
 
@@ -311,7 +312,7 @@ class App:
             from routing_rules.holder import RulesHolder
 
             try:
-                self._rules = RulesHolder(self.rules_path)
+                self._rules = RulesHolder(self.rules_path, cache=self._rules_cache())
             except RulesInvalid as exc:
                 from routing_rules.messages import counted
 
@@ -323,6 +324,15 @@ class App:
                     f"({counted(len(exc.problems), 'erreur')}) :\n{problems}"
                 ) from exc
         return self._rules
+
+    def _rules_cache(self) -> RulesCache | None:
+        """Checked rules kept between commands (``cache_dir``), keyed by the catalogue too."""
+        if self.config.cache_dir is None:
+            return None
+        from ivr_prompts.catalogue import default_catalogue_path
+        from routing_rules.cache import RulesCache
+
+        return RulesCache(self.config.cache_dir / "rules", inputs=[default_catalogue_path()])
 
     def names(self) -> dict[str, str]:
         """Each service's name by id, from the rules in force now (a reload renames)."""

@@ -113,6 +113,10 @@ class AuditConfig(_Section):
 
 class Config(_Section):
     data_dir: Path = Path("data")
+    # Checked routing rules kept between commands (derived data, safe to delete). Read from the
+    # file when absent: by default systemd's CacheDirectory ($CACHE_DIRECTORY), else
+    # $XDG_CACHE_HOME/decroche, else ~/.cache/decroche. null: no cache (each command checks).
+    cache_dir: Path | None = None
     ari: AriConfig = AriConfig()
     storage: StorageConfig = StorageConfig()
     rules: RulesConfig = RulesConfig()
@@ -203,10 +207,23 @@ def _read(path: Path) -> dict[str, Any]:
     return loaded
 
 
+def default_cache_dir(environ: dict[str, str]) -> Path | None:
+    """Where derived data goes when the configuration does not say (see ``cache_dir``)."""
+    if environ.get("CACHE_DIRECTORY"):  # systemd's CacheDirectory=, possibly a list
+        return Path(environ["CACHE_DIRECTORY"].split(":")[0])
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]) / "decroche"
+    if environ.get("HOME"):
+        return Path(environ["HOME"]) / ".cache" / "decroche"
+    return None
+
+
 def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
     """Read the file (if any), apply environment overrides, validate everything at once."""
     raw = _read(path) if path is not None else {}
-    raw = _merge(raw, _env_overrides(dict(os.environ if environ is None else environ)))
+    environ = dict(os.environ if environ is None else environ)
+    raw = _merge(raw, _env_overrides(environ))
+    raw.setdefault("cache_dir", default_cache_dir(environ))
     where = str(path) if path is not None else "configuration"
     try:
         return Config.model_validate(raw)

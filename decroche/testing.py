@@ -20,7 +20,7 @@ from reports.live import InMemoryLiveFeed
 from reports.presence import InMemoryAgentPresence
 from reports.reviews import ReviewBook
 from reports.web.app import WebDeps
-from routing_rules.model import Scale
+from routing_rules.kinds import Scale
 from telephony.records.engine import Database
 from telephony.records.store import RecordStore
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from routing_rules.compiled import CompiledRules, SurveyRules, ToMenu, ToService
-from routing_rules.model import Scale
+from routing_rules.kinds import Scale
 from telephony.simulator.scripts import AgentScript, CallerScript, Drawn, KeyPress
 
 # Share of a day's calls arriving in each local hour, Monday to Friday.

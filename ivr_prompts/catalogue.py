@@ -9,10 +9,6 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-from routing_rules import yaml_guard
-
 
 class CatalogueError(Exception):
     """The catalogue file is malformed; the message names the file and entry."""
@@ -23,6 +19,12 @@ def default_catalogue_path() -> Path:
 
 
 def load_catalogue(path: Path | None = None) -> dict[str, str]:
+    # Imported here: a command that takes its checked rules from the cache names this file
+    # (default_catalogue_path) but never reads it.
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    from routing_rules import yaml_guard
+
     source = path or default_catalogue_path()
     try:
         data = yaml_guard.load(source.read_text(encoding="utf-8"))

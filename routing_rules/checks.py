@@ -11,8 +11,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 from routing_rules import model as m
 from routing_rules.compiled import (
     CALLER_ID_MAX,
@@ -89,6 +87,8 @@ class _Checker:
                 (*path, "timezone"),
                 f"fuseau horaire inconnu {s.timezone!r} (par exemple Europe/Paris)",
             )
+        import holidays  # here: see routing_rules.hours.public_holidays
+
         try:
             holidays.country_holidays(s.holidays_country, subdiv=s.holidays_subdivision, years=2026)
         except NotImplementedError:

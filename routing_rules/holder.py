@@ -18,7 +18,6 @@ loop. Reloads asked together run one after the other.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import hashlib
 import logging
@@ -28,10 +27,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from routing_rules.cache import RulesCache
 from routing_rules.compiled import CompiledRules
 from routing_rules.errors import Problem, RulesInvalid
-from routing_rules.loader import load_rules, version_of
+from routing_rules.source import read_rules_file, version_of
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,11 @@ def _default_catalogue() -> Iterable[str]:
 
 
 class RulesHolder:
-    """The current compiled rules; raises :class:`RulesInvalid` if the file is bad at start-up."""
+    """The current compiled rules; raises :class:`RulesInvalid` if the file is bad at start-up.
+
+    With a ``cache``, a file already checked (same bytes, same catalogue, same code) is taken
+    from it instead of being checked again (:mod:`routing_rules.cache`).
+    """
 
     def __init__(
         self,
@@ -74,14 +82,17 @@ class RulesHolder:
         catalogue: Callable[[], Iterable[str]] = _default_catalogue,
         now: Callable[[], datetime] = _utc_now,
         history_size: int = 50,
+        cache: RulesCache | None = None,
     ) -> None:
         self.path = path
+        self._cache = cache
         self._catalogue = catalogue
         self._now = now
         self._history: deque[ReloadOutcome] = deque(maxlen=history_size)
         self._current = self._load()
         self._listeners: list[Callable[[CompiledRules], None]] = []
-        self._reloading = asyncio.Lock()  # one reload at a time: the last one asked wins
+        # One reload at a time (the last one asked wins); made by the first reload on the loop.
+        self._reloading: asyncio.Lock | None = None
         self._history.append(
             ReloadOutcome(now(), Trigger.STARTUP, None, self._current.version, True, True)
         )
@@ -108,11 +119,20 @@ class RulesHolder:
         self._listeners.append(listener)
 
     def _load(self) -> CompiledRules:
+        raw = read_rules_file(self.path)
+        lookup = self._cache.lookup(self.path, version_of(raw)) if self._cache else None
+        if lookup is not None and lookup.rules is not None:
+            return lookup.rules
         try:
             catalogue = list(self._catalogue())
         except Exception as exc:  # the catalogue loader is pluggable; any failure refuses
             raise RulesInvalid([Problem("prompt catalogue", 1, 1, str(exc))]) from exc
-        return load_rules(self.path, catalogue)
+        from routing_rules.loader import validate_bytes  # here: a cached file needs no check
+
+        rules = validate_bytes(raw, self.path, catalogue)
+        if self._cache is not None and lookup is not None:
+            self._cache.keep(lookup.key, rules)
+        return rules
 
     def reload(self, trigger: Trigger = Trigger.API, by: str | None = None) -> ReloadOutcome:
         """Validate the file again; swap it in if valid, keep the current rules otherwise
@@ -124,6 +144,10 @@ class RulesHolder:
     ) -> ReloadOutcome:
         """:meth:`reload`, the file read and checked in a worker thread so that the event loop
         never waits for it; the swap and the listeners happen back on the loop."""
+        import asyncio  # here: the commands, which never reload, start without it
+
+        if self._reloading is None:
+            self._reloading = asyncio.Lock()
         async with self._reloading:
             attempt = await asyncio.to_thread(self._attempt_uncollected)
             return self._conclude(trigger, by, attempt)
@@ -231,6 +255,8 @@ class RulesWatcher:
     async def run(self) -> None:
         """Poll until cancelled (the composition root runs it as a task); the file is looked
         at and reloaded off the event loop."""
+        import asyncio  # here: see RulesHolder.reload_async
+
         while True:
             await asyncio.sleep(self.interval_s)
             try:

@@ -16,8 +16,6 @@ from itertools import pairwise
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from routing_rules.errors import RoutingInputError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -63,6 +61,10 @@ def overlaps(spans: list[Span]) -> list[tuple[Span, Span]]:
 @lru_cache(maxsize=256)
 def public_holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
     """Public holidays of one year (memoised: a pure function of its arguments)."""
+    # Imported here: ``holidays`` takes a tenth of a second to import, which a command that
+    # reads kept figures (and never asks whether a day is a holiday) should not pay.
+    import holidays
+
     # French names: the trace is read by the town hall's IT.
     days = holidays.country_holidays(country, subdiv=subdivision, years=year, language="fr")
     return MappingProxyType({day: str(name) for day, name in days.items()})

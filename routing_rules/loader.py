@@ -10,7 +10,6 @@ expansion by aliases), so a small hostile file is refused before it can take mem
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +21,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from routing_rules.checks import check_rules
-from routing_rules.compiled import CompiledRules, compile_rules
+from routing_rules.compile import compile_rules
+from routing_rules.compiled import CompiledRules
 from routing_rules.errors import Problem, RulesInvalid
-from routing_rules.messages import french, os_reason, yaml_problem
+from routing_rules.messages import french, yaml_problem
 from routing_rules.model import RulesFile
-from routing_rules.yaml_guard import DEFAULT_LIMITS, YamlRefused, compose, size_message
+from routing_rules.source import default_rules_path as default_rules_path
+from routing_rules.source import read_rules_file as read_rules_file
+from routing_rules.source import version_of as version_of
+from routing_rules.yaml_guard import YamlRefused, compose
 
 YamlPath = tuple[str | int, ...]
 
@@ -192,10 +195,6 @@ def _model_problems(exc: ValidationError, locator: Locator) -> list[Problem]:
     return problems
 
 
-def version_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
 def validate_text(
     text: str, file: str, catalogue: Iterable[str], *, version: str | None = None
 ) -> CompiledRules:
@@ -217,18 +216,8 @@ def validate_text(
     return compile_rules(rules, version or version_of(text.encode("utf-8")), file)
 
 
-def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
-    """Read, validate and compile a rules file; the version is the hash of its bytes."""
-    try:
-        with path.open("rb") as stream:  # never more than the limit and a byte
-            raw = stream.read(DEFAULT_LIMITS.max_bytes + 1)
-            if len(raw) > DEFAULT_LIMITS.max_bytes:
-                size = path.stat().st_size
-                raise RulesInvalid([Problem(str(path), 1, 1, size_message(size))])
-    except OSError as exc:
-        raise RulesInvalid(
-            [Problem(str(path), 1, 1, f"fichier illisible : {os_reason(exc)}")]
-        ) from exc
+def validate_bytes(raw: bytes, path: Path, catalogue: Iterable[str]) -> CompiledRules:
+    """Validate and compile a rules file's bytes; the version is their hash."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -245,6 +234,6 @@ def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
     return validate_text(text, str(path), catalogue, version=version_of(raw))
 
 
-def default_rules_path() -> Path:
-    """The Bernay rules shipped with the package (used when the configuration names none)."""
-    return Path(__file__).with_name("bernay.yaml")
+def load_rules(path: Path, catalogue: Iterable[str]) -> CompiledRules:
+    """Read, validate and compile a rules file; the version is the hash of its bytes."""
+    return validate_bytes(read_rules_file(path), path, catalogue)

@@ -26,6 +26,11 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+# Re-exported: the file's model names them, and so do the modules that read it.
+from routing_rules.kinds import NumberChoice as NumberChoice
+from routing_rules.kinds import Scale as Scale
+from routing_rules.kinds import Strategy as Strategy
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
@@ -94,12 +99,6 @@ class MessageTarget(_Strict):
     """Play a message, then hang up."""
 
     message: PromptId
-
-
-class NumberChoice(StrEnum):
-    ASK = "ask"  # the caller always keys in a number
-    PRESENTED = "presented"  # the presented number is kept without asking
-    CHOOSE = "choose"  # the caller chooses: keep the presented number or key in another
 
 
 class CallbackTarget(_Strict):
@@ -214,13 +213,6 @@ class Schedule(_Strict):
 
 
 # --- Services ----------------------------------------------------------------------------------
-
-
-class Strategy(StrEnum):
-    RING_ALL = "ring_all"  # every available agent at once
-    IN_ORDER = "in_order"  # one after the other, in the listed order
-    ROUND_ROBIN = "round_robin"  # one after the other, starting after the last one started with
-    LONGEST_IDLE = "longest_idle"  # one after the other, longest since their last call first
 
 
 class Overflow(_Strict):
@@ -353,11 +345,6 @@ class EntryRoute(_Strict):
 
 
 # --- Satisfaction surveys ----------------------------------------------------------------------
-
-
-class Scale(StrEnum):
-    ONE_TO_FIVE = "1-5"
-    YES_NO = "oui-non"  # 1 = oui, 2 = non
 
 
 class Question(_Strict):

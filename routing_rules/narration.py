@@ -31,8 +31,8 @@ from routing_rules.ivr import (
     NoteKind,
     Play,
 )
+from routing_rules.kinds import NumberChoice, Strategy
 from routing_rules.messages import counted
-from routing_rules.model import NumberChoice, Strategy
 from routing_rules.outcomes import EntryOutcome, LegOutcome
 from routing_rules.routing import (
     Closed,

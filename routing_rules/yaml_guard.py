@@ -33,12 +33,14 @@ from ruamel.yaml.events import AliasEvent, ScalarEvent
 from ruamel.yaml.nodes import Node, ScalarNode, SequenceNode
 from ruamel.yaml.scanner import RoundTripScanner, Scanner
 
+from routing_rules.source import MAX_BYTES
+
 
 @dataclass(frozen=True, slots=True)
 class YamlLimits:
     """Bounds of one kind of file; the defaults fit rules files 13 times Bernay's size."""
 
-    max_bytes: int = 512 * 1024
+    max_bytes: int = MAX_BYTES
     max_nodes: int = 10_000
     max_depth: int = 64
     max_chars: int = 1_000_000

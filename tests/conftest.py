@@ -28,6 +28,21 @@ REPO = Path(__file__).resolve().parent.parent
 TRACES_DIR = REPO / "tests" / "data" / "ari-traces"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_of_the_run(tmp_path_factory: pytest.TempPathFactory):
+    """The checked rules the commands keep (``cache_dir``, by default under the home folder)
+    go to a folder of the run's, the commands run in subprocesses too."""
+    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "CACHE_DIRECTORY")}
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ.pop("CACHE_DIRECTORY", None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def traces_dir() -> Path:
     assert any(TRACES_DIR.glob("*.jsonl")), f"ARI traces not found in {TRACES_DIR}"

@@ -26,7 +26,7 @@ from routing_rules.compiled import (
 )
 from routing_rules.errors import RoutingInputError, UnknownTarget
 from routing_rules.hours import OpeningState
-from routing_rules.model import Strategy
+from routing_rules.kinds import Strategy
 from routing_rules.outcomes import EntryOutcome
 
 _NEVER = datetime.min.replace(tzinfo=UTC)

@@ -38,7 +38,7 @@ from routing_rules.ivr import (
     ivr_next,
     ivr_start,
 )
-from routing_rules.model import NumberChoice
+from routing_rules.kinds import NumberChoice
 from routing_rules.routing import (
     AuditMark,
     CallFacts,

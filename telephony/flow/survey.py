@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from routing_rules.compiled import CompiledRules, QuestionRules, SurveyRules
-from routing_rules.model import Scale
+from routing_rules.kinds import Scale
 from routing_rules.routing import survey_for
 from telephony.flow.session import CallerHungUp
 from telephony.records.model import SurveyAnswer

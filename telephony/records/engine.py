@@ -1,4 +1,4 @@
-"""Opening the call records database: engine with the right pragmas, schema upgrade, sessions.
+"""Opening the call records database: engine with the right pragmas, schema upgrade.
 
 ``open_store(url)`` is what the composition root, the CLI and analytics call. SQLite gets WAL
 (readers never block the writer), ``synchronous=NORMAL`` (durable at checkpoints, fast), foreign
@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from telephony.records.errors import SchemaError, StoreUnavailable
 
@@ -141,11 +140,10 @@ def current_revision(engine: Engine) -> str | None:
 
 @dataclass(slots=True)
 class Database:
-    """An open call records database: the engine and a session factory for readers."""
+    """An open call records database: its engine (Core only: no ORM session)."""
 
     url: str
     engine: Engine
-    sessions: sessionmaker[Session]
     schema: str | None = None  # PostgreSQL: the schema every table is in (tests), else default
 
     @property
@@ -181,6 +179,5 @@ def open_store(
     return Database(
         url=url,
         engine=engine,
-        sessions=sessionmaker(engine, expire_on_commit=False),
         schema=schema,
     )
