@@ -8,7 +8,9 @@ figure is measured beside the others, and the load average is printed with them)
 - ``decroche indicators --db URL`` for the year and for March, as a person types it (a new
   process each time, imports included): with the days' figures kept (as after the nightly
   maintenance), and with none kept (the first reading after the upgrade: it computes and keeps
-  them; the month likewise);
+  them; the month likewise); the checked rules kept in the bench's cache (``cache_dir``), and
+  for the month also with an empty cache (the rules file checked: what a command paid before
+  the cache, and after each change of the rules);
 - the year with other thresholds (``--rings 4``): every day computed from the entries, a month
   of entries in memory at a time — the bound on memory;
 - DuckDB reading the same tables (its postgres and sqlite extensions, from PyPI:
@@ -137,6 +139,15 @@ def _bench(backend: Backend, rounds: int, requests: int) -> bool:
     reference = [sys.executable, str(ROOT / "bench" / "reference_sql.py")]
     duck = [str(DUCKDB / "bin" / "python"), str(ROOT / "bench" / "reference_sql.py")]
     sqlite_env = {**os.environ, "TZ": "Europe/Paris"}  # SQLite's local days
+    # The commands keep the checked rules in a cache of the bench's (the first run fills it), as
+    # IT's commands do in cache_dir; "rules checked" runs with an empty one each time.
+    caches = tempfile.TemporaryDirectory(prefix="bench-cache-")
+    kept = {**os.environ, "XDG_CACHE_HOME": f"{caches.name}/kept"}
+    kept.pop("CACHE_DIRECTORY", None)
+
+    def empty_cache() -> dict[str, str]:
+        return {**kept, "XDG_CACHE_HOME": tempfile.mkdtemp(dir=caches.name)}
+
     series: dict[str, Series] = {}
     figures: dict[str, dict[str, list[int]]] = {}
     pages: list[float] = []
@@ -144,7 +155,7 @@ def _bench(backend: Backend, rounds: int, requests: int) -> bool:
     loads = [os.getloadavg()]
 
     def measure(label: str, cmd: list[str], env: dict[str, str] | None = None) -> Run:
-        result = run(cmd, env)
+        result = run(cmd, env or kept)
         series.setdefault(label, Series()).runs.append(result)
         return result
 
@@ -156,6 +167,10 @@ def _bench(backend: Backend, rounds: int, requests: int) -> bool:
         assert decroche_figures(warm.out) == figures["decroche year"]
         month = measure("month, days kept", [*decroche, *period(*MONTH)])
         figures["decroche month"] = decroche_figures(month.out)
+        checked = measure(
+            "month, days kept, rules checked", [*decroche, *period(*MONTH)], empty_cache()
+        )
+        assert decroche_figures(checked.out) == figures["decroche month"]
         _forget_figures(backend.url, *MONTH)
         measure("month, no day kept", [*decroche, *period(*MONTH)])
         other = measure(
@@ -219,6 +234,7 @@ def _bench(backend: Backend, rounds: int, requests: int) -> bool:
         f"{statistics.median(first_page) * 1000:.0f} ms); process peak RSS "
         f"{series['dashboard process'].peak():.0f} MB"
     )
+    caches.cleanup()
     year_ratio = series["year, days kept"].median("wall") / duck_year
     month_s = series["month, days kept"].median("wall")
     peak = max(s.peak() for label, s in series.items() if not label.startswith(("DuckDB", "plain")))
