@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from decroche import startup
 from decroche.commands import COMMANDS, SUMMARIES, context, french
 
 french.install()
@@ -24,6 +25,8 @@ class _LazyGroup(context.CommandGroup):
         module_name, attr = target
         command: Any = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
+        # The command's code is loaded: what it makes from here is its work (decroche/startup.py).
+        startup.resume_collection()
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -41,3 +44,10 @@ def main() -> None:
 
     --config et --db se donnent avant ou après la commande.
     """
+
+
+def run() -> None:
+    """The ``decroche`` program (its console script and ``python -m decroche``): the command
+    group, the garbage collector paused while the command starts (decroche/startup.py)."""
+    startup.pause_collection()
+    main()
