@@ -11,14 +11,7 @@ from reports import format as fmt
 from reports.periods import Period
 from reports.tables import Column, DataTable
 from reports.views import TOTAL
-from routing_rules.narration import MenuWords, menu_name
-
-# A menu's keys in the order a caller reads them on the keypad.
-_KEYPAD = "0123456789*#"
-
-
-def _keypad_order(key: str) -> int:
-    return _KEYPAD.index(key) if key in _KEYPAD else len(_KEYPAD)
+from routing_rules.narration import MenuWords, keypad_order, menu_name
 
 
 def detail_tables(
@@ -27,7 +20,8 @@ def detail_tables(
     """The voice menus' choices and the callbacks owed (None: nothing in the period).
 
     ``menus``: each menu's name and what each of its keys does (of the rules in force), said
-    beside the key; a menu the rules no longer have is named from its id."""
+    beside the key, in the order a caller meets the menus; a menu the rules no longer have is
+    named from its id, after them."""
     ivr = indicators.ivr(period.start, period.end)
     ivr_table: DataTable | None = None
     if ivr.calls:
@@ -43,10 +37,15 @@ def detail_tables(
                 Column("n", glossary.label("ivr.choices"), "count"),
             ],
         )
-        for menu, keys in ivr.choices.items():
+        known = list(menus or {})
+        for menu in sorted(
+            ivr.choices,
+            key=lambda m: (known.index(m), "") if m in known else (len(known), menu_name(m)),
+        ):
+            keys = ivr.choices[menu]
             words = (menus or {}).get(menu)
             name = words.name if words is not None else menu_name(menu)
-            for key, n in sorted(keys.items(), key=lambda item: _keypad_order(item[0])):
+            for key, n in sorted(keys.items(), key=lambda item: keypad_order(item[0])):
                 meaning = words.keys.get(key) if words is not None else None
                 said = f"touche {key} : {meaning}" if meaning else f"touche {key}"
                 ivr_table.rows.append([name, said, n])

@@ -37,6 +37,18 @@ class DataTable:
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
 
+    def widths(self) -> list[float]:
+        """Each column's share of a printed table's width, in percent: a text column (and the
+        first, which names the row) three parts, a figure one and a half — equal widths, the
+        fixed layout's default, wrapped the names in three lines beside a half-empty column of
+        counts."""
+        weights = [
+            3.0 if index == 0 or column.kind == "text" else 1.5
+            for index, column in enumerate(self.columns)
+        ]
+        total = sum(weights)
+        return [round(100 * weight / total, 1) for weight in weights]
+
     def display(self, row: Sequence[Cell], index: int) -> str:
         value = row[index]
         kind = self.columns[index].kind

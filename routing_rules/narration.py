@@ -298,12 +298,45 @@ class MenuWords:
     keys: Mapping[str, str]
 
 
+# A menu's keys in the order a caller reads them on the keypad.
+KEYPAD = "0123456789*#"
+
+
+def keypad_order(key: str) -> int:
+    """Where ``key`` comes on the keypad (0, 1, 2… 9, *, #), for sorting a menu's keys."""
+    return KEYPAD.index(key) if key in KEYPAD else len(KEYPAD)
+
+
+def menus_in_call_order(rules: CompiledRules) -> list[str]:
+    """The voice menus in the order a caller meets them: each entry rule's menu, then the menus
+    its keys lead to, key by key on the keypad (and where it leads without a choice), each once
+    (the checks refuse a menu no entry reaches; one would come last). A reader of the menus'
+    table starts where the caller starts, not at the first id in the alphabet."""
+    order: list[str] = []
+
+    def visit(menu_id: str) -> None:
+        menu = rules.menus.get(menu_id)
+        if menu is None or menu_id in order:
+            return
+        order.append(menu_id)
+        targets = [menu.keys[key] for key in sorted(menu.keys, key=keypad_order)]
+        for target in [*targets, menu.fallback]:
+            if isinstance(target, ToMenu):
+                visit(target.menu_id)
+
+    for rule in rules.entry:
+        if isinstance(rule.target, ToMenu):
+            visit(rule.target.menu_id)
+    return order + [menu_id for menu_id in rules.menus if menu_id not in order]
+
+
 def menu_choices(rules: CompiledRules) -> dict[str, MenuWords]:
     """Each voice menu's name and what each of its keys does, in a reader's words (the voice
-    menu's table of the pages and reports: « touche 2 : CCAS », not « touche 2 » alone)."""
+    menu's table of the pages and reports: « touche 2 : CCAS », not « touche 2 » alone), in the
+    order a caller meets the menus (:func:`menus_in_call_order`)."""
     names = {s.id: s.name for s in rules.services.values()}
     choices: dict[str, MenuWords] = {}
-    for menu in rules.menus.values():
+    for menu in (rules.menus[menu_id] for menu_id in menus_in_call_order(rules)):
         said = {key: _choice(rules, target, names) for key, target in menu.keys.items()}
         if menu.repeat_key is not None:
             said.setdefault(menu.repeat_key, "répéter le menu")
