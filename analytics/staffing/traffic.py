@@ -37,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -54,6 +53,7 @@ from analytics.frame import (
     local_offsets,
 )
 from analytics.staffing.legs import LegFrame
+from routing_rules.hours import public_holidays
 
 MIN_ANSWERED_FOR_SLOT = 10
 DEFAULT_HANDLE_S = 120.0  # a period where nobody was answered at all
@@ -80,15 +80,9 @@ class AlwaysOpen:
         return () if _is_holiday(self._country, self._subdivision, day) else ((0, 86400),)
 
 
-@lru_cache(maxsize=64)
-def _holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    import holidays
-
-    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))
-
-
 def _is_holiday(country: str, subdivision: str | None, day: date) -> bool:
-    return day in _holidays(country, subdivision, day.year)
+    # The rules' own calendar: the same holidays as the routing, memoised there.
+    return day in public_holidays(country, subdivision, day.year)
 
 
 @dataclass(frozen=True, slots=True)
