@@ -25,3 +25,13 @@ def units_alone(layout: str) -> list[str]:
         for line in layout.splitlines()
         if any(not re.search(r"\d$", line[: m.start()].rstrip()) for m in _UNIT.finditer(line))
     ]
+
+
+def font_families(pdf: Path) -> set[str]:
+    """The families of the fonts a PDF embeds (``pdffonts``), subset prefix and style left out:
+    ``{"DejaVu-Sans"}`` — a header in another type (a margin box inherits nothing) shows here."""
+    listing = subprocess.run(
+        ["pdffonts", str(pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    names = (line.split()[0].split("+")[-1] for line in listing if line.strip())
+    return {re.sub(r"-(Bold|Oblique|Italic|BoldOblique|BoldItalic)$", "", name) for name in names}

@@ -35,7 +35,7 @@ from reports.rules_history import RulesVersionBook, changes_fr, hours_fr, summar
 from routing_rules.loader import default_rules_path, load_rules
 from telephony.records.model import CallOutcome, CallRecord, EntryOutcome, ServiceEntry
 from telephony.records.testing import fill, temporary_database, town_calls
-from tests.pdf_support import layout_text, units_alone
+from tests.pdf_support import font_families, layout_text, units_alone
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "reports"
 NAMES = {
@@ -484,6 +484,8 @@ def test_pdf_pages_fit_their_paper_and_name_things(review, tmp_path: Path) -> No
         (ARTIFACTS / f"{stem}.txt").write_text(text)
         (ARTIFACTS / pdf.name).write_bytes(pdf.read_bytes())
         assert "Ville de Bernay" in text
+        # One type on every page, the header and the footer included.
+        assert font_families(pdf) == {"DejaVu-Sans"}, stem
         for name in ("CCAS", "État civil", "Urbanisme", "Accueil général"):
             assert name in text, f"{stem}: {name} missing"
         assert not units_alone(text), f"{stem}: a unit wrapped away from its figure"

@@ -38,6 +38,7 @@ from tests.browser_support import (
     sign_in,
 )
 from tests.flow_support import running_system
+from tests.pdf_support import font_families
 
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=UTC)
 PDF_IMAGES = ARTIFACTS.parent / "pdf"
@@ -203,6 +204,8 @@ def test_the_quality_leads_reports_per_run_and_per_month(stored) -> None:
             ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True
         ).stdout.decode("utf-8")
         assert "Écarts constatés" in text and "menu_droit_famille" in text
+        # One type, the footer's included (and its monospaced form for the rules' ids).
+        assert font_families(pdf) <= {"DejaVu-Sans", "DejaVu-Sans-Mono"}, pdf.name
         # Every table fits the page: no line of the text runs past the page's width.
         assert max(len(line) for line in text.splitlines()) < 200
     # Each path's result is read whole, never cut into « conform » and « e ».
