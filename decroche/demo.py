@@ -43,6 +43,7 @@ from decroche.commands.text import (
     percent,
     seconds,
     table,
+    terminal_width,
 )
 from decroche.config import Config
 from decroche.demo_agents import CallbackRound, callback_rounds, demo_login
@@ -384,7 +385,8 @@ def _figures(app: App, first: date, last: date) -> str:
     indicators = app.indicators()
     names = app.names()
     report = indicators.report(first, last)
-    lines = [indicators_table(report, names), ""]
+    width = terminal_width()
+    lines = [indicators_table(report, names, width), ""]
     spread = indicators.wait_percentiles(first, last)
     rows = []
     order = by_name(names)
@@ -401,7 +403,7 @@ def _figures(app: App, first: date, last: date) -> str:
                 ]
             )
     lines.append("Attente des appels décrochés")
-    lines += table(["Service", "Décrochés", "Moyenne", "Médiane", "90e centile"], rows)
+    lines += table(["Service", "Décrochés", "Moyenne", "Médiane", "90e centile"], rows, width=width)
     satisfaction = indicators.satisfaction(first, last)
     if satisfaction is not None:
         survey = satisfaction.total.figures

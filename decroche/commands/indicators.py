@@ -11,7 +11,7 @@ import click
 
 from analytics.indicators import Unanswered
 from decroche.commands import context
-from decroche.commands.text import indicators_table, parse_period
+from decroche.commands.text import indicators_table, parse_period, terminal_width
 
 
 def _add_satisfaction(document: dict[str, Any], report: Any) -> None:
@@ -77,7 +77,7 @@ def indicators(
     report = engine.report(first, last)
     names = app.names()
     if not as_json:
-        click.echo(indicators_table(report, names))
+        click.echo(indicators_table(report, names, terminal_width()))
         return
     document = report.to_json()
     fates = engine.unanswered(first, last)

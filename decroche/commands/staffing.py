@@ -19,7 +19,7 @@ from analytics.staffing.plan import QueueSetup, StaffingPlan
 from analytics.staffing.text import format_plan
 from decroche.app import App
 from decroche.commands import context
-from decroche.commands.text import percent, table
+from decroche.commands.text import percent, table, terminal_width
 from routing_rules.messages import counted
 from whatif.staffing import Verification
 
@@ -95,7 +95,7 @@ def format_verification(verification: Verification) -> str:
             "Modèle : ce que le modèle attend avec ces agents ; simulé : ce que la simulation a "
             "obtenu ; enregistré : ce qui s'est passé avec les agents qui étaient là.",
             "",
-            *table(headers, rows),
+            *table(headers, rows, width=terminal_width()),
         ]
     )
 

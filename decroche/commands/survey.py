@@ -35,7 +35,7 @@ from analytics.satisfaction import (
 )
 from decroche.app import App, AppError
 from decroche.commands import context
-from decroche.commands.text import name_of, parse_period, percent, table
+from decroche.commands.text import name_of, parse_period, percent, table, terminal_width
 from reports.errors import InputError
 from reports.periods import month_period
 from reports.tables import csv_bytes
@@ -180,7 +180,7 @@ def _table(title: str, groups: Sequence[tuple[str, Group]]) -> list[str]:
         ]
         for label, g in groups
     ]
-    return table(headers, rows)
+    return table(headers, rows, width=terminal_width())
 
 
 def format_calls(

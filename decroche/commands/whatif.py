@@ -25,6 +25,7 @@ from decroche.commands.text import (
     name_of,
     parse_period,
     table,
+    terminal_width,
 )
 from reports.whatif_view import FIGURES, difference
 from routing_rules.compiled import CompiledRules
@@ -88,7 +89,7 @@ def format_comparison(result: WhatIfResult, names: Mapping[str, str]) -> str:
         )
         + ".",
         "",
-        *table(headers, rows, left=2),
+        *table(headers, rows, left=2, width=terminal_width()),
     ]
     if result.notes:
         lines += ["", "Règles changées sans effet sur ces appels :"]
