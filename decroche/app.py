@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from decroche.config import Config, load_config
 from decroche.errors import AppError, ConfigError
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from reports.jobs import MonthlyReportJob
     from reports.live import InMemoryLiveFeed
     from reports.periods import Period
-    from reports.schedule import ReportLedger
+    from reports.schedule import MadeReport, ReportLedger
     from reports.web import WebDeps
     from routing_rules.cache import RulesCache
     from routing_rules.holder import RulesHolder
@@ -109,11 +110,25 @@ def check_database_url(url: str, where: str) -> None:
 
 
 class ReportAlreadyMade(AppError):
-    """A report already made (or being made), asked for again without « refaire »."""
+    """A report already made (or being made), asked for again without « refaire ». ``made``:
+    what the ledger says of it, so that the person is told which version is where (local
+    time: ``zone``)."""
 
-    def __init__(self, kind: str, key: str) -> None:
-        what = "mensuel" if kind == "monthly" else "annuel"
-        super().__init__(f"le bilan {what} {key} est déjà produit (ou en cours)")
+    def __init__(self, kind: str, key: str, made: MadeReport | None, zone: ZoneInfo) -> None:
+        what = f"le bilan {'mensuel' if kind == 'monthly' else 'annuel'} {key}"
+        if made is None:  # released between the claim and this reading
+            said = f"{what} est déjà produit ou en cours"
+        else:
+            at = made.at.astimezone(zone)
+            when = f"le {at:%d/%m/%Y} à {at:%H:%M}"
+            if not made.done:
+                said = f"{what} est en cours de production (commencé {when})"
+            else:
+                shown = next((f for f in made.files if f.suffix == ".pdf"), None)
+                shown = shown or (made.files[0] if made.files else None)
+                where = f" : {shown}" if shown is not None else ""
+                said = f"{what} est déjà produit (version {made.version} du {when[3:]}{where})"
+        super().__init__(said)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -547,7 +562,7 @@ class App:
         ledger = self.report_ledger()
         claimed = ledger.claim(kind, key, now=now)
         if not claimed and not force:
-            raise ReportAlreadyMade(kind, key)
+            raise ReportAlreadyMade(kind, key, ledger.made(kind, key), ZoneInfo(self.timezone))
         step = progress or (lambda _: None)
         version = ledger.next_version(kind, key)
         try:
@@ -704,7 +719,6 @@ class App:
     def audit_wording(self) -> Wording:
         """Ids into words for the audit's pages and reports: the services' names of the rules
         in force, the prompts' texts, the rules' time zone."""
-        from zoneinfo import ZoneInfo
 
         from ivr_prompts.catalogue import load_catalogue
         from reports.audit_view import Wording

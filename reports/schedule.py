@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,17 @@ STALE_CLAIM = timedelta(hours=2)
 MAX_CATCH_UP = 24  # months: beyond, someone has to look at it rather than a loop of reports
 MONTHLY = "monthly"
 ANNUAL = "annual"
+
+
+@dataclass(frozen=True, slots=True)
+class MadeReport:
+    """A report of the ledger: ``done`` (else being made since ``at``), when, where, which
+    version."""
+
+    done: bool
+    at: datetime
+    files: tuple[Path, ...]
+    version: int
 
 
 class ReportLedger:
@@ -94,6 +106,23 @@ class ReportLedger:
                     and_(g.kind == kind, g.period == period, g.status == "running")
                 )
             )
+
+    def made(self, kind: str, period: str) -> MadeReport | None:
+        """What the ledger holds of ``kind``/``period``: being made, or made (its version, when,
+        its files); None if neither."""
+        g = generated_reports.c
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(g.status, g.claimed_at, g.finished_at, g.files, g.version).where(
+                    and_(g.kind == kind, g.period == period)
+                )
+            ).first()
+        if row is None:
+            return None
+        files = tuple(Path(f) for f in row.files.split(";") if f)
+        return MadeReport(
+            row.status == "done", row.finished_at or row.claimed_at, files, row.version
+        )
 
     def done_periods(self, kind: str) -> set[str]:
         g = generated_reports.c

@@ -245,7 +245,9 @@ async def test_the_rapports_page_makes_the_configured_report_where_it_lists_them
         listing = await (await client.get("/rapports")).text()
         assert "bilan-mensuel-2026-10.pdf" in listing
         again = await ask()  # made already: said, in French, with what to do
-        assert "le bilan mensuel 2026-10 est déjà produit (ou en cours) : cochez" in again
+        # Which version, made when, and where it is.
+        assert "le bilan mensuel 2026-10 est déjà produit (version 1 du " in again
+        assert f"{folder / 'bilan-mensuel-2026-10.pdf'}) : cochez" in again
         assert 'data-state="done"' in await ask(refaire="1")
     finally:
         app.close()

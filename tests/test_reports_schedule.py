@@ -69,6 +69,36 @@ def test_claim_is_exclusive_until_released_or_stale(ledger: ReportLedger) -> Non
     assert ledger.done_periods(MONTHLY) == {"2026-10"}
 
 
+def test_what_the_ledger_says_of_a_report_and_the_refusal_that_tells_it(
+    ledger: ReportLedger,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from decroche.app import ReportAlreadyMade
+
+    paris = ZoneInfo("Europe/Paris")
+    assert ledger.made(MONTHLY, "2026-10") is None
+    assert ledger.claim(MONTHLY, "2026-10", now=NOW)
+    running = ledger.made(MONTHLY, "2026-10")
+    assert running is not None and not running.done and running.at == NOW
+    assert str(ReportAlreadyMade(MONTHLY, "2026-10", running, paris)) == (
+        "le bilan mensuel 2026-10 est en cours de production (commencé le 01/11/2026 à 06:00)"
+    )
+    files = [Path("/srv/rapports/bilan-mensuel-2026-10.html"), Path("/srv/rapports/b.pdf")]
+    ledger.done(MONTHLY, "2026-10", files, now=NOW + timedelta(minutes=3), version=2)
+    made = ledger.made(MONTHLY, "2026-10")
+    assert made is not None and made.done and made.version == 2
+    assert made.files == tuple(files)
+    # The PDF is the one shown, in local time (Paris: UTC+1 in November).
+    assert str(ReportAlreadyMade(MONTHLY, "2026-10", made, paris)) == (
+        "le bilan mensuel 2026-10 est déjà produit (version 2 du 01/11/2026 à 06:03 : "
+        "/srv/rapports/b.pdf)"
+    )
+    assert str(ReportAlreadyMade("annual", "2026", None, paris)) == (
+        "le bilan annuel 2026 est déjà produit ou en cours"
+    )
+
+
 def test_run_due_reports_catches_up_once_and_retries_failures(ledger: ReportLedger) -> None:
     ledger.claim(MONTHLY, "2026-07", now=NOW)
     ledger.done(MONTHLY, "2026-07", [], now=NOW)
