@@ -112,23 +112,27 @@ def check_database_url(url: str, where: str) -> None:
 class ReportAlreadyMade(AppError):
     """A report already made (or being made), asked for again without « refaire ». ``made``:
     what the ledger says of it, so that the person is told which version is where (local
-    time: ``zone``)."""
+    time: ``zone``). ``said``: the same without the file's place on the server, for a page
+    (which lists the files itself)."""
 
     def __init__(self, kind: str, key: str, made: MadeReport | None, zone: ZoneInfo) -> None:
         what = f"le bilan {'mensuel' if kind == 'monthly' else 'annuel'} {key}"
+        place = None
         if made is None:  # released between the claim and this reading
             said = f"{what} est déjà produit ou en cours"
         else:
             at = made.at.astimezone(zone)
-            when = f"le {at:%d/%m/%Y} à {at:%H:%M}"
             if not made.done:
-                said = f"{what} est en cours de production (commencé {when})"
+                said = f"{what} est en cours de production (commencé le {at:%d/%m/%Y} à {at:%H:%M})"
             else:
-                shown = next((f for f in made.files if f.suffix == ".pdf"), None)
-                shown = shown or (made.files[0] if made.files else None)
-                where = f" : {shown}" if shown is not None else ""
-                said = f"{what} est déjà produit (version {made.version} du {when[3:]}{where})"
-        super().__init__(said)
+                said = (
+                    f"{what} est déjà produit (version {made.version} du {at:%d/%m/%Y} à {at:%H:%M}"
+                )
+                place = next((f for f in made.files if f.suffix == ".pdf"), None)
+                place = place or (made.files[0] if made.files else None)
+                said += ")"
+        self.said = said
+        super().__init__(said if place is None else f"{said[:-1]} : {place})")
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -386,7 +386,7 @@ def report_jobs(app: App) -> ReportJobs:
             return app.make_report(kind, period, force=force, progress=progress)
         except ReportAlreadyMade as exc:
             raise ReportGenerationError(
-                f"{exc} : cochez « Le refaire s'il est déjà produit » pour en faire une "
+                f"{exc.said} : cochez « Le refaire s'il est déjà produit » pour en faire une "
                 "nouvelle version"
             ) from exc
         except AppError as exc:

@@ -90,9 +90,15 @@ def test_what_the_ledger_says_of_a_report_and_the_refusal_that_tells_it(
     assert made is not None and made.done and made.version == 2
     assert made.files == tuple(files)
     # The PDF is the one shown, in local time (Paris: UTC+1 in November).
-    assert str(ReportAlreadyMade(MONTHLY, "2026-10", made, paris)) == (
+    refused = ReportAlreadyMade(MONTHLY, "2026-10", made, paris)
+    assert str(refused) == (
         "le bilan mensuel 2026-10 est déjà produit (version 2 du 01/11/2026 à 06:03 : "
         "/srv/rapports/b.pdf)"
+    )
+    # For a page, which lists the files itself: not their place on the server.
+    assert (
+        refused.said
+        == "le bilan mensuel 2026-10 est déjà produit (version 2 du 01/11/2026 à 06:03)"
     )
     assert str(ReportAlreadyMade("annual", "2026", None, paris)) == (
         "le bilan annuel 2026 est déjà produit ou en cours"
