@@ -173,3 +173,40 @@ def test_the_surveyed_calls_are_read_through_their_own_index(backend: str, tmp_p
                 compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
                 plan = connection.exec_driver_sql(f"EXPLAIN {compiled}").all()
         assert "ix_calls_surveyed_started_at" in str(plan), plan
+
+
+# Reads SQLite's columns in a process of its own, then lists the shared libraries it mapped.
+ONE_SQLITE = """
+import sys, tempfile
+from datetime import date
+from pathlib import Path
+from decroche.testing import indicators_of
+from telephony.records.testing import fill, temporary_database, town_calls
+
+with tempfile.TemporaryDirectory() as tmp, temporary_database("sqlite", Path(tmp)) as db:
+    fill(db, town_calls(date(2026, 10, 1), 3, 20))
+    report = indicators_of(db).report(date(2026, 10, 1), date(2026, 10, 3))
+    assert report.total.offered > 0, report.total
+    with open("/proc/self/maps") as maps:
+        print("\\n".join(sorted({line.split()[-1] for line in maps if "sqlite" in line.lower()})))
+"""
+
+
+def test_the_process_links_one_sqlite_library() -> None:
+    """Two copies of SQLite in one process lose each other's POSIX locks: the service died of a
+    SIGBUS when its pages read the calls through ADBC's SQLite while it wrote them through
+    Python's (telephony/records/columnar.py). The columns are read through Python's."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_SQLITE],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    mapped = done.stdout.split()
+    assert any("_sqlite3" in path for path in mapped), mapped  # the store's own
+    assert not [path for path in mapped if "adbc" in path.lower()], mapped

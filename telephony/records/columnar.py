@@ -2,17 +2,17 @@
 
 A year of entries is millions of rows: read through SQLAlchemy, each row becomes a Python tuple
 and each value a Python object, and that costs more than the indicators themselves. Here the
-query goes through the ADBC driver of the database (PostgreSQL's uses the binary COPY protocol;
-SQLite's reads the file itself), which hands back Arrow columns built in C. One code path for
-both databases: the statement is an SQLAlchemy ``select`` over :mod:`telephony.records.schema`,
+query goes through PostgreSQL's ADBC driver (the binary COPY protocol), which hands back Arrow
+columns built in C; SQLite's rows are read through the store's own ``sqlite3`` a chunk at a time
+and turned into columns (why not ADBC's SQLite driver: :func:`_sqlite_columns`). One code path
+for both databases: the statement is an SQLAlchemy ``select`` over :mod:`telephony.records.schema`,
 compiled for the database with its values written in (they are the caller's dates and names,
 never text from outside), and the columns come back with one type per kind whatever the
 database: text as ``string``, times as ``timestamp[us, UTC]``, whole numbers as ``int64``,
 flags as ``bool``, floats as ``float64``.
 
-SQLite's ADBC driver guesses a column's type from its first values, and a text column whose
-first thousand values are NULL would be taken for integers: on SQLite, nullable text and time
-columns are read as ``COALESCE(column, '')`` and the empty strings turned back into nulls here.
+On SQLite, nullable text and time columns are read as ``COALESCE(column, '')`` and the empty
+strings turned back into nulls here (the columns' types stay fixed whatever their first values).
 
 pyarrow and the drivers are imported on first use only: a command that reads no entries does
 not pay for them.
@@ -54,17 +54,52 @@ def read_columns(database: Database, statement: Select[Any]) -> pa.Table:
             )
         )
     sql = str(statement.compile(dialect=database.engine.dialect, compile_kwargs=_LITERAL))
-    try:
-        with _connect(database) as connection, connection.cursor() as cursor:
-            cursor.execute(sql)
-            table = cursor.fetch_arrow_table()
-    except Exception as exc:
-        # The drivers raise their own DB-API errors (adbc_driver_manager.Error and kin).
-        if exc.__class__.__module__.startswith("adbc_driver"):
-            raise StoreUnavailable(f"reading columns: {exc}") from exc
-        raise
-    arrays = [_normalised(table.column(i), kind, sqlite) for i, kind in enumerate(kinds)]
+    if sqlite:
+        columns = _sqlite_columns(database, sql, kinds)
+    else:
+        try:
+            with _connect(database) as connection, connection.cursor() as cursor:
+                cursor.execute(sql)
+                table = cursor.fetch_arrow_table()
+        except Exception as exc:
+            # The drivers raise their own DB-API errors (adbc_driver_manager.Error and kin).
+            if exc.__class__.__module__.startswith("adbc_driver"):
+                raise StoreUnavailable(f"reading columns: {exc}") from exc
+            raise
+        columns = [table.column(i) for i in range(len(kinds))]
+    arrays = [
+        _normalised(column, kind, sqlite) for column, kind in zip(columns, kinds, strict=True)
+    ]
     return pa.table(arrays, names=names)
+
+
+SQLITE_CHUNK = 100_000  # rows held as Python objects at a time
+
+
+def _sqlite_columns(database: Database, sql: str, kinds: list[str]) -> list[Any]:
+    """The rows of ``sql`` as Arrow columns, read through the store's own SQLite (Python's
+    ``sqlite3``), a chunk of rows at a time.
+
+    Not through ADBC's SQLite driver: it carries a second copy of the SQLite library, and two
+    copies in one process lose each other's POSIX locks (one closing the file drops the
+    other's): the service, writing calls through one while its pages read through the other,
+    died of a SIGBUS on the shared memory of the write-ahead log, the corruption that
+    sqlite.org's « How To Corrupt » describes (§ 2.2.1)."""
+    import pyarrow as pa
+
+    types = [pa.string() if kind in ("string", "timestamp") else pa.int64() for kind in kinds]
+    types = [pa.float64() if kind == "float64" else t for kind, t in zip(kinds, types, strict=True)]
+    chunks: list[list[Any]] = [[] for _ in kinds]
+    with database.engine.connect() as connection:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(SQLITE_CHUNK):
+                for index, values in enumerate(zip(*rows, strict=True)):
+                    chunks[index].append(pa.array(values, type=types[index]))
+        finally:
+            cursor.close()
+    return [pa.chunked_array(found, type=t) for found, t in zip(chunks, types, strict=True)]
 
 
 _LITERAL = {"literal_binds": True}
@@ -115,13 +150,6 @@ def _connect(database: Database) -> Any:
         url = make_url(database.url)
     except ArgumentError as exc:  # pragma: no cover - the Database was opened with it
         raise SchemaError(f"invalid database URL: {exc}") from exc
-    if database.dialect == "sqlite":
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-
-        if not url.database or url.database == ":memory:":
-            raise SchemaError("an in-memory SQLite database cannot be read by another connection")
-        # Read-only: analytics never writes through this connection.
-        return adbc_sqlite.connect(f"file:{url.database}?mode=ro")
     if database.dialect == "postgresql":
         import adbc_driver_postgresql.dbapi as adbc_postgresql
 
