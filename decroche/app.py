@@ -117,22 +117,20 @@ class ReportAlreadyMade(AppError):
 
     def __init__(self, kind: str, key: str, made: MadeReport | None, zone: ZoneInfo) -> None:
         what = f"le bilan {'mensuel' if kind == 'monthly' else 'annuel'} {key}"
-        place = None
         if made is None:  # released between the claim and this reading
-            said = f"{what} est déjà produit ou en cours"
+            self.said = full = f"{what} est déjà produit ou en cours"
+        elif not made.done:
+            at = made.at.astimezone(zone)
+            started = f"commencé le {at:%d/%m/%Y} à {at:%H:%M}"
+            self.said = full = f"{what} est en cours de production ({started})"
         else:
             at = made.at.astimezone(zone)
-            if not made.done:
-                said = f"{what} est en cours de production (commencé le {at:%d/%m/%Y} à {at:%H:%M})"
-            else:
-                said = (
-                    f"{what} est déjà produit (version {made.version} du {at:%d/%m/%Y} à {at:%H:%M}"
-                )
-                place = next((f for f in made.files if f.suffix == ".pdf"), None)
-                place = place or (made.files[0] if made.files else None)
-                said += ")"
-        self.said = said
-        super().__init__(said if place is None else f"{said[:-1]} : {place})")
+            version = f"version {made.version} du {at:%d/%m/%Y} à {at:%H:%M}"
+            place = next((f for f in made.files if f.suffix == ".pdf"), None)
+            place = place or (made.files[0] if made.files else None)
+            self.said = f"{what} est déjà produit ({version})"
+            full = self.said if place is None else f"{what} est déjà produit ({version} : {place})"
+        super().__init__(full)
 
 
 def _sqlite_file(url: str) -> Path | None:

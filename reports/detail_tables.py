@@ -37,10 +37,9 @@ def detail_tables(
                 Column("n", glossary.label("ivr.choices"), "count"),
             ],
         )
-        known = list(menus or {})
+        rank = {menu: index for index, menu in enumerate(menus or {})}
         for menu in sorted(
-            ivr.choices,
-            key=lambda m: (known.index(m), "") if m in known else (len(known), menu_name(m)),
+            ivr.choices, key=lambda m: (rank.get(m, len(rank)), "" if m in rank else menu_name(m))
         ):
             keys = ivr.choices[menu]
             words = (menus or {}).get(menu)

@@ -87,8 +87,9 @@ def _sqlite_columns(database: Database, sql: str, kinds: list[str]) -> list[Any]
     sqlite.org's « How To Corrupt » describes (§ 2.2.1)."""
     import pyarrow as pa
 
-    types = [pa.string() if kind in ("string", "timestamp") else pa.int64() for kind in kinds]
-    types = [pa.float64() if kind == "float64" else t for kind, t in zip(kinds, types, strict=True)]
+    # As SQLite hands them over: times as their text, flags as 0/1 (_normalised converts both).
+    stored = {"string": pa.string(), "timestamp": pa.string(), "float64": pa.float64()}
+    types = [stored.get(kind, pa.int64()) for kind in kinds]
     chunks: list[list[Any]] = [[] for _ in kinds]
     with database.engine.connect() as connection:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
